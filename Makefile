@@ -1,0 +1,66 @@
+# Everything a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+N ?= 1000000
+
+.PHONY: run test lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
+
+# Dependencies come from setup.cfg; the stamp re-installs when it changes.
+$(BIN)/.installed: setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options"]["install_requires"])' > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install -q -r $(VENV)/requirements.txt
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
+	$(BIN)/python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options.extras_require"]["test"])' > $(VENV)/requirements-test.txt
+	$(BIN)/python -m pip install -q -r $(VENV)/requirements-test.txt
+	touch $@
+
+install: $(BIN)/.installed
+install-test: $(BIN)/.installed-test system-deps
+
+# PostgreSQL server binaries and Debian's Chromium, installed when missing and we are root.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium; \
+	  else \
+	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium"; exit 1; \
+	  fi; \
+	fi
+
+run: install
+	@$(BIN)/python -m catalog.pgserver check
+	$(FLASK) db upgrade
+	$(FLASK) catalog demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-test
+	$(BIN)/pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-test
+	$(BIN)/python -m tests.bench --videos $(N)
+
+db-upgrade: install
+	$(FLASK) db upgrade
+
+db-check: install
+	$(FLASK) db check
+
+db-stop: install
+	$(BIN)/python -c 'from catalog.pgserver import LocalPostgres; LocalPostgres("instance").stop()'
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

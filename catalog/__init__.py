@@ -1,0 +1,62 @@
+"""Catalog: an admin application for a music-rights video catalog on YouTube."""
+
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, url_for
+from flask_security import SQLAlchemyUserDatastore
+from werkzeug.exceptions import HTTPException
+
+from catalog import config as settings
+from catalog.extensions import csrf, db, migrate, security
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(settings.from_environment())
+    app.config.update(config or {})
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        from catalog.pgserver import LocalPostgres
+
+        app.config["SQLALCHEMY_DATABASE_URI"] = LocalPostgres(app.instance_path).ensure_running()
+
+    from catalog.models import Role, User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+
+    from catalog import cli, templating
+    from catalog.changes import bp as changes_bp
+    from catalog.videos import bp as videos_bp
+
+    app.register_blueprint(videos_bp)
+    app.register_blueprint(changes_bp)
+    templating.init_app(app)
+    cli.init_app(app)
+    _register_error_pages(app)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("videos.index"))
+
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_template("errors/error.html", error=None), 500

@@ -1,0 +1,61 @@
+"""Writing audit rows. It only adds rows to the current transaction: a change and its audit
+row are committed or rolled back together, by whoever owns the transaction."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+
+from catalog.extensions import db
+from catalog.models import MetadataSync, User, Video
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it is kept in `changes`: JSON types only, dates as ISO 8601."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def video_row(
+    video: Video,
+    *,
+    action: str,
+    changes: dict[str, list],
+    source: str,
+    actor: User | None,
+    batch_id: uuid.UUID | None = None,
+) -> dict:
+    """The column values of one video's audit row."""
+    return {
+        "entity_type": "video",
+        "entity_id": video.id,
+        "entity_key": video.video_id,
+        "video_title": video.title,
+        "channel_display_name": video.channel_display_name,
+        "action": action,
+        "source": source,
+        "changes": {field: jsonable(pair) for field, pair in changes.items()},
+        "user_id": actor.id if actor else None,
+        "user_email": actor.email if actor else None,
+        "batch_id": batch_id,
+    }
+
+
+def record(row: dict) -> MetadataSync:
+    """Add one audit row to the session."""
+    entry = MetadataSync(**row)
+    db.session.add(entry)
+    return entry
+
+
+def record_many(rows: list[dict]) -> None:
+    """Insert many audit rows in one statement, inside the current transaction."""
+    if rows:
+        db.session.execute(insert(MetadataSync), rows)

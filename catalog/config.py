@@ -1,0 +1,36 @@
+"""The one place that reads the environment."""
+
+import os
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_PASSWORD_SALT = "dev-only-password-salt-change-me"
+
+
+def from_environment() -> dict:
+    env = os.environ
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        # Empty means: start the embedded PostgreSQL under instance/.
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", "5"))},
+        },
+        "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT),
+        "SECURITY_PASSWORD_HASH": "argon2",
+        "SECURITY_TRACKABLE": True,
+        "SECURITY_REGISTERABLE": False,
+        "SECURITY_RECOVERABLE": False,
+        "SECURITY_CHANGEABLE": False,
+        "SECURITY_LOGOUT_METHODS": ["POST"],
+        "SECURITY_POST_LOGIN_VIEW": "/videos",
+        "SECURITY_POST_LOGOUT_VIEW": "/login",
+        "SECURITY_MSG_LOGIN": ("Please sign in to continue.", "info"),
+        "SECURITY_FLASH_MESSAGES": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(200 * 1024 * 1024))),
+        "CATALOG_PAGE_SIZES": (25, 50, 100),
+    }

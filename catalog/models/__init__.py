@@ -1,0 +1,17 @@
+"""The models, one module per aggregate; importing this package registers them all."""
+
+from catalog.models.audit import MetadataSync
+from catalog.models.channel import Channel
+from catalog.models.user import Role, User, roles_users
+from catalog.models.video import Video, VideoCategory, VideoMetadata
+
+__all__ = [
+    "Channel",
+    "MetadataSync",
+    "Role",
+    "User",
+    "Video",
+    "VideoCategory",
+    "VideoMetadata",
+    "roles_users",
+]

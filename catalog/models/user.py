@@ -1,0 +1,68 @@
+from datetime import datetime
+
+from flask_security import RoleMixin, UserMixin
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.models.base import Base, created_at_column
+from catalog.permissions import ROLE_PERMISSIONS
+
+roles_users = Table(
+    "roles_users",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(Base, RoleMixin):
+    """A named role; what it may do is declared in catalog.permissions, not stored."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+
+    def get_permissions(self) -> set[str]:
+        return set(ROLE_PERMISSIONS.get(self.name, ()))
+
+    def __repr__(self) -> str:
+        return f"<Role {self.name}>"
+
+
+class User(Base, UserMixin):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    username: Mapped[str | None] = mapped_column(String(255), unique=True)
+    password: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    fs_uniquifier: Mapped[str] = mapped_column(String(64), unique=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    firebase_uid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    auth_method: Mapped[str] = mapped_column(
+        String(20), default="flask-security", server_default="flask-security"
+    )
+    current_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    current_login_ip: Mapped[str | None] = mapped_column(String(64))
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))
+    login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+
+    # Joined so that loading the signed-in user is one statement per request.
+    roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="joined")
+
+    @property
+    def is_admin(self) -> bool:
+        """The original schema stored this flag; here it follows from the admin role."""
+        return any(role.name == "admin" for role in self.roles)
+
+    @property
+    def display_name(self) -> str:
+        return self.username or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

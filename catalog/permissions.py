@@ -1,0 +1,50 @@
+"""Named permissions and what each role may do. Views check permissions, never role names."""
+
+from enum import StrEnum
+from functools import wraps
+
+from flask import abort
+from flask_security import auth_required, current_user
+
+
+class Permission(StrEnum):
+    CATALOG_READ = "catalog-read"
+    CATALOG_EDIT = "catalog-edit"
+    AUDIT_READ = "audit-read"
+    USERS_MANAGE = "users-manage"
+    FIELDS_MANAGE = "fields-manage"
+
+
+ROLE_DESCRIPTIONS = {
+    "admin": "Everything, including users, roles and field definitions",
+    "editor": "Staff: edit videos, channels and values, upload reports",
+    "auditor": "Reads everything including the audit log; changes nothing",
+    "viewer": "Reads the catalog",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": frozenset(Permission),
+    "editor": frozenset({Permission.CATALOG_READ, Permission.CATALOG_EDIT}),
+    "auditor": frozenset({Permission.CATALOG_READ, Permission.AUDIT_READ}),
+    "viewer": frozenset({Permission.CATALOG_READ}),
+}
+
+
+def require(permission: Permission):
+    """Decorate a view: the user must be signed in and hold `permission`, else 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.has_permission(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return auth_required("session")(checked)
+
+    return decorator
+
+
+def can(permission: Permission) -> bool:
+    """For templates: may the signed-in user do this? Controls are hidden when not."""
+    return current_user.is_authenticated and current_user.has_permission(permission)
