@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Row, insert
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
@@ -24,7 +24,7 @@ def jsonable(value: Any) -> Any:
 
 
 def video_row(
-    video: Video,
+    video: Video | Row,
     *,
     action: str,
     changes: dict[str, list],
@@ -32,7 +32,7 @@ def video_row(
     actor: User | None,
     batch_id: uuid.UUID | None = None,
 ) -> dict:
-    """The column values of one video's audit row."""
+    """The column values of one video's audit row (from a Video or a returned Row)."""
     return {
         "entity_type": "video",
         "entity_id": video.id,

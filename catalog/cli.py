@@ -1,6 +1,5 @@
 """`flask catalog ...`: operator commands."""
 
-import click
 from flask import Flask
 from flask.cli import AppGroup
 

@@ -44,7 +44,11 @@ def find_bindir() -> Path:
     if initdb := shutil.which("initdb"):
         candidates.append(str(Path(initdb).resolve().parent))
     for directory in candidates:
-        if directory and (Path(directory) / "initdb").exists() and (Path(directory) / "pg_ctl").exists():
+        if (
+            directory
+            and (Path(directory) / "initdb").exists()
+            and (Path(directory) / "pg_ctl").exists()
+        ):
             return Path(directory)
     raise PostgresNotFound(INSTALL_HINT)
 
@@ -59,7 +63,7 @@ class LocalPostgres:
         self.settings = settings or {}
         socket_dir = self.base_dir / "pgsock"
         if len(str(socket_dir)) > MAX_SOCKET_DIR:
-            digest = hashlib.sha1(str(socket_dir).encode()).hexdigest()[:12]
+            digest = hashlib.sha1(str(socket_dir).encode(), usedforsecurity=False).hexdigest()[:12]
             socket_dir = Path(tempfile.gettempdir()) / f"catalog-pg-{digest}"
         self.socket_dir = socket_dir
         self.bindir = find_bindir()
@@ -86,7 +90,10 @@ class LocalPostgres:
     def is_running(self) -> bool:
         if not self.initialized:
             return False
-        return self._run(self.bindir / "pg_ctl", "status", "-D", self.data_dir, check=False).returncode == 0
+        return (
+            self._run(self.bindir / "pg_ctl", "status", "-D", self.data_dir, check=False).returncode
+            == 0
+        )
 
     def init(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +107,14 @@ class LocalPostgres:
                     "make the directories above it traversable (chmod o+x) or set DATABASE_URL."
                 )
         self._run(
-            self.bindir / "initdb", "-D", self.data_dir, "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8",
+            self.bindir / "initdb",
+            "-D",
+            self.data_dir,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         )
         conf = {
             "listen_addresses": "''",
@@ -119,8 +132,16 @@ class LocalPostgres:
             self.log_file.touch()
         self._chown(self.log_file)
         result = self._run(
-            self.bindir / "pg_ctl", "start", "-w", "-t", "60", "-D", self.data_dir,
-            "-l", self.log_file, check=False,
+            self.bindir / "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            self.data_dir,
+            "-l",
+            self.log_file,
+            check=False,
         )
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace")[-2000:]
@@ -142,8 +163,17 @@ class LocalPostgres:
     # -- databases ---------------------------------------------------------------------------
     def psql(self, sql: str, database: str = "postgres") -> str:
         result = self._run(
-            self.bindir / "psql", "-h", self.socket_dir, "-U", "postgres", "-d", database,
-            "-v", "ON_ERROR_STOP=1", "-qAtc", sql,
+            self.bindir / "psql",
+            "-h",
+            self.socket_dir,
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
         )
         return result.stdout.strip()
 

@@ -32,9 +32,7 @@ class MetadataSync(Base):
     user_email: Mapped[str | None] = mapped_column(String(255))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # The transaction's time: every row of one action carries the same instant.
-    sync_time: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    sync_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
         Index("ix_metadata_syncs_time", "sync_time", "id"),

@@ -77,9 +77,7 @@ class Video(Base):
     custom_id: Mapped[str | None] = mapped_column(String(100), index=True)
     # content
     title: Mapped[str | None] = mapped_column(String(200))
-    artist: Mapped[list[str]] = mapped_column(
-        ARRAY(String(200)), default=list, server_default="{}"
-    )
+    artist: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list, server_default="{}")
     genre: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default="{}")
     label: Mapped[str | None] = mapped_column(String(200))
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="RESTRICT"))
@@ -132,8 +130,8 @@ class Video(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT_SQL, persisted=True))
 
-    channel: Mapped[Channel | None] = relationship(lazy="joined", innerjoin=False)
-    category: Mapped[VideoCategory | None] = relationship(lazy="joined", innerjoin=False)
+    channel: Mapped[Channel | None] = relationship()
+    category: Mapped[VideoCategory | None] = relationship()
     extra: Mapped["VideoMetadata | None"] = relationship(
         back_populates="video", uselist=False, cascade="all, delete-orphan", passive_deletes=True
     )

@@ -1,0 +1,197 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_security import current_user
+from sqlalchemy import select
+
+from catalog.extensions import db
+from catalog.models import Channel, MetadataSync, Video, VideoCategory
+from catalog.models.video import MONETIZATION_FIELDS
+from catalog.permissions import Permission, require
+from catalog.videos import bp, queries, service
+from catalog.videos.forms import FORM_GROUPS, BulkEditForm, ConfirmForm, VideoForm, options
+
+HISTORY_LIMIT = 100
+LIST_COLUMNS = (
+    ("video_id", "Video id"), ("title", "Title"), ("channel", "Channel"), ("artist", "Artists"),
+    ("category", "Category"), ("claim", "Claim"), ("privacy", "Privacy"), ("views", "Views"),
+    ("changed", "Last change"),
+)  # fmt: skip
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _get_video(video_id: str, *, lock: bool = False) -> Video:
+    statement = select(Video).where(Video.video_id == video_id)
+    if lock:  # a save reads the row it is about to change under a row lock
+        statement = statement.with_for_update()
+    return db.session.scalars(statement).first() or abort(404)
+
+
+def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> None:
+    """Fill the channel and category menus; inactive categories only where already in use."""
+    if "channel_id" in form:
+        channels = db.session.execute(select(Channel.id, Channel.name).order_by(Channel.name))
+        form.channel_id.choices = options([("", "No channel"), *((c.id, c.name) for c in channels)])
+    categories = db.session.scalars(
+        select(VideoCategory).order_by(VideoCategory.sort_order, VideoCategory.name)
+    )
+    current = video.category_id if video else None
+    form.category_id.choices = options(
+        [
+            ("", "No category"),
+            *((c.id, c.name) for c in categories if c.is_active or c.id == current),
+        ]
+    )
+
+
+def _version(form: VideoForm) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/")
+@require(Permission.CATALOG_READ)
+def home():
+    return redirect(url_for("videos.index"))
+
+
+@bp.get("/videos")
+@require(Permission.CATALOG_READ)
+def index():
+    state = queries.parse_state(request.args)
+    page = queries.list_page(state)
+    channels, categories = queries.filter_choices()
+    return render_template(
+        "videos/index.html", state=state, page=page, channels=channels, categories=categories,
+        page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
+        monetization_fields=MONETIZATION_FIELDS,
+    )  # fmt: skip
+
+
+@bp.get("/videos/<video_id>")
+@require(Permission.CATALOG_READ)
+def detail(video_id: str):
+    video = _get_video(video_id)
+    history = db.session.scalars(
+        select(MetadataSync)
+        .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == video.id)
+        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return render_template(
+        "videos/detail.html", video=video, history=history, groups=FORM_GROUPS,
+        history_limit=HISTORY_LIMIT, delete_form=ConfirmForm(),
+    )  # fmt: skip
+
+
+@bp.route("/videos/new", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def create():
+    form = VideoForm()
+    _set_choices(form)
+    if form.validate_on_submit():
+        try:
+            video = service.create_video(form.values(), actor=_actor())
+        except service.DuplicateVideo as exc:
+            form.video_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Video {video.video_id} created.", "success")
+            return redirect(url_for("videos.detail", video_id=video.video_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("videos/create.html", form=form, groups=FORM_GROUPS), status
+
+
+@bp.route("/videos/<video_id>/edit", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def edit(video_id: str):
+    video = _get_video(video_id, lock=request.method == "POST")
+    # A save is the whole form as posted: nothing missing is filled in from the database,
+    # least of all the version the editor started from.
+    form = VideoForm(obj=video if request.method == "GET" else None)
+    del form.video_id  # a video's identity is not edited
+    _set_choices(form, video)
+    if form.validate_on_submit():
+        expected = _version(form)
+        if expected is None:
+            abort(400)
+        try:
+            changes = service.update_video(
+                video, form.values(), expected_version=expected, actor=_actor()
+            )
+        except service.VersionConflict:
+            db.session.rollback()
+            video = _get_video(video_id)
+            conflicts = service.changes_since(video, expected)
+            return render_template(
+                "videos/edit.html", form=form, video=video, groups=FORM_GROUPS,
+                conflicts=conflicts,
+            ), 409  # fmt: skip
+        db.session.commit()
+        if changes:
+            flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}.", "success")
+        else:
+            flash("Nothing changed, so nothing was saved.", "info")
+        return redirect(url_for("videos.detail", video_id=video.video_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("videos/edit.html", form=form, video=video, groups=FORM_GROUPS), status
+
+
+@bp.route("/videos/<video_id>/delete", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def delete(video_id: str):
+    video = _get_video(video_id, lock=request.method == "POST")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        service.delete_video(video, actor=_actor())
+        db.session.commit()
+        flash(f"Video {video_id} deleted. Its history stays on the Changes page.", "success")
+        return redirect(url_for("videos.index"))
+    return render_template("videos/delete.html", video=video, form=form)
+
+
+def _bulk_selection(form: BulkEditForm, state: queries.ListState):
+    """The ids to edit: the ticked videos, or every video the list's filters match."""
+    if form.scope.data == "all":
+        return queries.matching_ids(state), None
+    try:
+        ids = [int(i) for i in (form.ids.data or "").split(",") if i]
+    except ValueError:
+        abort(400)
+    return select(Video.id).where(Video.id.in_(ids)), len(ids)
+
+
+@bp.route("/videos/bulk", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def bulk():
+    state = queries.parse_state(request.args)
+    form = BulkEditForm()
+    _set_choices(form)
+    if request.method == "GET":
+        form.scope.data = request.args.get("scope", "")
+        form.ids.data = ",".join(request.args.getlist("ids"))
+    selection, selected = _bulk_selection(form, state)
+    if selected is None:
+        selected = queries.estimate_count(state)
+    if not selected:
+        flash("Select at least one video to edit.", "warning")
+        return redirect(url_for("videos.index", **state.view_args()))
+    if form.validate_on_submit():
+        values = form.chosen_values()
+        if not values:
+            flash("Tick at least one field to set.", "warning")
+        else:
+            changed = service.bulk_update(selection, values, actor=_actor())
+            db.session.commit()
+            flash(
+                f"Bulk edit saved: {changed} video{'s' if changed != 1 else ''} changed.",
+                "success",
+            )
+            return redirect(url_for("videos.index", **state.view_args()))
+    return render_template(
+        "videos/bulk.html", form=form, state=state, selected=selected,
+        exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS,
+    )  # fmt: skip

@@ -1,0 +1,213 @@
+"""The rules for changing videos. Every write of a video goes through here and leaves its audit
+row in the same transaction. Nothing here commits or touches the request: the web, the CLI
+and the worker share these functions, and the caller owns the transaction."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from catalog import audit
+from catalog.extensions import db
+from catalog.models import Channel, MetadataSync, User, Video
+from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
+
+# The fields a person edits, in form order. Everything audited is listed here or derived
+# from something listed here (channel_display_name from channel_id, administered_at).
+EDITABLE_FIELDS = (
+    "video_id", "asset_id", "custom_id",
+    "title", "artist", "genre", "label", "channel_id", "category_id",
+    "upc", "isrc", "claimed_status", "claimed_by_another_owner", "other_owners_claiming",
+    *MONETIZATION_FIELDS,
+    *ENGAGEMENT_FIELDS,
+    "privacy_status", "effective_policy", "video_length", "views",
+    "hidden", "administered", "is_short", "is_live_stream", "upload_source",
+    "published", "is_hero", "time_published", "notes",
+)  # fmt: skip
+AUDITED_FIELDS = (*EDITABLE_FIELDS, "channel_display_name", "administered_at")
+
+# What bulk edit may set: shared classifications, never identities or per-video facts.
+BULK_FIELDS = (
+    "label", "category_id", "claimed_status", "claimed_by_another_owner",
+    *MONETIZATION_FIELDS, *ENGAGEMENT_FIELDS,
+    "privacy_status", "effective_policy", "hidden", "is_short", "is_live_stream",
+    "published", "notes",
+)  # fmt: skip
+
+
+class VersionConflict(Exception):
+    """Someone saved the video after the form was opened; nothing was written."""
+
+    def __init__(self, video: Video, expected_version: int):
+        super().__init__(f"{video.video_id} changed since version {expected_version}")
+        self.video = video
+        self.expected_version = expected_version
+
+
+class DuplicateVideo(ValueError):
+    def __init__(self, video_id: str):
+        super().__init__(f"A video with the id {video_id} already exists.")
+        self.video_id = video_id
+
+
+def _normalize(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, list | tuple):
+        return [item.strip() for item in value if item and item.strip()]
+    return value
+
+
+def _apply(video: Video, values: dict[str, Any]) -> dict[str, list]:
+    """Set the values that differ and return {field: [old, new]} for them."""
+    changes: dict[str, list] = {}
+    for field, raw in values.items():
+        if field not in EDITABLE_FIELDS:
+            raise ValueError(f"{field} is not an editable field")
+        new = _normalize(raw)
+        if field in ("artist", "genre"):
+            new = new or []
+        old = getattr(video, field)
+        if old != new:
+            changes[field] = [old, new]
+            setattr(video, field, new)
+    if "channel_id" in changes:
+        channel = db.session.get(Channel, video.channel_id) if video.channel_id else None
+        name = channel.name[:100] if channel else None
+        if name != video.channel_display_name:
+            changes["channel_display_name"] = [video.channel_display_name, name]
+            video.channel_display_name = name
+    if "administered" in changes and video.administered:
+        now = datetime.now(UTC)
+        changes["administered_at"] = [video.administered_at, now]
+        video.administered_at = now
+    return changes
+
+
+def create_video(values: dict[str, Any], *, actor: User | None, source: str = "web") -> Video:
+    """Create a video from `values` and record its creation with every value it starts with."""
+    video_id = _normalize(values.get("video_id"))
+    if video_id and db.session.scalar(select(Video.id).where(Video.video_id == video_id)):
+        raise DuplicateVideo(video_id)
+    video = Video(artist=[], genre=[])
+    changes = _apply(video, values)
+    db.session.add(video)
+    db.session.flush()
+    audit.record(
+        audit.video_row(video, action="create", changes=changes, source=source, actor=actor)
+    )
+    db.session.flush()
+    return video
+
+
+def update_video(
+    video: Video,
+    values: dict[str, Any],
+    *,
+    expected_version: int | None,
+    actor: User | None,
+    source: str = "web",
+) -> dict[str, list]:
+    """Apply `values`; return the changes. A change of nothing writes nothing.
+
+    `expected_version` is the version the editor saw; if the video has moved on since,
+    VersionConflict is raised before anything is changed.
+    """
+    if expected_version is not None and video.version != expected_version:
+        raise VersionConflict(video, expected_version)
+    if "video_id" in values and _normalize(values["video_id"]) != video.video_id:
+        raise ValueError("A video's YouTube id cannot change.")
+    changes = _apply(video, values)
+    if not changes:
+        return changes
+    try:
+        db.session.flush()
+    except StaleDataError as exc:  # a concurrent save won the race for this version
+        raise VersionConflict(video, expected_version or video.version) from exc
+    audit.record(
+        audit.video_row(video, action="update", changes=changes, source=source, actor=actor)
+    )
+    db.session.flush()
+    return changes
+
+
+def delete_video(video: Video, *, actor: User | None, source: str = "web") -> None:
+    """Delete a video. Its history stays; the deletion row keeps every last value."""
+    changes = {
+        field: [getattr(video, field), None]
+        for field in AUDITED_FIELDS
+        if getattr(video, field) not in (None, [], False)
+    }
+    audit.record(
+        audit.video_row(video, action="delete", changes=changes, source=source, actor=actor)
+    )
+    db.session.delete(video)
+    db.session.flush()
+
+
+def changes_since(video: Video, version: int) -> list[MetadataSync]:
+    """The audit rows written after `version`: each committed change bumps the version once
+    and writes one row, so they are the newest `video.version - version` rows."""
+    missed = video.version - version
+    if missed <= 0:
+        return []
+    return list(
+        db.session.scalars(
+            select(MetadataSync)
+            .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == video.id)
+            .order_by(MetadataSync.id.desc())
+            .limit(missed)
+        )
+    )
+
+
+def bulk_update(selection: Select, values: dict[str, Any], *, actor: User | None) -> int:
+    """Set `values` on every video whose id `selection` yields, in one statement.
+
+    Only videos that actually change are written, each gets one audit row (source `bulk`),
+    all rows of this edit share one batch id. Returns the number of videos changed.
+    """
+    unknown = set(values) - set(BULK_FIELDS)
+    if unknown:
+        raise ValueError(f"Bulk edit cannot set {', '.join(sorted(unknown))}")
+    if not values:
+        return 0
+    values = {field: _normalize(value) for field, value in values.items()}
+    db.session.flush()
+    table = Video.__table__
+    old = (
+        select(table.c.id, *(table.c[field] for field in values))
+        .where(table.c.id.in_(selection))
+        .with_for_update()
+        .cte("old")
+    )
+    changed = or_(*(table.c[field].is_distinct_from(value) for field, value in values.items()))
+    statement = (
+        update(table)
+        .where(table.c.id == old.c.id, changed)
+        .values(**values, version=table.c.version + 1, updated_at=func.now())
+        .returning(
+            table.c.id, table.c.video_id, table.c.title, table.c.channel_display_name,
+            *(old.c[field].label(f"old_{field}") for field in values),
+        )
+    )  # fmt: skip
+    batch_id = uuid.uuid4()
+    rows = []
+    for row in db.session.execute(statement):
+        changes = {
+            field: [getattr(row, f"old_{field}"), value]
+            for field, value in values.items()
+            if getattr(row, f"old_{field}") != value
+        }
+        rows.append(
+            # The returned row carries the id, title and channel an audit row snapshots.
+            audit.video_row(
+                row, action="update", changes=changes, source="bulk", actor=actor, batch_id=batch_id
+            )
+        )
+    audit.record_many(rows)
+    db.session.expire_all()
+    return len(rows)

@@ -1,0 +1,140 @@
+"""Test setup: a throwaway PostgreSQL cluster from the system's binaries, migrated once with
+the real migrations; every test runs inside a transaction that is rolled back at its end.
+
+HTTP tests must not hold an app context while they make requests (Flask would reuse it, and
+with it `g` and the signed-in user, across requests), so data for them is made through
+`db_session`, a session on the test's connection. Service tests use `app_ctx`, where the
+factories write through the app's own `db.session`.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask_security import hash_password
+from sqlalchemy.orm import Session
+
+from catalog import create_app
+from catalog.extensions import db
+from catalog.pgserver import LocalPostgres
+from tests import factories
+
+TEST_PASSWORD = "correct horse battery staple"
+FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def test_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "SECURITY_PASSWORD_SALT": "test-password-salt",
+        "WTF_CSRF_ENABLED": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    # A short path under /tmp: Unix socket paths are limited to 107 bytes.
+    base = tempfile.mkdtemp(prefix="catalog-test-")
+    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
+    server = LocalPostgres(base, settings=FAST_SERVER)
+    server.init()
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def migrated_database(postgres: LocalPostgres, name: str) -> str:
+    """Create database `name` and bring it to the newest migration; return its URL."""
+    postgres.create_database(name)
+    url = postgres.url(name)
+    app = create_app(test_config(url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(postgres) -> Flask:
+    return create_app(test_config(migrated_database(postgres, "catalog_test")))
+
+
+@pytest.fixture(scope="session")
+def password_hash(app) -> str:
+    with app.app_context():
+        return hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def db_session(app, password_hash):
+    """A session on a connection whose transaction is rolled back after the test.
+
+    The app's engine is swapped for that connection, so requests made by the test see (and
+    commit into, as savepoints) the same transaction.
+    """
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+    connection = engine.connect()
+    transaction = connection.begin()
+    engines[None] = connection
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    factories.use_session(session, password_hash)
+    try:
+        yield session
+    finally:
+        session.close()
+        engines[None] = engine
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app_ctx(app, db_session):
+    """An app context for calling services directly; factories write through db.session."""
+    with app.app_context():
+        factories.use_session(db.session, factories.state.password_hash)
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page's meta tag or login form."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf[-_]token"[^>]*(?:content|value)="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, user) -> None:
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def sign_in(client):
+    """sign_in(role) → a new user with that role, signed in on `client`."""
+
+    def sign_in(role: str = "editor", **kwargs):
+        user = factories.UserFactory(roles=[role], **kwargs)
+        login(client, user)
+        return user
+
+    return sign_in
