@@ -27,7 +27,7 @@ TEST_PASSWORD = "correct horse battery staple"
 FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-def test_config(url: str) -> dict:
+def app_config(url: str) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -54,7 +54,7 @@ def migrated_database(postgres: LocalPostgres, name: str) -> str:
     """Create database `name` and bring it to the newest migration; return its URL."""
     postgres.create_database(name)
     url = postgres.url(name)
-    app = create_app(test_config(url))
+    app = create_app(app_config(url))
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
@@ -63,7 +63,7 @@ def migrated_database(postgres: LocalPostgres, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def app(postgres) -> Flask:
-    return create_app(test_config(migrated_database(postgres, "catalog_test")))
+    return create_app(app_config(migrated_database(postgres, "catalog_test")))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ Create Date: 2026-11-22 18:47:12.961038
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -248,7 +248,12 @@ def upgrade():
             "search_text",
             sa.Text(),
             sa.Computed(
-                "lower(coalesce(video_id, '') || ' ' || coalesce(title, '') || ' ' || coalesce(asset_id, '') || ' ' || coalesce(custom_id, '') || ' ' || coalesce(isrc, '') || ' ' || coalesce(upc, '') || ' ' || catalog_array_text(artist))",
+                (
+                    "lower(coalesce(video_id, '') || ' ' || coalesce(title, '') || ' ' || "
+                    "coalesce(asset_id, '') || ' ' || coalesce(custom_id, '') || ' ' || "
+                    "coalesce(isrc, '') || ' ' || coalesce(upc, '') || ' ' || "
+                    "catalog_array_text(artist))"
+                ),
                 persisted=True,
             ),
             nullable=False,

@@ -1,0 +1,110 @@
+"""The benchmark's PostgreSQL: a private cluster under instance/bench, one database per N."""
+
+import time
+from pathlib import Path
+
+import psycopg
+
+from catalog import ROOT
+from catalog.pgserver import LocalPostgres
+
+BENCH_DIR = ROOT / "instance" / "bench"
+# A throwaway database on a 2-core / 24 GB machine: generous memory, no durability.
+# wal_level=minimal lets the load skip WAL for tables truncated in the same transaction.
+SETTINGS = {
+    "shared_buffers": "'2GB'",
+    "effective_cache_size": "'16GB'",
+    "work_mem": "'64MB'",
+    "maintenance_work_mem": "'1GB'",
+    "max_wal_size": "'8GB'",
+    "checkpoint_timeout": "'30min'",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_parallel_workers_per_gather": "2",
+    "max_parallel_maintenance_workers": "2",
+}
+# Bumped whenever the generator changes what it produces: older databases are rebuilt.
+GENERATOR_VERSION = 1
+MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
+
+
+def cluster() -> LocalPostgres:
+    return LocalPostgres(BENCH_DIR, settings=SETTINGS)
+
+
+def start(server: LocalPostgres) -> bool:
+    """Start the cluster, initialising it on first use; True when this call started it."""
+    if not server.initialized:
+        server.init()
+    if server.is_running():
+        return False
+    server.start()
+    return True
+
+
+def database_name(videos: int) -> str:
+    return f"bench_{videos}"
+
+
+def connect(server: LocalPostgres, database: str, *, autocommit: bool = False):
+    return psycopg.connect(
+        host=str(server.socket_dir),
+        dbname=database,
+        user="catalog",
+        autocommit=autocommit,
+    )
+
+
+def exists(server: LocalPostgres, database: str) -> bool:
+    return bool(server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"))
+
+
+def built(server: LocalPostgres, database: str, videos: int) -> dict | None:
+    """The build record of a complete database of this size and generator, else None."""
+    if not exists(server, database):
+        return None
+    with connect(server, database, autocommit=True) as conn:
+        present = conn.execute("SELECT to_regclass(%s)", (f"{MARKER_SCHEMA}.build",)).fetchone()
+        if not present or present[0] is None:
+            return None
+        row = conn.execute(
+            f"SELECT videos, generator_version, build_seconds, built_at, stats "
+            f"FROM {MARKER_SCHEMA}.build ORDER BY built_at DESC LIMIT 1"
+        ).fetchone()
+    if not row or row[0] != videos or row[1] != GENERATOR_VERSION:
+        return None
+    return {"build_seconds": row[2], "built_at": row[3], "stats": row[4]}
+
+
+def mark_built(conn, videos: int, build_seconds: float, stats: dict) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {MARKER_SCHEMA}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {MARKER_SCHEMA}.build ("
+        "videos bigint NOT NULL, generator_version int NOT NULL, "
+        "build_seconds double precision NOT NULL, built_at timestamptz NOT NULL DEFAULT now(), "
+        "stats jsonb NOT NULL)"
+    )
+    conn.execute(
+        f"INSERT INTO {MARKER_SCHEMA}.build (videos, generator_version, build_seconds, stats) "
+        "VALUES (%s, %s, %s, %s)",
+        (videos, GENERATOR_VERSION, build_seconds, psycopg.types.json.Jsonb(stats)),
+    )
+
+
+def server_version(server: LocalPostgres, database: str) -> str:
+    return server.psql("SELECT version()", database)
+
+
+def log(message: str, started: float | None = None) -> None:
+    suffix = f" ({time.perf_counter() - started:.1f} s)" if started is not None else ""
+    print(f"[bench] {message}{suffix}", flush=True)
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
