@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, render_template
 from flask_security import SQLAlchemyUserDatastore
 from werkzeug.exceptions import HTTPException
 
@@ -42,10 +42,6 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     _register_error_pages(app)
-
-    @app.get("/")
-    def index():
-        return redirect(url_for("videos.index"))
 
     return app
 

@@ -1,10 +1,184 @@
 """`flask catalog ...`: operator commands."""
 
-from flask import Flask
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_security import hash_password
+from sqlalchemy import func, inspect, select
+
+from catalog.extensions import db, security
+from catalog.models import Channel, User, Video
+from catalog.permissions import ROLE_PERMISSIONS
 
 catalog_cli = AppGroup("catalog", help="Catalog operator commands.")
+
+DEMO_URL = "http://127.0.0.1:5000"  # where `make run` serves the app
+DEMO_ADMIN = "admin@example.com"
+DEMO_ACCOUNTS = (
+    (DEMO_ADMIN, "admin"),
+    ("editor@example.com", "editor"),
+    ("auditor@example.com", "auditor"),
+    ("viewer@example.com", "viewer"),
+)
+LOGIN_FILE = "admin-login.txt"
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
+
+
+# -- create-user -------------------------------------------------------------------------
+
+
+@catalog_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(sorted(ROLE_PERMISSIONS)))
+@click.option("--password", help="The password; a strong one is generated and shown if omitted.")
+@click.option("--username", help="An optional unique user name.")
+def create_user_command(email: str, role: str, password: str | None, username: str | None):
+    """Create a user with one role."""
+    generated = password is None
+    if generated:
+        password = generate_password()
+    user = create_account(email, role, password, username=username)
+    db.session.commit()
+    click.echo(f"Created {role} {user.email}.")
+    if generated:
+        # Shown once and stored nowhere: the operator has to pass it on now.
+        click.echo(f"Generated password: {password}")
+
+
+def generate_password() -> str:
+    """A strong random password (16 URL-safe characters)."""
+    return secrets.token_urlsafe(12)
+
+
+def create_account(email: str, role: str, password: str, *, username: str | None = None) -> User:
+    """Create an active user holding `role`; ClickException when it cannot be done.
+
+    The email is normalized the way the sign-in form normalizes it, so the user can sign in
+    with what was typed here. Does not commit.
+    """
+    email = _normalized_email(email)
+    if security.datastore.find_user(case_insensitive=True, email=email):
+        raise click.ClickException(f"A user with the email {email} already exists.")
+    if username and security.datastore.find_user(case_insensitive=True, username=username):
+        raise click.ClickException(f"A user with the user name {username} already exists.")
+    role_obj = security.datastore.find_role(role)
+    if role_obj is None:
+        raise click.ClickException(f"The role {role} is missing; run `flask db upgrade` first.")
+    problems, password = security.password_util.validate(password, is_register=True)
+    if problems:
+        raise click.ClickException(" ".join(str(p) for p in problems))
+    user = security.datastore.create_user(
+        email=email, username=username or None, password=hash_password(password), roles=[role_obj]
+    )
+    db.session.flush()
+    return user
+
+
+def _normalized_email(email: str) -> str:
+    email = email.strip()
+    if "@" not in email:
+        raise click.ClickException(f"{email!r} is not an email address (it has no @).")
+    try:
+        return security.mail_util.normalize(email)
+    except ValueError as exc:  # Flask-Security's EmailValidateException is a ValueError
+        raise click.ClickException(f"{email!r} is not a valid email address.") from exc
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+@catalog_cli.command("demo")
+def demo_command():
+    """Load demo data into an empty catalog, make the demo sign-ins, print how to sign in."""
+    if not inspect(db.engine).has_table(Video.__tablename__):
+        raise click.ClickException("The database has no tables yet: run `flask db upgrade` first.")
+    data_line = _ensure_demo_data()
+    login_file = Path(current_app.instance_path) / LOGIN_FILE
+    logins = _ensure_demo_accounts(login_file)
+    db.session.commit()
+    _print_banner(logins, data_line, login_file)
+
+
+def _ensure_demo_data() -> str:
+    """Load the demo data when there are no videos; return the line that says what happened."""
+    from catalog.demo import load_demo_data  # only this command needs the demo generator
+
+    videos = db.session.scalar(select(func.count()).select_from(Video))
+    if videos:
+        return f"Reusing existing data: {_plural(videos, 'video')}"
+    click.echo("Loading demo data ...")
+    counts = load_demo_data(actor=None)  # no person did this: the audit rows say source `cli`
+    channels = db.session.scalar(select(func.count()).select_from(Channel))
+    return f"Demo data: {_plural(channels, 'channel')}, {_plural(counts['videos'], 'video')}"
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _ensure_demo_accounts(login_file: Path) -> dict[str, str | None]:
+    """Create the demo accounts that are missing; return each one's password if known.
+
+    Generated passwords are kept in `login_file` so later runs can show them again.
+    A demo account that exists but is not in the file was made by someone else: its
+    password is unknown and left alone.
+    """
+    known = _read_logins(login_file)
+    logins: dict[str, str | None] = {}
+    created = False
+    for email, role in DEMO_ACCOUNTS:
+        if security.datastore.find_user(case_insensitive=True, email=email):
+            logins[email] = known.get(email)
+            continue
+        logins[email] = known[email] = generate_password()
+        create_account(email, role, logins[email])
+        created = True
+    if created:
+        # Written before the commit: should the commit fail, the next run sees the accounts
+        # missing and makes new ones, so the file never lacks a password that works.
+        _write_logins(login_file, known)
+    return logins
+
+
+def _read_logins(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    logins = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            logins[parts[0]] = parts[1]
+    return logins
+
+
+def _write_logins(path: Path, logins: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Demo sign-ins made by `flask catalog demo`: email password"]
+    lines += [f"{email} {password}" for email, password in logins.items()]
+    # Created owner-only, and chmod in case an older file had looser permissions.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+def _print_banner(logins: dict[str, str | None], data_line: str, login_file: Path) -> None:
+    def shown(email: str) -> str:
+        password = logins.get(email)
+        return f"{email} / {password}" if password else f"{email} (password not on file)"
+
+    rule = "=" * 78
+    click.echo(rule)
+    click.echo(f"Catalog is starting on {DEMO_URL} — sign in as {shown(DEMO_ADMIN)}")
+    others = [shown(email) for email, _role in DEMO_ACCOUNTS if email != DEMO_ADMIN]
+    click.echo("Other demo sign-ins: " + ", ".join(others))
+    click.echo(data_line)
+    click.echo(f"The demo passwords are kept in {login_file}")
+    click.echo(rule)

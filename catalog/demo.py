@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from catalog.extensions import db
 from catalog.models import Channel, User, Video, VideoCategory
-from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
+from catalog.models.video import MONETIZATION_FIELDS
 from catalog.videos import service
 
 SEED = 42
@@ -104,13 +104,15 @@ class CategorySpec:
 CATEGORIES = (
     CategorySpec("Music Videos", "music-videos", 30,
                  ("(Official Video)", "(Official Music Video)"), (150, 330)),
-    CategorySpec("Official Audio", "official-audio", 20, ("(Official Audio)", "(Audio)"), (120, 290)),
+    CategorySpec("Official Audio", "official-audio", 20,
+                 ("(Official Audio)", "(Audio)"), (120, 290)),
     CategorySpec("Lyric Videos", "lyric-videos", 15,
                  ("(Official Lyric Video)", "(Lyrics)"), (140, 300)),
     CategorySpec("Live Performances", "live", 10,
                  ("(Live at Red Rocks)", "(Live Session)", "(Live from the Studio)"), (180, 3600)),
     CategorySpec("Visualizers", "visualizers", 8, ("(Visualizer)",), (140, 300)),
-    CategorySpec("Acoustic Sessions", "acoustic", 6, ("(Acoustic Version)", "(Stripped)"), (150, 280)),
+    CategorySpec("Acoustic Sessions", "acoustic", 6,
+                 ("(Acoustic Version)", "(Stripped)"), (150, 280)),
     CategorySpec("Behind the Scenes", "behind-the-scenes", 4, ("(Behind the Scenes)",), (300, 900)),
     CategorySpec("Shorts", "shorts", 7, ("#shorts",), (12, 59)),
 )  # fmt: skip
@@ -222,7 +224,7 @@ def _ensure_categories() -> list[tuple[VideoCategory, CategorySpec]]:
 def _ensure_channels(rng: random.Random) -> list[tuple[Channel, ChannelSpec]]:
     result = []
     for spec in CHANNELS:
-        channel_id = "UC" + _random_id(rng, 21, CHANNEL_ID_LAST)
+        channel_id = "UC" + _random_id(rng, 22, CHANNEL_ID_LAST)
         channel = db.session.scalar(select(Channel).where(Channel.channel_id == channel_id))
         if channel is None:
             channel = Channel(
@@ -354,9 +356,9 @@ def _views(rng, channel: ChannelSpec, privacy: str) -> int:
         return rng.randint(0, 50)
     if privacy == "unlisted":
         return int(rng.lognormvariate(6, 1.5))
-    # Log-normal: most videos have thousands of views, a few have hundreds of millions.
+    # Log-normal: most videos have thousands of views, a few have tens of millions.
     reach = (channel.subscribers / 1_000_000) ** 0.5
-    return min(int(rng.lognormvariate(10.5, 2.0) * reach), 2_000_000_000)
+    return min(int(rng.lognormvariate(11, 2.2) * reach), 2_000_000_000)
 
 
 # -- identifiers ---------------------------------------------------------------------------

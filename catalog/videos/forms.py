@@ -135,11 +135,13 @@ class VideoForm(FlaskForm):
                             "USRC17607839.")],
         filters=[_upper],
     )  # fmt: skip
-    claimed_status = SelectField("Claim status", choices=_blank("Not claimed", CLAIM_STATUSES))
+    claimed_status = SelectField(
+        "Claim status", choices=_blank("Not claimed", CLAIM_STATUSES), default=""
+    )
     claimed_by_another_owner = _yes_no("Claimed by another owner")
     other_owners_claiming = TextAreaField("Other owners claiming", filters=[_strip])
 
-    privacy_status = SelectField("Privacy", choices=_blank("Not set", PRIVACY_STATUSES))
+    privacy_status = SelectField("Privacy", choices=_blank("Not set", PRIVACY_STATUSES), default="")
     effective_policy = TextAreaField("Effective policy", filters=[_strip])
     video_length = IntegerField(
         "Length (seconds)", [Optional(), NumberRange(min=0, max=INT_MAX, message="Not negative.")]

@@ -1,0 +1,106 @@
+"""Who may do what, checked against every URL rule of the app.
+
+Every rule must appear in ACCESS; a new route that is missing fails here, so nobody adds a
+page without deciding who may use it."""
+
+import pytest
+from flask import Flask
+
+from catalog.permissions import ROLE_PERMISSIONS, Permission
+from tests.conftest import csrf_token
+from tests.factories import VideoFactory
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+# endpoint → what it needs, for each method it answers.
+ACCESS: dict[str, dict[str, str | Permission]] = {
+    "static": {"GET": PUBLIC},
+    "security.static": {"GET": PUBLIC},
+    "security.login": {"GET": PUBLIC, "POST": PUBLIC},
+    "security.logout": {"POST": SIGNED_IN},
+    "security.verify": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "videos.home": {"GET": Permission.CATALOG_READ},
+    "videos.index": {"GET": Permission.CATALOG_READ},
+    "videos.detail": {"GET": Permission.CATALOG_READ},
+    "videos.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "videos.edit": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "videos.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "changes.index": {"GET": Permission.AUDIT_READ},
+}
+ROLES = sorted(ROLE_PERMISSIONS)
+
+
+def _rules(app: Flask):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _url(rule, video) -> str:
+    values = {"video_id": video.video_id, "filename": "css/app.css"}
+    return rule.build({name: values[name] for name in rule.arguments})[1]
+
+
+def test_every_route_is_declared(app):
+    declared = {(endpoint, method) for endpoint, methods in ACCESS.items() for method in methods}
+    routes = {(rule.endpoint, method) for rule, method in _rules(app)}
+    assert routes - declared == set(), "add these routes to ACCESS"
+    assert declared - routes == set(), "ACCESS names routes that no longer exist"
+
+
+def test_anonymous_requests_are_sent_to_sign_in(app, client, db_session):
+    video = VideoFactory()
+    token = csrf_token(client, "/login")
+    for rule, method in _rules(app):
+        if ACCESS[rule.endpoint][method] == PUBLIC:
+            continue
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(_url(rule, video), method=method, data=data)
+        assert response.status_code in (302, 401), (rule.rule, method)
+        assert "/login" in response.headers.get("Location", "/login"), (rule.rule, method)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in, role):
+    sign_in(role)
+    video = VideoFactory()
+    token = csrf_token(client, "/videos")
+    granted = ROLE_PERMISSIONS[role]
+    for rule, method in _rules(app):
+        need = ACCESS[rule.endpoint][method]
+        if need in (PUBLIC, SIGNED_IN) or rule.endpoint == "videos.delete" and method == "POST":
+            continue  # delete is exercised last, below, so the video exists for the rest
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(_url(rule, video), method=method, data=data)
+        if need in granted:
+            assert response.status_code not in (401, 403), (role, rule.rule, method)
+        else:
+            assert response.status_code == 403, (role, rule.rule, method, response.status_code)
+    response = client.post(f"/videos/{video.video_id}/delete", data={"csrf_token": token})
+    expected = 302 if Permission.CATALOG_EDIT in granted else 403
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("role", ["auditor", "viewer"])
+def test_readers_cannot_change_anything(client, db_session, sign_in, role):
+    """Posting as a read-only role changes nothing, whatever the form says."""
+    sign_in(role)
+    video = VideoFactory(title="Untouchable")
+    token = csrf_token(client, "/videos")
+    attempts = [
+        (f"/videos/{video.video_id}/edit", {"title": "Hacked", "version": str(video.version)}),
+        (f"/videos/{video.video_id}/delete", {}),
+        ("/videos/new", {"video_id": "newVideo123"}),
+        ("/videos/bulk", {"ids": str(video.id), "set_notes": "y", "notes": "hacked"}),
+    ]
+    for url, data in attempts:
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403
+    db_session.expire_all()
+    assert video.title == "Untouchable" and video.notes is None
+
+
+def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in):
+    sign_in("viewer")
+    html = client.get("/videos").get_data(as_text=True)
+    assert 'href="/audit"' not in html and "New video" not in html

@@ -1,0 +1,189 @@
+"""The video pages over HTTP: forms, validation messages, conflicts, delete and bulk edit."""
+
+import pytest
+from sqlalchemy import select
+
+from catalog.models import MetadataSync, Video
+from tests.conftest import csrf_token
+from tests.factories import VideoFactory
+
+
+def rows_for(session, video_pk):
+    return session.scalars(select(MetadataSync).where(MetadataSync.entity_id == video_pk)).all()
+
+
+def form_data(video: Video, token: str, **overrides) -> dict:
+    """The edit form as a browser would post it, with `overrides` applied."""
+    data = {
+        "csrf_token": token, "version": str(video.version), "title": video.title or "",
+        "artist": "\n".join(video.artist), "genre": "\n".join(video.genre),
+        "channel_id": str(video.channel_id or ""), "privacy_status": video.privacy_status or "",
+        "views": "" if video.views is None else str(video.views),
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def editor(sign_in):
+    return sign_in("editor")
+
+
+def test_edit_saves_two_fields_and_records_history(client, db_session, editor):
+    video = VideoFactory(title="Old title", views=10)
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    response = client.post(
+        f"/videos/{video.video_id}/edit",
+        data=form_data(video, token, title="New title", artist="Ann\nBob"),
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert video.title == "New title" and video.artist == ["Ann", "Bob"]
+    [row] = rows_for(db_session, video.id)
+    assert row.changes == {"title": ["Old title", "New title"], "artist": [["The Testers"], ["Ann", "Bob"]]}
+    detail = client.get(f"/videos/{video.video_id}").get_data(as_text=True)
+    assert "Saved 2 changes." in detail
+    assert editor.email in detail and "New title" in detail
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("isrc", "US-RC1-76", "An ISRC is 12 characters"),
+        ("upc", "036000291453", "check digit"),
+        ("upc", "12345", "12 or 13 digits"),
+        ("views", "-1", "Not negative"),
+        ("video_length", "-3", "Not negative"),
+        ("title", "x" * 201, "200 characters"),
+        ("artist", "ok\n" + "y" * 201, "at most 200 characters"),
+        ("privacy_status", "secret", "Not a valid choice"),
+    ],
+)
+def test_invalid_input_is_refused_with_a_message_and_nothing_written(
+    client, db_session, editor, field, value, message
+):
+    video = VideoFactory(title="Keep me")
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    response = client.post(
+        f"/videos/{video.video_id}/edit", data=form_data(video, token, **{"title": "Changed", field: value})
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert video.title == "Keep me"
+    assert rows_for(db_session, video.id) == []
+
+
+def test_valid_identifiers_are_accepted(client, db_session, editor):
+    video = VideoFactory()
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    response = client.post(
+        f"/videos/{video.video_id}/edit",
+        data=form_data(video, token, isrc="usrc17607839", upc="4006381333931"),
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert (video.isrc, video.upc) == ("USRC17607839", "4006381333931")
+
+
+def test_stale_form_gets_409_showing_what_changed(client, db_session, editor):
+    video = VideoFactory(title="Original")
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    stale = form_data(video, token, title="Mine")
+    first = client.post(f"/videos/{video.video_id}/edit", data=form_data(video, token, title="Theirs"))
+    assert first.status_code == 302
+    response = client.post(f"/videos/{video.video_id}/edit", data=stale)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else saved this video" in html
+    assert "Theirs" in html and "Mine" in html  # their change, and the user's entry kept
+    db_session.expire_all()
+    assert video.title == "Theirs"
+    assert len(rows_for(db_session, video.id)) == 1
+
+
+def test_save_without_version_is_refused(client, db_session, editor):
+    video = VideoFactory(title="Original")
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    data = form_data(video, token, title="Sneaky")
+    del data["version"]
+    assert client.post(f"/videos/{video.video_id}/edit", data=data).status_code == 400
+    db_session.expire_all()
+    assert video.title == "Original"
+
+
+def test_create(client, db_session, editor):
+    token = csrf_token(client, "/videos/new")
+    response = client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z",
+                                                 "title": "Fresh", "artist": "One\nTwo"})  # fmt: skip
+    assert response.status_code == 302
+    video = db_session.scalars(select(Video).where(Video.video_id == "abcDEF12_-Z")).one()
+    assert video.artist == ["One", "Two"]
+    [row] = rows_for(db_session, video.id)
+    assert row.action == "create" and row.user_id == editor.id
+
+    again = client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z"})
+    assert again.status_code == 400
+    assert "already exists" in again.get_data(as_text=True)
+    bad = client.post("/videos/new", data={"csrf_token": token, "video_id": "short"})
+    assert bad.status_code == 400
+    assert "11 characters" in bad.get_data(as_text=True)
+
+
+def test_delete_needs_a_post_and_keeps_history(client, db_session, editor):
+    video = VideoFactory(title="Gone soon")
+    pk, video_id = video.id, video.video_id
+    confirm = client.get(f"/videos/{video_id}/delete")
+    assert confirm.status_code == 200 and "Delete video" in confirm.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Video, pk) is not None  # looking at the confirmation deletes nothing
+    token = csrf_token(client, f"/videos/{video_id}/delete")
+    assert client.post(f"/videos/{video_id}/delete", data={"csrf_token": token}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Video, pk) is None
+    [row] = rows_for(db_session, pk)
+    assert row.action == "delete" and row.changes["title"] == ["Gone soon", None]
+    assert client.get(f"/videos/{video_id}").status_code == 404
+
+
+def test_post_without_csrf_token_is_refused(client, db_session, editor):
+    video = VideoFactory(title="Safe")
+    response = client.post(f"/videos/{video.video_id}/edit", data=form_data(video, "", title="Forged"))
+    assert response.status_code == 400
+    db_session.expire_all()
+    assert video.title == "Safe"
+
+
+def test_bulk_edit_selected_videos(client, db_session, editor):
+    a, b, c = VideoFactory(privacy_status="public"), VideoFactory(privacy_status="private"), VideoFactory()
+    form = client.get(f"/videos/bulk?ids={a.id}&ids={b.id}")
+    assert "2 selected videos" in form.get_data(as_text=True)
+    token = csrf_token(client, "/videos")
+    response = client.post("/videos/bulk", data={
+        "csrf_token": token, "ids": f"{a.id},{b.id}", "scope": "",
+        "set_privacy_status": "y", "privacy_status": "unlisted", "label": "ignored, not ticked",
+    })  # fmt: skip
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert [a.privacy_status, b.privacy_status, c.privacy_status] == ["unlisted", "unlisted", "public"]
+    assert a.label is None
+    assert len(rows_for(db_session, a.id)) == 1 and rows_for(db_session, c.id) == []
+
+
+def test_bulk_edit_every_matching_video(client, db_session, editor):
+    matching = VideoFactory.create_batch(3, title="Bulk target song")
+    other = VideoFactory(title="Elsewhere")
+    token = csrf_token(client, "/videos")
+    response = client.post("/videos/bulk?q=bulk+target", data={
+        "csrf_token": token, "scope": "all", "set_claimed_status": "y", "claimed_status": "appeal",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert "q=bulk" in response.headers["Location"]
+    db_session.expire_all()
+    assert {v.claimed_status for v in matching} == {"appeal"}
+    assert other.claimed_status is None
+
+
+def test_unknown_video_is_404(client, db_session, editor):
+    assert client.get("/videos/doesNotExist").status_code == 404
+    assert client.get("/videos/doesNotExist/edit").status_code == 404
