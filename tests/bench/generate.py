@@ -112,10 +112,10 @@ SELECT k,
 FROM (
     -- (k * 7919) mod (32 * 50 * 8) walks every adjective/noun/suffix combination once,
     -- so channel names are unique up to 12,800 channels.
-    SELECT k, w.adjectives[1 + m % 32] || ' ' || w.nouns[1 + (m / 32) % 50] || ' '
+    SELECT k, w.adjectives[1 + m %% 32] || ' ' || w.nouns[1 + (m / 32) %% 50] || ' '
               || w.channel_suffixes[1 + m / 1600]
               || CASE WHEN k > 12800 THEN ' ' || k ELSE '' END AS name
-    FROM generate_series(1, %(channels)s) k, w, LATERAL (SELECT (k * 7919) % 12800 AS m) mm
+    FROM generate_series(1, %(channels)s) k, w, LATERAL (SELECT (k * 7919) %% 12800 AS m) mm
 ) c, w
 """
 
@@ -128,12 +128,11 @@ FROM unnest(%(categories)s::text[]) WITH ORDINALITY AS c(name, i)
 
 def _artist(index: str) -> str:
     return (
-        f"(w.first_names[1 + ({index}) % 40] || ' ' || w.last_names[1 + (({index}) / 40) % 40])"
+        f"(w.first_names[1 + ({index}) %% 40] || ' ' || w.last_names[1 + (({index}) / 40) %% 40])"
     )
 
 
 def _videos_sql() -> str:
-    n = "g.n"
     # Every uniform is computed once per row in `g` (OFFSET 0 keeps it from being inlined).
     salts = range(1, 60)
     uniforms = ",\n       ".join(f"{u('n', s)} AS r{s}" for s in salts)
@@ -179,7 +178,7 @@ SELECT
     CASE WHEN r5 < 0.03 THEN NULL ELSE 1 + floor(20 * r5 * r5)::int END,
     CASE WHEN r6 < 0.80 THEN lpad(floor(r7 * 1e12)::bigint::text, 12, '0') END,
     CASE WHEN r8 < 0.90 THEN {pick("w.countries", "r9")} || upper(substr(md5(label), 1, 3))
-        || lpad((2000 + floor(r9 * 27))::int %% 100 || '', 2, '0') || lpad((n %% 100000)::text,
+        || lpad(((2000 + floor(r59 * 27))::int %% 100)::text, 2, '0') || lpad((n %% 100000)::text,
         5, '0') END,
     CASE WHEN r11 < 0.60 THEN 'claim' WHEN r11 < 0.63 THEN 'dispute'
          WHEN r11 < 0.65 THEN 'appeal' END,
@@ -209,12 +208,12 @@ SELECT
     1 + greatest({sync_count("n")}, CASE WHEN {in_window} THEN 2 ELSE 1 END)
       - CASE WHEN {in_window} THEN 1 ELSE 0 END
 FROM (
-    SELECT *,
+    SELECT s.*,
            CASE WHEN {in_window} THEN {START} + (updated_at - {START}) * r34
                 ELSE {START} - interval '1 second' * (1 + floor(3 * {YEAR_SECONDS} * r34))
            END AS created_at
     FROM (
-        SELECT *,
+        SELECT r.*,
                {START} + interval '1 second' * floor(2 * {YEAR_SECONDS} * r35) AS updated_at,
                {_artist("floor(1600 * r36 * r36)::int")} AS a1,
                {_artist("floor(1600 * r37)::int")} AS a2,
@@ -239,7 +238,7 @@ FROM (
 ) g
 JOIN channels c ON c.id = g.channel, w
 ORDER BY n
-""".replace("g.n", n)
+"""
 
 
 def _syncs_sql() -> str:
@@ -313,7 +312,7 @@ FROM (
                     ELSE {update_source} END AS source
     ) s
     CROSS JOIN w
-) rows
+) x
 ORDER BY sync_time, id, action
 """
 

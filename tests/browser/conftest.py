@@ -1,0 +1,104 @@
+"""A live server on a database of its own (committed data), and Debian's Chromium."""
+
+import shutil
+import threading
+import uuid
+
+import pytest
+from flask_security import hash_password
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import Channel, Role, Video
+from catalog.videos import service
+from tests.conftest import TEST_PASSWORD, app_config, migrated_database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium keeps reaching for Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def live_app(postgres):
+    return create_app(app_config(migrated_database(postgres, "catalog_browser")))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+class LiveData:
+    """Committed data for the live server, made through the real services."""
+
+    def __init__(self, app):
+        self.app = app
+        self.tag = uuid.uuid4().hex[:6]
+
+    def user(self, role: str):
+        with self.app.app_context():
+            email = f"{role}-{self.tag}@example.com"
+            user = security.datastore.create_user(
+                email=email, password=hash_password(TEST_PASSWORD),
+                roles=[db.session.scalars(select(Role).where(Role.name == role)).one()],
+            )  # fmt: skip
+            db.session.commit()
+            return email
+
+    def video(self, **values) -> str:
+        with self.app.app_context():
+            channel = db.session.scalars(select(Channel).where(Channel.channel_id == "UCbrowser")).first()
+            if channel is None:
+                channel = Channel(channel_id="UCbrowser", name="Browser Test Channel")
+                db.session.add(channel)
+                db.session.flush()
+            video = service.create_video({"channel_id": channel.id, **values}, actor=None, source="cli")
+            db.session.commit()
+            return video.video_id
+
+    def get(self, video_id: str) -> Video:
+        with self.app.app_context():
+            video = db.session.scalars(select(Video).where(Video.video_id == video_id)).one()
+            db.session.expunge(video)
+            return video
+
+
+@pytest.fixture
+def live_data(live_app):
+    return LiveData(live_app)
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email Address").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/videos")
