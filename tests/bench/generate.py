@@ -254,8 +254,8 @@ def _syncs_sql() -> str:
         f"ELSE {lo} + (v.updated_at - {lo}) * ((j - 1 + {ru(50)}) / k) END"
     )
     update_source = (
-        f"CASE WHEN rs < 0.50 THEN 'web' WHEN rs < 0.70 THEN 'bulk' "
-        f"WHEN rs < 0.90 THEN 'report' ELSE 'worker' END"
+        "CASE WHEN rs < 0.50 THEN 'web' WHEN rs < 0.70 THEN 'bulk' "
+        "WHEN rs < 0.90 THEN 'report' ELSE 'worker' END"
     )
     views_new = "floor(coalesce(v.views, 0) * (j::float8 / k))::bigint"
     views_old = "floor(coalesce(v.views, 0) * ((j - 1)::float8 / k))::bigint"

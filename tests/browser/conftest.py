@@ -66,7 +66,7 @@ class LiveData:
     def user(self, role: str):
         with self.app.app_context():
             email = f"{role}-{self.tag}@example.com"
-            user = security.datastore.create_user(
+            security.datastore.create_user(
                 email=email, password=hash_password(TEST_PASSWORD),
                 roles=[db.session.scalars(select(Role).where(Role.name == role)).one()],
             )  # fmt: skip
@@ -75,12 +75,16 @@ class LiveData:
 
     def video(self, **values) -> str:
         with self.app.app_context():
-            channel = db.session.scalars(select(Channel).where(Channel.channel_id == "UCbrowser")).first()
+            channel = db.session.scalars(
+                select(Channel).where(Channel.channel_id == "UCbrowser")
+            ).first()
             if channel is None:
                 channel = Channel(channel_id="UCbrowser", name="Browser Test Channel")
                 db.session.add(channel)
                 db.session.flush()
-            video = service.create_video({"channel_id": channel.id, **values}, actor=None, source="cli")
+            video = service.create_video(
+                {"channel_id": channel.id, **values}, actor=None, source="cli"
+            )
             db.session.commit()
             return video.video_id
 

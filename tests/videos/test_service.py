@@ -32,7 +32,8 @@ def test_create_records_every_starting_value(editor):
     [row] = audit_rows(video.id)
     assert row.action == "create"
     assert row.source == "web"
-    assert row.user_id == editor.id and row.user_email == editor.email
+    assert row.user_id == editor.id
+    assert row.user_email == editor.email
     assert row.entity_key == "dQw4w9WgXcQ"
     assert row.changes == {
         "video_id": [None, "dQw4w9WgXcQ"],
@@ -69,7 +70,10 @@ def test_update_records_only_what_changed(editor):
 def test_a_save_that_changes_nothing_writes_nothing(editor):
     video = VideoFactory(title="Same")
     version = video.version
-    assert service.update_video(video, {"title": "Same "}, expected_version=version, actor=editor) == {}
+    assert (
+        service.update_video(video, {"title": "Same "}, expected_version=version, actor=editor)
+        == {}
+    )
     assert audit_rows(video.id) == []
     assert video.version == version
 
@@ -133,7 +137,10 @@ def test_bulk_update_audits_each_changed_video_once(editor):
     [row] = audit_rows(differs.id)
     assert row.source == "bulk"
     assert row.batch_id is not None
-    assert row.changes == {"claimed_status": ["appeal", "claim"], "category_id": [None, category.id]}
+    assert row.changes == {
+        "claimed_status": ["appeal", "claim"],
+        "category_id": [None, category.id],
+    }
     db.session.refresh(differs)
     assert differs.claimed_status == "claim"
     assert differs.version == 2
@@ -169,7 +176,9 @@ def test_failed_audit_write_rolls_back_the_change(editor, monkeypatch):
 
     monkeypatch.setattr(audit, "video_row", broken_row)
     with pytest.raises(DataError):
-        service.update_video(video, {"title": "After"}, expected_version=video.version, actor=editor)
+        service.update_video(
+            video, {"title": "After"}, expected_version=video.version, actor=editor
+        )
     db.session.rollback()
     assert db.session.get(Video, video.id).title == "Before"
     assert audit_rows(video.id) == []

@@ -38,12 +38,17 @@ def test_edit_saves_two_fields_and_records_history(client, db_session, editor):
     )
     assert response.status_code == 302
     db_session.expire_all()
-    assert video.title == "New title" and video.artist == ["Ann", "Bob"]
+    assert video.title == "New title"
+    assert video.artist == ["Ann", "Bob"]
     [row] = rows_for(db_session, video.id)
-    assert row.changes == {"title": ["Old title", "New title"], "artist": [["The Testers"], ["Ann", "Bob"]]}
+    assert row.changes == {
+        "title": ["Old title", "New title"],
+        "artist": [["The Testers"], ["Ann", "Bob"]],
+    }
     detail = client.get(f"/videos/{video.video_id}").get_data(as_text=True)
     assert "Saved 2 changes." in detail
-    assert editor.email in detail and "New title" in detail
+    assert editor.email in detail
+    assert "New title" in detail
 
 
 @pytest.mark.parametrize(
@@ -65,7 +70,8 @@ def test_invalid_input_is_refused_with_a_message_and_nothing_written(
     video = VideoFactory(title="Keep me")
     token = csrf_token(client, f"/videos/{video.video_id}/edit")
     response = client.post(
-        f"/videos/{video.video_id}/edit", data=form_data(video, token, **{"title": "Changed", field: value})
+        f"/videos/{video.video_id}/edit",
+        data=form_data(video, token, **{"title": "Changed", field: value}),
     )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -90,13 +96,16 @@ def test_stale_form_gets_409_showing_what_changed(client, db_session, editor):
     video = VideoFactory(title="Original")
     token = csrf_token(client, f"/videos/{video.video_id}/edit")
     stale = form_data(video, token, title="Mine")
-    first = client.post(f"/videos/{video.video_id}/edit", data=form_data(video, token, title="Theirs"))
+    first = client.post(
+        f"/videos/{video.video_id}/edit", data=form_data(video, token, title="Theirs")
+    )
     assert first.status_code == 302
     response = client.post(f"/videos/{video.video_id}/edit", data=stale)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Someone else saved this video" in html
-    assert "Theirs" in html and "Mine" in html  # their change, and the user's entry kept
+    assert "Theirs" in html
+    assert "Mine" in html
     db_session.expire_all()
     assert video.title == "Theirs"
     assert len(rows_for(db_session, video.id)) == 1
@@ -114,13 +123,14 @@ def test_save_without_version_is_refused(client, db_session, editor):
 
 def test_create(client, db_session, editor):
     token = csrf_token(client, "/videos/new")
-    response = client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z",
-                                                 "title": "Fresh", "artist": "One\nTwo"})  # fmt: skip
+    fields = {"video_id": "abcDEF12_-Z", "title": "Fresh", "artist": "One\nTwo"}
+    response = client.post("/videos/new", data={"csrf_token": token, **fields})
     assert response.status_code == 302
     video = db_session.scalars(select(Video).where(Video.video_id == "abcDEF12_-Z")).one()
     assert video.artist == ["One", "Two"]
     [row] = rows_for(db_session, video.id)
-    assert row.action == "create" and row.user_id == editor.id
+    assert row.action == "create"
+    assert row.user_id == editor.id
 
     again = client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z"})
     assert again.status_code == 400
@@ -134,7 +144,8 @@ def test_delete_needs_a_post_and_keeps_history(client, db_session, editor):
     video = VideoFactory(title="Gone soon")
     pk, video_id = video.id, video.video_id
     confirm = client.get(f"/videos/{video_id}/delete")
-    assert confirm.status_code == 200 and "Delete video" in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "Delete video" in confirm.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Video, pk) is not None  # looking at the confirmation deletes nothing
     token = csrf_token(client, f"/videos/{video_id}/delete")
@@ -142,20 +153,27 @@ def test_delete_needs_a_post_and_keeps_history(client, db_session, editor):
     db_session.expire_all()
     assert db_session.get(Video, pk) is None
     [row] = rows_for(db_session, pk)
-    assert row.action == "delete" and row.changes["title"] == ["Gone soon", None]
+    assert row.action == "delete"
+    assert row.changes["title"] == ["Gone soon", None]
     assert client.get(f"/videos/{video_id}").status_code == 404
 
 
 def test_post_without_csrf_token_is_refused(client, db_session, editor):
     video = VideoFactory(title="Safe")
-    response = client.post(f"/videos/{video.video_id}/edit", data=form_data(video, "", title="Forged"))
+    response = client.post(
+        f"/videos/{video.video_id}/edit", data=form_data(video, "", title="Forged")
+    )
     assert response.status_code == 400
     db_session.expire_all()
     assert video.title == "Safe"
 
 
 def test_bulk_edit_selected_videos(client, db_session, editor):
-    a, b, c = VideoFactory(privacy_status="public"), VideoFactory(privacy_status="private"), VideoFactory()
+    a, b, c = (
+        VideoFactory(privacy_status="public"),
+        VideoFactory(privacy_status="private"),
+        VideoFactory(),
+    )
     form = client.get(f"/videos/bulk?ids={a.id}&ids={b.id}")
     assert "2 selected videos" in form.get_data(as_text=True)
     token = csrf_token(client, "/videos")
@@ -165,9 +183,14 @@ def test_bulk_edit_selected_videos(client, db_session, editor):
     })  # fmt: skip
     assert response.status_code == 302
     db_session.expire_all()
-    assert [a.privacy_status, b.privacy_status, c.privacy_status] == ["unlisted", "unlisted", "public"]
+    assert [a.privacy_status, b.privacy_status, c.privacy_status] == [
+        "unlisted",
+        "unlisted",
+        "public",
+    ]
     assert a.label is None
-    assert len(rows_for(db_session, a.id)) == 1 and rows_for(db_session, c.id) == []
+    assert len(rows_for(db_session, a.id)) == 1
+    assert rows_for(db_session, c.id) == []
 
 
 def test_bulk_edit_every_matching_video(client, db_session, editor):
