@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_security import hash_password
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from catalog.extensions import db, security
 from catalog.models import Channel, User, Video
@@ -102,6 +102,8 @@ def demo_command():
     data_line = _ensure_demo_data()
     login_file = Path(current_app.instance_path) / LOGIN_FILE
     logins = _ensure_demo_accounts(login_file)
+    # Fresh tables have no statistics yet; the list's estimated totals come from them.
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
     _print_banner(logins, data_line, login_file)
 

@@ -234,6 +234,7 @@ def list_page(state: ListState) -> Page:
             VideoCategory.name.label("category_name"),
             latest.c.sync_time.label("changed_at"),
             latest.c.user_email.label("changed_by"),
+            latest.c.source.label("changed_source"),
             page.c.sort_key,
         )
         .join(page, page.c.id == Video.id)
@@ -257,7 +258,9 @@ def list_page(state: ListState) -> Page:
 
     if not cursor and not more:
         return Page(rows, next_cursor, prev_cursor, len(rows), exact=True)
-    return Page(rows, next_cursor, prev_cursor, estimate_count(state), exact=False)
+    # An estimate never claims fewer videos than this page shows.
+    at_least = len(rows) + (1 if next_cursor else 0)
+    return Page(rows, next_cursor, prev_cursor, max(estimate_count(state), at_least), exact=False)
 
 
 def estimate_count(state: ListState) -> int:

@@ -81,9 +81,12 @@ def detail(video_id: str):
         .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
         .limit(HISTORY_LIMIT)
     ).all()
+    labels = {
+        field.name: field.label.text for field in VideoForm(formdata=None, meta={"csrf": False})
+    }
     return render_template(
-        "videos/detail.html", video=video, history=history, groups=FORM_GROUPS,
-        history_limit=HISTORY_LIMIT, delete_form=ConfirmForm(),
+        "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
+        history_limit=HISTORY_LIMIT,
     )  # fmt: skip
 
 
