@@ -27,7 +27,7 @@ SETTINGS = {
     "max_parallel_maintenance_workers": "2",
 }
 # Bumped whenever the generator changes what it produces: older databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
 
 

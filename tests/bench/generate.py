@@ -134,7 +134,7 @@ def _artist(index: str) -> str:
 
 def _videos_sql() -> str:
     # Every uniform is computed once per row in `g` (OFFSET 0 keeps it from being inlined).
-    salts = range(1, 60)
+    salts = [*range(1, 60), 62]  # 60 and 61 are the audit row count's (sync_count)
     uniforms = ",\n       ".join(f"{u('n', s)} AS r{s}" for s in salts)
     title_core = (
         "CASE WHEN r20 < 0.30 THEN adj || ' ' || noun1 "
@@ -163,8 +163,8 @@ INSERT INTO videos (
 SELECT
     n,
     translate(substr(encode(decode(md5('video' || n), 'hex'), 'base64'), 1, 11), '+/', '-_'),
-    CASE WHEN r2 < 0.70 THEN 'A' || lpad(((hashint8extended(n, 7) >> 1) %% 1000000000000000)
-                                         ::text, 15, '0') END,
+    CASE WHEN r2 < 0.70 THEN 'A' || lpad(((hashint8extended(n, 7) & 9007199254740991)
+                                          %% 1000000000000000)::text, 15, '0') END,
     CASE WHEN r3 < 0.30 THEN upper(left(replace(label, ' ', ''), 6)) || '_' || n END,
     CASE WHEN r26 < 0.60 THEN a1 || ' - ' ELSE '' END || {title_core}
         || {pick("w.suffixes", "r25")},
@@ -191,19 +191,22 @@ SELECT
     CASE WHEN is_short THEN 10 + floor(50 * r19)::int
          WHEN is_live THEN 1800 + floor(7200 * r19)::int
          ELSE 90 + floor(420 * r19 * r19)::int END,
-    CASE WHEN r21 < 0.01 THEN NULL ELSE floor(power(10, 8.5 * power(r22, 1.5)))::bigint - 1 END,
+    -- log-normal: median ~1,000 views, 1 in 100 over ~500,000, the top few near 10^9
+    CASE WHEN r21 < 0.01 THEN NULL
+         ELSE floor(power(10, least(9.5, 3 + 1.2 * sqrt(-2 * ln(1 - r22)) * cos(2 * pi() * r62))))
+              ::bigint END,
     r23 < 0.02,
     r24 < 0.60,
-    CASE WHEN r24 < 0.60 THEN created_at + interval '1 hour' * floor(720 * r27) END,
+    CASE WHEN r24 < 0.60 THEN g.created_at + interval '1 hour' * floor(720 * r27) END,
     is_short,
     is_live,
     {pick("w.upload_sources", "r28")},
     r29 < 0.25,
     r29 < 0.001,
-    created_at - interval '1 day' * floor(400 * r31),
+    g.created_at - interval '1 day' * floor(400 * r31),
     CASE WHEN r32 < 0.05 THEN {pick("w.notes", "r33")} END,
-    created_at,
-    updated_at,
+    g.created_at,
+    g.updated_at,
     -- one more than the video's update rows (see the audit generator)
     1 + greatest({sync_count("n")}, CASE WHEN {in_window} THEN 2 ELSE 1 END)
       - CASE WHEN {in_window} THEN 1 ELSE 0 END
@@ -270,7 +273,7 @@ def _syncs_sql() -> str:
         WHEN rf < 0.65 THEN jsonb_build_object('claimed_status',
             jsonb_build_array(NULL, coalesce(v.claimed_status, 'claim')))
         WHEN rf < 0.75 THEN jsonb_build_object('title',
-            jsonb_build_array(split_part(v.title, ' (', 1), v.title))
+            jsonb_build_array(lower(v.title), v.title))
         WHEN rf < 0.83 THEN jsonb_build_object('asset_id', jsonb_build_array(NULL, v.asset_id))
         WHEN rf < 0.93 THEN jsonb_build_object({pick("w.monetization", ru(53))},
             jsonb_build_array('No', 'Yes'))
@@ -287,13 +290,13 @@ SELECT 'video', id, video_id, title, channel_display_name, action, source, chang
             THEN md5(source || floor(extract(epoch FROM sync_time) / 3600)::text)::uuid END,
        sync_time
 FROM (
-    SELECT v.id, v.video_id, v.title, v.channel_display_name, s.action, s.source,
+    SELECT v.id, v.video_id, v.title, v.channel_display_name, r.action, s.source,
            {changes} AS changes,
            CASE WHEN s.source = 'worker' THEN %(worker_id)s
-                ELSE (%(user_ids)s::int[])[1 + floor(ru * cardinality(%(user_ids)s::int[]))::int]
+                ELSE (%(user_ids)s::int[])[1 + floor(ru * %(user_count)s)::int]
            END AS user_id,
            CASE WHEN s.source = 'worker' THEN %(worker_email)s
-                ELSE (%(user_emails)s::text[])[1 + floor(ru * cardinality(%(user_ids)s::int[]))::int]
+                ELSE (%(user_emails)s::text[])[1 + floor(ru * %(user_count)s)::int]
            END AS user_email,
            {sync_time} AS sync_time
     FROM videos v
@@ -356,6 +359,7 @@ def load(conn, videos: int, users: list[BenchUser], worker: BenchUser) -> dict:
         "categories": words.CATEGORIES,
         "user_ids": [user.id for user in users],
         "user_emails": [user.email for user in users],
+        "user_count": len(users),
         "worker_id": worker.id,
         "worker_email": worker.email,
     }
@@ -433,6 +437,14 @@ def describe(conn) -> dict:
         "SELECT count(*) FROM videos GROUP BY channel_id ORDER BY 1 LIMIT 1"
     ).fetchone()
     syncs = conn.execute("SELECT count(*) FROM metadata_syncs").fetchone()[0]
+    # Same N, same data: a checksum over every row shows it from one run to the next.
+    conn.execute("SET TimeZone = 'UTC'")
+    checksum = conn.execute(
+        "SELECT md5(string_agg(h::text, ',' ORDER BY t)) FROM ("
+        " SELECT 'v' AS t, sum(hashtext(v::text)::numeric) AS h FROM videos v"
+        " UNION ALL SELECT 'm', sum(hashtext(m::text)::numeric) FROM metadata_syncs m"
+        " UNION ALL SELECT 'c', sum(hashtext(c::text)::numeric) FROM channels c) s"
+    ).fetchone()[0]
     return {
         "videos": row[0],
         "hidden": row[1],
@@ -444,4 +456,5 @@ def describe(conn) -> dict:
         "biggest_channel": {"id": big[0], "videos": big[1]},
         "smallest_channel_videos": small[0],
         "metadata_syncs": syncs,
+        "checksum": checksum,
     }

@@ -1,0 +1,111 @@
+"""python -m tests.bench --videos N [--rebuild]: see tests/bench/__init__.py."""
+
+import argparse
+import sys
+import time
+
+from catalog.extensions import db
+from tests.bench import build, database, measure, report
+from tests.bench.database import BENCH_DIR, log, relative
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--videos", type=int, default=1_000_000, help="catalog size (N)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild even if one exists")
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page")
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of every page's SQL"
+    )
+    parser.add_argument(
+        "--keep-server", action="store_true", help="leave the bench PostgreSQL running"
+    )
+    args = parser.parse_args(argv)
+    if args.videos < 100:
+        parser.error("--videos must be at least 100")
+    if args.requests < 25:
+        parser.error("--requests must be at least 25")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    server = database.cluster()
+    started = time.perf_counter()
+    started_here = database.start(server)
+    log(
+        f"PostgreSQL at {relative(BENCH_DIR)} ({'started' if started_here else 'running'})", started
+    )
+    try:
+        built = build.ensure(server, args.videos, rebuild=args.rebuild)
+        return measure_pages(server, args, built)
+    finally:
+        if started_here and not args.keep_server:
+            server.stop()
+            log("PostgreSQL stopped")
+
+
+def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
+    pg_version = database.server_version(server, built["database"])
+    with database.connect(server, built["database"], autocommit=True) as conn:
+        targets, facts = measure.targets(conn, built["stats"]["biggest_channel"]["id"])
+
+    app = build.make_app(built["url"])
+    # No app context is held around the requests: Flask would share it, and with it `g` and
+    # the signed-in user, between them. Each request pushes its own, as in production.
+    with app.app_context():
+        engine = db.engine
+    statements = measure.StatementLog(engine)
+    client = app.test_client()
+    try:
+        login = measure.sign_in(client)
+    except measure.NotReady as exc:
+        log(f"The app cannot render the list yet: {exc}")
+        return 2
+    pager = measure.pager_check(client, facts["page_2_cursor"])
+    results = []
+    for target in targets:
+        t0 = time.perf_counter()
+        result = measure.run(client, statements, target, warmup=args.warmup, requests=args.requests)
+        log(
+            f"{target.name}: median {result.median:.1f} ms, p95 {result.p95:.1f} ms, "
+            f"{result.max_statements} statements",
+            t0,
+        )
+        results.append(result)
+    statements.close()
+
+    search = next(r for r in results if r.target.name.startswith("search"))
+    t0 = time.perf_counter()
+    with database.connect(server, built["database"], autocommit=True) as conn:
+        probes = measure.search_probe(engine, conn, search, measure.probe_terms(conn))
+    log("Search probe", t0)
+
+    text = report.render(
+        results, videos=args.videos, build=built, pg_version=pg_version,
+        requests=args.requests, warmup=args.warmup, login=login, pager=pager, probes=probes,
+    )  # fmt: skip
+    print()
+    print(text)
+    out = BENCH_DIR / f"results-{args.videos}.md"
+    out.write_text(text)
+    log(f"Wrote {relative(out)}")
+
+    # Plans of every page's statements go to a file; printed for pages that miss.
+    missing = {id(r) for r, misses in report.verdicts(results) if misses}
+    plans = []
+    for result in results:
+        plan = measure.explain(engine, result)
+        plans.append(plan)
+        if args.explain or id(result) in missing:
+            print(plan)
+    plan_file = BENCH_DIR / f"explain-{args.videos}.txt"
+    plan_file.write_text("\n".join(plans))
+    log(f"Wrote {relative(plan_file)} (EXPLAIN ANALYZE, BUFFERS of every page's SQL)")
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

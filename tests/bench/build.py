@@ -1,0 +1,95 @@
+"""Create (or reuse) the benchmark database: migrations, bench users, generated data."""
+
+import time
+
+import flask_migrate
+from flask_security import hash_password
+from sqlalchemy import select
+
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import User
+from catalog.pgserver import LocalPostgres
+from tests.bench import database, generate
+from tests.bench.database import log
+
+PASSWORD = "bench-password-not-secret"
+# The first signs in for the measurements; the others (and the importer) appear as the
+# authors of the generated audit rows.
+EDITORS = (
+    "bench-editor@example.com",
+    "alice.bench@example.com",
+    "bob.bench@example.com",
+    "carol.bench@example.com",
+)
+WORKER = "importer.bench@example.com"
+LOGIN_EMAIL = EDITORS[0]
+
+
+def make_app(url: str):
+    return create_app({"SQLALCHEMY_DATABASE_URI": url})
+
+
+def migrate_and_seed_users(url: str) -> tuple[list[generate.BenchUser], generate.BenchUser]:
+    """Run the real migrations, then make the bench users through Flask-Security."""
+    app = make_app(url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        for email in (*EDITORS, WORKER):
+            if not security.datastore.find_user(email=email):
+                security.datastore.create_user(
+                    email=email, password=hash_password(PASSWORD), roles=["editor"]
+                )
+        db.session.commit()
+        rows = db.session.execute(
+            select(User.id, User.email).where(User.email.in_((*EDITORS, WORKER)))
+        ).all()
+        ids = {email: user_id for user_id, email in rows}
+        db.session.remove()
+        db.engine.dispose()
+    editors = [generate.BenchUser(ids[email], email) for email in EDITORS]
+    return editors, generate.BenchUser(ids[WORKER], WORKER)
+
+
+def ensure(server: LocalPostgres, videos: int, *, rebuild: bool) -> dict:
+    """A fully built bench database for `videos`; returns its build record."""
+    name = database.database_name(videos)
+    url = server.url(name)
+    record = None if rebuild else database.built(server, name, videos)
+    if record:
+        log(
+            f"Reusing database {name} (built {record['built_at']:%Y-%m-%d %H:%M} UTC "
+            f"in {record['build_seconds']:.0f} s)"
+        )
+        # Migrations added since the build still apply (a no-op when at head).
+        migrate_and_seed_users(url)
+        return {**record, "reused": True, "database": name, "url": url}
+
+    log(f"Building database {name} with {videos:,} videos")
+    started = time.perf_counter()
+    if database.exists(server, name):
+        server.drop_database(name)
+    server.create_database(name)
+    t0 = time.perf_counter()
+    editors, worker = migrate_and_seed_users(url)
+    log("Migrations (flask_migrate.upgrade) and bench users", t0)
+    with database.connect(server, name) as conn:
+        t0 = time.perf_counter()
+        loaded = generate.load(conn, videos, editors, worker)
+        log("Data loaded and indexes rebuilt", t0)
+    with database.connect(server, name, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        log("VACUUM ANALYZE", t0)
+        loaded["timings"]["vacuum_analyze"] = time.perf_counter() - t0
+        stats = {**generate.describe(conn), "timings": loaded["timings"]}
+        build_seconds = time.perf_counter() - started
+        database.mark_built(conn, videos, build_seconds, stats)
+    log(f"Built {name}", started)
+    return {
+        "build_seconds": build_seconds,
+        "stats": stats,
+        "reused": False,
+        "database": name,
+        "url": url,
+    }
