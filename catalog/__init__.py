@@ -33,13 +33,16 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
 
-    from catalog import cli, templating
+    from catalog import cli, hardening, templating
+    from catalog.accounts import bp as accounts_bp
     from catalog.changes import bp as changes_bp
     from catalog.videos import bp as videos_bp
 
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)
+    app.register_blueprint(accounts_bp)
     templating.init_app(app)
+    hardening.init_app(app)
     cli.init_app(app)
     _register_error_pages(app)
 

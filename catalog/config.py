@@ -4,6 +4,7 @@ import os
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_PASSWORD_SALT = "dev-only-password-salt-change-me"
+DEV_TOTP_SECRET = "dev-only-totp-secret-change-me-0123456789"
 
 
 def from_environment() -> dict:
@@ -21,7 +22,14 @@ def from_environment() -> dict:
         "SECURITY_TRACKABLE": True,
         "SECURITY_REGISTERABLE": False,
         "SECURITY_RECOVERABLE": False,
-        "SECURITY_CHANGEABLE": False,
+        "SECURITY_CHANGEABLE": True,
+        "SECURITY_SEND_PASSWORD_CHANGE_EMAIL": False,
+        "SECURITY_PASSWORD_LENGTH_MIN": 12,
+        "SECURITY_TWO_FACTOR": True,
+        "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+        "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
+        "SECURITY_TOTP_ISSUER": "Catalog",
+        "SECURITY_TOTP_SECRETS": {"1": env.get("SECURITY_TOTP_SECRET", DEV_TOTP_SECRET)},
         "SECURITY_LOGOUT_METHODS": ["POST"],
         "SECURITY_POST_LOGIN_VIEW": "/videos",
         "SECURITY_POST_LOGOUT_VIEW": "/login",

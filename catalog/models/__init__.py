@@ -2,11 +2,13 @@
 
 from catalog.models.audit import MetadataSync
 from catalog.models.channel import Channel
+from catalog.models.login_attempt import LoginAttempt
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
 
 __all__ = [
     "Channel",
+    "LoginAttempt",
     "MetadataSync",
     "Role",
     "User",

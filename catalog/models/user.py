@@ -51,6 +51,10 @@ class User(Base, UserMixin):
     last_login_ip: Mapped[str | None] = mapped_column(String(64))
     login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
+    # Two-factor sign-in (Flask-Security): the method and the encrypted TOTP secret.
+    tf_primary_method: Mapped[str | None] = mapped_column(String(64))
+    tf_totp_secret: Mapped[str | None] = mapped_column(String(255))
+    tf_phone_number: Mapped[str | None] = mapped_column(String(128))
 
     # Joined so that loading the signed-in user is one statement per request.
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="joined")

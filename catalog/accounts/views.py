@@ -1,0 +1,1 @@
+"""Account administration: users, roles, set-password links."""
