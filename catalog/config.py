@@ -10,6 +10,13 @@ DEV_TOTP_SECRET = "dev-only-totp-secret-change-me-0123456789"
 def from_environment() -> dict:
     env = os.environ
     return {
+        # "production" refuses to start with the development secrets below.
+        "CATALOG_ENV": env.get("CATALOG_ENV", "development"),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        "SIGN_IN_WINDOW_MINUTES": 15,
+        "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 20,
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         # Empty means: start the embedded PostgreSQL under instance/.
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),
@@ -31,6 +38,8 @@ def from_environment() -> dict:
         "SECURITY_TOTP_ISSUER": "Catalog",
         "SECURITY_TOTP_SECRETS": {"1": env.get("SECURITY_TOTP_SECRET", DEV_TOTP_SECRET)},
         "SECURITY_LOGOUT_METHODS": ["POST"],
+        "SECURITY_DEFAULT_REMEMBER_ME": False,
+        "SECURITY_REDIRECT_VALIDATE_MODE": "regex",
         "SECURITY_POST_LOGIN_VIEW": "/videos",
         "SECURITY_POST_LOGOUT_VIEW": "/login",
         "SECURITY_MSG_LOGIN": ("Please sign in to continue.", "info"),

@@ -19,7 +19,7 @@ from flask_security import hash_password
 from sqlalchemy.orm import Session
 
 from catalog import create_app
-from catalog.extensions import db
+from catalog.extensions import db, security
 from catalog.pgserver import LocalPostgres
 from tests import factories
 
@@ -120,12 +120,28 @@ def csrf_token(client, url: str = "/login") -> str:
     return match.group(1)
 
 
+def totp_code(app: Flask, secret: str) -> str:
+    with app.app_context():
+        return security.totp_factory.generate_totp_password(secret)
+
+
 def login(client, user) -> None:
+    """Sign in through the forms, the authenticator-app step included when the user has it."""
     token = csrf_token(client, "/login")
     response = client.post(
         "/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if user.tf_primary_method:
+        code = totp_code(client.application, user.tf_totp_secret)
+        token = csrf_token(client, "/tf-validate")
+        response = client.post("/tf-validate", data={"code": code, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def totp_secret(app: Flask) -> str:
+    with app.app_context():
+        return security.totp_factory.generate_totp_secret()
 
 
 @pytest.fixture
@@ -133,6 +149,9 @@ def sign_in(client):
     """sign_in(role) → a new user with that role, signed in on `client`."""
 
     def sign_in(role: str = "editor", **kwargs):
+        if role == "admin":  # admins are required to have two-factor sign-in
+            kwargs.setdefault("tf_primary_method", "authenticator")
+            kwargs.setdefault("tf_totp_secret", totp_secret(client.application))
         user = factories.UserFactory(roles=[role], **kwargs)
         login(client, user)
         return user

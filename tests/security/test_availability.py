@@ -1,0 +1,67 @@
+"""With the database gone, requests get a quick 503; when it is back, the app recovers alone."""
+
+import os
+import shutil
+import tempfile
+import time
+
+import flask_migrate
+import pytest
+from flask_security import hash_password
+
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import Role
+from catalog.pgserver import LocalPostgres
+from tests.conftest import FAST_SERVER, TEST_PASSWORD, app_config, csrf_token
+
+
+@pytest.fixture
+def own_server():
+    """A cluster of this test's own, since the test stops it."""
+    base = tempfile.mkdtemp(prefix="catalog-down-")
+    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
+    server = LocalPostgres(base, settings=FAST_SERVER)
+    server.init()
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_health_and_pages_answer_503_quickly_and_recover(own_server):
+    url = own_server.ensure_running("catalog")
+    app = create_app(app_config(url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        security.datastore.create_user(
+            email="reader@example.com", password=hash_password(TEST_PASSWORD),
+            roles=[db.session.scalars(db.select(Role).where(Role.name == "viewer")).one()],
+        )  # fmt: skip
+        db.session.commit()
+    client = app.test_client()
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.json == {"status": "ok", "database": "ok"}
+    client.post("/login", data={"email": "reader@example.com", "password": TEST_PASSWORD,
+                                "csrf_token": csrf_token(client, "/login")})  # fmt: skip
+    assert client.get("/videos").status_code == 200
+
+    own_server.stop()
+    started = time.monotonic()
+    down = client.get("/health")
+    page = client.get("/videos")
+    assert time.monotonic() - started < 5
+    assert down.status_code == 503
+    assert down.json == {"status": "unavailable", "database": "unreachable"}
+    assert page.status_code == 503
+    body = page.get_data(as_text=True)
+    assert "briefly unavailable" in body
+    assert "Traceback" not in body
+    assert "Content-Security-Policy" in page.headers
+
+    own_server.start()
+    assert client.get("/health").status_code == 200
+    assert client.get("/videos").status_code == 200  # same session, new connections
+    with app.app_context():
+        db.engine.dispose()
