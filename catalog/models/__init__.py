@@ -2,18 +2,30 @@
 
 from catalog.models.audit import MetadataSync
 from catalog.models.channel import Channel
+from catalog.models.fields import (
+    CustomField,
+    FieldSchema,
+    SchemaField,
+    VideoFieldValue,
+    schema_channels,
+)
 from catalog.models.login_attempt import LoginAttempt
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
 
 __all__ = [
     "Channel",
+    "CustomField",
+    "FieldSchema",
     "LoginAttempt",
     "MetadataSync",
     "Role",
+    "SchemaField",
     "User",
     "Video",
     "VideoCategory",
+    "VideoFieldValue",
     "VideoMetadata",
     "roles_users",
+    "schema_channels",
 ]
