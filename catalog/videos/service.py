@@ -6,13 +6,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Integer, Select, any_, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.exc import StaleDataError
 
 from catalog import audit
 from catalog.extensions import db
-from catalog.models import Channel, MetadataSync, User, Video
+from catalog.models import Channel, CustomField, MetadataSync, User, Video
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
+from catalog.videos import custom_values
 
 # The fields a person edits, in form order. Everything audited is listed here or derived
 # from something listed here (channel_display_name from channel_id, administered_at).
@@ -87,7 +89,26 @@ def _apply(video: Video, values: dict[str, Any]) -> dict[str, list]:
     return changes
 
 
-def create_video(values: dict[str, Any], *, actor: User | None, source: str = "web") -> Video:
+def _apply_custom(video: Video, custom: dict[CustomField, Any] | None) -> dict[str, list]:
+    """Write custom field values; a video whose only change is a custom value still gets a
+    new version, so optimistic locking and "last change" see it."""
+    if not custom:
+        return {}
+    changes = custom_values.apply(
+        video.id, custom, {field.id: value for field, value in custom.items()}
+    )
+    if changes:
+        video.updated_at = datetime.now(UTC)  # makes the row dirty: version + 1 at flush
+    return changes
+
+
+def create_video(
+    values: dict[str, Any],
+    *,
+    actor: User | None,
+    source: str = "web",
+    custom: dict[CustomField, Any] | None = None,
+) -> Video:
     """Create a video from `values` and record its creation with every value it starts with."""
     video_id = _normalize(values.get("video_id"))
     if video_id and db.session.scalar(select(Video.id).where(Video.video_id == video_id)):
@@ -96,6 +117,7 @@ def create_video(values: dict[str, Any], *, actor: User | None, source: str = "w
     changes = _apply(video, values)
     db.session.add(video)
     db.session.flush()
+    changes |= _apply_custom(video, custom)
     audit.record(
         audit.video_row(video, action="create", changes=changes, source=source, actor=actor)
     )
@@ -110,8 +132,10 @@ def update_video(
     expected_version: int | None,
     actor: User | None,
     source: str = "web",
+    custom: dict[CustomField, Any] | None = None,
 ) -> dict[str, list]:
-    """Apply `values`; return the changes. A change of nothing writes nothing.
+    """Apply `values` (and `custom` field values, already cleaned); return the changes.
+    A change of nothing writes nothing.
 
     `expected_version` is the version the editor saw; if the video has moved on since,
     VersionConflict is raised before anything is changed.
@@ -121,6 +145,7 @@ def update_video(
     if "video_id" in values and _normalize(values["video_id"]) != video.video_id:
         raise ValueError("A video's YouTube id cannot change.")
     changes = _apply(video, values)
+    changes |= _apply_custom(video, custom)
     if not changes:
         return changes
     try:
@@ -164,19 +189,31 @@ def changes_since(video: Video, version: int) -> list[MetadataSync]:
     )
 
 
-def bulk_update(selection: Select, values: dict[str, Any], *, actor: User | None) -> int:
-    """Set `values` on every video whose id `selection` yields, in one statement.
+def bulk_update(
+    selection: Select,
+    values: dict[str, Any],
+    *,
+    actor: User | None,
+    custom: dict[CustomField, Any] | None = None,
+) -> int:
+    """Set `values` (and `custom` field values) on every video whose id `selection` yields.
 
-    Only videos that actually change are written, each gets one audit row (source `bulk`),
-    all rows of this edit share one batch id. Returns the number of videos changed.
+    Set-based: a few statements whatever the number of videos. Only videos that actually
+    change are written; each gets one audit row (source `bulk`) holding all of its changes,
+    and every row of this edit shares one batch id. Returns the number of videos changed.
     """
     unknown = set(values) - set(BULK_FIELDS)
     if unknown:
         raise ValueError(f"Bulk edit cannot set {', '.join(sorted(unknown))}")
-    if not values:
+    if not values and not custom:
         return 0
     values = {field: _normalize(value) for field, value in values.items()}
     db.session.flush()
+    custom_changes: dict[int, dict[str, list]] = {}
+    for field, value in (custom or {}).items():
+        for video_id, pair in custom_values.bulk_set(selection, field, value).items():
+            custom_changes.setdefault(video_id, {})[field.audit_key] = pair
+
     table = Video.__table__
     old = (
         select(table.c.id, *(table.c[field] for field in values))
@@ -184,10 +221,12 @@ def bulk_update(selection: Select, values: dict[str, Any], *, actor: User | None
         .with_for_update()
         .cte("old")
     )
-    changed = or_(*(table.c[field].is_distinct_from(value) for field, value in values.items()))
+    differs = [table.c[field].is_distinct_from(value) for field, value in values.items()]
+    if custom_changes:
+        differs.append(table.c.id == any_(literal(list(custom_changes), ARRAY(Integer))))
     statement = (
         update(table)
-        .where(table.c.id == old.c.id, changed)
+        .where(table.c.id == old.c.id, or_(*differs))
         .values(**values, version=table.c.version + 1, updated_at=func.now())
         .returning(
             table.c.id, table.c.video_id, table.c.title, table.c.channel_display_name,
@@ -202,8 +241,9 @@ def bulk_update(selection: Select, values: dict[str, Any], *, actor: User | None
             for field, value in values.items()
             if getattr(row, f"old_{field}") != value
         }
+        changes |= custom_changes.get(row.id, {})
+        # The returned row carries the id, title and channel an audit row snapshots.
         rows.append(
-            # The returned row carries the id, title and channel an audit row snapshots.
             audit.video_row(
                 row, action="update", changes=changes, source="bulk", actor=actor, batch_id=batch_id
             )
