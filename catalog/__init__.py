@@ -35,12 +35,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from catalog import cli, hardening, templating
     from catalog.accounts import bp as accounts_bp
+    from catalog.categories import bp as categories_bp
     from catalog.changes import bp as changes_bp
+    from catalog.channels import bp as channels_bp
+    from catalog.fields import bp as fields_bp
     from catalog.videos import bp as videos_bp
 
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(channels_bp)
+    app.register_blueprint(categories_bp)
+    app.register_blueprint(fields_bp)
     templating.init_app(app)
     hardening.init_app(app)
     cli.init_app(app)

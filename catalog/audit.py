@@ -48,6 +48,30 @@ def video_row(
     }
 
 
+def entity_row(
+    entity_type: str,
+    entity_id: int,
+    entity_key: str | None,
+    *,
+    action: str,
+    changes: dict[str, list],
+    source: str,
+    actor: User | None,
+) -> dict:
+    """The column values of an audit row for anything other than a video (a user, a role…)."""
+    return {
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        # The key is a snapshot for reading (an email can be longer than the column).
+        "entity_key": entity_key[:100] if entity_key else None,
+        "action": action,
+        "source": source,
+        "changes": {field: jsonable(pair) for field, pair in changes.items()},
+        "user_id": actor.id if actor else None,
+        "user_email": actor.email if actor else None,
+    }
+
+
 def record(row: dict) -> MetadataSync:
     """Add one audit row to the session."""
     entry = MetadataSync(**row)

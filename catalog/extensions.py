@@ -9,5 +9,15 @@ from catalog.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-security = Security()
+
+
+def _password_util(app):
+    # Flask-Security builds it in init_app; imported late because catalog.accounts imports
+    # this module. (init_app's own password_util_cls argument is ignored in 5.9.)
+    from catalog.accounts.passwords import CatalogPasswordUtil
+
+    return CatalogPasswordUtil(app)
+
+
+security = Security(password_util_cls=_password_util)
 csrf = CSRFProtect()

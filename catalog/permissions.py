@@ -13,6 +13,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit-read"
     USERS_MANAGE = "users-manage"
     FIELDS_MANAGE = "fields-manage"
+    CATEGORIES_MANAGE = "categories-manage"  # admin only: it holds every permission
 
 
 ROLE_DESCRIPTIONS = {

@@ -82,3 +82,39 @@ class VideoFactory(_Base):
     channel_display_name = factory.LazyAttribute(lambda v: v.channel.name if v.channel else None)
     privacy_status = "public"
     views = 1000
+
+
+# Custom fields. Imported here, beside their factories, so that this block stays one append.
+from catalog.models import CustomField, FieldSchema, SchemaField  # noqa: E402
+
+
+class CustomFieldFactory(_Base):
+    """A text field by default; pass field_type and config for the others, e.g.
+    CustomFieldFactory(field_type="rating", config={"max_rating": 5})."""
+
+    class Meta:
+        model = CustomField
+
+    name = factory.Sequence(lambda n: f"Field {n}")
+    field_type = "text"
+    config = factory.LazyFunction(dict)
+
+
+class FieldSchemaFactory(_Base):
+    """FieldSchemaFactory(members=[rating, (mood, True)], channels=[channel]): the schema's
+    fields in display order, a (field, True) pair shown on cards; no channels = every video."""
+
+    class Meta:
+        model = FieldSchema
+
+    name = factory.Sequence(lambda n: f"Schema {n}")
+    channels = factory.LazyFunction(list)
+
+    @factory.post_generation
+    def members(self, create, members, **kwargs):
+        for position, member in enumerate(members or (), start=1):
+            field, on_card = member if isinstance(member, tuple) else (member, False)
+            self.fields.append(
+                SchemaField(field=field, display_order=position, show_on_card=on_card)
+            )
+        state.session.flush()

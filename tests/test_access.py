@@ -15,6 +15,7 @@ SIGNED_IN = "signed-in"
 # endpoint → what it needs, for each method it answers.
 ACCESS: dict[str, dict[str, str | Permission]] = {
     "static": {"GET": PUBLIC},
+    "health": {"GET": PUBLIC},
     "security.static": {"GET": PUBLIC},
     "security.login": {"GET": PUBLIC, "POST": PUBLIC},
     "security.logout": {"POST": SIGNED_IN},
@@ -34,6 +35,36 @@ ACCESS: dict[str, dict[str, str | Permission]] = {
     "videos.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "changes.index": {"GET": Permission.AUDIT_READ},
+    "channels.index": {"GET": Permission.CATALOG_READ},
+    "channels.detail": {"GET": Permission.CATALOG_READ},
+    "channels.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "channels.edit": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "channels.hide": {"POST": Permission.CATALOG_EDIT},
+    "channels.unhide": {"POST": Permission.CATALOG_EDIT},
+    "channels.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "categories.index": {"GET": Permission.CATEGORIES_MANAGE},
+    "categories.create": dict.fromkeys(("GET", "POST"), Permission.CATEGORIES_MANAGE),
+    "categories.edit": {"GET": Permission.CATEGORIES_MANAGE, "POST": Permission.CATEGORIES_MANAGE},
+    "categories.move": {"POST": Permission.CATEGORIES_MANAGE},
+    "categories.delete": dict.fromkeys(("GET", "POST"), Permission.CATEGORIES_MANAGE),
+    "fields.index": {"GET": Permission.FIELDS_MANAGE},
+    "fields.create": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "fields.edit": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "fields.delete": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "fields.schemas": {"GET": Permission.FIELDS_MANAGE},
+    "fields.schema_create": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "fields.schema_edit": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "fields.schema_delete": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "accounts.users": {"GET": Permission.USERS_MANAGE},
+    "accounts.create": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.edit": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.deactivate": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.reactivate": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.reset_two_factor": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.password_link": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    "accounts.roles": {"GET": Permission.USERS_MANAGE},
+    # Authorized by the signed link itself, for people who cannot sign in yet.
+    "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
 }
 ROLES = sorted(ROLE_PERMISSIONS)
 
@@ -45,7 +76,11 @@ def _rules(app: Flask):
 
 
 def _url(rule, video) -> str:
-    values = {"video_id": video.video_id, "filename": "css/app.css", "token": "not-a-token"}
+    values = {
+        "video_id": video.video_id, "filename": "css/app.css", "token": "not-a-token",
+        "user_id": 0,  # no such user: admins get 404, the others 403 before any look-up
+        "field_id": 0, "schema_id": 0,  # likewise no such field or schema
+    }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 

@@ -1,1 +1,233 @@
-"""Account administration: users, roles, set-password links."""
+"""Account administration: users, roles, set-password links. Admins only, except the
+set-password page, which the link itself authorizes."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_security import current_user, url_for_security
+from sqlalchemy import select
+
+from catalog.accounts import bp, queries, service, tokens
+from catalog.accounts.forms import ConfirmForm, CreateUserForm, RolesForm, SetPasswordForm
+from catalog.extensions import db
+from catalog.models import User
+from catalog.permissions import ROLE_DESCRIPTIONS, ROLE_PERMISSIONS, Permission, require
+
+INT_MAX = 2**31 - 1
+# A set-password link waits here, in the admin's own session, for the page after the POST.
+LINK_KEY = "accounts_password_link"
+PERMISSION_LABELS = {
+    Permission.CATALOG_READ: "Read the catalog: videos, channels, values",
+    Permission.CATALOG_EDIT: "Edit the catalog and upload reports",
+    Permission.AUDIT_READ: "Read the change history (audit log) and export it",
+    Permission.USERS_MANAGE: "Manage users and their roles",
+    Permission.FIELDS_MANAGE: "Define custom fields and schemas",
+}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _get_user(user_id: int, *, lock: bool = False) -> User:
+    if user_id > INT_MAX:  # past the id column's range PostgreSQL refuses the query itself
+        abort(404)
+    statement = select(User).where(User.id == user_id)
+    if lock:  # a change reads the row it is about to change under a row lock
+        statement = statement.with_for_update(of=User)
+    return db.session.scalars(statement).unique().first() or abort(404)
+
+
+def _add_error(field, exc: service.AccountError) -> None:
+    problems = exc.problems if isinstance(exc, service.WeakPassword) else [str(exc)]
+    field.errors = [*field.errors, *problems]
+
+
+def _hand_over(user: User, token: str) -> None:
+    url = url_for("accounts.set_password", token=token, _external=True)
+    session[LINK_KEY] = {"user_id": user.id, "url": url}
+
+
+def _take_link(user: User) -> str | None:
+    link = session.get(LINK_KEY)
+    if link and link.get("user_id") == user.id:
+        session.pop(LINK_KEY)
+        return link.get("url")
+    return None
+
+
+@bp.get("/accounts/users")
+@require(Permission.USERS_MANAGE)
+def users():
+    filters = queries.parse_filters(request.args)
+    return render_template(
+        "accounts/users.html", filters=filters, page=queries.users_page(filters),
+        roles=service.ROLE_NAMES, sign_in_choices=queries.SIGN_IN_CHOICES,
+    )  # fmt: skip
+
+
+@bp.route("/accounts/users/new", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def create():
+    form = CreateUserForm()
+    if form.validate_on_submit():
+        with_password = form.initial.data == "password"
+        try:
+            user = service.create_user(
+                form.email.data, username=form.username.data, roles=form.roles.data,
+                password=form.password.data if with_password else None, actor=_actor(),
+            )  # fmt: skip
+            token = None if with_password else service.issue_password_link(user, actor=_actor())
+        except service.AccountError as exc:
+            _add_error(form[exc.field or "email"], exc)
+        else:
+            db.session.commit()
+            if token:
+                _hand_over(user, token)
+            flash(f"Account {user.email} created.", "success")
+            return redirect(url_for("accounts.edit", user_id=user.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/create.html", form=form), status
+
+
+@bp.route("/accounts/users/<int:user_id>", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def edit(user_id: int):
+    user = _get_user(user_id, lock=request.method == "POST")
+    form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            changes = service.set_roles(user, form.roles.data, actor=_actor())
+        except service.AccountError as exc:
+            _add_error(form.roles, exc)
+        else:
+            db.session.commit()
+            if changes:
+                flash(f"Roles of {user.email} saved; they apply from the next request.", "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("accounts.edit", user_id=user.id))
+    status = 400 if form.is_submitted() else 200
+    link = _take_link(user) if request.method == "GET" else None
+    response = make_response(
+        render_template(
+            "accounts/edit.html", user=user, form=form, link=link,
+            history=queries.history(user), history_limit=queries.HISTORY_LIMIT,
+        ),
+        status,
+    )  # fmt: skip
+    if link:  # the page holds a live credential
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _confirm(
+    user: User,
+    action: str,
+    run: Callable[[], Any],
+    done: str,
+    after: Callable[[Any], None] | None = None,
+):
+    """The confirmation page of an action on `user`; its POST does it (`run`), commits and
+    goes back to the user's page. A refusal by the rules is shown on the page (400)."""
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = run()
+        except service.AccountError as exc:
+            error = str(exc)
+        else:
+            db.session.commit()
+            if after:
+                after(result)
+            if result:
+                flash(done, "success")
+            else:
+                flash("Nothing to change.", "info")
+            return redirect(url_for("accounts.edit", user_id=user.id))
+    return render_template(
+        "accounts/confirm.html", user=user, action=action, form=form, error=error,
+        is_self=user.id == current_user.id,
+    ), 400 if error else 200  # fmt: skip
+
+
+@bp.route("/accounts/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def deactivate(user_id: int):
+    user = _get_user(user_id, lock=request.method == "POST")
+    return _confirm(
+        user, "deactivate", lambda: service.set_active(user, False, actor=_actor()),
+        f"{user.email} is deactivated and signed out everywhere.",
+    )  # fmt: skip
+
+
+@bp.route("/accounts/users/<int:user_id>/reactivate", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def reactivate(user_id: int):
+    user = _get_user(user_id, lock=request.method == "POST")
+    return _confirm(
+        user, "reactivate", lambda: service.set_active(user, True, actor=_actor()),
+        f"{user.email} is active again.",
+    )  # fmt: skip
+
+
+@bp.route("/accounts/users/<int:user_id>/reset-two-factor", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def reset_two_factor(user_id: int):
+    user = _get_user(user_id, lock=request.method == "POST")
+    return _confirm(
+        user, "reset_two_factor", lambda: service.reset_two_factor(user, actor=_actor()),
+        f"Two-factor sign-in of {user.email} is reset.",
+    )  # fmt: skip
+
+
+@bp.route("/accounts/users/<int:user_id>/password-link", methods=["GET", "POST"])
+@require(Permission.USERS_MANAGE)
+def password_link(user_id: int):
+    user = _get_user(user_id, lock=request.method == "POST")
+    return _confirm(
+        user, "password_link", lambda: service.issue_password_link(user, actor=_actor()),
+        f"New set-password link for {user.email}: give it to them by a channel you trust.",
+        after=lambda token: _hand_over(user, token),
+    )  # fmt: skip
+
+
+@bp.get("/accounts/roles")
+@require(Permission.USERS_MANAGE)
+def roles():
+    return render_template(
+        "accounts/roles.html", roles=service.ROLE_NAMES, permissions=list(Permission),
+        granted=ROLE_PERMISSIONS, descriptions=ROLE_DESCRIPTIONS, labels=PERMISSION_LABELS,
+        counts=queries.role_counts(),
+    )  # fmt: skip
+
+
+@bp.route("/accounts/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Public: whoever holds a valid link may set that account's password, once."""
+    try:
+        user = tokens.user_for_token(token, lock=request.method == "POST")
+    except tokens.InvalidLink as exc:
+        response = make_response(
+            render_template("accounts/link_invalid.html", message=exc.message), exc.status
+        )
+    else:
+        form = SetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                # The holder of the link acts on their own account.
+                service.set_password(user, form.password.data, actor=user)
+            except service.AccountError as exc:
+                _add_error(form.password, exc)
+            else:
+                db.session.commit()
+                flash("Your password is set. Sign in with it now.", "success")
+                return redirect(url_for_security("login"))
+        status = 400 if form.is_submitted() else 200
+        response = make_response(
+            render_template("accounts/set_password.html", form=form, user=user), status
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -12,6 +12,8 @@ from catalog.models.audit import SOURCES
 from catalog.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
+# The kinds of thing the audit log records changes of, for the filter menu.
+ENTITY_TYPES = ("video", "user", "role")
 
 
 @dataclass(frozen=True)

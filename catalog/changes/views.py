@@ -12,5 +12,5 @@ def index():
     page = queries.audit_page(filters)
     return render_template(
         "changes/index.html", filters=filters, page=page, users=queries.user_choices(),
-        sources=SOURCES,
+        sources=SOURCES, entities=queries.ENTITY_TYPES,
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from catalog.models.audit import MetadataSync
-from catalog.models.channel import Channel
+from catalog.models.channel import Channel, ChannelStats
 from catalog.models.fields import (
     CustomField,
     FieldSchema,
@@ -15,6 +15,7 @@ from catalog.models.video import Video, VideoCategory, VideoMetadata
 
 __all__ = [
     "Channel",
+    "ChannelStats",
     "CustomField",
     "FieldSchema",
     "LoginAttempt",

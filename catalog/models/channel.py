@@ -1,13 +1,32 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    all_,
+    any_,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models.base import Base, created_at_column, updated_at_column
 
 
 class Channel(Base):
-    """A YouTube channel; its videos point to it by foreign key."""
+    """A YouTube channel; its videos point to it by foreign key.
+
+    `subscriber_count`, `video_count` and `view_count` are the channel's own YouTube figures,
+    as typed or reported. What the catalog holds of it is in `stats` (ChannelStats).
+    """
 
     __tablename__ = "channels"
 
@@ -25,5 +44,78 @@ class Channel(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
+    # Written only by PostgreSQL (see ChannelStats); the application reads it.
+    stats: Mapped["ChannelStats | None"] = relationship(viewonly=True, uselist=False)
+
+    __table_args__ = (
+        CheckConstraint("subscriber_count >= 0", name="subscriber_count_not_negative"),
+        CheckConstraint("video_count >= 0", name="video_count_not_negative"),
+        CheckConstraint("view_count >= 0", name="view_count_not_negative"),
+    )
+
     def __repr__(self) -> str:
         return f"<Channel {self.channel_id} {self.name!r}>"
+
+
+class ChannelStats(Base):
+    """What the catalog holds of one channel, counted from its videos.
+
+    Kept by PostgreSQL triggers on `videos` (migration 0004), never by the application:
+    every way a video is written (a form, bulk edit's set-based UPDATE, a report imported
+    with COPY or INSERT … SELECT, a psql session) passes through the table's triggers, while
+    only some of them pass through a Python service. The triggers are statement-level with
+    transition tables, so a statement that writes a million videos adjusts each channel's
+    row once, by the sum of its rows' differences, rather than once per video. Reading a
+    figure, or sorting channels by one, is then a primary-key or index look-up at any size
+    of catalog, never a count(*) over the videos.
+
+    Every channel has its row from its creation on (a trigger on `channels`).
+    """
+
+    __tablename__ = "channel_stats"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    video_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    total_views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # claimed: a claim status is set (claim, appeal or dispute); unclaimed: none is.
+    claimed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unclaimed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # monetized: at least one of the ten monetization settings is "Yes".
+    monetized: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    shorts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    def __repr__(self) -> str:
+        return f"<ChannelStats {self.channel_id}: {self.video_count} videos>"
+
+
+# Sort keys of the channel list, each NOT NULL (missing figures sort lowest) and indexed with
+# the id, so that keyset pages walk an index; the catalog's video count sorts on
+# channel_stats, whose channel_id is the channel's id.
+CHANNEL_SORT_KEYS = {
+    "name": func.lower(Channel.name),
+    "subscribers": func.coalesce(Channel.subscriber_count, literal_column("-1")),
+    "views": func.coalesce(Channel.view_count, literal_column("-1")),
+    "videos": ChannelStats.video_count,
+}
+Index("ix_channels_sort_name", CHANNEL_SORT_KEYS["name"], Channel.id)
+Index("ix_channels_sort_subscribers", CHANNEL_SORT_KEYS["subscribers"], Channel.id)
+Index("ix_channels_sort_views", CHANNEL_SORT_KEYS["views"], Channel.id)
+Index("ix_channel_stats_video_count", ChannelStats.video_count, ChannelStats.channel_id)
+
+
+def _hidden_channel_ids():
+    # Evaluated once per statement (an InitPlan), so a list filtered by it keeps its plan:
+    # walk the sort index and check each row against a handful of ids, no join.
+    return func.array(select(Channel.id).where(Channel.hidden.is_(True)).scalar_subquery())
+
+
+def in_visible_channel(channel_id) -> ColumnElement[bool]:
+    """`channel_id` (a column holding channels.id) is no channel, or a channel not hidden."""
+    return or_(channel_id.is_(None), channel_id != all_(_hidden_channel_ids()))
+
+
+def in_hidden_channel(channel_id) -> ColumnElement[bool]:
+    """`channel_id` (a column holding channels.id) is that of a hidden channel."""
+    return channel_id == any_(_hidden_channel_ids())

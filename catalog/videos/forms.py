@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from catalog.models import CustomField
 from catalog.models.video import (
     CLAIM_STATUSES,
     ENGAGEMENT_FIELDS,
@@ -21,6 +22,7 @@ from catalog.models.video import (
     PRIVACY_STATUSES,
     YES_NO,
 )
+from catalog.videos import custom_values
 from catalog.videos.service import BULK_FIELDS
 
 BIGINT_MAX = 2**63 - 1
@@ -166,7 +168,7 @@ class VideoForm(FlaskForm):
         data = {
             name: f.data
             for name, f in self._fields.items()
-            if name not in ("version", "csrf_token")
+            if name not in ("version", "csrf_token") and not name.startswith("cf_")
         }
         if data.get("time_published"):
             data["time_published"] = data["time_published"].replace(tzinfo=UTC)
@@ -211,3 +213,76 @@ for _name in BULK_FIELDS:
 
 class ConfirmForm(FlaskForm):
     """A POST with nothing but its CSRF token: delete confirmations."""
+
+
+# -- custom fields ---------------------------------------------------------------------------
+def custom_input(field: CustomField):
+    """The input that fits a custom field's type; ratings as stars, booleans with "not set"."""
+    validators = [DataRequired()] if field.required else [Optional()]
+    kwargs = {"description": field.description or ""}
+    if field.field_type == "rating":
+        stars = [
+            (str(n), f"{'★' * n}{'☆' * (field.max_rating - n)}  {n}")
+            for n in range(1, field.max_rating + 1)
+        ]
+        return SelectField(
+            field.name,
+            validators,
+            choices=options([("", "Not rated"), *stars]),
+            default="",
+            **kwargs,
+        )
+    if field.field_type == "select":
+        return SelectField(
+            field.name,
+            validators,
+            choices=options([("", "—"), *((o, o) for o in field.options)]),
+            default="",
+            **kwargs,
+        )
+    if field.field_type == "boolean":
+        return SelectField(
+            field.name,
+            validators,
+            choices=options([("", "Not set"), ("yes", "Yes"), ("no", "No")]),
+            default="",
+            **kwargs,
+        )
+    return TextAreaField(field.name, [*validators, Length(max=2000)], filters=[_strip], **kwargs)
+
+
+def form_value(value) -> str:
+    """A stored custom value as its input shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def with_custom_fields(
+    form_class: type, fields: list[CustomField], *, settable: bool = False
+) -> type:
+    """`form_class` plus an input `cf_<id>` per field (and a `set_cf_<id>` tick for bulk edit)."""
+
+    class WithCustomFields(form_class):
+        custom_fields = fields
+
+        def custom_values(self) -> dict:
+            """{field: clean value} of the fields this form carries (for bulk: the ticked ones);
+            a value that does not fit its field becomes an error on that input."""
+            chosen = {}
+            for field in self.custom_fields:
+                if settable and not self[f"set_cf_{field.id}"].data:
+                    continue
+                try:
+                    chosen[field] = custom_values.clean(field, self[f"cf_{field.id}"].data)
+                except custom_values.InvalidValue as exc:
+                    self[f"cf_{field.id}"].errors.append(str(exc))
+            return chosen
+
+    for field in fields:
+        setattr(WithCustomFields, f"cf_{field.id}", custom_input(field))
+        if settable:
+            setattr(WithCustomFields, f"set_cf_{field.id}", BooleanField("Set"))
+    return WithCustomFields

@@ -6,20 +6,34 @@ lateral join); the total is the planner's estimate, never a count(*) over the ca
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    literal_column,
+    and_,
+    func,
     select,
+    text,
     true,
     tuple_,
-    union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
 
 from catalog.extensions import db
-from catalog.models import Channel, MetadataSync, Video, VideoCategory
+from catalog.models import (
+    Channel,
+    CustomField,
+    MetadataSync,
+    SchemaField,
+    Video,
+    VideoCategory,
+    VideoFieldValue,
+)
+from catalog.models.channel import in_hidden_channel, in_visible_channel
+from catalog.models.fields import VALUE_COLUMNS
 from catalog.models.video import (
     CLAIM_STATUSES,
     MONETIZATION_FIELDS,
@@ -28,6 +42,7 @@ from catalog.models.video import (
     YES_NO,
 )
 from catalog.pagination import decode_cursor, encode_cursor
+from catalog.videos.custom_values import has_value
 
 PAGE_SIZES = (25, 50, 100)
 # "added" is the default order, newest first, on the primary key itself.
@@ -38,7 +53,26 @@ FLAG_COLUMNS = {
     "live": Video.is_live_stream,
     "administered": Video.administered,
 }
-HIDDEN_CHOICES = ("no", "yes", "all")  # hidden videos stay out of the list unless asked for
+# Hidden videos, and the videos of hidden channels, stay out of the list unless asked for.
+HIDDEN_CHOICES = ("no", "yes", "all")
+
+
+@dataclass(frozen=True)
+class CustomFilter:
+    """A filter on a custom field. `op` is eq/gte/lte for ratings, any for selects,
+    yes/no/none for booleans, contains for text."""
+
+    field_id: int
+    op: str
+    values: tuple[str, ...] = ()
+
+    def args(self) -> dict[str, Any]:
+        name = f"cf{self.field_id}"
+        if self.op in ("yes", "no", "none"):
+            return {name: self.op}
+        if self.op in ("gte", "lte"):
+            return {name: self.values[0], f"{name}_op": self.op}
+        return {name: list(self.values) if len(self.values) > 1 else self.values[0]}
 
 
 @dataclass(frozen=True)
@@ -58,6 +92,7 @@ class ListState:
     administered: str = ""
     hidden: str = "no"
     monetization: dict[str, str] = field(default_factory=dict)
+    custom: tuple[CustomFilter, ...] = ()
     sort: str = "added"
     desc: bool = True
     size: int = 25
@@ -78,6 +113,8 @@ class ListState:
             "hidden": "" if self.hidden == "no" else self.hidden,
             **self.monetization,
         }  # fmt: skip
+        for custom in self.custom:
+            args |= custom.args()
         return {key: value for key, value in args.items() if value not in ("", None)}
 
     def view_args(self) -> dict[str, Any]:
@@ -108,10 +145,39 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def parse_state(args) -> ListState:
-    """Read a ListState from request arguments; anything unknown or malformed is ignored."""
+def _custom_filter(field: "FieldChoice", args) -> CustomFilter | None:
+    name = f"cf{field.id}"
+    values = tuple(v.strip() for v in args.getlist(name) if v and v.strip())
+    if not values:
+        return None
+    if field.field_type == "rating":
+        op = args.get(f"{name}_op", "eq")
+        number = _int(values[0])
+        if op not in ("eq", "gte", "lte") or number is None:
+            return None
+        return CustomFilter(field.id, op, (str(number),))
+    if field.field_type == "boolean":
+        return CustomFilter(field.id, values[0]) if values[0] in ("yes", "no", "none") else None
+    if field.field_type == "select":
+        chosen = tuple(v for v in values if v in field.options)
+        return CustomFilter(field.id, "any", chosen) if chosen else None
+    return CustomFilter(field.id, "contains", (values[0][:200],))
+
+
+def sortable(sort: str, fields: dict[int, "FieldChoice"]) -> bool:
+    if sort in SORTS:
+        return True
+    field = fields.get(_int(sort.removeprefix("cf")) or 0) if sort.startswith("cf") else None
+    return field is not None and field.field_type != "boolean"
+
+
+def parse_state(args, fields: dict[int, "FieldChoice"] | None = None) -> ListState:
+    """Read a ListState from request arguments; anything unknown or malformed is ignored.
+    `fields` are the custom fields by id, whose filters and sorts the URL may name."""
+    fields = fields or {}
     size = _int(args.get("size"))
     sort = args.get("sort", "added")
+    custom = (_custom_filter(field, args) for field in fields.values())
     return ListState(
         q=(args.get("q") or "").strip()[:200],
         channel=_int(args.get("channel")),
@@ -126,7 +192,8 @@ def parse_state(args) -> ListState:
         administered=_choice(args.get("administered"), ("yes", "no")),
         hidden=_choice(args.get("hidden"), HIDDEN_CHOICES) or "no",
         monetization={name: args[name] for name in MONETIZATION_FIELDS if args.get(name) in YES_NO},
-        sort=sort if sort in SORTS else "added",
+        custom=tuple(c for c in custom if c is not None),
+        sort=sort if sortable(sort, fields) else "added",
         desc=args.get("dir", "desc" if sort in ("added", "views", "changed") else "asc") != "asc",
         size=size if size in PAGE_SIZES else PAGE_SIZES[0],
         after=args.get("after", ""),
@@ -139,7 +206,22 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filter_conditions(state: ListState) -> list[ColumnElement[bool]]:
+def _custom_condition(custom: CustomFilter, value=VideoFieldValue) -> ColumnElement[bool]:
+    """The test a value row must pass; `value` is the table or an alias of it."""
+    if custom.op in ("eq", "gte", "lte"):
+        number = Decimal(custom.values[0])
+        column = value.value_numeric
+        return {"eq": column == number, "gte": column >= number, "lte": column <= number}[custom.op]
+    if custom.op == "any":
+        return value.value_text.in_(custom.values)
+    if custom.op == "contains":
+        return value.value_text.ilike(_like(custom.values[0]))
+    return value.value_boolean.is_(custom.op == "yes")
+
+
+def filter_conditions(state: ListState, sorted_value=None) -> list[ColumnElement[bool]]:
+    """The WHERE of the list. `sorted_value` is the joined value row of the custom field the
+    list is sorted by, if any: a filter on that same field tests it directly."""
     conditions: list[ColumnElement[bool]] = []
     if state.q:
         conditions.append(Video.search_text.like(_like(state.q)))
@@ -164,10 +246,20 @@ def filter_conditions(state: ListState) -> list[ColumnElement[bool]]:
         wanted = getattr(state, name)
         if wanted:
             conditions.append(FLAG_COLUMNS[name].is_(wanted == "yes"))
-    if state.hidden != "all":
-        conditions.append(Video.hidden.is_(state.hidden == "yes"))
+    # A video is hidden when it is, or when its channel is.
+    if state.hidden == "no":
+        conditions += [Video.hidden.is_(False), in_visible_channel(Video.channel_id)]
+    elif state.hidden == "yes":
+        conditions.append(Video.hidden.is_(True) | in_hidden_channel(Video.channel_id))
     for name, value in state.monetization.items():
         conditions.append(getattr(Video, name) == value)
+    for custom in state.custom:
+        if custom.op == "none":
+            conditions.append(~has_value(custom.field_id))
+        elif sorted_value is not None and custom.field_id == _sort_field_id(state):
+            conditions.append(_custom_condition(custom, sorted_value))
+        else:
+            conditions.append(has_value(custom.field_id, _custom_condition(custom)))
     return conditions
 
 
@@ -185,40 +277,69 @@ class Page:
     exact: bool
 
 
-def _sort_key(sort: str) -> ColumnElement:
-    return Video.id if sort == "added" else SORT_KEYS[sort]
+def _sort_field_id(state: ListState) -> int | None:
+    return int(state.sort[2:]) if state.sort.startswith("cf") else None
 
 
-def _key_type(sort: str) -> type:
+def _key_types(sort: str, fields: dict[int, "FieldChoice"]) -> tuple[type, ...]:
+    if sort.startswith("cf"):
+        rating = fields[int(sort[2:])].field_type == "rating"
+        return (int, float) if rating else (str,)
     if sort in ("added", "category", "views"):
-        return int
-    return datetime if sort == "changed" else str
+        return (int,)
+    return (datetime,) if sort == "changed" else (str,)
 
 
-def _cursor(state: ListState) -> tuple[Any, int] | None:
+def _cursor(state: ListState, fields: dict[int, "FieldChoice"]) -> tuple[Any, int] | None:
     """The cursor of the request, if it is a well-formed one for the current sort."""
     token = state.before or state.after
     cursor = decode_cursor(token) if token else None
-    if cursor and type(cursor[0]) is _key_type(state.sort):
+    if cursor and type(cursor[0]) in _key_types(state.sort, fields):
         return cursor
     return None
 
 
-def list_page(state: ListState) -> Page:
-    """One page of the list in the order `state` asks for, with its neighbours' cursors."""
-    key = _sort_key(state.sort)
+def _ordered_ids(state: ListState, fields: dict[int, "FieldChoice"]):
+    """(select of video ids with their sort key, the key, the id column to break ties).
+
+    Sorting by a custom field walks that field's value index, so it lists the videos that
+    have a value; the page says so.
+    """
+    field_id = _sort_field_id(state)
+    if field_id is None:
+        key = Video.id if state.sort == "added" else SORT_KEYS[state.sort]
+        ids = select(Video.id, key.label("sort_key")).where(*filter_conditions(state))
+        return ids, key, Video.id
+    value = aliased(VideoFieldValue, name="sort_value")
+    key = getattr(value, fields[field_id].value_column)
+    ids = (
+        select(Video.id, key.label("sort_key"))
+        .join(value, and_(value.video_id == Video.id, value.field_id == field_id))
+        .where(*filter_conditions(state, sorted_value=value))
+    )
+    return ids, key, value.video_id
+
+
+def list_page(
+    state: ListState,
+    fields: dict[int, "FieldChoice"] | None = None,
+    card_fields: tuple[int, ...] = (),
+) -> Page:
+    """One page of the list in the order `state` asks for, with its neighbours' cursors.
+    `card_fields` are the custom fields shown as columns; their values come along."""
+    fields = fields or {}
+    page, key, row_id = _ordered_ids(state, fields)
     backwards = bool(state.before)
-    cursor = _cursor(state)
+    cursor = _cursor(state, fields)
     # Walking backwards reverses the order; the rows are put right way round afterwards.
     descending = state.desc != backwards
-    page = select(Video.id, key.label("sort_key")).where(*filter_conditions(state))
     if cursor:
-        position, bound = tuple_(key, Video.id), tuple_(*cursor)
+        position, bound = tuple_(key, row_id), tuple_(*cursor)
         page = page.where(position < bound if descending else position > bound)
     if descending:
-        page = page.order_by(key.desc(), Video.id.desc())
+        page = page.order_by(key.desc(), row_id.desc())
     else:
-        page = page.order_by(key.asc(), Video.id.asc())
+        page = page.order_by(key.asc(), row_id.asc())
     page = page.limit(state.size + 1).subquery("page")
 
     latest = (
@@ -245,6 +366,8 @@ def list_page(state: ListState) -> Page:
             Video.id.desc() if descending else Video.id,
         )
     )
+    if card_fields:
+        statement = _with_card_values(statement, page, card_fields)
     rows = list(db.session.execute(statement))
     more = len(rows) > state.size
     rows = rows[: state.size]
@@ -260,12 +383,31 @@ def list_page(state: ListState) -> Page:
         return Page(rows, next_cursor, prev_cursor, len(rows), exact=True)
     # An estimate never claims fewer videos than this page shows.
     at_least = len(rows) + (1 if next_cursor else 0)
-    return Page(rows, next_cursor, prev_cursor, max(estimate_count(state), at_least), exact=False)
+    estimate = estimate_count(state)
+    return Page(rows, next_cursor, prev_cursor, max(estimate, at_least), exact=False)
+
+
+def _with_card_values(statement: Select, page, card_fields: tuple[int, ...]) -> Select:
+    """Add each row's card values as one JSON object {field id: value}, in the same statement."""
+    value = func.coalesce(
+        func.to_jsonb(VideoFieldValue.value_text),
+        func.to_jsonb(VideoFieldValue.value_numeric),
+        func.to_jsonb(VideoFieldValue.value_boolean),
+    )
+    cards = (
+        select(func.jsonb_object_agg(VideoFieldValue.field_id, value).label("card_values"))
+        .where(VideoFieldValue.video_id == page.c.id, VideoFieldValue.field_id.in_(card_fields))
+        .lateral("cards")
+    )
+    return statement.add_columns(cards.c.card_values).outerjoin(cards, true())
 
 
 def estimate_count(state: ListState) -> int:
     """The planner's row estimate for the filtered list: instant at any size."""
-    statement = select(Video.id).where(*filter_conditions(state))
+    conditions = filter_conditions(state)
+    if (field_id := _sort_field_id(state)) is not None:
+        conditions.append(has_value(field_id))
+    statement = select(Video.id).where(*conditions)
     compiled = statement.compile(dialect=db.engine.dialect)
     plan = (
         db.session.connection()
@@ -275,16 +417,68 @@ def estimate_count(state: ListState) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def filter_choices() -> tuple[list, list]:
-    """Channels and categories for the filter menus, in one statement."""
-    options = union_all(
-        select(literal_column("'category'").label("kind"), VideoCategory.id, VideoCategory.name),
-        select(literal_column("'channel'").label("kind"), Channel.id, Channel.name),
-    ).subquery()
-    rows = db.session.execute(select(options).order_by(options.c.kind, options.c.name)).all()
-    categories = [(row.id, row.name) for row in rows if row.kind == "category"]
-    channels = [(row.id, row.name) for row in rows if row.kind == "channel"]
-    return channels, categories
+@dataclass(frozen=True)
+class FieldChoice:
+    """What the list needs of a custom field: to filter, sort and show it as a column."""
+
+    id: int
+    name: str
+    field_type: str
+    config: dict
+    on_card: bool
+
+    @property
+    def options(self) -> list[str]:
+        return list(self.config.get("options", []))
+
+    @property
+    def max_rating(self) -> int:
+        return int(self.config.get("max_rating", 5))
+
+    @property
+    def value_column(self) -> str:
+        return VALUE_COLUMNS[self.field_type]
+
+
+def filter_choices() -> tuple[list, list, list[FieldChoice]]:
+    """Channels, categories and custom fields for the filter menus and columns, in one
+    statement (the list page's statement budget is four)."""
+
+    def pairs(model):
+        listed = func.json_agg(
+            aggregate_order_by(func.json_build_array(model.id, model.name), model.name)
+        )
+        return select(func.coalesce(listed, text("'[]'"))).scalar_subquery()
+
+    on_card = (
+        select(SchemaField.field_id)
+        .where(SchemaField.field_id == CustomField.id, SchemaField.show_on_card)
+        .exists()
+    )
+    fields = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(
+                            CustomField.id, CustomField.name, CustomField.field_type,
+                            CustomField.config, on_card,
+                        ),
+                        func.lower(CustomField.name),
+                    )
+                ),
+                text("'[]'"),
+            )
+        ).scalar_subquery()
+    )  # fmt: skip
+    channels, categories, custom = db.session.execute(
+        select(pairs(Channel), pairs(VideoCategory), fields)
+    ).one()
+    return (
+        [tuple(pair) for pair in channels],
+        [tuple(pair) for pair in categories],
+        [FieldChoice(*row) for row in custom],
+    )
 
 
 def with_cursor(state: ListState, **cursor: str) -> dict[str, Any]:

@@ -3,11 +3,20 @@ from flask_security import current_user
 from sqlalchemy import select
 
 from catalog.extensions import db
+from catalog.fields.queries import all_fields, applicable_fields
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, require
-from catalog.videos import bp, queries, service
-from catalog.videos.forms import FORM_GROUPS, BulkEditForm, ConfirmForm, VideoForm, options
+from catalog.videos import bp, custom_values, queries, service
+from catalog.videos.forms import (
+    FORM_GROUPS,
+    BulkEditForm,
+    ConfirmForm,
+    VideoForm,
+    form_value,
+    options,
+    with_custom_fields,
+)
 
 HISTORY_LIMIT = 100
 LIST_COLUMNS = (
@@ -45,6 +54,13 @@ def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> 
     )
 
 
+def _custom_values_valid(form) -> bool:
+    """Custom values are checked against their fields once more (options or a rating's
+    maximum may have changed since the form was rendered); errors land on the inputs."""
+    form.custom_values()
+    return not any(form[f"cf_{field.id}"].errors for field in form.custom_fields)
+
+
 def _version(form: VideoForm) -> int | None:
     try:
         return int(form.version.data)
@@ -61,11 +77,14 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    state = queries.parse_state(request.args)
-    page = queries.list_page(state)
-    channels, categories = queries.filter_choices()
+    channels, categories, fields = queries.filter_choices()
+    by_id = {field.id: field for field in fields}
+    state = queries.parse_state(request.args, by_id)
+    card_fields = [field for field in fields if field.on_card]
+    page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
     return render_template(
         "videos/index.html", state=state, page=page, channels=channels, categories=categories,
+        fields=fields, card_fields=card_fields,
         page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
         monetization_fields=MONETIZATION_FIELDS,
     )  # fmt: skip
@@ -84,20 +103,25 @@ def detail(video_id: str):
     labels = {
         field.name: field.label.text for field in VideoForm(formdata=None, meta={"csrf": False})
     }
+    values = custom_values.current_values(video.id)
+    custom = [(field, values.get(field.id)) for field, _ in applicable_fields(video.channel_id)]
     return render_template(
         "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
-        history_limit=HISTORY_LIMIT,
+        history_limit=HISTORY_LIMIT, custom=custom,
     )  # fmt: skip
 
 
 @bp.route("/videos/new", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def create():
-    form = VideoForm()
+    # A new video has no channel yet: the fields of schemas for every video apply.
+    fields = [field for field, _ in applicable_fields(None)]
+    defaults = {f"cf_{f.id}": form_value(f.default_value) for f in fields}
+    form = with_custom_fields(VideoForm, fields)(data=defaults)
     _set_choices(form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _custom_values_valid(form):
         try:
-            video = service.create_video(form.values(), actor=_actor())
+            video = service.create_video(form.values(), actor=_actor(), custom=form.custom_values())
         except service.DuplicateVideo as exc:
             form.video_id.errors.append(str(exc))
         else:
@@ -105,7 +129,9 @@ def create():
             flash(f"Video {video.video_id} created.", "success")
             return redirect(url_for("videos.detail", video_id=video.video_id))
     status = 400 if form.is_submitted() else 200
-    return render_template("videos/create.html", form=form, groups=FORM_GROUPS), status
+    return render_template(
+        "videos/create.html", form=form, groups=FORM_GROUPS, custom_fields=fields
+    ), status
 
 
 @bp.route("/videos/<video_id>/edit", methods=["GET", "POST"])
@@ -114,24 +140,31 @@ def edit(video_id: str):
     video = _get_video(video_id, lock=request.method == "POST")
     # A save is the whole form as posted: nothing missing is filled in from the database,
     # least of all the version the editor started from.
-    form = VideoForm(obj=video if request.method == "GET" else None)
+    fields = [field for field, _ in applicable_fields(video.channel_id)]
+    form_class = with_custom_fields(VideoForm, fields)
+    if request.method == "GET":
+        current = custom_values.current_values(video.id)
+        form = form_class(obj=video, data={f"cf_{k}": form_value(v) for k, v in current.items()})
+    else:
+        form = form_class()
     del form.video_id  # a video's identity is not edited
     _set_choices(form, video)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _custom_values_valid(form):
         expected = _version(form)
         if expected is None:
             abort(400)
         try:
             changes = service.update_video(
-                video, form.values(), expected_version=expected, actor=_actor()
-            )
+                video, form.values(), expected_version=expected, actor=_actor(),
+                custom=form.custom_values(),
+            )  # fmt: skip
         except service.VersionConflict:
             db.session.rollback()
             video = _get_video(video_id)
             conflicts = service.changes_since(video, expected)
             return render_template(
                 "videos/edit.html", form=form, video=video, groups=FORM_GROUPS,
-                conflicts=conflicts,
+                conflicts=conflicts, custom_fields=fields,
             ), 409  # fmt: skip
         db.session.commit()
         if changes:
@@ -140,7 +173,9 @@ def edit(video_id: str):
             flash("Nothing changed, so nothing was saved.", "info")
         return redirect(url_for("videos.detail", video_id=video.video_id))
     status = 400 if form.is_submitted() else 200
-    return render_template("videos/edit.html", form=form, video=video, groups=FORM_GROUPS), status
+    return render_template(
+        "videos/edit.html", form=form, video=video, groups=FORM_GROUPS, custom_fields=fields
+    ), status
 
 
 @bp.route("/videos/<video_id>/delete", methods=["GET", "POST"])
@@ -170,8 +205,10 @@ def _bulk_selection(form: BulkEditForm, state: queries.ListState):
 @bp.route("/videos/bulk", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def bulk():
-    state = queries.parse_state(request.args)
-    form = BulkEditForm()
+    _, _, choices = queries.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in choices})
+    fields = all_fields()
+    form = with_custom_fields(BulkEditForm, fields, settable=True)()
     _set_choices(form)
     if request.method == "GET":
         form.scope.data = request.args.get("scope", "")
@@ -182,12 +219,12 @@ def bulk():
     if not selected:
         flash("Select at least one video to edit.", "warning")
         return redirect(url_for("videos.index", **state.view_args()))
-    if form.validate_on_submit():
-        values = form.chosen_values()
-        if not values:
+    if form.validate_on_submit() and _custom_values_valid(form):
+        values, custom = form.chosen_values(), form.custom_values()
+        if not values and not custom:
             flash("Tick at least one field to set.", "warning")
         else:
-            changed = service.bulk_update(selection, values, actor=_actor())
+            changed = service.bulk_update(selection, values, actor=_actor(), custom=custom)
             db.session.commit()
             flash(
                 f"Bulk edit saved: {changed} video{'s' if changed != 1 else ''} changed.",
@@ -196,5 +233,5 @@ def bulk():
             return redirect(url_for("videos.index", **state.view_args()))
     return render_template(
         "videos/bulk.html", form=form, state=state, selected=selected,
-        exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS,
+        exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS, custom_fields=fields,
     )  # fmt: skip

@@ -25,7 +25,7 @@
       box.checked = hidden.indexOf(box.dataset.column) === -1;
     });
     document.querySelectorAll(".video-list [class*='col-']").forEach(function (cell) {
-      var match = cell.className.match(/col-([a-z_]+)/);
+      var match = cell.className.match(/col-([a-z0-9_]+)/);
       if (match) cell.classList.toggle("hide-col", hidden.indexOf(match[1]) !== -1);
     });
   }

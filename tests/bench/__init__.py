@@ -1,9 +1,13 @@
-"""`make bench N=...`: build a large deterministic catalog and time the video list pages.
+"""`make bench N=...`: build a large deterministic catalog and time the video list pages
+and the Changes page (`/audit`).
 
-    .venv/bin/python -m tests.bench --videos 1000000 [--rebuild] [--requests 50]
+    .venv/bin/python -m tests.bench --videos 1000000 [--audit-rows 10000000] [--rebuild]
+                                    [--requests 50]
 
-The database lives in a private PostgreSQL cluster under ``instance/bench`` and is
-reused by later runs with the same size; the pages are requested through the real app
-(Flask test client, real sign-in) and the results land in
-``instance/bench/results-<N>.md``.
+The database lives in a private PostgreSQL cluster under ``instance/bench``, one per N,
+and is reused by later runs with the same N, audit row count M (default ten million) and
+generator; otherwise it is rebuilt. The pages are requested through the real app (Flask
+test client, real sign-in: an editor for the list, an auditor for the Changes page) and
+the results land in ``instance/bench/results-<N>.md`` (``results-<N>-audit<M>.md`` when M
+is not the default), the plans of every page's SQL in ``explain-<N>[...].txt``.
 """

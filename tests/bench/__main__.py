@@ -1,17 +1,23 @@
-"""python -m tests.bench --videos N [--rebuild]: see tests/bench/__init__.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild]: see tests/bench/__init__.py."""
 
 import argparse
 import sys
 import time
 
 from catalog.extensions import db
-from tests.bench import build, database, measure, report
+from tests.bench import build, database, generate, measure, report
 from tests.bench.database import BENCH_DIR, log, relative
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--videos", type=int, default=1_000_000, help="catalog size (N)")
+    parser.add_argument(
+        "--audit-rows",
+        type=int,
+        default=generate.DEFAULT_AUDIT_ROWS,
+        help="audit log size (M rows of metadata_syncs over the N videos; default %(default)s)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild even if one exists")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page")
@@ -24,6 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.videos < 100:
         parser.error("--videos must be at least 100")
+    if args.audit_rows < 1000:
+        parser.error("--audit-rows must be at least 1000")
     if args.requests < 25:
         parser.error("--requests must be at least 25")
     return args
@@ -38,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         f"PostgreSQL at {relative(BENCH_DIR)} ({'started' if started_here else 'running'})", started
     )
     try:
-        built = build.ensure(server, args.videos, rebuild=args.rebuild)
+        built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         return measure_pages(server, args, built)
     finally:
         if started_here and not args.keep_server:
@@ -48,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     pg_version = database.server_version(server, built["database"])
+    t0 = time.perf_counter()
     with database.connect(server, built["database"], autocommit=True) as conn:
         targets, facts = measure.targets(conn, built["stats"]["biggest_channel"]["id"])
+        audit_targets, _ = measure.audit_targets(conn, built["stats"])
+    log("Pages and the rows they must show, computed in SQL", t0)
 
     app = build.make_app(built["url"])
     # No app context is held around the requests: Flask would share it, and with it `g` and
@@ -64,16 +75,16 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         log(f"The app cannot render the list yet: {exc}")
         return 2
     pager = measure.pager_check(client, facts["page_2_cursor"])
-    results = []
-    for target in targets:
-        t0 = time.perf_counter()
-        result = measure.run(client, statements, target, warmup=args.warmup, requests=args.requests)
-        log(
-            f"{target.name}: median {result.median:.1f} ms, p95 {result.p95:.1f} ms, "
-            f"{result.max_statements} statements",
-            t0,
-        )
-        results.append(result)
+    results = [timed(client, statements, target, args) for target in targets]
+
+    # The Changes page, signed in as an auditor (audit-read) in a client of its own.
+    auditor = app.test_client()
+    try:
+        audit_login = measure.sign_in(auditor, build.AUDITOR, check="/audit")
+    except measure.NotReady as exc:
+        log(f"The app cannot render the Changes page yet: {exc}")
+        return 2
+    audit_results = [timed(auditor, statements, target, args) for target in audit_targets]
     statements.close()
 
     search = next(r for r in results if r.target.name.startswith("search"))
@@ -85,26 +96,43 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     text = report.render(
         results, videos=args.videos, build=built, pg_version=pg_version,
         requests=args.requests, warmup=args.warmup, login=login, pager=pager, probes=probes,
+        audit_results=audit_results, audit_login=audit_login,
     )  # fmt: skip
     print()
     print(text)
-    out = BENCH_DIR / f"results-{args.videos}.md"
+    # The default audit log size keeps the file names of earlier runs.
+    suffix = "" if args.audit_rows == generate.DEFAULT_AUDIT_ROWS else f"-audit{args.audit_rows}"
+    out = BENCH_DIR / f"results-{args.videos}{suffix}.md"
     out.write_text(text)
     log(f"Wrote {relative(out)}")
 
     # Plans of every page's statements go to a file; printed for pages that miss.
     missing = {id(r) for r, misses in report.verdicts(results) if misses}
+    missing |= {id(r) for r, misses in report.audit_verdicts(audit_results) if misses}
     plans = []
-    for result in results:
+    for result in (*results, *audit_results):
+        t0 = time.perf_counter()
         plan = measure.explain(engine, result)
+        log(f"EXPLAIN ANALYZE: {result.target.name}", t0)
         plans.append(plan)
         if args.explain or id(result) in missing:
             print(plan)
-    plan_file = BENCH_DIR / f"explain-{args.videos}.txt"
+    plan_file = BENCH_DIR / f"explain-{args.videos}{suffix}.txt"
     plan_file.write_text("\n".join(plans))
     log(f"Wrote {relative(plan_file)} (EXPLAIN ANALYZE, BUFFERS of every page's SQL)")
     engine.dispose()
     return 0
+
+
+def timed(client, statements, target, args: argparse.Namespace) -> measure.Result:
+    t0 = time.perf_counter()
+    result = measure.run(client, statements, target, warmup=args.warmup, requests=args.requests)
+    log(
+        f"{target.name}: median {result.median:.1f} ms, p95 {result.p95:.1f} ms, "
+        f"{result.max_statements} statements",
+        t0,
+    )
+    return result
 
 
 if __name__ == "__main__":

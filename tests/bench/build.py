@@ -14,16 +14,22 @@ from tests.bench import database, generate
 from tests.bench.database import log
 
 PASSWORD = "bench-password-not-secret"
-# The first signs in for the measurements; the others (and the importer) appear as the
-# authors of the generated audit rows.
+# The first signs in for the list pages; all of them (and the importer) appear as the
+# authors of the generated audit rows, the first most often.
 EDITORS = (
     "bench-editor@example.com",
     "alice.bench@example.com",
     "bob.bench@example.com",
     "carol.bench@example.com",
+    "dave.bench@example.com",
+    "erin.bench@example.com",
+    "frank.bench@example.com",
 )
 WORKER = "importer.bench@example.com"
+# Signs in for the Changes page (the `auditor` role: audit-read, no editing); writes nothing.
+AUDITOR = "bench-auditor@example.com"
 LOGIN_EMAIL = EDITORS[0]
+ROLES = {**dict.fromkeys((*EDITORS, WORKER), "editor"), AUDITOR: "auditor"}
 
 
 def make_app(url: str):
@@ -35,10 +41,10 @@ def migrate_and_seed_users(url: str) -> tuple[list[generate.BenchUser], generate
     app = make_app(url)
     with app.app_context():
         flask_migrate.upgrade()
-        for email in (*EDITORS, WORKER):
+        for email, role in ROLES.items():
             if not security.datastore.find_user(email=email):
                 security.datastore.create_user(
-                    email=email, password=hash_password(PASSWORD), roles=["editor"]
+                    email=email, password=hash_password(PASSWORD), roles=[role]
                 )
         db.session.commit()
         rows = db.session.execute(
@@ -51,11 +57,19 @@ def migrate_and_seed_users(url: str) -> tuple[list[generate.BenchUser], generate
     return editors, generate.BenchUser(ids[WORKER], WORKER)
 
 
-def ensure(server: LocalPostgres, videos: int, *, rebuild: bool) -> dict:
-    """A fully built bench database for `videos`; returns its build record."""
+def ensure(server: LocalPostgres, videos: int, audit_rows: int, *, rebuild: bool) -> dict:
+    """A fully built bench database for `videos` and `audit_rows`; returns its build record.
+
+    One database per N: built for another audit row count (or by another generator), it is
+    rebuilt, since the videos' `version` and `updated_at` follow from their audit rows.
+    """
     name = database.database_name(videos)
     url = server.url(name)
-    record = None if rebuild else database.built(server, name, videos)
+    record, why_not = (
+        (None, "--rebuild") if rebuild else database.built(server, name, videos, audit_rows)
+    )
+    if not record and database.exists(server, name):
+        log(f"Database {name} cannot be reused: {why_not}")
     if record:
         log(
             f"Reusing database {name} (built {record['built_at']:%Y-%m-%d %H:%M} UTC "
@@ -65,7 +79,7 @@ def ensure(server: LocalPostgres, videos: int, *, rebuild: bool) -> dict:
         migrate_and_seed_users(url)
         return {**record, "reused": True, "database": name, "url": url}
 
-    log(f"Building database {name} with {videos:,} videos")
+    log(f"Building database {name} with {videos:,} videos and {audit_rows:,} audit rows")
     started = time.perf_counter()
     if database.exists(server, name):
         server.drop_database(name)
@@ -75,14 +89,22 @@ def ensure(server: LocalPostgres, videos: int, *, rebuild: bool) -> dict:
     log("Migrations (flask_migrate.upgrade) and bench users", t0)
     with database.connect(server, name) as conn:
         t0 = time.perf_counter()
-        loaded = generate.load(conn, videos, editors, worker)
+        loaded = generate.load(conn, videos, audit_rows, editors, worker)
         log("Data loaded and indexes rebuilt", t0)
     with database.connect(server, name, autocommit=True) as conn:
         t0 = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
         log("VACUUM ANALYZE", t0)
         loaded["timings"]["vacuum_analyze"] = time.perf_counter() - t0
-        stats = {**generate.describe(conn), "timings": loaded["timings"]}
+        t0 = time.perf_counter()
+        described = generate.describe(conn)
+        log("Data described (counts and checksum)", t0)
+        loaded["timings"]["describe"] = time.perf_counter() - t0
+        stats = {
+            **described,
+            "timings": loaded["timings"],
+            "index_timings": loaded["index_timings"],
+        }
         build_seconds = time.perf_counter() - started
         database.mark_built(conn, videos, build_seconds, stats)
     log(f"Built {name}", started)

@@ -27,7 +27,8 @@ SETTINGS = {
     "max_parallel_maintenance_workers": "2",
 }
 # Bumped whenever the generator changes what it produces: older databases are rebuilt.
-GENERATOR_VERSION = 2
+# 3: --audit-rows M (the audit log sized on its own), 1-3 fields per change, batches.
+GENERATOR_VERSION = 3
 MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
 
 
@@ -62,21 +63,34 @@ def exists(server: LocalPostgres, database: str) -> bool:
     return bool(server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"))
 
 
-def built(server: LocalPostgres, database: str, videos: int) -> dict | None:
-    """The build record of a complete database of this size and generator, else None."""
+def built(
+    server: LocalPostgres, database: str, videos: int, audit_rows: int
+) -> tuple[dict | None, str]:
+    """The build record of a complete database of this size and generator (else None), and
+    why it cannot be reused when it cannot."""
     if not exists(server, database):
-        return None
+        return None, "no such database"
     with connect(server, database, autocommit=True) as conn:
         present = conn.execute("SELECT to_regclass(%s)", (f"{MARKER_SCHEMA}.build",)).fetchone()
         if not present or present[0] is None:
-            return None
+            return None, "no build marker (an interrupted build?)"
         row = conn.execute(
             f"SELECT videos, generator_version, build_seconds, built_at, stats "
             f"FROM {MARKER_SCHEMA}.build ORDER BY built_at DESC LIMIT 1"
         ).fetchone()
-    if not row or row[0] != videos or row[1] != GENERATOR_VERSION:
-        return None
-    return {"build_seconds": row[2], "built_at": row[3], "stats": row[4]}
+    if not row:
+        return None, "no build marker (an interrupted build?)"
+    built_videos, version, build_seconds, built_at, stats = row
+    # The marker's audit row count is the count found after the build (the load checks it
+    # equals what was asked for); generator 2 and older had no --audit-rows.
+    built_audit = stats.get("audit", {}).get("rows") if version >= 3 else None
+    if version != GENERATOR_VERSION:
+        return None, f"built by generator {version}, this is generator {GENERATOR_VERSION}"
+    if built_videos != videos:
+        return None, f"built with {built_videos:,} videos"
+    if built_audit != audit_rows:
+        return None, f"built with {built_audit:,} audit rows, {audit_rows:,} wanted"
+    return {"build_seconds": build_seconds, "built_at": built_at, "stats": stats}, ""
 
 
 def mark_built(conn, videos: int, build_seconds: float, stats: dict) -> None:

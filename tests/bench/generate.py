@@ -9,6 +9,11 @@ is WAL-logged), the secondary indexes and foreign keys of `videos` and `metadata
 are dropped, the rows inserted, then the very definitions read from the catalog
 (pg_get_indexdef / pg_get_constraintdef) are executed again and compared with what was
 there before. Should anything fail, the rollback leaves the migrated schema untouched.
+
+The audit log has its own size, M rows over the N videos (``--audit-rows``): a temporary
+table first gives each video its number of rows ``k`` (a skewed weight per video, the M
+rows shared out by cumulative weight so that they add up to exactly M), and the videos'
+``version`` and ``updated_at`` follow from it, as the app would have left them.
 """
 
 import time
@@ -21,6 +26,8 @@ from tests.bench.database import log
 END = "timestamptz '2026-11-01 00:00:00+00'"
 START = f"({END} - interval '730 days')"
 YEAR_SECONDS = 365 * 86400
+SPAN_SECONDS = 730 * 86400
+DEFAULT_AUDIT_ROWS = 10_000_000
 BULK_TABLES = ("videos", "metadata_syncs")
 
 MONETIZATION = (
@@ -59,13 +66,60 @@ def pick(array: str, r: str) -> str:
     return f"({array})[1 + floor(({r}) * cardinality({array}))::int]"
 
 
-def sync_count(n: str) -> str:
-    """How many audit rows a video has (1..8, mean ~2.5), before the create row rule."""
-    r, r2 = u(n, 60), u(n, 61)
-    return (
-        f"(CASE WHEN {r} < 0.35 THEN 1 WHEN {r} < 0.60 THEN 2 WHEN {r} < 0.80 THEN 3 "
-        f"WHEN {r} < 0.92 THEN 4 ELSE 5 + floor(4 * {r2})::int END)"
-    )
+# Activity grows over the two years: the share of the span's changes made before fraction
+# x of it is F(x) = (x + x^2) / 2, three times as many per day at the end as at the start.
+def grown(x: str) -> str:
+    """F(x): the cumulative share of activity at fraction x of the span."""
+    return f"((({x}) + ({x}) * ({x})) / 2)"
+
+
+def grown_inverse(p: str) -> str:
+    """F^-1(p): the fraction of the span by which a share p of the activity is done."""
+    return f"((sqrt(1 + 8 * ({p})) - 1) / 2)"
+
+
+def span_fraction(t: str) -> str:
+    return f"(extract(epoch FROM ({t}) - {START}) / {SPAN_SECONDS})"
+
+
+def at_fraction(x: str) -> str:
+    return f"({START} + interval '1 second' * ({SPAN_SECONDS} * {x}))"
+
+
+# The number of audit rows of each video. Weights are skewed (an exponential times a
+# Pareto tail): at 10 rows per video on average the median video has ~6, 1 in 100 over 60,
+# the busiest thousands, ~6% none. Videos created within the span get their `create` row
+# first (when M allows), the rest is shared out by cumulative weight: k of video n is
+# floor(R * C(n) / W) - floor(R * C(n-1) / W), which adds up to exactly R.
+IN_WINDOW = 0.12  # the share of videos created within the span
+
+
+def in_window(n: str) -> str:
+    return f"({u(n, 30)} < {IN_WINDOW})"
+
+
+ALLOC_COUNT_SQL = f"SELECT count(*) FROM generate_series(1, %(videos)s) n WHERE {in_window('n')}"
+
+ALLOC_SQL = f"""
+CREATE TEMP TABLE bench_alloc ON COMMIT DROP AS
+SELECT id, k, in_window AND k >= 1 AS created, k - (in_window AND k >= 1)::int AS updates
+FROM (
+    SELECT n AS id, in_window,
+           base + (div(%(spread)s::numeric * cum, total)
+                   - div(%(spread)s::numeric * (cum - w), total))::int AS k
+    FROM (
+        SELECT n, w, base, in_window, sum(w) OVER (ORDER BY n) AS cum,
+               greatest(1, sum(w) OVER ()) AS total
+        FROM (
+            SELECT n, {in_window("n")} AS in_window,
+                   CASE WHEN %(with_base)s AND {in_window("n")} THEN 1 ELSE 0 END AS base,
+                   floor(1000 * -ln(1 - {u("n", 63)}) * power(1 - {u("n", 64)}, -0.4))::bigint
+                       AS w
+            FROM generate_series(1, %(videos)s) n
+        ) weights
+    ) cumulative
+) shares
+"""
 
 
 WORD_LISTS = {
@@ -126,6 +180,68 @@ FROM unnest(%(categories)s::text[]) WITH ORDINALITY AS c(name, i)
 """
 
 
+FIELDS = ("title", "views", "privacy_status", "claimed_status", "notes", "label")
+# The share of update rows each source writes, and the field it changes first; a second
+# field (30% of rows) and a third (8%) are any other two.
+UPDATE_SOURCES = {"web": 0.40, "bulk": 0.20, "report": 0.20, "worker": 0.15, "cli": 0.05}
+FIRST_FIELD = {
+    "web": {"title": 0.30, "privacy_status": 0.20, "claimed_status": 0.15, "notes": 0.20,
+            "label": 0.15},
+    "bulk": {"privacy_status": 0.30, "claimed_status": 0.20, "notes": 0.15, "label": 0.35},
+    "report": {"views": 0.70, "claimed_status": 0.30},
+    "worker": {"views": 0.60, "privacy_status": 0.20, "claimed_status": 0.20},
+    "cli": dict.fromkeys(FIELDS, 1 / len(FIELDS)),
+}  # fmt: skip
+# The update rows of one bulk edit, report upload, worker run or command are one transaction:
+# they share its instant (and, for bulk and report, a batch id and the editor who ran it).
+# Create rows keep the video's created_at (a report's creates share only its editor).
+BATCH_SECONDS = {"bulk": 600, "report": 3600, "worker": 3600, "cli": 6 * 3600}
+SOURCE_SALT = {"web": 0, "bulk": 1, "report": 2, "worker": 3, "cli": 4}
+EDITOR_DECAY = 0.75  # editor i (from 0) writes EDITOR_DECAY**i as much as the first
+
+
+def weighted(r: str, shares: list[tuple[str, float]]) -> str:
+    """A CASE choosing one of `shares`' SQL values with probability ~ its share."""
+    total = sum(share for _, share in shares)
+    acc, arms = 0.0, []
+    for value, share in shares[:-1]:
+        acc += share / total
+        arms.append(f"WHEN {r} < {acc:.6f} THEN {value}")
+    return f"CASE {' '.join(arms)} ELSE {shares[-1][0]} END" if arms else shares[0][0]
+
+
+def row_uniform(video: str, j: str, salt: int) -> str:
+    """A uniform for audit row j of a video (the video's own uniforms are u(id, salt))."""
+    return u(f"{video}::bigint * 1048576 + {j}", salt)
+
+
+def update_source(r: str) -> str:
+    return weighted(r, [(f"'{name}'", share) for name, share in UPDATE_SOURCES.items()])
+
+
+def slot_seconds(source: str) -> str:
+    """The length of a batch slot of `source`, NULL for a source without batches (web)."""
+    arms = " ".join(f"WHEN '{name}' THEN {n}" for name, n in BATCH_SECONDS.items())
+    return f"(CASE {source} {arms} END)"
+
+
+def source_salt(source: str) -> str:
+    arms = " ".join(f"WHEN '{name}' THEN {n}" for name, n in SOURCE_SALT.items())
+    return f"(CASE {source} {arms} END)"
+
+
+def batch_slot(t: str, seconds: str) -> str:
+    return f"floor(extract(epoch FROM {t}) / {seconds})::bigint"
+
+
+def batch_instant(slot: str, seconds: str, salt: str) -> str:
+    """The instant of the batch in `slot`: a point of the slot hashed from it."""
+    return (
+        f"to_timestamp({slot} * {seconds} "
+        f"+ floor(pg_temp.u({slot}, 70 + {salt}) * {seconds} * 1e6) / 1e6)"
+    )
+
+
 def _artist(index: str) -> str:
     return (
         f"(w.first_names[1 + ({index}) %% 40] || ' ' || w.last_names[1 + (({index}) / 40) %% 40])"
@@ -134,7 +250,7 @@ def _artist(index: str) -> str:
 
 def _videos_sql() -> str:
     # Every uniform is computed once per row in `g` (OFFSET 0 keeps it from being inlined).
-    salts = [*range(1, 60), 62]  # 60 and 61 are the audit row count's (sync_count)
+    salts = [*range(1, 60), 62]
     uniforms = ",\n       ".join(f"{u('n', s)} AS r{s}" for s in salts)
     title_core = (
         "CASE WHEN r20 < 0.30 THEN adj || ' ' || noun1 "
@@ -150,7 +266,13 @@ def _videos_sql() -> str:
     engagement = ",\n       ".join(
         f"CASE WHEN r{51 + i} < 0.92 THEN 'Yes' ELSE 'No' END" for i, _ in enumerate(ENGAGEMENT)
     )
-    in_window = "r30 < 0.12"
+    in_window = f"r30 < {IN_WINDOW}"  # as in ALLOC_SQL
+    p_low = f"CASE WHEN {in_window} THEN r34 ELSE 0 END"
+    p_last = f"({p_low} + (1 - {p_low}) * power(r35, 1.0 / greatest(updates, 1)))"
+    # The last change is audit row j = k; from a batch, it happened at its batch's instant.
+    last_source = f"CASE WHEN updates >= 1 THEN {update_source(row_uniform('n', 'k', 51))} END"
+    last_seconds = slot_seconds("last_source")
+    last_slot = batch_slot("raw_updated_at", last_seconds)
     return f"""
 WITH {WORDS_CTE}
 INSERT INTO videos (
@@ -207,17 +329,28 @@ SELECT
     CASE WHEN r32 < 0.05 THEN {pick("w.notes", "r33")} END,
     g.created_at,
     g.updated_at,
-    -- one more than the video's update rows (see the audit generator)
-    1 + greatest({sync_count("n")}, CASE WHEN {in_window} THEN 2 ELSE 1 END)
-      - CASE WHEN {in_window} THEN 1 ELSE 0 END
+    -- each committed change bumps the version once and writes one audit row
+    1 + g.updates
 FROM (
+    -- The last change is the latest of `updates` draws from the activity curve after the
+    -- creation (share p_low of the activity): its share is p_low + (1 - p_low) * r^(1/n).
+    -- A video never changed was last updated when created, or before the span.
+    SELECT t.*,
+           CASE WHEN {last_seconds} IS NULL THEN raw_updated_at
+                ELSE {batch_instant(last_slot, last_seconds, source_salt("last_source"))}
+           END AS updated_at
+    FROM (
     SELECT s.*,
-           CASE WHEN {in_window} THEN {START} + (updated_at - {START}) * r34
-                ELSE {START} - interval '1 second' * (1 + floor(3 * {YEAR_SECONDS} * r34))
-           END AS created_at
+           CASE WHEN updates >= 1 THEN {at_fraction(grown_inverse(p_last))}
+                WHEN {in_window} THEN created_at
+                ELSE created_at + ({START} - created_at) * r35
+           END AS raw_updated_at,
+           {last_source} AS last_source
     FROM (
         SELECT r.*,
-               {START} + interval '1 second' * floor(2 * {YEAR_SECONDS} * r35) AS updated_at,
+               CASE WHEN {in_window} THEN {at_fraction(grown_inverse("r34"))}
+                    ELSE {START} - interval '1 second' * (1 + floor(3 * {YEAR_SECONDS} * r34))
+               END AS created_at,
                {_artist("floor(1600 * r36 * r36)::int")} AS a1,
                {_artist("floor(1600 * r37)::int")} AS a2,
                {_artist("floor(1600 * r38)::int")} AS a3,
@@ -231,92 +364,126 @@ FROM (
                -- Zipf-like channel sizes: P(rank k) ~ log((k+2)/(k+1)).
                least(%(channels)s, floor(power(%(channels)s + 1, r58))::int) AS channel
         FROM (
-            SELECT n,
+            SELECT n, a.k, a.updates,
                    {uniforms}
             FROM generate_series(1, %(videos)s) n
+            JOIN bench_alloc a ON a.id = n
             OFFSET 0
         ) r, w
         OFFSET 0
     ) s
+    OFFSET 0
+    ) t
 ) g
 JOIN channels c ON c.id = g.channel, w
 ORDER BY n
 """
 
 
-def _syncs_sql() -> str:
-    # Per audit row uniforms: seeded by (video id, row number j); j <= 8 < 16.
-    def ru(salt: int) -> str:
-        return u("v.id * 16 + j", salt)
+def _field_json(f: str) -> str:
+    """The {field: [old, new]} of field number `f` (an index into FIELDS)."""
+    views_new = "floor(coalesce(views, 0) * (j::float8 / k))::bigint"
+    values = [
+        "CASE WHEN rw < 0.5 THEN lower(title) ELSE title || ' (Live)' END, title",
+        f"floor({views_new} * (0.80 + 0.15 * rv))::bigint, {views_new}",
+        "CASE WHEN privacy_status = 'public' THEN 'unlisted' ELSE 'public' END, privacy_status",
+        "NULL, coalesce(claimed_status, 'claim')",
+        f"NULL, {pick('w.notes', 'rv')}",
+        f"{pick('w.labels', 'rv')}, label",
+    ]
+    arms = " ".join(
+        f"WHEN {i} THEN jsonb_build_object('{name}', jsonb_build_array({values[i]}))"
+        for i, name in enumerate(FIELDS)
+    )
+    return f"(CASE {f} {arms} END)"
 
-    in_window = f"v.created_at >= {START}"
-    lo = f"greatest(v.created_at, {START})"
-    sync_time = (
-        f"CASE WHEN j = k THEN v.updated_at "
-        f"WHEN j = 1 AND {in_window} THEN v.created_at "
-        f"ELSE {lo} + (v.updated_at - {lo}) * ((j - 1 + {ru(50)}) / k) END"
+
+def _syncs_sql(editors: int) -> str:
+    def ru(salt: int) -> str:
+        return row_uniform("v.id", "j", salt)
+
+    p_low = f"CASE WHEN created THEN {grown(span_fraction('created_at'))} ELSE 0 END"
+    p_last = grown(span_fraction("updated_at"))
+    first_field = " ".join(
+        f"WHEN '{source}' THEN "
+        + weighted("rf", [(str(FIELDS.index(name)), share) for name, share in fields.items()])
+        for source, fields in FIRST_FIELD.items()
     )
-    update_source = (
-        "CASE WHEN rs < 0.50 THEN 'web' WHEN rs < 0.70 THEN 'bulk' "
-        "WHEN rs < 0.90 THEN 'report' ELSE 'worker' END"
+    editor = weighted(
+        "CASE WHEN source IN ('bulk', 'report') THEN pg_temp.u(slot, 80 + salt) ELSE ru END",
+        [(str(i + 1), EDITOR_DECAY**i) for i in range(editors)],
     )
-    views_new = "floor(coalesce(v.views, 0) * (j::float8 / k))::bigint"
-    views_old = "floor(coalesce(v.views, 0) * ((j - 1)::float8 / k))::bigint"
-    changes = f"""CASE WHEN action = 'create' THEN jsonb_build_object(
-            'video_id', jsonb_build_array(NULL, v.video_id),
-            'title', jsonb_build_array(NULL, v.title),
-            'channel_id', jsonb_build_array(NULL, v.channel_id))
-        WHEN rf < 0.45 THEN jsonb_build_object('views', jsonb_build_array({views_old}, {views_new}))
-        WHEN rf < 0.55 THEN jsonb_build_object('privacy_status',
-            jsonb_build_array(CASE WHEN v.privacy_status = 'public' THEN 'unlisted'
-                                   ELSE 'public' END, v.privacy_status))
-        WHEN rf < 0.65 THEN jsonb_build_object('claimed_status',
-            jsonb_build_array(NULL, coalesce(v.claimed_status, 'claim')))
-        WHEN rf < 0.75 THEN jsonb_build_object('title',
-            jsonb_build_array(lower(v.title), v.title))
-        WHEN rf < 0.83 THEN jsonb_build_object('asset_id', jsonb_build_array(NULL, v.asset_id))
-        WHEN rf < 0.93 THEN jsonb_build_object({pick("w.monetization", ru(53))},
-            jsonb_build_array('No', 'Yes'))
-        ELSE jsonb_build_object('notes', jsonb_build_array(NULL, {pick("w.notes", ru(54))}))
-        END"""
+    changes = (
+        f"{_field_json('f1')} || CASE WHEN nf >= 2 THEN {_field_json('(f1 + d2) %% 6')} "
+        f"ELSE '{{}}' END || CASE WHEN nf >= 3 THEN {_field_json('(f1 + d3) %% 6')} "
+        "ELSE '{}' END"
+    )
     return f"""
 WITH {WORDS_CTE}
 INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, video_title,
                             channel_display_name, action, source, changes, user_id,
                             user_email, batch_id, sync_time)
 SELECT 'video', id, video_id, title, channel_display_name, action, source, changes,
-       user_id, user_email,
-       CASE WHEN source IN ('bulk', 'report')
-            THEN md5(source || floor(extract(epoch FROM sync_time) / 3600)::text)::uuid END,
+       CASE source WHEN 'worker' THEN %(worker_id)s WHEN 'cli' THEN NULL
+            ELSE (%(user_ids)s::int[])[editor] END,
+       CASE source WHEN 'worker' THEN %(worker_email)s WHEN 'cli' THEN NULL
+            ELSE (%(user_emails)s::text[])[editor] END,
+       CASE WHEN action = 'update' AND source IN ('bulk', 'report')
+            THEN md5(source || ':' || slot)::uuid END,
        sync_time
 FROM (
-    SELECT v.id, v.video_id, v.title, v.channel_display_name, r.action, s.source,
-           {changes} AS changes,
-           CASE WHEN s.source = 'worker' THEN %(worker_id)s
-                ELSE (%(user_ids)s::int[])[1 + floor(ru * %(user_count)s)::int]
-           END AS user_id,
-           CASE WHEN s.source = 'worker' THEN %(worker_email)s
-                ELSE (%(user_emails)s::text[])[1 + floor(ru * %(user_count)s)::int]
-           END AS user_email,
-           {sync_time} AS sync_time
-    FROM videos v
-    CROSS JOIN LATERAL (
-        SELECT greatest({sync_count("v.id")},
-                        CASE WHEN {in_window} THEN 2 ELSE 1 END) AS k
-    ) kk
-    CROSS JOIN LATERAL generate_series(1, kk.k) j
-    CROSS JOIN LATERAL (
-        SELECT {ru(51)} AS rs, {ru(52)} AS rf, {ru(55)} AS ru,
-               CASE WHEN j = 1 AND {in_window} THEN 'create' ELSE 'update' END AS action
-    ) r
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN r.action = 'create'
-                    THEN CASE WHEN rs < 0.6 THEN 'report' ELSE 'web' END
-                    ELSE {update_source} END AS source
-    ) s
-    CROSS JOIN w
-) x
-ORDER BY sync_time, id, action
+    -- Batched update rows move to their transaction's instant, somewhere in the batch's
+    -- slot (the last, j = k, is there already: it is the video's updated_at).
+    SELECT x3.*,
+           CASE WHEN action = 'update' AND slot IS NOT NULL
+                THEN {batch_instant("slot", "slot_seconds", "salt")}
+                ELSE raw_time END AS sync_time,
+           {editor} AS editor,
+           CASE WHEN action = 'create' THEN jsonb_build_object(
+                    'video_id', jsonb_build_array(NULL, video_id),
+                    'title', jsonb_build_array(NULL, title),
+                    'channel_id', jsonb_build_array(NULL, channel_id))
+                ELSE {changes} END AS changes
+    FROM (
+        SELECT x2.*,
+               CASE source {first_field} END AS f1,
+               {source_salt("source")} AS salt,
+               {slot_seconds("source")} AS slot_seconds,
+               {batch_slot("raw_time", slot_seconds("source"))} AS slot
+        FROM (
+            -- Within a video: the create row at its creation, the last change at its
+            -- updated_at, the others drawn from the activity curve in between.
+            SELECT x1.*,
+                   CASE WHEN action = 'create'
+                        THEN CASE WHEN rs < 0.6 THEN 'report' ELSE 'web' END
+                        ELSE {update_source("rs")} END AS source,
+                   CASE WHEN action = 'create' THEN created_at
+                        WHEN j = k THEN updated_at
+                        ELSE {at_fraction(grown_inverse(f"{p_low} + ({p_last} - {p_low}) * rt"))}
+                   END AS raw_time,
+                   1 + (rn < 0.30)::int + (rn < 0.08)::int AS nf,
+                   1 + floor(5 * r2)::int AS d2,
+                   1 + (floor(5 * r2)::int + 1 + floor(4 * r3)::int) %% 5 AS d3
+            FROM (
+                SELECT v.id, v.video_id, v.title, v.channel_display_name, v.channel_id,
+                       v.views, v.privacy_status, v.claimed_status, v.label, v.created_at,
+                       v.updated_at, a.k, a.created, j,
+                       {ru(50)} AS rt, {ru(51)} AS rs, {ru(52)} AS rf, {ru(53)} AS rn,
+                       {ru(54)} AS r2, {ru(55)} AS r3, {ru(56)} AS ru, {ru(57)} AS rv,
+                       {ru(58)} AS rw,
+                       CASE WHEN j = 1 AND a.created THEN 'create' ELSE 'update' END AS action
+                FROM videos v
+                JOIN bench_alloc a ON a.id = v.id
+                CROSS JOIN LATERAL generate_series(1, a.k) j
+                OFFSET 0
+            ) x1
+            OFFSET 0
+        ) x2
+        OFFSET 0
+    ) x3, w
+    OFFSET 0
+) x4
+ORDER BY sync_time, id, j
 """
 
 
@@ -349,7 +516,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load(conn, videos: int, users: list[BenchUser], worker: BenchUser) -> dict:
+def load(conn, videos: int, audit_rows: int, users: list[BenchUser], worker: BenchUser) -> dict:
     """Fill the catalog tables in one transaction; return counts for the report."""
     channels = channel_count(videos)
     params = {
@@ -362,6 +529,7 @@ def load(conn, videos: int, users: list[BenchUser], worker: BenchUser) -> dict:
         "user_count": len(users),
         "worker_id": worker.id,
         "worker_email": worker.email,
+        "audit_rows": audit_rows,
     }
     timings: dict[str, float] = {}
 
@@ -389,22 +557,34 @@ def load(conn, videos: int, users: list[BenchUser], worker: BenchUser) -> dict:
         dropped = sum(len(i) + len(f) for i, f in before.values())
         log(f"  dropped {dropped} secondary indexes and foreign keys for the load")
 
+        # Every video created within the span gets its create row when M allows.
+        (created,) = conn.execute(ALLOC_COUNT_SQL, params).fetchone()
+        with_base = audit_rows >= created
+        params |= {"with_base": with_base, "spread": audit_rows - (created if with_base else 0)}
+        step("allocation", ALLOC_SQL, params)
+        conn.execute("ANALYZE bench_alloc")
         step("channels", CHANNELS_SQL, params)
         step("categories", CATEGORIES_SQL, params)
         step("videos", _videos_sql(), params)
-        syncs = step("metadata_syncs", _syncs_sql(), params)
+        syncs = step("metadata_syncs", _syncs_sql(len(users)), params)
+        if syncs != audit_rows:
+            raise RuntimeError(f"Generated {syncs:,} audit rows, not {audit_rows:,}")
 
-        started = time.perf_counter()
+        index_timings: dict[str, float] = {}
         for table, (indexes, foreign_keys) in before.items():
+            started = time.perf_counter()
             for name, definition in foreign_keys.items():
                 t0 = time.perf_counter()
                 conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {_quote(name)} {definition}")
+                index_timings[name] = time.perf_counter() - t0
                 log(f"  foreign key {name}", t0)
             for name, definition in indexes.items():
                 t0 = time.perf_counter()
                 conn.execute(definition)
+                index_timings[name] = time.perf_counter() - t0
                 log(f"  index {name}", t0)
-        timings["indexes"] = time.perf_counter() - started
+            timings[f"indexes_{table}"] = time.perf_counter() - started
+        timings["indexes"] = sum(timings[f"indexes_{table}"] for table in BULK_TABLES)
         after = {table: _deferred_objects(conn, table) for table in BULK_TABLES}
         if after != before:
             raise RuntimeError(f"Recreated indexes differ from the migrated ones:\n{after}")
@@ -419,7 +599,12 @@ def load(conn, videos: int, users: list[BenchUser], worker: BenchUser) -> dict:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
-    return {"channels": channels, "metadata_syncs": syncs, "timings": timings}
+    return {
+        "channels": channels,
+        "metadata_syncs": syncs,
+        "timings": timings,
+        "index_timings": index_timings,
+    }
 
 
 def describe(conn) -> dict:
@@ -436,7 +621,34 @@ def describe(conn) -> dict:
     small = conn.execute(
         "SELECT count(*) FROM videos GROUP BY channel_id ORDER BY 1 LIMIT 1"
     ).fetchone()
-    syncs = conn.execute("SELECT count(*) FROM metadata_syncs").fetchone()[0]
+    syncs, instants, first_change, last_change, batched = conn.execute(
+        "SELECT count(*), count(DISTINCT sync_time), min(sync_time), max(sync_time), "
+        "count(batch_id) FROM metadata_syncs"
+    ).fetchone()
+    sources = dict(
+        conn.execute("SELECT source, count(*) FROM metadata_syncs GROUP BY 1 ORDER BY 2 DESC")
+    )
+    fields = dict(
+        conn.execute(
+            "SELECT key, count(*) FROM metadata_syncs, jsonb_object_keys(changes) key "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        )
+    )
+    authors = dict(
+        conn.execute(
+            "SELECT coalesce(user_email, '(system)'), count(*) FROM metadata_syncs "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        )
+    )
+    busiest = conn.execute(
+        "SELECT v.video_id, (SELECT count(*) FROM metadata_syncs m "
+        "                    WHERE m.entity_type = 'video' AND m.entity_id = v.id) "
+        "FROM videos v ORDER BY v.version DESC, v.id LIMIT 1"
+    ).fetchone()
+    unchanged = conn.execute(
+        "SELECT count(*) FROM videos v WHERE NOT EXISTS (SELECT FROM metadata_syncs m "
+        "WHERE m.entity_type = 'video' AND m.entity_id = v.id)"
+    ).fetchone()[0]
     # Same N, same data: a checksum over every row shows it from one run to the next.
     conn.execute("SET TimeZone = 'UTC'")
     checksum = conn.execute(
@@ -456,5 +668,17 @@ def describe(conn) -> dict:
         "biggest_channel": {"id": big[0], "videos": big[1]},
         "smallest_channel_videos": small[0],
         "metadata_syncs": syncs,
+        "audit": {
+            "rows": syncs,
+            "distinct_instants": instants,
+            "first": first_change.isoformat() if first_change else None,
+            "last": last_change.isoformat() if last_change else None,
+            "with_batch_id": batched,
+            "sources": sources,
+            "fields": fields,
+            "authors": authors,
+            "busiest_video": {"video_id": busiest[0], "rows": busiest[1]},
+            "videos_without_rows": unchanged,
+        },
         "checksum": checksum,
     }

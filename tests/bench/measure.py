@@ -1,24 +1,42 @@
-"""Time the list pages through the real app: Flask test client, real sign-in, real SQL."""
+"""Time the list and Changes pages through the real app: Flask test client, real sign-in,
+real SQL."""
 
 import math
 import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import event
 
 from catalog.pagination import decode_cursor, encode_cursor
 from tests.bench import words
-from tests.bench.build import LOGIN_EMAIL, PASSWORD
+from tests.bench.build import EDITORS, LOGIN_EMAIL, PASSWORD
 
 PAGE_SIZE = 25
 DEEP_PAGE = 10_000
+AUDIT_PAGE_SIZE = 50  # catalog.changes.queries.PAGE_SIZE
+AUDIT_DEEP_PAGE = 10_000
+AUDIT_ORDER = "sync_time DESC, id DESC"
+# The user filter's 30 days (whole UTC days, both ends included, as the page reads them).
+AUDIT_FROM = date(2026, 6, 1)
+AUDIT_TO = AUDIT_FROM + timedelta(days=29)
+AUDIT_FIELD = "privacy_status"
+AUDIT_SOURCE = "bulk"
 
 
 class NotReady(RuntimeError):
     """The app cannot serve the list page yet (e.g. its template is still being written)."""
+
+
+@dataclass
+class AuditRows:
+    """What a Changes page must show: its number of rows and its "Older" link's position."""
+
+    rows: int
+    older: tuple[datetime, int] | None  # (sync_time, id) of the last row when there are more
 
 
 @dataclass
@@ -27,6 +45,21 @@ class Target:
     path: str
     expected: list[str]  # video_ids of the first and last rows the page must show
     note: str = ""
+    audit: AuditRows | None = None
+
+    def problems(self, body: str) -> list[str]:
+        """How the page differs from what the SQL computed independently says it must show."""
+        missing = [vid for vid in self.expected if vid not in body]
+        found = [f"lacks the expected rows {missing or '(none expected)'}"]
+        found = found if not self.expected or missing else []
+        if self.audit:
+            rows = body.count('data-testid="change-row"')
+            if rows != self.audit.rows:
+                found.append(f"shows {rows} change rows, not {self.audit.rows}")
+            older = next_cursor(body)
+            if older != self.audit.older:
+                found.append(f'its rel="next" link points at {older}, not {self.audit.older}')
+        return found
 
 
 @dataclass
@@ -93,8 +126,8 @@ _CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", re.IGNORECAS
 _VALUE = re.compile(r"\bvalue=\"([^\"]*)\"")
 
 
-def sign_in(client) -> str:
-    """Sign in as the bench editor through POST /login; returns how it was done."""
+def sign_in(client, email: str = LOGIN_EMAIL, check: str = "/videos") -> str:
+    """Sign in through POST /login (the bench editor unless told); returns how it was done."""
     page = client.get("/login")
     match = _CSRF_INPUT.search(page.get_data(as_text=True)) if page.status_code == 200 else None
     token = _VALUE.search(match.group(0)) if match else None
@@ -102,7 +135,7 @@ def sign_in(client) -> str:
         how = "login form (csrf_token parsed from the HTML)"
         response = client.post(
             "/login",
-            data={"email": LOGIN_EMAIL, "password": PASSWORD, "csrf_token": token.group(1)},
+            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
         )
     else:  # the login template is unavailable: Flask-Security's JSON API, same checks
         how = "JSON login (the HTML login form could not be read)"
@@ -110,17 +143,19 @@ def sign_in(client) -> str:
         csrf = info.get_json()["response"]["csrf_token"]
         response = client.post(
             "/login",
-            json={"email": LOGIN_EMAIL, "password": PASSWORD},
+            json={"email": email, "password": PASSWORD},
             headers={"X-CSRF-Token": csrf},
         )
     if response.status_code not in (200, 302):
         raise RuntimeError(f"Sign-in failed with HTTP {response.status_code}")
-    check = client.get("/videos")
-    if check.status_code in (301, 302, 401, 403):
-        raise RuntimeError(f"Sign-in did not stick: /videos answered {check.status_code}")
-    if check.status_code != 200:
-        body = check.get_data(as_text=True)
-        raise NotReady(f"/videos answered HTTP {check.status_code}:\n{body[:500]}")
+    answer = client.get(check)
+    if answer.status_code in (301, 302, 401, 403):
+        raise RuntimeError(
+            f"Sign-in as {email} did not stick: {check} answered {answer.status_code}"
+        )
+    if answer.status_code != 200:
+        body = answer.get_data(as_text=True)
+        raise NotReady(f"{check} answered HTTP {answer.status_code}:\n{body[:500]}")
     return how
 
 
@@ -213,6 +248,133 @@ def pager_check(client, expected_cursor: str | None) -> str:
     return f"page 1's next link has after={after!r}, expected {expected_cursor!r} (MISMATCH)"
 
 
+def next_cursor(body: str) -> tuple | None:
+    """The (key, id) the page's rel="next" link's `after` cursor points at, if it has one."""
+    link = _NEXT_LINK.search(body)
+    href = _HREF.search(link.group(0)) if link else None
+    if not href:
+        return None
+    after = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query).get("after", [""])[0]
+    return decode_cursor(after) or ("undecodable", after)
+
+
+# -- the Changes page ------------------------------------------------------------------------
+
+
+def _audit_page(
+    conn, name: str, path: str, where: str, params: tuple = (), note: str = ""
+) -> Target:
+    """A Changes page and what it must show, from its own SQL over metadata_syncs."""
+    rows = conn.execute(
+        f"SELECT entity_key, sync_time, id FROM metadata_syncs WHERE {where} "
+        f"ORDER BY {AUDIT_ORDER} LIMIT {AUDIT_PAGE_SIZE + 1}",
+        params,
+    ).fetchall()
+    shown = rows[:AUDIT_PAGE_SIZE]
+    older = (shown[-1][1], shown[-1][2]) if len(rows) > AUDIT_PAGE_SIZE else None
+    expected = [shown[0][0], shown[-1][0]] if shown else []
+    return Target(name, path, expected, note, AuditRows(len(shown), older))
+
+
+def audit_targets(conn, stats: dict) -> tuple[list[Target], dict]:
+    """The Changes page: newest first, a deep page by cursor, and each kind of filter."""
+    total = stats["audit"]["rows"]
+    deep = min(AUDIT_DEEP_PAGE, max(1, total // AUDIT_PAGE_SIZE))
+    result = [_audit_page(conn, "audit page 1", "/audit", "true")]
+    if deep > 1:
+        # The last row of page deep - 1 (newest first): its cursor opens page `deep`.
+        offset = (deep - 1) * AUDIT_PAGE_SIZE - 1
+        at, row_id = conn.execute(
+            f"SELECT sync_time, id FROM metadata_syncs ORDER BY {AUDIT_ORDER} OFFSET %s LIMIT 1",
+            (offset,),
+        ).fetchone()
+        note = f"reached by cursor: row {offset + 1:,} newest first"
+        if deep < AUDIT_DEEP_PAGE:
+            note += f"; the last full page, there are fewer than {AUDIT_DEEP_PAGE:,}"
+        result.append(
+            _audit_page(
+                conn,
+                f"audit page {deep:,}",
+                "/audit?" + urlencode({"after": encode_cursor(at, row_id)}),
+                "(sync_time, id) < (%s, %s)",
+                (at, row_id),
+                note,
+            )
+        )
+
+    (user_id,) = conn.execute("SELECT id FROM users WHERE email = %s", (EDITORS[0],)).fetchone()
+    end = AUDIT_TO + timedelta(days=1)
+    (in_range,) = conn.execute(
+        "SELECT count(*) FROM metadata_syncs WHERE user_id = %s "
+        "AND sync_time >= %s::date::timestamp AT TIME ZONE 'UTC' "
+        "AND sync_time < %s::date::timestamp AT TIME ZONE 'UTC'",
+        (user_id, AUDIT_FROM, end),
+    ).fetchone()
+    user_args = {"user": user_id, "from": AUDIT_FROM.isoformat(), "to": AUDIT_TO.isoformat()}
+    result.append(
+        _audit_page(
+            conn,
+            f"user {user_id}, {AUDIT_FROM:%Y-%m-%d}..{AUDIT_TO:%Y-%m-%d}",
+            "/audit?" + urlencode(user_args),
+            "user_id = %s AND sync_time >= %s::date::timestamp AT TIME ZONE 'UTC' "
+            "AND sync_time < %s::date::timestamp AT TIME ZONE 'UTC'",
+            (user_id, AUDIT_FROM, end),
+            f"{EDITORS[0]}, the most active editor: {in_range:,} changes in the 30 days",
+        )
+    )
+
+    # A typical video (the median number of changes) and the busiest one. Every row of a
+    # video carries both its id and its video_id; the expected rows come by entity_id.
+    typical = conn.execute(
+        "SELECT v.id, v.video_id FROM videos v WHERE v.version = (SELECT percentile_disc(0.5) "
+        "WITHIN GROUP (ORDER BY version) FROM videos WHERE version > 1) ORDER BY v.id LIMIT 1"
+    ).fetchone()
+    busiest = conn.execute(
+        "SELECT id, video_id FROM videos ORDER BY version DESC, id LIMIT 1"
+    ).fetchone()
+    for label, (video_pk, video_id) in (("typical", typical), ("busiest", busiest)):
+        (count,) = conn.execute(
+            "SELECT count(*) FROM metadata_syncs WHERE entity_type = 'video' AND entity_id = %s",
+            (video_pk,),
+        ).fetchone()
+        result.append(
+            _audit_page(
+                conn,
+                f"video {video_id} ({label})",
+                "/audit?" + urlencode({"video": video_id}),
+                "entity_type = 'video' AND entity_id = %s",
+                (video_pk,),
+                f"{count:,} changes",
+            )
+        )
+
+    (with_field,) = conn.execute(
+        "SELECT count(*) FROM metadata_syncs WHERE changes ? %s", (AUDIT_FIELD,)
+    ).fetchone()
+    result.append(
+        _audit_page(
+            conn,
+            f"field={AUDIT_FIELD}",
+            "/audit?" + urlencode({"field": AUDIT_FIELD}),
+            "changes ? %s",
+            (AUDIT_FIELD,),
+            f"{with_field:,} changes ({100 * with_field / max(total, 1):.0f}%)",
+        )
+    )
+    from_source = stats["audit"]["sources"].get(AUDIT_SOURCE, 0)
+    result.append(
+        _audit_page(
+            conn,
+            f"source={AUDIT_SOURCE}",
+            "/audit?" + urlencode({"source": AUDIT_SOURCE}),
+            "source = %s",
+            (AUDIT_SOURCE,),
+            f"{from_source:,} changes ({100 * from_source / max(total, 1):.0f}%)",
+        )
+    )
+    return result, {"user_id": user_id}
+
+
 # -- timing ----------------------------------------------------------------------------------
 
 
@@ -226,12 +388,8 @@ def run(client, statements: StatementLog, target: Target, *, warmup: int, reques
         entries = statements.stop()
         if response.status_code != 200:
             raise AssertionError(f"{target.name}: HTTP {response.status_code} for {target.path}")
-        body = response.get_data(as_text=True)
-        missing = [vid for vid in target.expected if vid not in body]
-        if not target.expected or missing:
-            raise AssertionError(
-                f"{target.name}: the page lacks the expected rows {missing or '(none expected)'}"
-            )
+        if i == 0 and (problems := target.problems(response.get_data(as_text=True))):
+            raise AssertionError(f"{target.name} ({target.path}): the page " + "; ".join(problems))
         if i >= warmup:
             result.times_ms.append(elapsed)
             result.statements.append(len(entries))

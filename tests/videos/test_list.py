@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from catalog.extensions import db
 from catalog.models import Video
+from catalog.models.video import SORT_KEYS
 from catalog.pagination import encode_cursor
 from catalog.videos import queries, service
 from tests.factories import CategoryFactory, ChannelFactory, UserFactory, VideoFactory
@@ -107,7 +108,7 @@ def test_keyset_pages_cover_every_row_once_in_order(app_ctx, sort, desc):
             claimed_status=None if name is None else "claim", artist=[name] if name else [],
         )  # fmt: skip
     everything = state(channel=channel.id, sort=sort, desc=desc)
-    key = queries._sort_key(sort)
+    key = Video.id if sort == "added" else SORT_KEYS[sort]
     expected = db.session.scalars(
         select(Video.id).where(Video.channel_id == channel.id)
         .order_by(key.desc() if desc else key, Video.id.desc() if desc else Video.id)

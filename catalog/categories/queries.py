@@ -1,0 +1,31 @@
+"""The read side of categories: all of them in menu order, and one category's history."""
+
+from sqlalchemy import select
+
+from catalog.extensions import db
+from catalog.models import MetadataSync, VideoCategory
+
+HISTORY_LIMIT = 100
+
+
+def ordered() -> list[VideoCategory]:
+    """Every category in the order the menus show them."""
+    return list(
+        db.session.scalars(
+            select(VideoCategory).order_by(
+                VideoCategory.sort_order, VideoCategory.name, VideoCategory.id
+            )
+        )
+    )
+
+
+def history(category: VideoCategory, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
+    """The category's audit rows, newest first."""
+    return list(
+        db.session.scalars(
+            select(MetadataSync)
+            .where(MetadataSync.entity_type == "category", MetadataSync.entity_id == category.id)
+            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,223 @@
+"""The read side of channels: the filtered, keyset-paged list, and what a channel's page shows.
+
+Each list row carries the channel's catalog figures from channel_stats (kept by PostgreSQL
+from the videos), so a page costs the same whether a channel has ten videos or a hundred
+thousand; sorting by the number of videos walks an index on channel_stats.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
+
+from catalog.channels.countries import COUNTRIES
+from catalog.extensions import db
+from catalog.models import (
+    Channel,
+    ChannelStats,
+    FieldSchema,
+    MetadataSync,
+    Video,
+    schema_channels,
+)
+from catalog.models.channel import CHANNEL_SORT_KEYS
+from catalog.pagination import decode_cursor, encode_cursor
+
+PAGE_SIZES = (50, 100, 200)
+SORTS = tuple(CHANNEL_SORT_KEYS)
+# Figures read best largest first; names from A.
+DESCENDING_FIRST = ("subscribers", "views", "videos")
+HIDDEN_CHOICES = ("no", "yes", "all")  # hidden channels stay out of the list unless asked for
+HISTORY_LIMIT = 100
+RECENT_VIDEOS = 10
+
+
+@dataclass(frozen=True)
+class ListState:
+    """Everything that defines a channel list view; it round-trips through the URL."""
+
+    q: str = ""
+    country: str = ""
+    monetized: str = ""
+    hidden: str = "no"
+    sort: str = "name"
+    desc: bool = False
+    size: int = PAGE_SIZES[0]
+    after: str = ""
+    before: str = ""
+
+    @property
+    def filtered(self) -> bool:
+        return self.filter_args() != {}
+
+    def filter_args(self) -> dict[str, Any]:
+        """The filters as URL arguments, defaults left out."""
+        args = {
+            "q": self.q,
+            "country": self.country,
+            "monetized": self.monetized,
+            "hidden": "" if self.hidden == "no" else self.hidden,
+        }
+        return {key: value for key, value in args.items() if value}
+
+    def view_args(self) -> dict[str, Any]:
+        """Filters plus order and page size: the list as bookmarked, from its first page."""
+        args = self.filter_args()
+        if self.sort != "name":
+            args["sort"] = self.sort
+        if self.desc != (self.sort in DESCENDING_FIRST):
+            args["dir"] = "desc" if self.desc else "asc"
+        if self.size != PAGE_SIZES[0]:
+            args["size"] = self.size
+        return args
+
+    def sorted_by(self, sort: str) -> dict[str, Any]:
+        """URL arguments for a column header: sort by it, or flip it when it is current."""
+        desc = not self.desc if sort == self.sort else sort in DESCENDING_FIRST
+        return replace(self, sort=sort, desc=desc, after="", before="").view_args()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_state(args) -> ListState:
+    """Read a ListState from request arguments; anything unknown or malformed is ignored."""
+    sort = args.get("sort", "name")
+    sort = sort if sort in SORTS else "name"
+    size = _int(args.get("size"))
+    direction = args.get("dir", "")
+    country = (args.get("country") or "").upper()
+    return ListState(
+        q=(args.get("q") or "").strip()[:200],
+        country=country if country in COUNTRIES else "",
+        monetized=args.get("monetized") if args.get("monetized") in ("yes", "no") else "",
+        hidden=args.get("hidden") if args.get("hidden") in HIDDEN_CHOICES else "no",
+        sort=sort,
+        desc=direction == "desc" if direction in ("asc", "desc") else sort in DESCENDING_FIRST,
+        size=size if size in PAGE_SIZES else PAGE_SIZES[0],
+        after=args.get("after", ""),
+        before=args.get("before", ""),
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filter_conditions(state: ListState) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if state.q:
+        pattern = _like(state.q)
+        conditions.append(
+            or_(
+                func.lower(Channel.name).like(pattern), func.lower(Channel.channel_id).like(pattern)
+            )
+        )
+    if state.country:
+        conditions.append(Channel.country == state.country)
+    if state.monetized:
+        conditions.append(Channel.is_monetized.is_(state.monetized == "yes"))
+    if state.hidden != "all":
+        conditions.append(Channel.hidden.is_(state.hidden == "yes"))
+    return conditions
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+
+
+def _id_column(sort: str) -> ColumnElement:
+    # The tie-breaker of the index the sort walks (channel_stats' key for the video count).
+    return ChannelStats.channel_id if sort == "videos" else Channel.id
+
+
+def _cursor(state: ListState) -> tuple[Any, int] | None:
+    token = state.before or state.after
+    cursor = decode_cursor(token) if token else None
+    expected = str if state.sort == "name" else int
+    if cursor and type(cursor[0]) is expected:
+        return cursor
+    return None
+
+
+def list_page(state: ListState) -> Page:
+    """One page of channels in the order `state` asks for, with its neighbours' cursors and
+    the exact number of channels the filters match (channels are few; videos are not)."""
+    key, row_id = CHANNEL_SORT_KEYS[state.sort], _id_column(state.sort)
+    backwards = bool(state.before)
+    cursor = _cursor(state)
+    descending = state.desc != backwards
+    statement = (
+        select(Channel, ChannelStats, key.label("sort_key"))
+        .join(ChannelStats, ChannelStats.channel_id == Channel.id)
+        .where(*filter_conditions(state))
+    )
+    if cursor:
+        position, bound = tuple_(key, row_id), tuple_(*cursor)
+        statement = statement.where(position < bound if descending else position > bound)
+    if descending:
+        statement = statement.order_by(key.desc(), row_id.desc())
+    else:
+        statement = statement.order_by(key.asc(), row_id.asc())
+    rows = list(db.session.execute(statement.limit(state.size + 1)))
+    more = len(rows) > state.size
+    rows = rows[: state.size]
+    if backwards:
+        rows.reverse()
+    has_prev = more if backwards else bool(cursor)
+    has_next = bool(cursor) if backwards else more
+    first, last = (rows[0], rows[-1]) if rows else (None, None)
+    next_cursor = encode_cursor(last.sort_key, last.Channel.id) if has_next and last else None
+    prev_cursor = encode_cursor(first.sort_key, first.Channel.id) if has_prev and first else None
+    if not cursor and not more:
+        total = len(rows)
+    else:
+        total = db.session.scalar(
+            select(func.count()).select_from(Channel).where(*filter_conditions(state))
+        )
+    return Page(rows, next_cursor, prev_cursor, total)
+
+
+def history(channel: Channel, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
+    """The channel's audit rows, newest first."""
+    return list(
+        db.session.scalars(
+            select(MetadataSync)
+            .where(MetadataSync.entity_type == "channel", MetadataSync.entity_id == channel.id)
+            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_videos(channel: Channel, limit: int = RECENT_VIDEOS) -> list[Video]:
+    """The channel's newest videos, hidden ones included (an index range, newest first)."""
+    return list(
+        db.session.scalars(
+            select(Video)
+            .where(Video.channel_id == channel.id)
+            .order_by(Video.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def schemas(channel: Channel) -> list[str]:
+    """The names of the custom-field schemas attached to the channel."""
+    return list(
+        db.session.scalars(
+            select(FieldSchema.name)
+            .join(schema_channels, schema_channels.c.schema_id == FieldSchema.id)
+            .where(schema_channels.c.channel_id == channel.id)
+            .order_by(FieldSchema.name)
+        )
+    )

@@ -1,0 +1,152 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_security import current_user
+from sqlalchemy import select
+
+from catalog.channels import bp, queries, service
+from catalog.channels.countries import COUNTRIES
+from catalog.channels.forms import ChannelForm, ConfirmForm
+from catalog.extensions import db
+from catalog.models import Channel
+from catalog.permissions import Permission, require
+
+LIST_COLUMNS = (
+    ("name", "Name"), ("subscribers", "Subscribers"), ("views", "Views"),
+    ("videos", "Videos in the catalog"),
+)  # fmt: skip
+USAGE_LABELS = {"videos": ("video", "videos"), "schemas": ("custom-field schema", "schemas")}
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _get_channel(channel_id: str, *, lock: bool = False) -> Channel:
+    statement = select(Channel).where(Channel.channel_id == channel_id)
+    if lock:  # a change reads the row it is about to change under a row lock
+        statement = statement.with_for_update()
+    return db.session.scalars(statement).first() or abort(404)
+
+
+def _add_error(form: ChannelForm, exc: service.ChannelError) -> None:
+    field = form[exc.field] if exc.field and exc.field in form else form.name
+    field.errors = [*field.errors, str(exc)]
+
+
+def _plural(count: int, kind: str) -> str:
+    one, many = USAGE_LABELS.get(kind, (kind, kind))
+    return f"{count:,} {one if count == 1 else many}"
+
+
+@bp.get("/channels")
+@require(Permission.CATALOG_READ)
+def index():
+    state = queries.parse_state(request.args)
+    return render_template(
+        "channels/index.html", state=state, page=queries.list_page(state),
+        countries=COUNTRIES, columns=LIST_COLUMNS, page_sizes=queries.PAGE_SIZES,
+    )  # fmt: skip
+
+
+@bp.get("/channels/<channel_id>")
+@require(Permission.CATALOG_READ)
+def detail(channel_id: str):
+    channel = _get_channel(channel_id)
+    return render_template(
+        "channels/detail.html", channel=channel, country=COUNTRIES.get(channel.country or ""),
+        videos=queries.recent_videos(channel), schemas=queries.schemas(channel),
+        history=queries.history(channel), history_limit=queries.HISTORY_LIMIT,
+        form=ConfirmForm(),
+    )  # fmt: skip
+
+
+@bp.route("/channels/new", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def create():
+    form = ChannelForm()
+    if form.validate_on_submit():
+        try:
+            channel = service.create_channel(form.values(), actor=_actor())
+        except service.ChannelError as exc:
+            _add_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Channel {channel.name} created.", "success")
+            return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("channels/create.html", form=form), status
+
+
+@bp.route("/channels/<channel_id>/edit", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def edit(channel_id: str):
+    channel = _get_channel(channel_id, lock=request.method == "POST")
+    form = ChannelForm(obj=channel if request.method == "GET" else None)
+    del form.channel_id  # a channel's identity is not edited
+    if form.validate_on_submit():
+        try:
+            changes = service.update_channel(channel, form.values(), actor=_actor())
+        except service.ChannelError as exc:
+            _add_error(form, exc)
+        else:
+            db.session.commit()
+            if changes:
+                count = len(changes)
+                flash(f"Saved {count} change{'s' if count != 1 else ''}.", "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("channels/edit.html", form=form, channel=channel), status
+
+
+def _set_hidden(channel_id: str, hidden: bool):
+    channel = _get_channel(channel_id, lock=True)
+    if not ConfirmForm().validate_on_submit():  # the CSRF token, checked once more
+        abort(400)
+    changes = service.set_hidden(channel, hidden, actor=_actor())
+    db.session.commit()
+    if not changes:
+        flash(f"{channel.name} was already {'hidden' if hidden else 'visible'}.", "info")
+    elif hidden:
+        flash(
+            f"{channel.name} is hidden: it and its videos are out of the default lists; "
+            "the Hidden filters still find them.",
+            "success",
+        )
+    else:
+        flash(f"{channel.name} and its videos are back in the default lists.", "success")
+    return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+
+
+@bp.post("/channels/<channel_id>/hide")
+@require(Permission.CATALOG_EDIT)
+def hide(channel_id: str):
+    return _set_hidden(channel_id, True)
+
+
+@bp.post("/channels/<channel_id>/unhide")
+@require(Permission.CATALOG_EDIT)
+def unhide(channel_id: str):
+    return _set_hidden(channel_id, False)
+
+
+@bp.route("/channels/<channel_id>/delete", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def delete(channel_id: str):
+    channel = _get_channel(channel_id, lock=request.method == "POST")
+    form = ConfirmForm()
+    in_use = service.usage(channel)
+    if not in_use and form.validate_on_submit():
+        try:
+            service.delete_channel(channel, actor=_actor())
+        except service.ChannelInUse as exc:  # something started using it since the check
+            in_use = exc.usage
+        else:
+            db.session.commit()
+            flash(
+                f"Channel {channel.name} deleted. Its history stays on the Changes page.", "success"
+            )
+            return redirect(url_for("channels.index"))
+    uses = [_plural(count, kind) for kind, count in in_use.items()]
+    status = 409 if in_use and request.method == "POST" else 200
+    return render_template("channels/delete.html", channel=channel, form=form, uses=uses), status

@@ -1,0 +1,215 @@
+"""Custom field and field schema definitions. Admins only."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_security import current_user
+from sqlalchemy import select
+
+from catalog.extensions import db
+from catalog.fields import bp, queries, service
+from catalog.fields.forms import TYPE_LABELS, ConfirmForm, FieldForm, SchemaForm, options
+from catalog.models import CustomField, FieldSchema, User
+from catalog.permissions import Permission, require
+
+INT_MAX = 2**31 - 1
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _get(model, pk: int, *, lock: bool = False):
+    if pk > INT_MAX:  # past the id column's range PostgreSQL refuses the query itself
+        abort(404)
+    statement = select(model).where(model.id == pk)
+    if lock:  # a change reads the row it is about to change under a row lock
+        statement = statement.with_for_update(of=model)
+    return db.session.scalars(statement).unique().first() or abort(404)
+
+
+def _add_error(form, exc: service.FieldError) -> None:
+    target = form[exc.field] if exc.field and exc.field in form else form.name
+    target.errors = [*target.errors, str(exc)]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+# Custom fields.
+
+
+@bp.get("/fields")
+@require(Permission.FIELDS_MANAGE)
+def index():
+    return render_template(
+        "fields/index.html", fields=queries.field_list(), type_labels=TYPE_LABELS
+    )
+
+
+@bp.route("/fields/new", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def create():
+    form = FieldForm()
+    if form.validate_on_submit():
+        try:
+            field = service.create_field(form.values(), actor=_actor())
+        except service.FieldError as exc:
+            _add_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Field “{field.name}” created. Add it to a schema to use it.", "success")
+            return redirect(url_for("fields.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("fields/create.html", form=form), status
+
+
+@bp.route("/fields/<int:field_id>", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def edit(field_id: int):
+    field = _get(CustomField, field_id, lock=request.method == "POST")
+    form = FieldForm(data=FieldForm.data_of(field) if request.method == "GET" else None)
+    in_use = None
+    if form.validate_on_submit():
+        try:
+            changes = service.update_field(
+                field, form.values(), clear_values=form.clear_values.data, actor=_actor()
+            )
+        except service.FieldError as exc:
+            _add_error(form, exc)
+            if isinstance(exc, service.ValuesInUse):
+                in_use = exc
+        else:
+            db.session.commit()
+            if changes:
+                cleared = changes.get("values_cleared", [0])[0]
+                message = f"Field “{field.name}” saved."
+                if cleared:
+                    message += f" {_plural(cleared, 'value')} cleared."
+                flash(message, "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("fields.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "fields/edit.html", form=form, field=field, in_use=in_use,
+        videos=service.value_count(field), schemas=queries.schemas_of(field),
+        history=queries.history("custom_field", field.id), history_limit=queries.HISTORY_LIMIT,
+    ), status  # fmt: skip
+
+
+@bp.route("/fields/<int:field_id>/delete", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def delete(field_id: int):
+    field = _get(CustomField, field_id, lock=request.method == "POST")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = field.name
+        count = service.delete_field(field, actor=_actor())
+        db.session.commit()
+        flash(f"Field “{name}” deleted with its {_plural(count, 'value')}.", "success")
+        return redirect(url_for("fields.index"))
+    return render_template(
+        "fields/delete.html", form=form, field=field, videos=service.value_count(field),
+        schemas=queries.schemas_of(field),
+    )  # fmt: skip
+
+
+# Field schemas.
+
+
+def _member_rows(schema: FieldSchema | None, fields: list[CustomField]) -> list[dict]:
+    """A row per field for the schema form: the schema's fields in order, then the others."""
+    members = sorted(schema.fields, key=lambda m: m.display_order) if schema else []
+    inside = {member.field_id for member in members}
+    rows = [
+        {"field_id": m.field_id, "included": True, "display_order": position,
+         "show_on_card": m.show_on_card}
+        for position, m in enumerate(members, start=1)
+    ]  # fmt: skip
+    rows += [
+        {"field_id": f.id, "included": False, "display_order": None, "show_on_card": False}
+        for f in fields
+        if f.id not in inside
+    ]
+    return rows
+
+
+def _schema_form(schema: FieldSchema | None) -> tuple[SchemaForm, dict[int, CustomField]]:
+    fields = queries.all_fields()
+    data = None
+    if request.method == "GET":
+        data = {
+            "name": schema.name if schema else "",
+            "description": schema.description if schema else "",
+            "channel_ids": [channel.id for channel in schema.channels] if schema else [],
+            "members": _member_rows(schema, fields),
+        }
+    form = SchemaForm(data=data)
+    form.channel_ids.choices = options(queries.channel_choices())
+    return form, {field.id: field for field in fields}
+
+
+def _schema_page(template: str, form: SchemaForm, fields, **context):
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        template, form=form, fields=fields, type_labels=TYPE_LABELS, **context
+    ), status
+
+
+@bp.get("/fields/schemas")
+@require(Permission.FIELDS_MANAGE)
+def schemas():
+    return render_template("fields/schemas.html", schemas=queries.schema_list())
+
+
+@bp.route("/fields/schemas/new", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def schema_create():
+    form, fields = _schema_form(None)
+    if form.validate_on_submit():
+        try:
+            schema = service.create_schema(form.values(), actor=_actor())
+        except service.FieldError as exc:
+            _add_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Schema “{schema.name}” created.", "success")
+            return redirect(url_for("fields.schemas"))
+    return _schema_page("fields/schema_create.html", form, fields)
+
+
+@bp.route("/fields/schemas/<int:schema_id>", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def schema_edit(schema_id: int):
+    schema = _get(FieldSchema, schema_id, lock=request.method == "POST")
+    form, fields = _schema_form(schema)
+    if form.validate_on_submit():
+        try:
+            changes = service.update_schema(schema, form.values(), actor=_actor())
+        except service.FieldError as exc:
+            _add_error(form, exc)
+        else:
+            db.session.commit()
+            if changes:
+                flash(f"Schema “{schema.name}” saved.", "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("fields.schemas"))
+    return _schema_page(
+        "fields/schema_edit.html", form, fields, schema=schema,
+        history=queries.history("field_schema", schema.id), history_limit=queries.HISTORY_LIMIT,
+    )  # fmt: skip
+
+
+@bp.route("/fields/schemas/<int:schema_id>/delete", methods=["GET", "POST"])
+@require(Permission.FIELDS_MANAGE)
+def schema_delete(schema_id: int):
+    schema = _get(FieldSchema, schema_id, lock=request.method == "POST")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = schema.name
+        service.delete_schema(schema, actor=_actor())
+        db.session.commit()
+        flash(f"Schema “{name}” deleted. Its fields and their values stay.", "success")
+        return redirect(url_for("fields.schemas"))
+    return render_template("fields/schema_delete.html", form=form, schema=schema)
