@@ -29,6 +29,7 @@ ACCESS: dict[str, dict[str, str | Permission]] = {
     "security.two_factor_token_validation": {"GET": PUBLIC, "POST": PUBLIC},
     "videos.home": {"GET": Permission.CATALOG_READ},
     "videos.index": {"GET": Permission.CATALOG_READ},
+    "videos.export": {"GET": Permission.CATALOG_READ},
     "videos.detail": {"GET": Permission.CATALOG_READ},
     "videos.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.edit": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
