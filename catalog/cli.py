@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_security import hash_password
 from sqlalchemy import func, inspect, select, text
 
 from catalog.extensions import db, security
@@ -58,37 +57,18 @@ def generate_password() -> str:
 
 
 def create_account(email: str, role: str, password: str, *, username: str | None = None) -> User:
-    """Create an active user holding `role`; ClickException when it cannot be done.
+    """Create an active user holding `role` through the audited accounts service (source
+    `cli`); ClickException when a rule refuses it. Does not commit."""
+    from catalog.accounts import service as accounts
 
-    The email is normalized the way the sign-in form normalizes it, so the user can sign in
-    with what was typed here. Does not commit.
-    """
-    email = _normalized_email(email)
-    if security.datastore.find_user(case_insensitive=True, email=email):
-        raise click.ClickException(f"A user with the email {email} already exists.")
-    if username and security.datastore.find_user(case_insensitive=True, username=username):
-        raise click.ClickException(f"A user with the user name {username} already exists.")
-    role_obj = security.datastore.find_role(role)
-    if role_obj is None:
-        raise click.ClickException(f"The role {role} is missing; run `flask db upgrade` first.")
-    problems, password = security.password_util.validate(password, is_register=True)
-    if problems:
-        raise click.ClickException(" ".join(str(p) for p in problems))
-    user = security.datastore.create_user(
-        email=email, username=username or None, password=hash_password(password), roles=[role_obj]
-    )
-    db.session.flush()
-    return user
-
-
-def _normalized_email(email: str) -> str:
-    email = email.strip()
     if "@" not in email:
         raise click.ClickException(f"{email!r} is not an email address (it has no @).")
     try:
-        return security.mail_util.normalize(email)
-    except ValueError as exc:  # Flask-Security's EmailValidateException is a ValueError
-        raise click.ClickException(f"{email!r} is not a valid email address.") from exc
+        return accounts.create_user(
+            email, username=username, roles=[role], password=password, actor=None, source="cli"
+        )
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # -- demo ----------------------------------------------------------------------------------

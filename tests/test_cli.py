@@ -214,3 +214,20 @@ def test_load_demo_data_refuses_a_catalog_with_videos(app_ctx):
     VideoFactory()
     with pytest.raises(demo.CatalogNotEmpty):
         demo.load_demo_data()
+
+
+def test_create_user_is_audited_with_source_cli(app, db_session):
+    from sqlalchemy import select
+
+    from catalog.models import MetadataSync
+
+    result = invoke(app, "create-user", "audited@example.com", "--role", "auditor",
+                    "--password", "a long enough passphrase 7")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = db_session.scalars(
+        select(MetadataSync).where(MetadataSync.entity_type == "user",
+                                   MetadataSync.entity_key == "audited@example.com")
+    ).one()  # fmt: skip
+    assert row.source == "cli"
+    assert row.user_id is None
+    assert row.changes["roles"] == [[], ["auditor"]]
