@@ -251,7 +251,8 @@ def ensure_channel(
     one keeps its identity and takes the report's name when it differs, a rename. Both are
     audited with `source`. A blank name never renames. Safe against a concurrent import
     creating the same channel: the insert is ON CONFLICT DO NOTHING, and the loser reads
-    the winner's row under a lock.
+    the winner's row under a lock. An import calls it once per distinct channel of a
+    report (two statements each), not once per row.
     """
     channel_id = (channel_id or "").strip()
     if not valid_channel_id(channel_id):

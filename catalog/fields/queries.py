@@ -1,7 +1,7 @@
 """The read side of custom fields: which fields apply to a video, which show on the list,
 and the pages of the definitions. Nothing here writes."""
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
@@ -18,23 +18,21 @@ from catalog.models import (
 HISTORY_LIMIT = 50
 
 
-def _memberships(channel_id: int | None, *, every_schema: bool = False):
-    """Each (field, schema) membership of the schemas in scope, ranked per field by schema
-    order (schema name, then display order), with show_on_card OR'ed over the field's
-    memberships in scope."""
+def _applies_to(channel_id: int | None) -> ColumnElement[bool]:
+    """Whether a schema applies to a video of channel `channel_id` (None: of no channel)."""
     unattached = ~exists().where(schema_channels.c.schema_id == FieldSchema.id)
-    if every_schema:
-        applies = None
-    elif channel_id is None:
-        applies = unattached
-    else:
-        applies = or_(
-            unattached,
-            exists().where(
-                schema_channels.c.schema_id == FieldSchema.id,
-                schema_channels.c.channel_id == channel_id,
-            ),
-        )
+    if channel_id is None:
+        return unattached
+    attached = exists().where(
+        schema_channels.c.schema_id == FieldSchema.id, schema_channels.c.channel_id == channel_id
+    )
+    return or_(unattached, attached)
+
+
+def _memberships(applies: ColumnElement[bool] | None):
+    """Each (field, schema) membership of the schemas that `applies` keeps (all when None),
+    ranked per field by schema order (schema name, then display order), with show_on_card
+    OR'ed over the field's memberships kept."""
     order = (FieldSchema.name, SchemaField.display_order, FieldSchema.id)
     statement = select(
         SchemaField.field_id,
@@ -80,7 +78,7 @@ def applicable_fields(channel_id: int | None) -> list[tuple[CustomField, SchemaF
     over every applicable schema that holds the field. It is a value object, not attached to
     the session (its show_on_card may differ from any stored row): read it, never add it.
     """
-    rows = db.session.execute(_first_occurrences(_memberships(channel_id)))
+    rows = db.session.execute(_first_occurrences(_memberships(_applies_to(channel_id))))
     return [
         (
             field,
@@ -98,7 +96,7 @@ def applicable_fields(channel_id: int | None) -> list[tuple[CustomField, SchemaF
 def card_fields() -> list[CustomField]:
     """The fields shown as video list columns: those with show_on_card in any schema, in the
     same order as applicable_fields (each field at its first place over every schema)."""
-    memberships = _memberships(None, every_schema=True)
+    memberships = _memberships(None)
     statement = _first_occurrences(memberships).where(memberships.c.on_card)
     return [row[0] for row in db.session.execute(statement)]
 

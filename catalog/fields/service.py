@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 
 from catalog import audit
 from catalog.extensions import db
@@ -102,17 +103,18 @@ def _options(options: Any) -> list[str]:
     if len(cleaned) > MAX_OPTIONS:
         raise FieldError(f"A select field can have at most {MAX_OPTIONS} options.", "options")
     seen: dict[str, str] = {}
-    for option in cleaned:
+    for position, option in enumerate(cleaned):
         if len(option) > OPTION_LENGTH:
             raise FieldError(
                 f"Each option can be at most {OPTION_LENGTH} characters; "
                 f"“{option[:30]}…” is {len(option)}.",
                 "options",
             )
-        key = option.casefold()
-        if key in seen:
-            raise FieldError(f"“{option}” is listed twice; options must differ.", "options")
-        seen[key] = option
+        # Options differing only in case would read as one in a menu or a filter.
+        earlier = seen.setdefault(option.casefold(), option)
+        if cleaned.index(earlier) != position:
+            problem = "is listed twice" if earlier == option else f"repeats “{earlier}”"
+            raise FieldError(f"“{option}” {problem}; options must differ.", "options")
     return cleaned
 
 
@@ -198,8 +200,13 @@ def _field_state(field: CustomField) -> dict[str, Any]:
     }
 
 
+def _same(old: Any, new: Any) -> bool:
+    # True == 1 in Python, but a yes/no default is not a rating of 1.
+    return old == new and type(old) is type(new)
+
+
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
-    return {key: [old[key], new[key]] for key in new if old.get(key) != new[key]}
+    return {key: [old.get(key), new[key]] for key in new if not _same(old.get(key), new[key])}
 
 
 def _record(entity_type: str, entity_id: int, key: str, action: str, changes, actor, source):
@@ -347,8 +354,10 @@ def update_field(
             # on did, and that is recorded here, with who and when.
             cleared = db.session.execute(delete(VideoFieldValue).where(doomed)).rowcount
         for attribute, value in definition.items():
-            if getattr(field, attribute) != value:
+            if not _same(getattr(field, attribute), value):
                 setattr(field, attribute, value)
+                # JSONB compares True == 1 as unchanged too; make sure it is written.
+                flag_modified(field, attribute)
     changes = _diff(old, _field_state(field))
     if cleared:
         changes["values_cleared"] = [cleared, 0]

@@ -50,6 +50,19 @@ def _stored(row: VideoFieldValue | None) -> Any:
     return None if row is None else row.value
 
 
+def _lock_definitions(fields: Iterable[CustomField], values: dict[int, Any]) -> None:
+    """Hold the definitions still (a definition change takes them FOR UPDATE) and check the
+    values against them as they are now: an option removed a moment ago is refused."""
+    ids = [field.id for field in fields]
+    db.session.execute(
+        select(CustomField.id).where(CustomField.id.in_(ids)).with_for_update(read=True)
+    )
+    for field in fields:
+        db.session.refresh(field)
+        if values.get(field.id) is not None:
+            clean(field, values[field.id])
+
+
 def current_values(video_id: int) -> dict[int, Any]:
     """{field id: value} of one video."""
     rows = db.session.scalars(select(VideoFieldValue).where(VideoFieldValue.video_id == video_id))
@@ -65,6 +78,7 @@ def apply(video_id: int, fields: Iterable[CustomField], values: dict[int, Any]) 
     by_id = {field.id: field for field in fields if field.id in values}
     if not by_id:
         return {}
+    _lock_definitions(by_id.values(), values)
     existing = {
         row.field_id: row
         for row in db.session.scalars(
@@ -110,6 +124,7 @@ def bulk_set(selection: Select, field: CustomField, value: Any) -> dict[int, lis
 
     Returns {video id: [old, new]} for the videos whose value actually changed.
     """
+    _lock_definitions([field], {field.id: value})
     column = getattr(VideoFieldValue, field.value_column)
     if value is None:
         removed = db.session.execute(

@@ -12,6 +12,7 @@ from flask import (
 )
 from flask_security import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import Conflict
 
 from catalog import csvexport
 from catalog.extensions import db
@@ -282,3 +283,14 @@ def bulk():
         "videos/bulk.html", form=form, state=state, selected=selected,
         exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS, custom_fields=fields,
     )  # fmt: skip
+
+
+@bp.errorhandler(custom_values.InvalidValue)
+def definition_changed(error: custom_values.InvalidValue):
+    """A field's definition changed between the form and the save; nothing was written."""
+    db.session.rollback()
+    error = Conflict(
+        f"A custom field changed while you were editing ({error}). Nothing was saved; "
+        "please open the form again."
+    )
+    return render_template("errors/error.html", error=error), 409

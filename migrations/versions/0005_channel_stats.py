@@ -1,4 +1,4 @@
-"""Channel statistics kept by PostgreSQL; channel list sort indexes; channel count checks.
+"""Channel statistics kept by PostgreSQL; channel list indexes; channel count checks.
 
 `channel_stats` holds, per channel, what the catalog has of it: its videos, their total
 views, how many are claimed / unclaimed, monetized, shorts. Statement-level triggers with
@@ -166,6 +166,9 @@ def upgrade():
         [sa.literal_column("coalesce(view_count, -1)"), "id"],
         unique=False,
     )
+    op.create_index(
+        "ix_channels_hidden", "channels", ["id"], unique=False, postgresql_where=sa.text("hidden")
+    )
     for column in CHANNEL_CHECKS:
         op.create_check_constraint(
             op.f(f"ck_channels_{column}_not_negative"), "channels", f"{column} >= 0"
@@ -176,6 +179,7 @@ def upgrade():
 def downgrade():
     for column in CHANNEL_CHECKS:
         op.drop_constraint(op.f(f"ck_channels_{column}_not_negative"), "channels", type_="check")
+    op.drop_index("ix_channels_hidden", table_name="channels")
     op.drop_index("ix_channels_sort_views", table_name="channels")
     op.drop_index("ix_channels_sort_subscribers", table_name="channels")
     op.drop_index("ix_channels_sort_name", table_name="channels")

@@ -1,6 +1,7 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]: see tests/bench/__init__.py."""
 
 import argparse
+import os
 import sys
 import time
 
@@ -75,6 +76,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         log(f"The app cannot render the list yet: {exc}")
         return 2
     pager = measure.pager_check(client, facts["page_2_cursor"])
+    load_before = os.getloadavg()[0]
     results = [timed(client, statements, target, args) for target in targets]
 
     # The Changes page, signed in as an auditor (audit-read) in a client of its own.
@@ -86,6 +88,8 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         return 2
     audit_results = [timed(auditor, statements, target, args) for target in audit_targets]
     statements.close()
+    # Other work on the machine slows the app's Python down: the report says how busy it was.
+    machine = (os.cpu_count() or 0, load_before, os.getloadavg()[0])
 
     search = next(r for r in results if r.target.name.startswith("search"))
     t0 = time.perf_counter()
@@ -96,7 +100,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     text = report.render(
         results, videos=args.videos, build=built, pg_version=pg_version,
         requests=args.requests, warmup=args.warmup, login=login, pager=pager, probes=probes,
-        audit_results=audit_results, audit_login=audit_login,
+        audit_results=audit_results, audit_login=audit_login, machine=machine,
     )  # fmt: skip
     print()
     print(text)

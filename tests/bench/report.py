@@ -12,8 +12,8 @@ GOAL_STATEMENTS = 4
 # The Changes page: issue 7's goal (issue 2: "fast at ten million rows").
 GOAL_AUDIT_MEDIAN_MS = 20.0
 BUILD_STEPS = (
-    "allocation", "channels", "categories", "videos", "metadata_syncs", "indexes_videos",
-    "indexes_metadata_syncs", "vacuum_analyze", "describe",
+    "migrations", "allocation", "channels", "categories", "videos", "metadata_syncs",
+    "indexes", "vacuum_analyze", "describe",
 )  # fmt: skip
 
 
@@ -106,6 +106,7 @@ def render(
     probes: list[Probe],
     audit_results: list[Result] = (),
     audit_login: str = "",
+    machine: tuple[int, float, float] | None = None,
 ) -> str:
     stats = build["stats"]
     first = results[0]
@@ -118,6 +119,15 @@ def render(
         f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; database `{build['database']}` "
         f"({how} in {build['build_seconds']:.0f} s)",
         f"- PostgreSQL: {pg_version}",
+        *(
+            [
+                f"- Machine: {machine[0]} CPUs; load average (1 min) {machine[1]:.1f} before "
+                f"the timed requests, {machine[2]:.1f} after (above the CPU count, other work "
+                "competes with the app and the timings are pessimistic)"
+            ]
+            if machine
+            else []
+        ),
         f"- Data: {stats['videos']:,} videos ({stats['hidden']:,} hidden), "
         f"{stats['channels']:,} channels (biggest {stats['biggest_channel']['videos']:,} videos, "
         f"smallest {stats['smallest_channel_videos']:,}), "
@@ -171,8 +181,11 @@ def render(
         "Steps (s): "
         + ", ".join(f"{name} {timings[name]:.1f}" for name in BUILD_STEPS if name in timings),
         "",
-        "Indexes and foreign keys, recreated after the load (s): "
-        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in index_timings.items()),
+        "Indexes (two at a time) and foreign keys, recreated after the load (s): "
+        + ", ".join(
+            f"{name} {seconds:.1f}"
+            for name, seconds in sorted(index_timings.items(), key=lambda item: -item[1])
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """A live server on a database of its own (committed data), and Debian's Chromium."""
 
+import re
 import shutil
 import threading
 import uuid
@@ -59,6 +60,9 @@ def page(browser):
 class LiveData:
     """Committed data for the live server, made through the real services."""
 
+    # Authenticator secrets of the admins made here, by email, for the second sign-in step.
+    totp_secrets: dict[str, str] = {}
+
     def __init__(self, app):
         self.app = app
         self.tag = uuid.uuid4().hex[:6]
@@ -66,12 +70,22 @@ class LiveData:
     def user(self, role: str):
         with self.app.app_context():
             email = f"{role}-{self.tag}@example.com"
+            two_factor = {}
+            if role == "admin":  # admins must sign in with an authenticator app
+                secret = security.totp_factory.generate_totp_secret()
+                two_factor = {"tf_primary_method": "authenticator", "tf_totp_secret": secret}
+                LiveData.totp_secrets[email] = secret
             security.datastore.create_user(
                 email=email, password=hash_password(TEST_PASSWORD),
                 roles=[db.session.scalars(select(Role).where(Role.name == role)).one()],
+                **two_factor,
             )  # fmt: skip
             db.session.commit()
             return email
+
+    def totp_code(self, email: str) -> str:
+        with self.app.app_context():
+            return security.totp_factory.generate_totp_password(LiveData.totp_secrets[email])
 
     def video(self, **values) -> str:
         with self.app.app_context():
@@ -100,9 +114,14 @@ def live_data(live_app):
     return LiveData(live_app)
 
 
-def sign_in(page, base_url: str, email: str) -> None:
+def sign_in(page, base_url: str, email: str, live_data: LiveData | None = None) -> None:
+    """Sign in through the form; admins (pass `live_data`) also type their authenticator code."""
     page.goto(f"{base_url}/login")
     page.get_by_label("Email Address").fill(email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if email in LiveData.totp_secrets:
+        page.wait_for_url(re.compile(r".*/tf-(validate|select).*"))
+        page.get_by_label("Authentication Code").fill(live_data.totp_code(email))
+        page.get_by_role("button", name="Submit Code").click()
     page.wait_for_url(f"{base_url}/videos")

@@ -136,9 +136,12 @@ def test_create_edit_move_delete_over_http(client, db_session, admin):
         f"/categories/{category.id}/move", data={"csrf_token": token, "direction": "up"}
     )
     assert response.status_code == 302
-    assert client.post(
-        f"/categories/{category.id}/move", data={"csrf_token": token, "direction": "left"}
-    ).status_code == 400
+    assert (
+        client.post(
+            f"/categories/{category.id}/move", data={"csrf_token": token, "direction": "left"}
+        ).status_code
+        == 400
+    )
 
     pk = category.id
     response = client.post(f"/categories/{pk}/delete", data={"csrf_token": token})

@@ -137,7 +137,7 @@ def test_delete_of_an_unused_channel_keeps_its_history(editor):
     service.delete_channel(channel, actor=editor)
     assert db.session.get(Channel, pk) is None
     update, delete = history(pk)
-    assert delete.action == "delete"
+    assert (update.action, delete.action) == ("update", "delete")
     assert delete.changes["name"] == ["Gone soon", None]
     assert delete.changes["country"] == ["DE", None]
     assert delete.entity_key == channel.channel_id

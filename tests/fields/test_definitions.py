@@ -90,7 +90,9 @@ def test_each_type_keeps_its_config_and_a_typed_default(
         ({"name": "x" * 101}, "name", "at most 100"),
         ({"field_type": "colour"}, "field_type", "Choose a type"),
         ({"field_type": "select", "options": ["", " "]}, "options", "at least one option"),
-        ({"field_type": "select", "options": ["Good", "bad", "good"]}, "options", "listed twice"),
+        ({"field_type": "select", "options": ["Good", "bad", "Good"]}, "options", "listed twice"),
+        ({"field_type": "select", "options": ["Good", "bad", "good"]}, "options",
+         "“good” repeats “Good”"),
         ({"field_type": "select", "options": ["x" * 101]}, "options", "at most 100 characters"),
         ({"field_type": "rating", "max_rating": 2}, "max_rating", "between 3 and 10"),
         ({"field_type": "rating", "max_rating": 11}, "max_rating", "between 3 and 10"),
@@ -289,6 +291,17 @@ def test_the_default_is_checked_against_the_new_definition(admin_user, rating):
                      "default_value": 5}, actor=admin_user,
         )  # fmt: skip
     assert caught.value.field == "default_value"
+
+
+def test_a_yes_default_becomes_a_rating_of_one_not_left_as_true(admin_user):
+    field = CustomFieldFactory(name="Live", field_type="boolean", default_value=True)
+    changes = service.update_field(
+        field, {"name": "Live", "field_type": "rating", "default_value": "1"}, actor=admin_user
+    )
+    assert changes["default_value"] == [True, 1]
+    db.session.expire(field)
+    assert field.default_value == 1
+    assert type(field.default_value) is int
 
 
 # Deleting fields.

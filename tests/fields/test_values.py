@@ -247,3 +247,17 @@ def test_keyset_pages_by_a_custom_field(app_ctx):
     ours = [pair for pair in seen if pair[1] in {v.id for v in videos}]
     assert len(ours) == 30
     assert ours == sorted(ours, reverse=True)
+
+
+def test_a_value_removed_from_the_definition_meanwhile_is_refused(fields, editor):
+    """The form checked "great"; before the save, an admin removed that option."""
+    video = VideoFactory()
+    mood = fields["mood"]
+    db.session.execute(
+        CustomField.__table__.update()
+        .where(CustomField.id == mood.id)
+        .values(config={"options": ["bad", "good"]})
+    )
+    with pytest.raises(custom_values.InvalidValue):
+        service.update_video(video, {}, expected_version=video.version, actor=editor,
+                             custom={mood: "great"})  # fmt: skip

@@ -63,7 +63,7 @@ def test_create_a_field(client, db_session, admin):
     [
         ({"name": "rating"}, "There is already a field named “Rating”."),
         ({"field_type": ""}, "Choose a type."),
-        ({"field_type": "select", "options": "a\nb\nA"}, "“A” is listed twice"),
+        ({"field_type": "select", "options": "a\nb\nA"}, "“A” repeats “a”"),
         ({"field_type": "select", "options": ""}, "needs at least one option"),
         ({"field_type": "rating", "max_rating": "12"}, "between 3 and 10"),
         ({"field_type": "rating", "max_rating": "x"}, "Not a valid integer value"),
@@ -242,6 +242,22 @@ def test_edit_a_schema_reorders_and_removes_fields(client, db_session, admin):
         "fields": [["Rating", "Mood"], ["Mood", "Notes"]],
         "show_on_card": [["Mood"], ["Notes"]],
     }
+
+
+def test_a_refused_schema_form_comes_back_as_posted(client, db_session, admin):
+    rating = CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
+    mood = CustomFieldFactory(name="Mood")
+    schema = FieldSchemaFactory(name="Music", members=[rating])
+    data = schema_form([mood, rating], {mood: ("first", True), rating: (2, False)})
+    response = post(client, f"/fields/schemas/{schema.id}", data)
+    assert response.status_code == 400
+    page = html(response)
+    assert "Not a valid integer value." in page
+    assert page.index("Mood") < page.index("Rating")  # the rows as posted, not as stored
+    assert 'aria-label="Show on card: Mood" checked' in page
+    db_session.expire_all()
+    assert [m.field.name for m in schema.fields] == ["Rating"]
+    assert audit_rows(db_session, "field_schema") == []
 
 
 def test_a_duplicate_schema_name_is_a_form_error(client, db_session, admin):
