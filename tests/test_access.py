@@ -80,6 +80,8 @@ def _url(rule, video) -> str:
     values = {
         "video_id": video.video_id, "filename": "css/app.css", "token": "not-a-token",
         "user_id": 0,  # no such user: admins get 404, the others 403 before any look-up
+        "channel_id": video.channel.channel_id,
+        "category_id": 0,
         "field_id": 0, "schema_id": 0,  # likewise no such field or schema
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]

@@ -23,6 +23,7 @@ PERMISSION_LABELS = {
     Permission.AUDIT_READ: "Read the change history (audit log) and export it",
     Permission.USERS_MANAGE: "Manage users and their roles",
     Permission.FIELDS_MANAGE: "Define custom fields and schemas",
+    Permission.CATEGORIES_MANAGE: "Manage video categories: names, slugs, order, active flag",
 }
 
 
