@@ -50,3 +50,12 @@ Index(
     MetadataSync.entity_id,
     MetadataSync.sync_time.desc(),
 )
+
+# The history of one entity by its key (a YouTube id, an email): also after a deletion.
+Index(
+    "ix_metadata_syncs_entity_key_time",
+    MetadataSync.entity_type,
+    MetadataSync.entity_key,
+    MetadataSync.sync_time,
+    MetadataSync.id,
+)
