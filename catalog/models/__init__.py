@@ -12,6 +12,7 @@ from catalog.models.fields import (
 from catalog.models.login_attempt import LoginAttempt
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
+from catalog.models.work import ProcessingQueue, Report
 
 __all__ = [
     "Channel",
@@ -20,6 +21,8 @@ __all__ = [
     "FieldSchema",
     "LoginAttempt",
     "MetadataSync",
+    "ProcessingQueue",
+    "Report",
     "Role",
     "SchemaField",
     "User",

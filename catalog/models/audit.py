@@ -31,6 +31,8 @@ class MetadataSync(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     user_email: Mapped[str | None] = mapped_column(String(255))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The report whose import made this change (source "report"); no foreign key, as above.
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
     # The transaction's time: every row of one action carries the same instant.
     sync_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
