@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
+# M: audit rows for the /audit pages (default 10,000,000).
 
 .PHONY: run test lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
@@ -51,7 +52,7 @@ fmt: install-test
 	$(BIN)/ruff format .
 
 bench: install-test
-	$(BIN)/python -m tests.bench --videos $(N)
+	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M))
 
 db-upgrade: install
 	$(FLASK) db upgrade

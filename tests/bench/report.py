@@ -112,12 +112,14 @@ def render(
     first = results[0]
     matches = stats["search_matches"]
     how = "reused, originally built" if build["reused"] else "built"
+    migrated = build.get("migrated_seconds")
+    since = f"; migrations since then applied in {migrated:.1f} s" if migrated is not None else ""
     audit_rows = stats["audit"]["rows"]
     lines = [
         f"# Catalog benchmark: {videos:,} videos, {audit_rows:,} audit rows",
         "",
         f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; database `{build['database']}` "
-        f"({how} in {build['build_seconds']:.0f} s)",
+        f"({how} in {build['build_seconds']:.0f} s{since})",
         f"- PostgreSQL: {pg_version}",
         *(
             [
