@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
 # M: audit rows for the /audit pages (default 10,000,000).
 
-.PHONY: run test lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
+.PHONY: run worker test lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
 # Dependencies come from setup.cfg; the stamp re-installs when it changes.
 $(BIN)/.installed: setup.cfg
@@ -38,7 +38,12 @@ run: install
 	@$(BIN)/python -m catalog.pgserver check
 	$(FLASK) db upgrade
 	$(FLASK) catalog demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@# The server and a background worker (so imports finish), stopped together by Ctrl+C.
+	$(BIN)/python -m catalog.jobs.launch --host 127.0.0.1 --port 5000
+
+# One more worker (any number may run, on any machine that reaches the database).
+worker: install
+	$(FLASK) catalog worker
 
 test: install-test
 	$(BIN)/pytest

@@ -39,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.changes import bp as changes_bp
     from catalog.channels import bp as channels_bp
     from catalog.fields import bp as fields_bp
+    from catalog.queue import bp as queue_bp
+    from catalog.reports import bp as reports_bp
     from catalog.videos import bp as videos_bp
 
     app.register_blueprint(videos_bp)
@@ -47,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(channels_bp)
     app.register_blueprint(categories_bp)
     app.register_blueprint(fields_bp)
+    app.register_blueprint(queue_bp)
+    app.register_blueprint(reports_bp)
     templating.init_app(app)
     hardening.init_app(app)
     cli.init_app(app)

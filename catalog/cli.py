@@ -164,3 +164,33 @@ def _print_banner(logins: dict[str, str | None], data_line: str, login_file: Pat
     click.echo(data_line)
     click.echo(f"The demo passwords are kept in {login_file}")
     click.echo(rule)
+
+
+# -- worker --------------------------------------------------------------------------------
+
+
+@catalog_cli.command("worker")
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), help="Jobs at once (JOB_WORKER_CONCURRENCY)."
+)
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty instead of waiting.")
+def worker_command(concurrency: int | None, burst: bool):
+    """Run a background worker: it claims and runs queued jobs until stopped (Ctrl+C)."""
+    from catalog.jobs.worker import configure_logging, run_worker
+
+    configure_logging()
+    run_worker(current_app._get_current_object(), concurrency=concurrency, wait=not burst)
+
+
+# -- import-report -------------------------------------------------------------------------
+
+
+@catalog_cli.command("import-report")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what importing would do; change nothing.")
+def import_report_command(file: Path, dry_run: bool):
+    """Import a report FILE (.csv or .csv.gz): a YouTube Content Manager video report or a
+    Catalog Tool CSV. Prints the counts and the invalid rows; exits non-zero on a bad file."""
+    from catalog.reports.commands import import_report
+
+    import_report(file, dry_run=dry_run)

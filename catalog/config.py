@@ -50,4 +50,48 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(200 * 1024 * 1024))),
         "CATALOG_PAGE_SIZES": (25, 50, 100),
+        # Report files (catalog/reports): a directory (empty: instance/reports) or, when
+        # S3_BUCKET is set, an S3-compatible bucket under S3_PREFIX (S3_ENDPOINT_URL for
+        # MinIO and the like; credentials from boto3's usual chain, e.g. AWS_ACCESS_KEY_ID).
+        "REPORTS_DIR": env.get("REPORTS_DIR", ""),
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_PREFIX": env.get("S3_PREFIX", "reports/"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": env.get("S3_REGION", ""),
+        # A report up to this size is checked while its upload waits; a larger one by a job.
+        "REPORTS_INLINE_PREVIEW_BYTES": int(
+            env.get("REPORTS_INLINE_PREVIEW_BYTES", str(8 * 1024 * 1024))
+        ),
+        # What a .csv.gz may unpack to, at most (a gzip bomb is refused, not imported).
+        "REPORTS_MAX_UNCOMPRESSED_BYTES": int(
+            env.get("REPORTS_MAX_UNCOMPRESSED_BYTES", str(4 * 1024**3))
+        ),
+        # YouTube Data API v3 (metadata_sync). The quota counts calls per UTC day across every
+        # worker; videos.list costs 1 unit a call, and Google's default is 10,000 a day.
+        "YOUTUBE_API_BASE_URL": env.get(
+            "YOUTUBE_API_BASE_URL", "https://www.googleapis.com/youtube/v3"
+        ),
+        "YOUTUBE_API_KEY": env.get("YOUTUBE_API_KEY", ""),
+        "YOUTUBE_DAILY_QUOTA": int(env.get("YOUTUBE_DAILY_QUOTA", "9500")),
+        "YOUTUBE_MIN_DELAY": float(env.get("YOUTUBE_MIN_DELAY", "0.1")),
+        # The rights source of ownership_update and asset_enrichment: a service answering the
+        # JSON contract in catalog/youtube/rights.py (no public API gives these). Empty: not
+        # configured, and those jobs fail saying so.
+        "YOUTUBE_RIGHTS_API_URL": env.get("YOUTUBE_RIGHTS_API_URL", ""),
+        "YOUTUBE_RIGHTS_API_KEY": env.get("YOUTUBE_RIGHTS_API_KEY", ""),
+        # Background jobs (catalog/jobs). Attempts in all, the first included; a failed
+        # attempt waits JOB_RETRY_WAIT * 2**n seconds (at most JOB_RETRY_MAX_WAIT).
+        "JOB_MAX_ATTEMPTS": int(env.get("JOB_MAX_ATTEMPTS", "5")),
+        "JOB_RETRY_WAIT": float(env.get("JOB_RETRY_WAIT", "10")),
+        "JOB_RETRY_MAX_WAIT": float(env.get("JOB_RETRY_MAX_WAIT", "3600")),
+        # Jobs in parallel per worker process (each in its own thread and transaction).
+        "JOB_WORKER_CONCURRENCY": int(env.get("JOB_WORKER_CONCURRENCY", "1")),
+        # How often an idle worker looks for jobs besides being notified (seconds).
+        "JOB_POLL_INTERVAL": float(env.get("JOB_POLL_INTERVAL", "5")),
+        # A worker proves it is alive every JOB_HEARTBEAT_INTERVAL seconds; one silent for
+        # JOB_STALLED_TIMEOUT is dead, and its running jobs are retried by another worker,
+        # which looks for them every JOB_STALLED_CHECK_INTERVAL seconds.
+        "JOB_HEARTBEAT_INTERVAL": float(env.get("JOB_HEARTBEAT_INTERVAL", "10")),
+        "JOB_STALLED_TIMEOUT": float(env.get("JOB_STALLED_TIMEOUT", "60")),
+        "JOB_STALLED_CHECK_INTERVAL": int(env.get("JOB_STALLED_CHECK_INTERVAL", "60")),
     }

@@ -38,6 +38,14 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
+def include_name(name, type_, parent_names):
+    """Leave the job engine's tables (migration 0008) out of autogenerate and `db check`:
+    procrastinate owns them, and no model describes them."""
+    if type_ == "table":
+        return not (name or "").startswith("procrastinate_")
+    return True
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -57,7 +65,9 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_name=include_name
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -84,6 +94,7 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

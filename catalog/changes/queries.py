@@ -13,7 +13,10 @@ from catalog.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
 # The kinds of thing the audit log records changes of, for the filter menu.
-ENTITY_TYPES = ("video", "channel", "category", "custom_field", "field_schema", "user", "role")
+ENTITY_TYPES = (
+    "video", "channel", "category", "custom_field", "field_schema", "user", "role",
+    "queue_entry",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -12,3 +12,9 @@ The interface the rest of the app uses (implemented in this package):
         ...                         # returns the result stored on the entry; raising fails
                                     # the attempt (retried with backoff up to a limit)
 """
+
+from catalog.jobs.engine import PermanentError
+from catalog.jobs.registry import task
+from catalog.jobs.service import enqueue
+
+__all__ = ["PermanentError", "enqueue", "task"]

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -30,6 +31,7 @@ from catalog.videos.forms import (
     options,
     with_custom_fields,
 )
+from catalog.youtube import service as youtube
 
 HISTORY_LIMIT = 100
 LIST_COLUMNS = (
@@ -283,6 +285,45 @@ def bulk():
         "videos/bulk.html", form=form, state=state, selected=selected,
         exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS, custom_fields=fields,
     )  # fmt: skip
+
+
+@bp.post("/videos/sync")
+@require(Permission.CATALOG_EDIT)
+def sync():
+    """Enqueue a YouTube metadata sync of the ticked videos (scope "selected"), of every video
+    the list's filters match ("all"), or of the whole channel the list is filtered by
+    ("channel"): one job per 50 videos, committed with nothing else."""
+    _, _, choices = queries.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in choices})
+    back = redirect(url_for("videos.index", **state.view_args()))
+    scope = request.values.get("scope", "selected")
+    if scope == "all":
+        selection = queries.matching_ids(state)
+    elif scope == "channel" and state.channel:
+        selection = select(Video.id).where(Video.channel_id == state.channel)
+    else:
+        try:
+            selection = [int(i) for i in request.form.getlist("ids")]
+        except ValueError:
+            abort(400)
+    try:
+        enqueued = youtube.enqueue_sync(selection, actor=_actor())
+    except youtube.SelectionTooLarge as exc:
+        flash(str(exc), "warning")
+        return back
+    if not enqueued.jobs:
+        flash("Select at least one video to sync from YouTube.", "warning")
+        return back
+    db.session.commit()
+    jobs, videos = enqueued.jobs, enqueued.videos
+    used, quota = youtube.calls_used_today(), current_app.config["YOUTUBE_DAILY_QUOTA"]
+    flash(
+        f"YouTube sync enqueued: {jobs:,} job{'s' if jobs != 1 else ''} for {videos:,} "
+        f"video{'s' if videos != 1 else ''}, one API call a job (today so far: {used:,} of "
+        f"{quota:,} calls used).",
+        "success",
+    )
+    return back
 
 
 @bp.errorhandler(custom_values.InvalidValue)

@@ -1,13 +1,17 @@
 """`make bench N=...`: build a large deterministic catalog and time the video list pages
-and the Changes page (`/audit`).
+(plain, and filtered and sorted by custom fields), the channel pages and the Changes page
+(`/audit`).
 
     .venv/bin/python -m tests.bench --videos 1000000 [--audit-rows 10000000] [--rebuild]
                                     [--requests 50]
 
 The database lives in a private PostgreSQL cluster under ``instance/bench``, one per N,
 and is reused by later runs with the same N, audit row count M (default ten million) and
-generator; otherwise it is rebuilt. The pages are requested through the real app (Flask
-test client, real sign-in: an editor for the list, an auditor for the Changes page) and
-the results land in ``instance/bench/results-<N>.md`` (``results-<N>-audit<M>.md`` when M
-is not the default), the plans of every page's SQL in ``explain-<N>[...].txt``.
+generator; otherwise it is rebuilt. A database whose core data (channels, videos, audit
+rows) this generator still makes is extended in place with what it lacks (the custom
+fields of generator 4), which the build marker records. The pages are requested through
+the real app (Flask test client, real sign-in: an editor for the list, custom field and
+channel pages, an auditor for the Changes page) and the results land in
+``instance/bench/results-<N>.md`` (``results-<N>-audit<M>.md`` when M is not the
+default), the plans of every page's SQL in ``explain-<N>[...].txt``.
 """

@@ -60,6 +60,8 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     t0 = time.perf_counter()
     with database.connect(server, built["database"], autocommit=True) as conn:
         targets, facts = measure.targets(conn, built["stats"]["biggest_channel"]["id"])
+        field_targets = measure.field_targets(conn, built["stats"])
+        channel_targets = measure.channel_targets(conn)
         audit_targets, _ = measure.audit_targets(conn, built["stats"])
     log("Pages and the rows they must show, computed in SQL", t0)
 
@@ -78,6 +80,8 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     pager = measure.pager_check(client, facts["page_2_cursor"])
     load_before = os.getloadavg()[0]
     results = [timed(client, statements, target, args) for target in targets]
+    field_results = [timed(client, statements, target, args) for target in field_targets]
+    channel_results = [timed(client, statements, target, args) for target in channel_targets]
 
     # The Changes page, signed in as an auditor (audit-read) in a client of its own.
     auditor = app.test_client()
@@ -101,6 +105,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         results, videos=args.videos, build=built, pg_version=pg_version,
         requests=args.requests, warmup=args.warmup, login=login, pager=pager, probes=probes,
         audit_results=audit_results, audit_login=audit_login, machine=machine,
+        field_results=field_results, channel_results=channel_results,
     )  # fmt: skip
     print()
     print(text)
@@ -112,9 +117,13 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
 
     # Plans of every page's statements go to a file; printed for pages that miss.
     missing = {id(r) for r, misses in report.verdicts(results) if misses}
+    missing |= {id(r) for r, misses in report.verdicts(field_results, report.FIELD_GOALS) if misses}
+    missing |= {
+        id(r) for r, misses in report.verdicts(channel_results, report.CHANNEL_GOALS) if misses
+    }
     missing |= {id(r) for r, misses in report.audit_verdicts(audit_results) if misses}
     plans = []
-    for result in (*results, *audit_results):
+    for result in (*results, *field_results, *channel_results, *audit_results):
         t0 = time.perf_counter()
         plan = measure.explain(engine, result)
         log(f"EXPLAIN ANALYZE: {result.target.name}", t0)
@@ -125,15 +134,19 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     plan_file.write_text("\n".join(plans))
     log(f"Wrote {relative(plan_file)} (EXPLAIN ANALYZE, BUFFERS of every page's SQL)")
     engine.dispose()
-    return 0
+    failed = [r for r in (*results, *field_results, *channel_results, *audit_results) if r.error]
+    for result in failed:
+        log(f"FAILED: {result.target.name} ({result.target.path}): {result.error}")
+    return 1 if failed else 0
 
 
 def timed(client, statements, target, args: argparse.Namespace) -> measure.Result:
     t0 = time.perf_counter()
     result = measure.run(client, statements, target, warmup=args.warmup, requests=args.requests)
+    failure = f" -- FAILED: {result.error}" if result.error else ""
     log(
         f"{target.name}: median {result.median:.1f} ms, p95 {result.p95:.1f} ms, "
-        f"{result.max_statements} statements",
+        f"{result.max_statements} statements{failure}",
         t0,
     )
     return result

@@ -26,9 +26,13 @@ SETTINGS = {
     "max_parallel_workers_per_gather": "2",
     "max_parallel_maintenance_workers": "2",
 }
-# Bumped whenever the generator changes what it produces: older databases are rebuilt.
+# Bumped whenever the generator changes what it produces: older databases are rebuilt,
+# except those EXTENDABLE, whose core data (channels, videos, audit rows) is the same: the
+# steps added since run on them in place (see build.ensure) and a new marker row says so.
 # 3: --audit-rows M (the audit log sized on its own), 1-3 fields per change, batches.
-GENERATOR_VERSION = 3
+# 4: custom fields (tests/bench/fields.py): a rating and a select field, values on most videos.
+GENERATOR_VERSION = 4
+EXTENDABLE = {3: ("custom_fields",)}
 MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
 
 
@@ -64,10 +68,12 @@ def exists(server: LocalPostgres, database: str) -> bool:
 
 
 def built(
-    server: LocalPostgres, database: str, videos: int, audit_rows: int
+    server: LocalPostgres, database: str, videos: int, audit_rows: int, fields_version: int
 ) -> tuple[dict | None, str]:
-    """The build record of a complete database of this size and generator (else None), and
-    why it cannot be reused when it cannot."""
+    """The build record of a database of this size whose core data this generator makes
+    (else None), and why it cannot be reused when it cannot. The record's `pending` lists
+    the steps still to run on it in place: those added since its generator, and the custom
+    fields when their step has changed since (`fields_version`)."""
     if not exists(server, database):
         return None, "no such database"
     with connect(server, database, autocommit=True) as conn:
@@ -84,13 +90,19 @@ def built(
     # The marker's audit row count is the count found after the build (the load checks it
     # equals what was asked for); generator 2 and older had no --audit-rows.
     built_audit = stats.get("audit", {}).get("rows") if version >= 3 else None
-    if version != GENERATOR_VERSION:
+    if version != GENERATOR_VERSION and version not in EXTENDABLE:
         return None, f"built by generator {version}, this is generator {GENERATOR_VERSION}"
     if built_videos != videos:
         return None, f"built with {built_videos:,} videos"
     if built_audit != audit_rows:
         return None, f"built with {built_audit:,} audit rows, {audit_rows:,} wanted"
-    return {"build_seconds": build_seconds, "built_at": built_at, "stats": stats}, ""
+    pending = list(EXTENDABLE.get(version, ()))
+    if "custom_fields" not in pending and (
+        stats.get("custom_fields", {}).get("version") != fields_version
+    ):
+        pending.append("custom_fields")
+    record = {"build_seconds": build_seconds, "built_at": built_at, "stats": stats}
+    return {**record, "generator_version": version, "pending": pending}, ""
 
 
 def mark_built(conn, videos: int, build_seconds: float, stats: dict) -> None:

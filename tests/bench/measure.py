@@ -43,15 +43,26 @@ class AuditRows:
 class Target:
     name: str
     path: str
-    expected: list[str]  # video_ids of the first and last rows the page must show
+    # What the page must contain: the video_ids (channel ids) of its first and last rows,
+    # and for some pages a figure as the template writes it.
+    expected: list[str]
     note: str = ""
     audit: AuditRows | None = None
+    # Strings the page must contain exactly so many times (its rows, their card values).
+    counts: dict[str, int] = field(default_factory=dict)
+    # The page whose median a deep page is compared with (default: the table's first).
+    baseline: str = ""
 
     def problems(self, body: str) -> list[str]:
         """How the page differs from what the SQL computed independently says it must show."""
         missing = [vid for vid in self.expected if vid not in body]
-        found = [f"lacks the expected rows {missing or '(none expected)'}"]
+        found = [f"lacks the expected content {missing or '(none expected)'}"]
         found = found if not self.expected or missing else []
+        found += [
+            f"contains {text!r} {body.count(text)} times, not {count}"
+            for text, count in self.counts.items()
+            if body.count(text) != count
+        ]
         if self.audit:
             rows = body.count('data-testid="change-row"')
             if rows != self.audit.rows:
@@ -69,23 +80,26 @@ class Result:
     statements: list[int] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)
     last_statements: list[tuple[str, object, float]] = field(default_factory=list)
+    # Why the page failed: an HTTP error (then nothing is timed) or content that differs
+    # from what the SQL says it must show (the timings are kept, the row says FAIL).
+    error: str = ""
 
     @property
     def median(self) -> float:
-        return statistics.median(self.times_ms)
+        return statistics.median(self.times_ms) if self.times_ms else math.nan
 
     @property
     def p95(self) -> float:
         ordered = sorted(self.times_ms)
-        return ordered[math.ceil(0.95 * len(ordered)) - 1]
+        return ordered[math.ceil(0.95 * len(ordered)) - 1] if ordered else math.nan
 
     @property
     def max_statements(self) -> int:
-        return max(self.statements)
+        return max(self.statements, default=0)
 
     @property
     def sql_median(self) -> float:
-        return statistics.median(self.sql_ms)
+        return statistics.median(self.sql_ms) if self.sql_ms else math.nan
 
 
 class StatementLog:
@@ -162,9 +176,16 @@ def sign_in(client, email: str = LOGIN_EMAIL, check: str = "/videos") -> str:
 # -- what to request -------------------------------------------------------------------------
 
 
+# What the default list shows: videos not hidden, of no channel or a channel not hidden.
+VISIBLE = (
+    "NOT videos.hidden AND (videos.channel_id IS NULL "
+    "OR videos.channel_id NOT IN (SELECT id FROM channels WHERE hidden))"
+)
+
+
 def _video_ids(conn, where: str, order: str, params: tuple = ()) -> list[str]:
     rows = conn.execute(
-        f"SELECT video_id FROM videos WHERE NOT hidden AND {where} ORDER BY {order} "
+        f"SELECT video_id FROM videos WHERE {VISIBLE} AND {where} ORDER BY {order} "
         f"LIMIT {PAGE_SIZE}",
         params,
     ).fetchall()
@@ -228,6 +249,237 @@ def targets(conn, biggest_channel: int) -> tuple[list[Target], dict]:
         else None,
     }
     return result, facts
+
+
+# -- custom fields (issue 5) ----------------------------------------------------------------
+
+RATING_AT_LEAST = 4
+SELECT_OPTION = "great"
+
+
+def _field_page(conn, stats: dict, sql: str, params: tuple) -> tuple[list[str], dict[str, int]]:
+    """The first and last video_ids of a list page, and what its card columns must show:
+    `sql` selects (videos.id, videos.video_id) in the page's order (the LIMIT is added)."""
+    fields = stats["custom_fields"]
+    rating, select = fields["rating_field"], fields["select_field"]
+    page = conn.execute(f"{sql} LIMIT {PAGE_SIZE}", params).fetchall()
+    values = {
+        (video, field): (number, text)
+        for video, field, number, text in conn.execute(
+            "SELECT video_id, field_id, value_numeric, value_text FROM video_field_values "
+            "WHERE video_id = ANY(%s) AND field_id IN (%s, %s)",
+            ([pk for pk, _ in page], rating["id"], select["id"]),
+        )
+    }
+    rows = [
+        (
+            video_id,
+            values.get((pk, rating["id"]), (None, None))[0],
+            values.get((pk, select["id"]), (None, None))[1],
+        )
+        for pk, video_id in page
+    ]
+    # The list template: a rating as stars titled "4 of 5", a select value as the cell's text.
+    counts = {f'data-field="{rating["name"]}"': len(rows)}
+    for value in range(1, rating["max"] + 1):
+        counts[f'title="{value} of {rating["max"]}"'] = sum(1 for r in rows if r[1] == value)
+    for option in select["values"]:
+        counts[f'data-field="{select["name"]}">{option}<'] = sum(1 for r in rows if r[2] == option)
+    return ([rows[0][0], rows[-1][0]] if rows else []), counts
+
+
+def field_targets(conn, stats: dict) -> list[Target]:
+    """The list filtered by "Rating >= 4", with a channel, sorted by rating, a deep page of
+    that sort by cursor, and a select filter; each with the rows and card values it must
+    show, computed in SQL."""
+    fields = stats["custom_fields"]
+    rating, select = fields["rating_field"]["id"], fields["select_field"]["id"]
+    has_rating = (
+        "EXISTS (SELECT FROM video_field_values f WHERE f.video_id = videos.id "
+        "AND f.field_id = %s AND f.value_numeric >= %s)"
+    )
+    base = {f"cf{rating}": RATING_AT_LEAST, f"cf{rating}_op": "gte"}
+    label = f"Rating >= {RATING_AT_LEAST}"
+    newest = f"SELECT id, video_id FROM videos WHERE {VISIBLE} AND {{}} ORDER BY id DESC"
+
+    def count(where: str, params: tuple) -> int:
+        return conn.execute(
+            f"SELECT count(*) FROM videos WHERE {VISIBLE} AND {where}", params
+        ).fetchone()[0]
+
+    matching = count(has_rating, (rating, RATING_AT_LEAST))
+    visible = count("true", ())
+    result = []
+    expected, counts = _field_page(
+        conn, stats, newest.format(has_rating), (rating, RATING_AT_LEAST)
+    )
+    result.append(
+        Target(
+            label,
+            "/videos?" + urlencode(base),
+            expected,
+            f"{matching:,} videos, {100 * matching / max(visible, 1):.0f}%",
+            counts=counts,
+        )
+    )
+
+    # The biggest channel and a typical one (the median number of videos).
+    sizes = conn.execute(
+        "SELECT channel_id, count(*) FROM videos GROUP BY 1 ORDER BY 2, 1"
+    ).fetchall()
+    typical = sizes[len(sizes) // 2]
+    biggest = max(sizes, key=lambda row: (row[1], -row[0]))
+    for kind, (channel, videos) in (("biggest", biggest), ("typical", typical)):
+        where = f"{has_rating} AND channel_id = %s"
+        params = (rating, RATING_AT_LEAST, channel)
+        expected, counts = _field_page(conn, stats, newest.format(where), params)
+        result.append(
+            Target(
+                f"{label}, channel {channel} ({kind})",
+                "/videos?" + urlencode({**base, "channel": channel}),
+                expected,
+                f"{count(where, params):,} of its {videos:,} videos",
+                counts=counts,
+            )
+        )
+
+    # Sorted by rating, highest first: the join the app makes, in the value index's order.
+    by_rating = (
+        "SELECT videos.id, videos.video_id FROM videos JOIN video_field_values f "
+        "ON f.video_id = videos.id AND f.field_id = %s "
+        f"WHERE {VISIBLE} AND f.value_numeric >= %s AND {{}} "
+        "ORDER BY f.value_numeric DESC, f.video_id DESC"
+    )
+    sorted_args = {**base, "sort": f"cf{rating}", "dir": "desc"}
+    sorted_name = f"{label}, sorted by rating desc"
+    expected, counts = _field_page(conn, stats, by_rating.format("true"), (rating, RATING_AT_LEAST))
+    result.append(Target(sorted_name, "/videos?" + urlencode(sorted_args), expected, counts=counts))
+    deep = min(DEEP_PAGE, max(1, matching // PAGE_SIZE))
+    if deep > 1:
+        # The row just before page `deep` in that order: its cursor opens the page.
+        offset = (deep - 1) * PAGE_SIZE - 1
+        key, video_pk = conn.execute(
+            "SELECT f.value_numeric, f.video_id FROM videos JOIN video_field_values f "
+            "ON f.video_id = videos.id AND f.field_id = %s "
+            f"WHERE {VISIBLE} AND f.value_numeric >= %s "
+            "ORDER BY f.value_numeric DESC, f.video_id DESC OFFSET %s LIMIT 1",
+            (rating, RATING_AT_LEAST, offset),
+        ).fetchone()
+        note = f"reached by cursor: row {offset + 1:,} in rating order, rating {key}"
+        if deep < DEEP_PAGE:
+            note += f"; the last full page, there are fewer than {DEEP_PAGE:,}"
+        expected, counts = _field_page(
+            conn,
+            stats,
+            by_rating.format("(f.value_numeric, f.video_id) < (%s, %s)"),
+            (rating, RATING_AT_LEAST, key, video_pk),
+        )
+        result.append(
+            Target(
+                f"{label}, sorted by rating, page {deep:,}",
+                "/videos?" + urlencode({**sorted_args, "after": encode_cursor(key, video_pk)}),
+                expected,
+                note,
+                counts=counts,
+                baseline=sorted_name,
+            )
+        )
+
+    has_option = (
+        "EXISTS (SELECT FROM video_field_values f WHERE f.video_id = videos.id "
+        "AND f.field_id = %s AND f.value_text = %s)"
+    )
+    expected, counts = _field_page(conn, stats, newest.format(has_option), (select, SELECT_OPTION))
+    chosen = count(has_option, (select, SELECT_OPTION))
+    result.append(
+        Target(
+            f"{fields['select_field']['name']} is {SELECT_OPTION}",
+            "/videos?" + urlencode({f"cf{select}": SELECT_OPTION}),
+            expected,
+            f"{chosen:,} videos, {100 * chosen / max(visible, 1):.0f}%",
+            counts=counts,
+        )
+    )
+    return result
+
+
+# -- channels (issue 6) ----------------------------------------------------------------------
+
+CHANNEL_PAGE_SIZE = 50  # catalog.channels.queries.PAGE_SIZES[0]
+RECENT_VIDEOS = 10  # catalog.channels.queries.RECENT_VIDEOS
+
+
+def channel_targets(conn) -> list[Target]:
+    """The channel list by number of videos and by name, and the biggest channel's page.
+
+    The figures are counted from the videos here, not read from channel_stats (which the
+    app reads, kept by triggers): the pages check the triggers too.
+    """
+    conn.execute(
+        "CREATE TEMP TABLE bench_channel_counts AS SELECT c.id, c.channel_id, c.name, c.hidden, "
+        "count(v.id) AS videos, coalesce(sum(v.views), 0) AS views "
+        "FROM channels c LEFT JOIN videos v ON v.channel_id = c.id GROUP BY c.id"
+    )
+    try:
+
+        def page(order: str) -> list[tuple]:
+            return conn.execute(
+                "SELECT channel_id, videos FROM bench_channel_counts WHERE NOT hidden "
+                f"ORDER BY {order} LIMIT {CHANNEL_PAGE_SIZE}"
+            ).fetchall()
+
+        (channels,) = conn.execute(
+            "SELECT count(*) FROM bench_channel_counts WHERE NOT hidden"
+        ).fetchone()
+        rows = 'data-testid="channel-row"'
+        result = []
+        by_videos = page("videos DESC, id DESC")
+        result.append(
+            Target(
+                "channels by videos desc",
+                "/channels?sort=videos",
+                [by_videos[0][0], by_videos[-1][0], f">{by_videos[0][1]:,}</a>"],
+                f"{channels:,} channels; the first has {by_videos[0][1]:,} videos",
+                counts={rows: len(by_videos)},
+            )
+        )
+        by_name = page("lower(name), id")
+        result.append(
+            Target(
+                "channels by name",
+                "/channels",
+                [by_name[0][0], by_name[-1][0]],
+                counts={rows: len(by_name)},
+            )
+        )
+        key, videos, views = conn.execute(
+            "SELECT channel_id, videos, views FROM bench_channel_counts "
+            "ORDER BY videos DESC, id LIMIT 1"
+        ).fetchone()
+        newest = [
+            video_id
+            for (video_id,) in conn.execute(
+                "SELECT v.video_id FROM videos v JOIN channels c ON c.id = v.channel_id "
+                "WHERE c.channel_id = %s ORDER BY v.id DESC LIMIT %s",
+                (key, RECENT_VIDEOS),
+            )
+        ]
+        result.append(
+            Target(
+                "channel page of the biggest",
+                f"/channels/{key}",
+                [
+                    newest[0],
+                    newest[-1],
+                    f'data-stat="video_count">{videos:,}<',
+                    f'data-stat="total_views">{views:,}<',
+                ],
+                f"{videos:,} videos; its figures and newest {len(newest)} videos checked",
+            )
+        )
+        return result
+    finally:
+        conn.execute("DROP TABLE bench_channel_counts")
 
 
 _NEXT_LINK = re.compile(r"<a\b[^>]*\brel=\"next\"[^>]*>", re.IGNORECASE)
@@ -387,9 +639,10 @@ def run(client, statements: StatementLog, target: Target, *, warmup: int, reques
         elapsed = (time.perf_counter() - started) * 1000
         entries = statements.stop()
         if response.status_code != 200:
-            raise AssertionError(f"{target.name}: HTTP {response.status_code} for {target.path}")
+            result.error = f"HTTP {response.status_code}"
+            return result
         if i == 0 and (problems := target.problems(response.get_data(as_text=True))):
-            raise AssertionError(f"{target.name} ({target.path}): the page " + "; ".join(problems))
+            result.error = "the page " + "; ".join(problems)
         if i >= warmup:
             result.times_ms.append(elapsed)
             result.statements.append(len(entries))

@@ -1,0 +1,174 @@
+"""The worker process: `flask catalog worker` (and `make worker`).
+
+Any number of workers, on any number of machines, claim jobs from PostgreSQL; procrastinate
+hands each job to one worker (FOR UPDATE SKIP LOCKED). Each worker records a heartbeat;
+a worker silent for JOB_STALLED_TIMEOUT seconds is taken for dead, and a periodic check
+(deferred once per tick for all workers together) hands its running jobs to the living.
+"""
+
+import importlib
+import logging
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from procrastinate import exceptions as engine_errors
+from procrastinate import utils as engine_utils
+from procrastinate.job_context import JobContext
+from procrastinate.jobs import Job, Status
+from procrastinate.psycopg_connector import PsycopgConnector
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from catalog.extensions import db
+from catalog.jobs import engine, registry  # noqa: F401  (registry: the task types)
+from catalog.models import ProcessingQueue
+
+logger = logging.getLogger(__name__)
+
+# Modules holding @task handlers that create_app does not import already.
+JOB_MODULES: tuple[str, ...] = ()
+
+STALLED_MESSAGE = "The worker running this job stopped responding"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr, less the routine stalled-job checks (unless they found something)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_stalled_checks)
+
+
+def _quiet_stalled_checks(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or engine.STALLED_TASK not in record.getMessage()
+
+
+def conninfo(database_uri: str) -> str:
+    """A libpq URL for psycopg from SQLAlchemy's (postgresql+psycopg://...)."""
+    return make_url(database_uri).set(drivername="postgresql").render_as_string(False)
+
+
+def stalled_check_cron(seconds: int) -> str:
+    """A cron line for 'every `seconds` seconds' (procrastinate's cron has a seconds field)."""
+    seconds = max(1, seconds)
+    if seconds < 60:
+        return f"* * * * * */{seconds}"
+    return f"*/{max(1, seconds // 60)} * * * *"
+
+
+def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool = True) -> None:
+    """Run a worker until stopped (SIGINT/SIGTERM: running jobs finish first), or with
+    `wait=False` until the queue is empty."""
+    config = flask_app.config
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    engine.retry_policy.configure(config)
+    concurrency = concurrency or int(config["JOB_WORKER_CONCURRENCY"])
+    _schedule_stalled_check(int(config["JOB_STALLED_CHECK_INTERVAL"]))
+    connector = PsycopgConnector(
+        conninfo=conninfo(config["SQLALCHEMY_DATABASE_URI"]),
+        min_size=2,
+        max_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer
+    )
+    with engine.app.replace_connector(connector):
+        engine.app.run_worker(
+            name=f"catalog@{socket.gethostname()}:{os.getpid()}",
+            concurrency=concurrency,
+            wait=wait,
+            fetch_job_polling_interval=float(config["JOB_POLL_INTERVAL"]),
+            update_heartbeat_interval=float(config["JOB_HEARTBEAT_INTERVAL"]),
+            stalled_worker_timeout=float(config["JOB_STALLED_TIMEOUT"]),
+            # The ProcessingQueue entry is the lasting record; finished jobs that
+            # succeeded need not pile up in the engine's table.
+            delete_jobs="successful",
+            additional_context={
+                "flask_app": flask_app,
+                "stalled_timeout": float(config["JOB_STALLED_TIMEOUT"]),
+            },
+        )
+
+
+# -- stalled jobs ---------------------------------------------------------------------------
+
+
+@engine.app.task(
+    name=engine.STALLED_TASK,
+    pass_context=True,
+    queue=engine.QUEUE,
+    # One waiting at a time, whatever the number of workers deferring it.
+    queueing_lock=engine.STALLED_TASK,
+)
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """Hand the running jobs of dead workers back to the queue (with backoff), or fail them
+    when they have had all their attempts."""
+    manager = context.app.job_manager
+    timeout = context.additional_context["stalled_timeout"]
+    retried, failed = [], []
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=timeout):
+        assert job.id is not None
+        try:
+            if job.task_name == engine.STALLED_TASK:  # an earlier check that died: drop it
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=True)
+                continue
+            final = not engine.retry_policy.will_retry(RuntimeError(), job.attempts)
+            flask_app = context.additional_context["flask_app"]
+            if not await engine_utils.sync_to_async(_entry_stalled, flask_app, job, final):
+                continue
+            if final:
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+                failed.append(job.id)
+            else:
+                delay = timedelta(seconds=engine.retry_policy.delay(job.attempts))
+                await manager.retry_job(job, retry_at=engine_utils.utcnow() + delay)
+                retried.append(job.id)
+        except engine_errors.ConnectorException:
+            # Another check (or the worker, back to life) moved it first.
+            logger.info("Stalled job %s changed meanwhile; left alone", job.id)
+    if retried or failed:
+        logger.warning("Stalled jobs: retried %s, failed %s", retried, failed)
+    return {"retried": retried, "failed": failed}
+
+
+def _entry_stalled(flask_app: Flask, job: Job, final: bool) -> bool:
+    """Record on the job's entry that its worker died: pending again, or failed. False
+    when the entry is locked: the job's transaction is still open, so its worker is alive
+    after all (only slow to beat), and the job is left to it."""
+    entry_id = job.task_kwargs.get("entry_id")
+    if not isinstance(entry_id, int):
+        return True
+    with flask_app.app_context():
+        statement = (
+            select(ProcessingQueue)
+            .where(ProcessingQueue.id == entry_id)
+            .with_for_update(skip_locked=True)
+        )
+        entry = db.session.scalars(statement).first()
+        if entry is None:
+            alive = db.session.get(ProcessingQueue, entry_id) is not None
+            db.session.rollback()
+            if alive:
+                logger.info("Job %s looks stalled but its entry is in use: left alone", job.id)
+            return not alive
+        if entry.job_id == job.id and entry.status == "processing":
+            entry.error_message = f"{STALLED_MESSAGE} (attempt {job.attempts + 1})."
+            if final:
+                entry.status = "failed"
+                entry.completed_at = func.clock_timestamp()
+            else:
+                entry.status = "pending"
+        db.session.commit()
+        return True
+
+
+def _schedule_stalled_check(seconds: int) -> None:
+    registry_ = engine.app.periodic_registry
+    if (engine.STALLED_TASK, "") in registry_.periodic_tasks:
+        return
+    registry_.register_task(
+        task=retry_stalled_jobs,
+        cron=stalled_check_cron(seconds),
+        periodic_id="",
+        configure_kwargs={},
+    )

@@ -1,0 +1,415 @@
+"""What a report file is: its kind (sniffed from its first bytes), its format (detected from
+its header) and how each of its cells becomes a video field (SQL, run over the staged rows).
+
+Two formats are known (reference.md F):
+
+- `youtube`: YouTube Content Manager's video report (`content_owner_video_metadata` a2/a4,
+  and the CSV the Videos screen downloads): snake_case columns, one row per claim, so a
+  video may have several rows; they are merged into one video (importer.py).
+- `catalog`: the Catalog Tool's own import format; the latest row of a video wins.
+
+Headers match whatever their case, spaces, underscores or hyphens ("Video ID" is
+`video_id`). Cells are validated in SQL over the whole staged file at once (never row by
+row in Python): `field_sql` gives, per field, the expression of its value and of the reason
+a cell is refused. A refused cell rejects its row; the row's number, column and reason are
+reported.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
+
+# Most columns a file may have: the staging table has one column per file column.
+MAX_COLUMNS = 500
+LONG_TEXT = 10_000  # effective_policy, other_owners_claiming: text, but not a novel
+VIDEO_ID_PATTERN = "^[A-Za-z0-9_-]{11}$"
+CHANNEL_ID_PATTERN = "^UC[A-Za-z0-9_-]{22}$"
+ISRC_PATTERN = "^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
+
+
+class ReportFileError(ValueError):
+    """The file as a whole cannot be imported; the message says why, for the person who
+    uploaded it. Nothing is changed."""
+
+
+def normalize(name: str) -> str:
+    """A header name as it is matched: lower case, without spaces, underscores or hyphens
+    (and without a byte-order mark or quotes a spreadsheet may leave)."""
+    return re.sub(r"[\s_\-\ufeff\"']+", "", name).lower()
+
+
+# -- the fields a report can fill ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One staged field: how its cells are read. `kind` picks the SQL (see field_sql)."""
+
+    name: str
+    kind: str
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+FIELDS = {
+    f.name: f
+    for f in (
+        Field("video_id", "video_id"),
+        Field("channel_key", "channel_id"),
+        Field("channel_name", "text", 200),
+        Field("title", "text", 200),
+        Field("time_published", "timestamp"),
+        Field("video_length", "duration"),
+        Field("views", "count"),
+        Field("privacy_status", "choice", choices=("public", "private", "unlisted")),
+        Field("category", "text", 100),
+        Field("claimed_status", "choice", choices=("claim", "appeal", "dispute")),
+        Field("claimed_by_this_owner", "yes_no"),
+        Field("claim_id", "text", 100),
+        Field("claimed_by_another_owner", "yes_no"),
+        Field("other_owners_claiming", "text", LONG_TEXT),
+        Field("asset_id", "text", 50),
+        Field("custom_id", "text", 100),
+        Field("effective_policy", "text", LONG_TEXT),
+        Field("isrc", "isrc"),
+        Field("upload_source", "text", 20),
+        *(Field(name, "yes_no") for name in (*MONETIZATION_FIELDS, *ENGAGEMENT_FIELDS)),
+    )
+}
+
+# Columns both formats may carry under the same name.
+_SETTINGS = {name: name for name in (*MONETIZATION_FIELDS, *ENGAGEMENT_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str
+    label: str
+    # report column name (as YouTube or the Catalog Tool spell it) → staged field
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    # Columns that only this format has: they decide which format a header is.
+    distinctive: frozenset[str] = field(default_factory=frozenset)
+
+
+YOUTUBE = Format(
+    key="youtube",
+    label="YouTube Content Manager video report",
+    columns={
+        "video_id": "video_id",
+        "channel_id": "channel_key",
+        "channel_display_name": "channel_name",
+        "video_title": "title",
+        "time_published": "time_published",
+        "video_length": "video_length",
+        "views": "views",
+        "video_privacy_status": "privacy_status",
+        "category": "category",
+        "claimed_by_this_owner": "claimed_by_this_owner",
+        "claim_id": "claim_id",
+        "claimed_by_another_owner": "claimed_by_another_owner",
+        "other_owners_claiming": "other_owners_claiming",
+        "asset_id": "asset_id",
+        "custom_id": "custom_id",
+        "effective_policy": "effective_policy",
+        "isrc": "isrc",
+        "upload_source": "upload_source",
+        **_SETTINGS,
+    },
+    required=("video_id", "channel_id", "video_title"),
+    distinctive=frozenset(
+        {
+            "video_title",
+            "video_privacy_status",
+            "channel_display_name",
+            "time_published",
+            "time_uploaded",
+            "video_length",
+            "claim_id",
+            "claimed_by_this_owner",
+            "claim_origin",
+            "content_type",
+            "video_url",
+            "offweb_syndicatable",
+            "third_party_video_id",
+            "eidr",
+            "engaged_views",
+            "in_video_ads_enabled",
+        }
+    ),
+)
+
+CATALOG = Format(
+    key="catalog",
+    label="Catalog Tool import",
+    columns={
+        "video_id": "video_id",
+        "title": "title",
+        "channel_id": "channel_key",
+        "channel_name": "channel_name",
+        "published_at": "time_published",
+        "duration": "video_length",
+        "views": "views",
+        "privacy_status": "privacy_status",
+        "claimed_status": "claimed_status",
+        "effective_policy": "effective_policy",
+        # Beyond the original format: the other report fields, under the names the
+        # catalog's own CSV export uses.
+        "asset_id": "asset_id",
+        "custom_id": "custom_id",
+        "isrc": "isrc",
+        "upload_source": "upload_source",
+        "category": "category",
+        "claimed_by_another_owner": "claimed_by_another_owner",
+        "other_owners_claiming": "other_owners_claiming",
+        **_SETTINGS,
+    },
+    required=("video_id", "title"),
+    distinctive=frozenset(
+        {
+            "title",
+            "channel_name",
+            "published_at",
+            "duration",
+            "privacy_status",
+            "claimed_status",
+            "likes",
+        }
+    ),
+)
+
+FORMATS = {f.key: f for f in (YOUTUBE, CATALOG)}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A header understood: the format, and for each staged field the file column (0-based)
+    it is read from."""
+
+    format: Format
+    header: tuple[str, ...]
+    fields: dict[str, int]
+    ignored: tuple[str, ...]
+
+    def column_name(self, index: int) -> str:
+        return self.header[index] if 0 <= index < len(self.header) else ""
+
+
+def detect(header: list[str]) -> Layout:
+    """Which format `header` is, and where each field is; ReportFileError naming the missing
+    columns when it is neither."""
+    if len(header) > MAX_COLUMNS:
+        raise ReportFileError(
+            f"The file has {len(header):,} columns; a report has at most {MAX_COLUMNS}."
+        )
+    if len(header) == 1 and re.search(r"[;\t|]", header[0]):
+        raise ReportFileError(
+            "The header is one single column: the file seems to use semicolons or tabs "
+            "between values. Save it as CSV with commas (“CSV UTF-8” in Excel)."
+        )
+    keys = [normalize(name) for name in header]
+    present = set(keys)
+
+    def score(fmt: Format) -> tuple[bool, int]:
+        complete = all(normalize(c) in present for c in fmt.required)
+        return complete, sum(normalize(c) in present for c in fmt.distinctive)
+
+    best = max(FORMATS.values(), key=score)
+    complete, distinctive = score(best)
+    if not complete:
+        if distinctive:
+            missing = [c for c in best.required if normalize(c) not in present]
+            raise ReportFileError(
+                f"This looks like a {best.label}, but it lacks the column"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}."
+            )
+        shown = ", ".join(h for h in header[:12] if h.strip()) or "(none)"
+        raise ReportFileError(
+            "Unknown report format. A "
+            + "; a ".join(
+                f"{f.label} needs the columns {', '.join(f.required)}" for f in FORMATS.values()
+            )
+            + f". This file's columns are: {shown}{'…' if len(header) > 12 else ''}."
+        )
+    by_key = {normalize(column): target for column, target in best.columns.items()}
+    fields: dict[str, int] = {}
+    ignored = []
+    for index, key in enumerate(keys):
+        target = by_key.get(key)
+        if target is None or target in fields:  # the first of two same-named columns wins
+            if header[index].strip():
+                ignored.append(header[index].strip())
+            continue
+        fields[target] = index
+    return Layout(best, tuple(header), fields, tuple(ignored))
+
+
+# -- what kind of file it is -----------------------------------------------------------------
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def sniff(head: bytes) -> None:
+    """Refuse, with a clear reason, a file that is no CSV text at all (`head`: its first
+    bytes, already decompressed)."""
+    if not head.strip():
+        raise ReportFileError("The file is empty.")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise ReportFileError(
+            "This is a ZIP archive (or an Excel workbook), not a CSV file. Unzip it, or save "
+            "the sheet as “CSV UTF-8”, and upload the .csv (or .csv.gz)."
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReportFileError("This is an old Excel workbook (.xls), not a CSV file.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(head) >= 4 and head.count(b"\x00") * 3 > len(head)
+    ):
+        raise ReportFileError(
+            "The file is UTF-16 text (or binary); reports must be UTF-8. "
+            "Save it as “CSV UTF-8” and upload it again."
+        )
+    if head.startswith(b"%PDF"):
+        raise ReportFileError("This is a PDF document, not a CSV file.")
+
+
+# -- reading cells, in SQL ---------------------------------------------------------------------
+# Each field is read in two steps over the staged text: its value (NULL when the cell is
+# empty or unreadable) and its error (a reason when the cell refuses the row, else NULL).
+# Reasons are fixed text plus the cell itself, cut short; no cell ever becomes SQL.
+
+
+def _snippet(v: str) -> str:
+    return f"left({v}, 40)"
+
+
+YES_NO_SQL = (
+    "CASE {v} WHEN 'Yes' THEN 'Yes' WHEN 'No' THEN 'No' ELSE CASE lower({v}) "
+    "WHEN 'yes' THEN 'Yes' WHEN 'y' THEN 'Yes' WHEN 'true' THEN 'Yes' WHEN '1' THEN 'Yes' "
+    "WHEN 'no' THEN 'No' WHEN 'n' THEN 'No' WHEN 'false' THEN 'No' WHEN '0' THEN 'No' END END"
+)
+# Whole numbers: plain digits (checked without a regular expression: this is the common
+# case, a million times per report), with thousands separators, or a spreadsheet's "123.0".
+DIGITS = "'0123456789'"
+COUNT_SQL = (
+    "CASE WHEN length({v}) <= 18 AND translate({v}, " + DIGITS + ", '') = '' THEN {v}::bigint "
+    "WHEN {v} ~ '^[0-9]{{1,3}}(,[0-9]{{3}}){{1,5}}$' THEN replace({v}, ',', '')::bigint "
+    "WHEN {v} ~ '^[0-9]{{1,18}}\\.0*$' THEN split_part({v}, '.', 1)::bigint END"
+)
+# Seconds as a number; anything else (H:MM:SS, ISO 8601 PT#M#S) goes through the helper.
+DURATION_SQL = (
+    "CASE WHEN length({v}) <= 9 AND translate({v}, " + DIGITS + ", '') = '' THEN {v}::integer "
+    "WHEN {v} IS NOT NULL THEN pg_temp.report_seconds({v}) END"
+)
+# YouTube's own shape (2023-05-02T12:30:00.000Z, or without the time, the fraction or the
+# zone), when every part is certainly valid, is cast directly; the rest goes through the
+# helper, which checks every part (no 30 February) and returns NULL rather than failing.
+TIMESTAMP_SQL = (
+    "CASE WHEN translate({v}, " + DIGITS + ", '') IN ('--', '--T::', '-- ::', '--T::Z', "
+    "'-- ::Z', '--T::.', '-- ::.', '--T::.Z', '-- ::.Z') "
+    "AND substr({v}, 5, 1) = '-' AND substr({v}, 8, 1) = '-' AND length({v}) <= 27 "
+    "AND substr({v}, 6, 2) BETWEEN '01' AND '12' AND substr({v}, 9, 2) BETWEEN '01' AND '28' "
+    "AND (length({v}) = 10 OR (substr({v}, 14, 1) = ':' AND substr({v}, 17, 1) = ':' "
+    "AND substr({v}, 12, 2) <= '23' AND substr({v}, 15, 2) <= '59' "
+    "AND substr({v}, 18, 2) <= '59')) THEN {v}::timestamptz "
+    "WHEN {v} IS NOT NULL THEN pg_temp.report_timestamp({v}) END"
+)
+
+# The helpers: temporary functions, created by the import in its own session. (No percent
+# signs: the driver would read them as parameters.)
+HELPER_FUNCTIONS = (
+    r"""
+CREATE OR REPLACE FUNCTION pg_temp.report_seconds(t text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN m IS NOT NULL AND length(coalesce(m[1], '')) <= 4 AND length(m[2]) <= 6
+      THEN coalesce(m[1]::integer, 0) * 3600 + m[2]::integer * 60 + m[3]::integer
+    WHEN p IS NOT NULL AND t <> 'PT' AND t <> 'P' AND length(coalesce(p[1], '')) <= 3
+         AND length(coalesce(p[2], '')) <= 4 AND length(coalesce(p[3], '')) <= 6
+         AND length(coalesce(p[4], '')) <= 7
+      THEN coalesce(p[1]::integer, 0) * 86400 + coalesce(p[2]::integer, 0) * 3600
+         + coalesce(p[3]::integer, 0) * 60 + coalesce(p[4]::integer, 0)
+  END
+  FROM (SELECT regexp_match(t, '^(?:([0-9]+):)?([0-9]+):([0-5][0-9])$') AS m,
+               regexp_match(t, '^P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?$')
+                 AS p) parts
+$$
+""",
+    r"""
+CREATE OR REPLACE FUNCTION pg_temp.report_timestamp(t text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN m IS NULL THEN NULL
+    WHEN m[1]::integer < 1 OR m[2]::integer NOT BETWEEN 1 AND 12 THEN NULL
+    WHEN m[3]::integer NOT BETWEEN 1 AND extract(day FROM make_date(m[1]::integer,
+         m[2]::integer, 1) + interval '1 month - 1 day')::integer THEN NULL
+    WHEN coalesce(m[4]::integer, 0) > 23 OR coalesce(m[5]::integer, 0) > 59
+         OR coalesce(m[6]::numeric, 0) >= 60 THEN NULL
+    WHEN m[8] IS NOT NULL AND (m[8]::integer > 15 OR coalesce(m[9]::integer, 0) > 59)
+      THEN NULL
+    ELSE (m[1] || '-' || m[2] || '-' || m[3] || ' ' || coalesce(m[4], '0') || ':'
+          || coalesce(m[5], '0') || ':' || coalesce(m[6], '0')
+          || CASE WHEN m[8] IS NULL THEN '+00'
+                  ELSE m[7] || m[8] || ':' || coalesce(m[9], '00') END)::timestamptz
+  END
+  FROM regexp_match(btrim(t), '^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})'
+       '(?:[T ]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]{1,6})?))?)?'
+       '\s*(?:Z|UTC|GMT|([+-])([0-9]{2}):?([0-9]{2})?)?$') AS m
+$$
+""",
+)
+
+
+def value_sql(f: Field, cell: str) -> str:
+    """The SQL of field `f`'s value read from `cell` (trimmed, NULL when empty)."""
+    if f.kind == "count":
+        return COUNT_SQL.format(v=cell)
+    if f.kind == "duration":
+        return DURATION_SQL.format(v=cell)
+    if f.kind == "timestamp":
+        return TIMESTAMP_SQL.format(v=cell)
+    if f.kind == "yes_no":
+        return YES_NO_SQL.format(v=cell)
+    if f.kind == "choice":
+        quoted = ", ".join(f"'{c}'" for c in f.choices)
+        return f"CASE WHEN lower({cell}) IN ({quoted}) THEN lower({cell}) END"
+    if f.kind == "isrc":
+        return f"upper(replace(replace({cell}, '-', ''), ' ', ''))"
+    return cell
+
+
+def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
+    """(condition, reason): SQL true when `cell` (its value `value`) refuses its row, and
+    the SQL of the reason given. None when every cell of the field is accepted."""
+    snippet = _snippet(cell)
+    unreadable = f"{cell} IS NOT NULL AND {value} IS NULL"
+    if f.kind == "video_id":
+        return (
+            f"{cell} !~ '{VIDEO_ID_PATTERN}'",
+            f"'not a YouTube video id (11 letters, digits, - or _): ' || {snippet}",
+        )
+    if f.kind == "channel_id":
+        return (
+            f"{cell} !~ '{CHANNEL_ID_PATTERN}'",
+            f"'not a YouTube channel id (UC and 22 letters, digits, - or _): ' || {snippet}",
+        )
+    if f.kind == "text":
+        return (
+            f"length({cell}) > {f.max_length}",
+            f"'longer than {f.max_length:,} characters (' || length({cell}) || ')'",
+        )
+    if f.kind == "count":
+        return unreadable, f"'not a whole number: ' || {snippet}"
+    if f.kind == "duration":
+        return unreadable, f"'not a duration (seconds, H:MM:SS or PT#M#S): ' || {snippet}"
+    if f.kind == "timestamp":
+        return None  # reference.md F: an unreadable date becomes empty; the row stays
+    if f.kind == "yes_no":
+        return unreadable, f"'expected Yes or No: ' || {snippet}"
+    if f.kind == "choice":
+        return unreadable, f"'expected one of {', '.join(f.choices)}: ' || {snippet}"
+    if f.kind == "isrc":
+        return (
+            f"{value} !~ '{ISRC_PATTERN}'",
+            f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
+        )
+    raise ValueError(f"unknown field kind {f.kind}")

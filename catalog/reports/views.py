@@ -1,0 +1,168 @@
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask_security import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from catalog.extensions import db
+from catalog.models import Report, User
+from catalog.permissions import Permission, can, require
+from catalog.reports import bp, service
+from catalog.reports.forms import ConfirmForm, PickForm, UploadForm
+from catalog.reports.storage import StorageError, get_storage
+
+LIST_LIMIT = 100
+ERRORS_SHOWN = 200
+# States the page follows by itself (htmx polls the progress fragment).
+FOLLOWED = ("checking", "queued", "processing")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _get_report(report_id: int, *, lock: bool = False) -> Report:
+    statement = select(Report).where(Report.id == report_id)
+    if lock:  # a confirmation reads the report under its row lock
+        statement = statement.with_for_update()
+    return db.session.scalars(statement).first() or abort(404)
+
+
+def _pick_form() -> tuple[PickForm | None, str | None]:
+    """The bucket picker when S3 is configured and the user may import: (form, problem)."""
+    storage = get_storage()
+    if not storage.picking or not can(Permission.CATALOG_EDIT):
+        return None, None
+    form = PickForm()
+    try:
+        available = storage.available()
+    except StorageError as exc:
+        return form, str(exc)
+    form.key.choices = [
+        (item.key, f"{item.key} ({item.size / 1e6:,.1f} MB, {item.modified:%Y-%m-%d %H:%M})")
+        for item in available
+    ]
+    return form, None
+
+
+def _index(upload: UploadForm, status: int = 200):
+    pick, pick_problem = _pick_form()
+    rows = db.session.execute(
+        select(Report, User.email)
+        .outerjoin(User, User.id == Report.uploaded_by)
+        .order_by(Report.id.desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    latest = service.latest_jobs([report.id for report, _ in rows])
+    states = {report.id: service.state(report, latest.get(report.id)) for report, _ in rows}
+    return render_template(
+        "reports/index.html", rows=rows, upload=upload, pick=pick, pick_problem=pick_problem,
+        states=states, limit=LIST_LIMIT,
+    ), status  # fmt: skip
+
+
+@bp.get("/reports")
+@require(Permission.CATALOG_READ)
+def index():
+    return _index(UploadForm())
+
+
+def _after_creating(report: Report):
+    service.request_preview(report, actor=_actor())
+    db.session.commit()
+    if report.status == "error":
+        flash("The file cannot be imported; the reason is below.", "danger")
+    return redirect(url_for("reports.detail", report_id=report.id))
+
+
+@bp.post("/reports")
+@require(Permission.CATALOG_EDIT)
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _index(form, 400)
+    upload = form.file.data
+    try:
+        report = service.create_report(upload.stream, upload.filename, actor=_actor())
+    except StorageError as exc:
+        db.session.rollback()
+        form.file.errors.append(f"The file could not be stored: {exc}")
+        return _index(form, 503)
+    return _after_creating(report)
+
+
+@bp.post("/reports/pick")
+@require(Permission.CATALOG_EDIT)
+def pick():
+    form, problem = _pick_form()
+    if form is None:
+        abort(404)  # no bucket configured
+    if problem or not form.validate_on_submit():
+        flash(problem or "Choose a report from the bucket.", "danger")
+        return redirect(url_for("reports.index"))
+    try:
+        report = service.create_from_storage(form.key.data, actor=_actor())
+    except StorageError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("reports.index"))
+    return _after_creating(report)
+
+
+def _view_state(report: Report) -> dict:
+    job = service.latest_job(report)
+    return {
+        "report": report, "job": job, "state": service.state(report, job),
+        "error": service.error_message(report, job), "followed": FOLLOWED,
+    }  # fmt: skip
+
+
+@bp.get("/reports/<int:report_id>")
+@require(Permission.CATALOG_READ)
+def detail(report_id: int):
+    report = _get_report(report_id)
+    uploader = db.session.get(User, report.uploaded_by) if report.uploaded_by else None
+    duplicate = (report.preview or {}).get("duplicate_of")
+    return render_template(
+        "reports/detail.html", **_view_state(report), uploader=uploader, form=ConfirmForm(),
+        errors=(report.row_errors or [])[:ERRORS_SHOWN], duplicate=duplicate,
+    )  # fmt: skip
+
+
+@bp.get("/reports/<int:report_id>/progress")
+@require(Permission.CATALOG_READ)
+def progress(report_id: int):
+    """The progress fragment the report page polls; once the report needs nothing more
+    from the worker, the page reloads itself to show the outcome."""
+    context = _view_state(_get_report(report_id))
+    response = make_response(render_template("reports/progress.html", **context))
+    if context["state"] not in FOLLOWED:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@bp.post("/reports/<int:report_id>/confirm")
+@require(Permission.CATALOG_EDIT)
+def confirm(report_id: int):
+    report = _get_report(report_id, lock=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.confirm_report(report, actor=_actor())
+    except service.ReportStateError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash("The import is queued; this page follows it.", "success")
+    return redirect(url_for("reports.detail", report_id=report_id))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error = RequestEntityTooLarge(
+        f"The file is larger than the upload limit of {limit / 1e6:,.0f} MB. Compress it "
+        "(.csv.gz), or have it put in the S3 bucket, or import it on the command line "
+        "(flask catalog import-report)."
+    )
+    return render_template("errors/error.html", error=error), 413

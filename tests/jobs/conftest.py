@@ -1,0 +1,147 @@
+"""Real worker processes on a database of their own (committed data), and waiting for them.
+
+`start_worker()` runs `flask --app tests.jobs.worker_app catalog worker` as a subprocess
+with short polling, heartbeat and backoff settings; each is stopped at the end of the test
+(or module) that started it, and its log is printed when a test fails.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from catalog import create_app
+from catalog.extensions import db
+from catalog.models import ProcessingQueue
+from tests.conftest import app_config, migrated_database
+from tests.jobs import tasks
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = str(Path(sys.executable).with_name("flask"))
+JOB_SETTINGS = {
+    "JOB_MAX_ATTEMPTS": "3",
+    "JOB_RETRY_WAIT": "0.2",  # backoff: 0.2 s, then 0.4 s
+    "JOB_RETRY_MAX_WAIT": "5",
+    "JOB_POLL_INTERVAL": "0.2",
+    "JOB_HEARTBEAT_INTERVAL": "0.5",
+    "JOB_STALLED_TIMEOUT": "2",
+    "JOB_STALLED_CHECK_INTERVAL": "1",
+    "JOB_WORKER_CONCURRENCY": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def jobs_url(postgres) -> str:
+    url = migrated_database(postgres, "catalog_jobs")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(tasks.RUNS_TABLE))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def jobs_app(jobs_url):
+    config = {key: _num(value) for key, value in JOB_SETTINGS.items()}
+    return create_app({**app_config(jobs_url), **config})
+
+
+def _num(value: str) -> int | float:
+    return float(value) if "." in value else int(value)
+
+
+class Workers:
+    def __init__(self, url: str, logs: Path):
+        self.url = url
+        self.logs = logs
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        env = {**os.environ, **JOB_SETTINGS, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1"}
+        log = self.logs / f"worker-{len(self.processes) + 1}.log"
+        process = subprocess.Popen(  # noqa: S603  (our own venv's flask, fixed arguments)
+            [FLASK, "--app", "tests.jobs.worker_app", "catalog", "worker"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        process.log = log
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def dump(self) -> None:
+        for process in self.processes:
+            print(f"---- {process.log.name} (pid {process.pid}) ----")
+            print(process.log.read_text()[-6000:])
+
+
+@pytest.fixture
+def workers(jobs_url, tmp_path):
+    """Start worker processes for this test: workers.start(). Their logs are printed at the
+    end, which pytest shows only when the test fails."""
+    pool = Workers(jobs_url, tmp_path)
+    yield pool
+    pool.stop_all()
+    pool.dump()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15, message: str = "") -> object:
+    """Poll `condition` until it returns something true; its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message or condition}")
+        time.sleep(0.1)
+
+
+def entry_state(app, entry_id: int) -> ProcessingQueue:
+    """The entry as committed now, detached."""
+    with app.app_context():
+        entry = db.session.get(ProcessingQueue, entry_id)
+        db.session.expunge(entry)
+        return entry
+
+
+def wait_for_status(app, entry_id: int, *statuses: str, timeout: float = 15) -> ProcessingQueue:
+    return wait_for(
+        lambda: (e := entry_state(app, entry_id)).status in statuses and e,
+        timeout,
+        f"entry {entry_id} to become {' or '.join(statuses)}",
+    )
+
+
+def runs(app, entry_id: int) -> list[tuple[int, int]]:
+    """(pid, attempt) of each committed run of a test task for the entry."""
+    with app.app_context():
+        rows = db.session.execute(
+            text("SELECT pid, attempt FROM test_job_runs WHERE entry_id = :e ORDER BY id"),
+            {"e": entry_id},
+        )
+        return [tuple(row) for row in rows]
+
+
+def job_row(app, job_id: int) -> dict | None:
+    with app.app_context():
+        row = db.session.execute(
+            text("SELECT status::text AS status, attempts FROM procrastinate_jobs WHERE id = :j"),
+            {"j": job_id},
+        ).first()
+        return row._asdict() if row else None
