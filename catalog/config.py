@@ -22,7 +22,12 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
-            "connect_args": {"connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", "5"))},
+            "connect_args": {
+                "connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", "5")),
+                # JIT compiling pays off for long analytic queries; here every query is
+                # short, and the list's estimate (an EXPLAIN) cost 1-2 ms more with it.
+                "options": "-c jit=off",
+            },
         },
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT),
         "SECURITY_PASSWORD_HASH": "argon2",

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, Permission=Permission)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["show"] = show
+    app.jinja_env.filters["reject_key"] = reject_key
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -39,3 +40,8 @@ def show(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(escape(v)) for v in value)
     return str(value)
+
+
+def reject_key(args: dict, key: str) -> dict:
+    """URL arguments without one of them (e.g. to remove a filter)."""
+    return {name: value for name, value in args.items() if name != key}

@@ -296,22 +296,47 @@ COUNT_SQL = (
     "WHEN {v} ~ '^[0-9]{{1,3}}(,[0-9]{{3}}){{1,5}}$' THEN replace({v}, ',', '')::bigint "
     "WHEN {v} ~ '^[0-9]{{1,18}}\\.0*$' THEN split_part({v}, '.', 1)::bigint END"
 )
-# Seconds as a number; anything else (H:MM:SS, ISO 8601 PT#M#S) goes through the helper.
+# Seconds as a number, M:SS or H:MM:SS, read inline (a report may have them on every row);
+# anything else (ISO 8601 PT#M#S) goes through the helper, which is slow but rare.
 DURATION_SQL = (
     "CASE WHEN length({v}) <= 9 AND translate({v}, " + DIGITS + ", '') = '' THEN {v}::integer "
+    "WHEN length({v}) <= 9 AND translate({v}, " + DIGITS + ", '') = ':' "
+    "AND strpos({v}, ':') BETWEEN 2 AND 7 AND length({v}) = strpos({v}, ':') + 2 "
+    "THEN CASE WHEN right({v}, 2)::integer <= 59 "
+    "THEN split_part({v}, ':', 1)::integer * 60 + right({v}, 2)::integer END "
+    "WHEN length({v}) <= 10 AND translate({v}, " + DIGITS + ", '') = '::' "
+    "AND length(split_part({v}, ':', 1)) BETWEEN 1 AND 4 "
+    "AND length(split_part({v}, ':', 2)) = 2 AND length(split_part({v}, ':', 3)) = 2 "
+    "THEN CASE WHEN split_part({v}, ':', 2)::integer <= 59 "
+    "AND split_part({v}, ':', 3)::integer <= 59 "
+    "THEN split_part({v}, ':', 1)::integer * 3600 + split_part({v}, ':', 2)::integer * 60 "
+    "+ split_part({v}, ':', 3)::integer END "
     "WHEN {v} IS NOT NULL THEN pg_temp.report_seconds({v}) END"
 )
 # YouTube's own shape (2023-05-02T12:30:00.000Z, or without the time, the fraction or the
-# zone), when every part is certainly valid, is cast directly; the rest goes through the
-# helper, which checks every part (no 30 February) and returns NULL rather than failing.
+# zone) is checked inline, part by part: the shape first (digits where they belong), then,
+# the parts being digits, their ranges (30 February is no date: NULL). The casts to integer
+# sit in a CASE of their own, so they never see anything but digits. Other shapes go
+# through the helper, which is slow but rare.
 TIMESTAMP_SQL = (
     "CASE WHEN translate({v}, " + DIGITS + ", '') IN ('--', '--T::', '-- ::', '--T::Z', "
     "'-- ::Z', '--T::.', '-- ::.', '--T::.Z', '-- ::.Z') "
-    "AND substr({v}, 5, 1) = '-' AND substr({v}, 8, 1) = '-' AND length({v}) <= 27 "
-    "AND substr({v}, 6, 2) BETWEEN '01' AND '12' AND substr({v}, 9, 2) BETWEEN '01' AND '28' "
-    "AND (length({v}) = 10 OR (substr({v}, 14, 1) = ':' AND substr({v}, 17, 1) = ':' "
-    "AND substr({v}, 12, 2) <= '23' AND substr({v}, 15, 2) <= '59' "
-    "AND substr({v}, 18, 2) <= '59')) THEN {v}::timestamptz "
+    "AND substr({v}, 5, 1) = '-' AND substr({v}, 8, 1) = '-' "
+    "AND (length({v}) = 10 OR (substr({v}, 11, 1) IN ('T', ' ') "
+    "AND substr({v}, 14, 1) = ':' AND substr({v}, 17, 1) = ':' AND length({v}) <= 27 "
+    "AND (length({v}) = 19 OR substr({v}, 20) = 'Z' OR (substr({v}, 20, 1) = '.' "
+    "AND substr({v}, 21, 1) BETWEEN '0' AND '9' AND strpos({v}, 'Z') IN (0, length({v}))))))"
+    " THEN CASE WHEN substr({v}, 1, 4)::integer >= 1 "
+    "AND substr({v}, 6, 2)::integer BETWEEN 1 AND 12 "
+    "AND substr({v}, 9, 2)::integer BETWEEN 1 AND CASE substr({v}, 6, 2)::integer "
+    "WHEN 2 THEN CASE WHEN mod(substr({v}, 1, 4)::integer, 4) = 0 "
+    "AND (mod(substr({v}, 1, 4)::integer, 100) <> 0 "
+    "OR mod(substr({v}, 1, 4)::integer, 400) = 0) "
+    "THEN 29 ELSE 28 END WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 "
+    "ELSE 31 END "
+    "AND CASE WHEN length({v}) = 10 THEN true ELSE substr({v}, 12, 2)::integer <= 23 "
+    "AND substr({v}, 15, 2)::integer <= 59 AND substr({v}, 18, 2)::integer <= 59 END "
+    "THEN {v}::timestamptz END "
     "WHEN {v} IS NOT NULL THEN pg_temp.report_timestamp({v}) END"
 )
 

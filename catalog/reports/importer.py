@@ -83,7 +83,9 @@ ATTEMPTS = 3  # a concurrent edit of a video being imported: the import starts o
 # A lone "\." line ends COPY's input early (PostgreSQL < 18); such a file takes the
 # Python path, which reads it as data.
 END_OF_DATA = re.compile(rb"(?:^|\n)\\\.\r?(?:\n|$)")
-CELL = "nullif(btrim(r.c{n}, E' \\t\\r\\n'), '')"
+# A cell: surrounding spaces trimmed (btrim's default set, three times cheaper than naming
+# the characters), empty as NULL.
+CELL = "nullif(btrim(r.c{n}), '')"
 
 Opener = Callable[[], BinaryIO]
 Progress = Callable[[float], None]
@@ -885,6 +887,7 @@ def _apply(outcome: Outcome, columns: list[str], params: dict) -> None:
     video moved on (or appeared) since it was compared."""
     if not columns:
         return
+    clock = _Clock()
     updated = db.session.scalar(
         text(
             f"""
@@ -904,6 +907,7 @@ WITH x AS (
     )
     if updated != outcome.updated:
         raise ConcurrentChange(f"{outcome.updated - updated} videos changed meanwhile")
+    outcome.timings["update"] = clock.lap()
     created_changes = (
         "jsonb_build_object('video_id', jsonb_build_array(NULL, x.video_id)) || d.changes"
     )
@@ -925,6 +929,7 @@ WITH x AS (
     )
     if created != outcome.created:
         raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
+    outcome.timings["insert"] = clock.lap()
 
 
 # -- the whole ----------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ FLAG_COLUMNS = {
     "administered": Video.administered,
 }
 # Hidden videos, and the videos of hidden channels, stay out of the list unless asked for.
+# The value row of the custom field a list is sorted by (built once: aliasing is not free).
+SORT_VALUE = aliased(VideoFieldValue, name="sort_value")
 HIDDEN_CHOICES = ("no", "yes", "all")
 
 
@@ -311,7 +313,7 @@ def _ordered_ids(state: ListState, fields: dict[int, "FieldChoice"]):
         key = Video.id if state.sort == "added" else SORT_KEYS[state.sort]
         ids = select(Video.id, key.label("sort_key")).where(*filter_conditions(state))
         return ids, key, Video.id
-    value = aliased(VideoFieldValue, name="sort_value")
+    value = SORT_VALUE
     key = getattr(value, fields[field_id].value_column)
     ids = (
         select(Video.id, key.label("sort_key"))
@@ -409,7 +411,10 @@ def estimate_count(state: ListState) -> int:
     if (field_id := _sort_field_id(state)) is not None:
         conditions.append(has_value(field_id))
     statement = select(Video.id).where(*conditions)
-    compiled = statement.compile(dialect=db.engine.dialect)
+    # Expanding parameters (IN lists) must be rendered, or EXPLAIN sees a placeholder.
+    compiled = statement.compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
     plan = (
         db.session.connection()
         .exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params)
@@ -441,16 +446,15 @@ class FieldChoice:
         return VALUE_COLUMNS[self.field_type]
 
 
-def filter_choices() -> tuple[list, list, list[FieldChoice]]:
-    """Channels, categories and custom fields for the filter menus and columns, in one
-    statement (the list page's statement budget is four)."""
-
-    def pairs(model):
-        listed = func.json_agg(
-            aggregate_order_by(func.json_build_array(model.id, model.name), model.name)
-        )
-        return select(func.coalesce(listed, text("'[]'"))).scalar_subquery()
-
+def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, list[FieldChoice]]:
+    """The chosen channel's name, the categories and the custom fields for the filters and
+    columns, in one statement (the list page's budget is four). Channels are not listed:
+    a catalog has hundreds or thousands; the filter finds them as you type."""
+    pair = func.json_build_array(VideoCategory.id, VideoCategory.name)
+    categories = select(
+        func.coalesce(func.json_agg(aggregate_order_by(pair, VideoCategory.name)), text("'[]'"))
+    ).scalar_subquery()
+    channel_name = select(Channel.name).where(Channel.id == channel_id).scalar_subquery()
     on_card = (
         select(SchemaField.field_id)
         .where(SchemaField.field_id == CustomField.id, SchemaField.show_on_card)
@@ -472,18 +476,29 @@ def filter_choices() -> tuple[list, list, list[FieldChoice]]:
             )
         ).scalar_subquery()
     )  # fmt: skip
-    channels, categories, custom = db.session.execute(
-        select(pairs(Channel), pairs(VideoCategory), fields)
+    name, category_pairs, custom = db.session.execute(
+        select(channel_name, categories, fields)
     ).one()
-    return (
-        [tuple(pair) for pair in channels],
-        [tuple(pair) for pair in categories],
-        [FieldChoice(*row) for row in custom],
+    return name, [tuple(p) for p in category_pairs], [FieldChoice(*row) for row in custom]
+
+
+CHANNEL_SUGGESTIONS = 15
+
+
+def channel_suggestions(text_: str) -> list[tuple[int, str, str]]:
+    """Channels whose name or channel id contains `text_`, for the list's channel filter."""
+    if not text_.strip():
+        return []
+    pattern = _like(text_.strip())
+    rows = db.session.execute(
+        select(Channel.id, Channel.name, Channel.channel_id)
+        .where(
+            func.lower(Channel.name).like(pattern) | func.lower(Channel.channel_id).like(pattern)
+        )
+        .order_by(func.lower(Channel.name))
+        .limit(CHANNEL_SUGGESTIONS)
     )
-
-
-def with_cursor(state: ListState, **cursor: str) -> dict[str, Any]:
-    return {**state.view_args(), **cursor}
+    return [tuple(row) for row in rows]
 
 
 EXPORT_BATCH = 2000

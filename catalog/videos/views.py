@@ -69,6 +69,13 @@ def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> 
     )
 
 
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
 def _custom_values_valid(form) -> bool:
     """Custom values are checked against their fields once more (options or a rating's
     maximum may have changed since the form was rendered); errors land on the inputs."""
@@ -92,13 +99,14 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    channels, categories, fields = queries.filter_choices()
+    channel_name, categories, fields = queries.filter_choices(_int_arg("channel"))
     by_id = {field.id: field for field in fields}
     state = queries.parse_state(request.args, by_id)
     card_fields = [field for field in fields if field.on_card]
     page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
     return render_template(
-        "videos/index.html", state=state, page=page, channels=channels, categories=categories,
+        "videos/index.html", state=state, page=page, channel_name=channel_name,
+        categories=categories,
         fields=fields, card_fields=card_fields,
         page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
         monetization_fields=MONETIZATION_FIELDS,
@@ -138,6 +146,16 @@ def export():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="videos-{stamp}.csv"'},
     )
+
+
+@bp.get("/videos/channel-options")
+@require(Permission.CATALOG_READ)
+def channel_options():
+    """Suggestions for the list's channel filter: links to the list, its other filters kept."""
+    _, _, fields = queries.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in fields})
+    suggestions = queries.channel_suggestions(request.args.get("channel_q", ""))
+    return render_template("videos/channel_options.html", state=state, suggestions=suggestions)
 
 
 @bp.get("/videos/<video_id>")

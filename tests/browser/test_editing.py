@@ -28,6 +28,12 @@ def test_editor_finds_edits_and_sees_history(page, live_server, live_data):
     page.get_by_label("Claim status").select_option("claim")
     expect(rows).to_have_count(1)
     expect(page).to_have_url(re.compile(r"claim=claim"))  # the list state lives in the URL
+    # The channel filter finds channels as you type, and keeps the other filters.
+    page.locator("#filters").get_by_label("Channel", exact=True).fill("browser test")
+    page.get_by_role("link", name=re.compile("Browser Test Channel")).click()
+    expect(page.get_by_test_id("channel-chip")).to_contain_text("Browser Test Channel")
+    expect(rows).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"channel=\d+"))
 
     page.get_by_role("link", name=target).click()
     expect(page.get_by_test_id("video-title")).to_have_text(f"Sunrise {tag} anthem")

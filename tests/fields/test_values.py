@@ -261,3 +261,16 @@ def test_a_value_removed_from_the_definition_meanwhile_is_refused(fields, editor
     with pytest.raises(custom_values.InvalidValue):
         service.update_video(video, {}, expected_version=video.version, actor=editor,
                              custom={mood: "great"})  # fmt: skip
+
+
+def test_select_filter_over_several_pages_estimates_its_total(client, db_session, sign_in,
+                                                              http_fields):  # fmt: skip
+    """The estimate EXPLAINs a query with an IN list; it must be rendered, not a placeholder."""
+    _, mood = http_fields
+    sign_in("viewer")
+    for video in VideoFactory.create_batch(30):
+        db_session.add(VideoFieldValue(video_id=video.id, field_id=mood.id, value_text="great"))
+    db_session.flush()
+    response = client.get(f"/videos?cf{mood.id}=great&cf{mood.id}=good")
+    assert response.status_code == 200
+    assert "About" in response.get_data(as_text=True)

@@ -182,3 +182,21 @@ def test_list_page_over_http(client, sign_in):
     assert "Searchable &lt;b&gt;Title&lt;/b&gt;" in html
     assert re.search(r"1 video\b", html)
     assert "Bulk edit" not in html  # a viewer sees no edit controls
+
+
+def test_channel_filter_finds_channels_as_you_type(client, sign_in):
+    from tests.factories import ChannelFactory
+
+    sign_in("viewer")
+    wanted = ChannelFactory(name="Blue Harbor Records")
+    ChannelFactory(name="Elsewhere")
+    html = client.get("/videos/channel-options?channel_q=harbor&claim=appeal").get_data(
+        as_text=True
+    )
+    assert "Blue Harbor Records" in html
+    assert "Elsewhere" not in html
+    assert f"channel={wanted.id}" in html
+    assert "claim=appeal" in html  # the other filters are kept
+    listed = client.get(f"/videos?channel={wanted.id}").get_data(as_text=True)
+    assert 'data-testid="channel-chip"' in listed
+    assert "Blue Harbor Records" in listed
