@@ -313,12 +313,11 @@ DURATION_SQL = (
     "+ split_part({v}, ':', 3)::integer END "
     "WHEN {v} IS NOT NULL THEN pg_temp.report_seconds({v}) END"
 )
-# YouTube's own shape (2023-05-02T12:30:00.000Z, or without the time, the fraction or the
-# zone) is checked inline, part by part: the shape first (digits where they belong), then,
-# the parts being digits, their ranges (30 February is no date: NULL). The casts to integer
-# sit in a CASE of their own, so they never see anything but digits. Other shapes go
-# through the helper, which is slow but rare.
-TIMESTAMP_SQL = (
+# Other ISO 8601 shapes (another fraction, no zone…) are checked inline too, part by part:
+# the shape first (digits where they belong), then, the parts being digits, their ranges
+# (30 February is no date: NULL). The casts to integer sit in a CASE of their own, so they
+# never see anything but digits. Anything else goes through the helper: slow, but rare.
+_TIMESTAMP_GENERAL = (
     "CASE WHEN translate({v}, " + DIGITS + ", '') IN ('--', '--T::', '-- ::', '--T::Z', "
     "'-- ::Z', '--T::.', '-- ::.', '--T::.Z', '-- ::.Z') "
     "AND substr({v}, 5, 1) = '-' AND substr({v}, 8, 1) = '-' "
@@ -338,6 +337,29 @@ TIMESTAMP_SQL = (
     "AND substr({v}, 15, 2)::integer <= 59 AND substr({v}, 18, 2)::integer <= 59 END "
     "THEN {v}::timestamptz END "
     "WHEN {v} IS NOT NULL THEN pg_temp.report_timestamp({v}) END"
+)
+# The shapes YouTube writes, exactly (2023-05-02T12:30:00.000Z, …Z, "… 12:30:00", a date):
+# a million dates are checked with a few one-character comparisons; days 29 to 31 only
+# also ask the calendar.
+_DAYS_IN_MONTH = (
+    "CASE substr({v}, 6, 2)::integer WHEN 2 THEN CASE WHEN mod(substr({v}, 1, 4)::integer, 4) = 0 "
+    "AND (mod(substr({v}, 1, 4)::integer, 100) <> 0 "
+    "OR mod(substr({v}, 1, 4)::integer, 400) = 0) THEN 29 ELSE 28 END "
+    "WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
+)
+TIMESTAMP_SQL = (
+    "CASE WHEN ({v} LIKE '____-__-__T__:__:__.___Z' OR {v} LIKE '____-__-__T__:__:__Z' "
+    "OR {v} LIKE '____-__-__ __:__:__' OR {v} LIKE '____-__-__') "
+    "AND translate({v}, " + DIGITS + ", '') IN ('--T::.Z', '--T::Z', '-- ::', '--') "
+    "THEN CASE WHEN substr({v}, 1, 4) COLLATE \"C\" >= '0001' "
+    "AND substr({v}, 6, 2) COLLATE \"C\" BETWEEN '01' AND '12' "
+    "AND substr({v}, 9, 2) COLLATE \"C\" BETWEEN '01' AND '31' "
+    "AND (substr({v}, 9, 2) COLLATE \"C\" <= '28' "
+    "OR substr({v}, 9, 2)::integer <= " + _DAYS_IN_MONTH + ") "
+    "AND (length({v}) = 10 OR (substr({v}, 12, 2) COLLATE \"C\" <= '23' "
+    "AND substr({v}, 15, 1) COLLATE \"C\" <= '5' AND substr({v}, 18, 1) COLLATE \"C\" <= '5')) "
+    "THEN {v}::timestamptz END "
+    "ELSE " + "{general}" + " END"
 )
 
 # The helpers: temporary functions, created by the import in its own session. (No percent
@@ -391,7 +413,7 @@ def value_sql(f: Field, cell: str) -> str:
     if f.kind == "duration":
         return DURATION_SQL.format(v=cell)
     if f.kind == "timestamp":
-        return TIMESTAMP_SQL.format(v=cell)
+        return TIMESTAMP_SQL.format(v=cell, general=_TIMESTAMP_GENERAL.format(v=cell))
     if f.kind == "yes_no":
         return YES_NO_SQL.format(v=cell)
     if f.kind == "choice":

@@ -21,6 +21,17 @@
    INSERT the new ones; each statement writes the videos' audit rows (source "report",
    the report's id, one batch id) in the same statement. Unchanged videos write nothing.
 
+What it costs (1,000,000 rows against a catalog of 1,000,000 videos, 2% new, 10% changed,
+on the benchmark's 2-core machine): staging ~2.5 s (what PostgreSQL's COPY parse costs;
+the Python side only reads, hashes and forwards bytes), reading and checking ~9 s
+(expression work: ~30 fields a row, kept to cheap operations; helper functions only for
+rare shapes, as a call costs ~60 µs), channels and merge ~1.5 s (hash aggregates, no
+sort of the whole file), diff ~4 s (one hash join with the catalog), and writing ~11 s,
+nearly all of it the videos' own index maintenance: every changed video is updated
+outside HOT (views and updated_at are indexed), so each adds entries to all fifteen
+indexes, the trigram GIN index included. Python's memory stays at ~100 MB whatever the
+file's size.
+
 Everything happens in the caller's transaction; the staging tables are temporary and
 dropped at its end (ON COMMIT DROP). A preview runs steps 1-5 inside a savepoint that is
 rolled back, so it changes nothing, channels included.
@@ -58,6 +69,7 @@ from typing import BinaryIO
 
 import psycopg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from catalog.extensions import db
 from catalog.models import User
@@ -307,6 +319,12 @@ def _create_raw(count: int) -> None:
     )
 
 
+def _ends_early(data: bytes) -> bool:
+    """Whether COPY would stop at a lone "\\." line in `data` (the substring test first:
+    a regular expression over every megabyte costs more than the COPY itself)."""
+    return b"\\." in data and END_OF_DATA.search(data) is not None
+
+
 def _copy_fast(source: _Source, count: int, rest: bytes, progress, size: int) -> None:
     """COPY the bytes as they are; raise _FallBack (or psycopg.Error) when PostgreSQL's
     parser cannot take them."""
@@ -320,7 +338,7 @@ def _copy_fast(source: _Source, count: int, rest: bytes, progress, size: int) ->
             chunk = source.read(CHUNK)
             if not chunk:
                 break
-            if END_OF_DATA.search(carry + pending):
+            if _ends_early(carry + pending):
                 raise _FallBack
             carry = pending[-3:]
             copy.write(pending)
@@ -329,7 +347,7 @@ def _copy_fast(source: _Source, count: int, rest: bytes, progress, size: int) ->
                 progress(min(source.hashing.count / size, 1.0))
         # A blank line at the very end is common and harmless; PostgreSQL would refuse it.
         pending = pending.rstrip(b"\r\n")
-        if END_OF_DATA.search(carry + pending):
+        if _ends_early(carry + pending):
             raise _FallBack
         if pending:
             copy.write(pending + b"\n")
@@ -930,6 +948,41 @@ WITH x AS (
     if created != outcome.created:
         raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
     outcome.timings["insert"] = clock.lap()
+    if updated or created:
+        _clean_gin_pending_lists()
+        outcome.timings["gin"] = clock.lap()
+
+
+# The tables an import writes, whose GIN indexes (trigram search, audit changes) it cleans.
+WRITTEN = ("videos", "metadata_syncs", "channels")
+
+
+def _clean_gin_pending_lists() -> None:
+    """Merge the GIN indexes' pending lists into the indexes, once, in bulk.
+
+    Every video an import changes is updated outside HOT (views and updated_at are indexed),
+    so each one adds its ~50 search trigrams to the GIN index's pending list. With the
+    default limit (4 MB) the list is merged again and again during the import, which costs
+    more than the rest of the UPDATE; the import raises the limit for its own transaction
+    (_prepare) and merges once here, at the end, instead of leaving a long list for the
+    next writer (a person saving a video) to merge. Needs the indexes' owner: without that
+    right the merge is left to autovacuum."""
+    tables = ", ".join(f"'{table}'::regclass" for table in WRITTEN)
+    names = _sql(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        f"WHERE am.amname = 'gin' AND i.indrelid IN ({tables})"
+    ).scalars()
+    for name in list(names):
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.execute(
+                text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": name}
+            )
+        except DBAPIError:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
 
 
 # -- the whole ----------------------------------------------------------------------------------
@@ -940,6 +993,9 @@ def _prepare() -> None:
     # and sorts and hashes of a large report stay in memory.
     _sql("SET LOCAL timezone = 'UTC'")
     _sql("SET LOCAL work_mem = '256MB'")
+    # GIN indexes collect what the import adds and merge it once, at the end (see
+    # _clean_gin_pending_lists).
+    _sql("SET LOCAL gin_pending_list_limit = '256MB'")
     for statement in HELPER_FUNCTIONS:
         _sql(statement)
 

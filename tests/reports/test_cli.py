@@ -55,7 +55,8 @@ def test_a_bad_file_exits_non_zero_with_the_reason(app, db_session, reports_dir)
     assert "ZIP archive" in result.output
     assert "Nothing was changed." in result.output
     report = db_session.scalars(select(Report)).one()
-    assert report.status == "error" and "ZIP archive" in report.error_message
+    assert report.status == "error"
+    assert "ZIP archive" in report.error_message
     dry = invoke(app, str(sample("unknown_columns.csv")), "--dry-run")
     assert dry.exit_code == 1
     assert "Unknown report format" in dry.output

@@ -13,7 +13,7 @@ from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
 from catalog.videos import service as videos
 from tests.factories import CategoryFactory, UserFactory
-from tests.reports.conftest import CHANNEL, NEW_CHANNEL, opener, sample
+from tests.reports.conftest import CHANNEL, NEW_CHANNEL, opener
 
 LIMIT = 10**9
 
@@ -23,9 +23,7 @@ def preview(path, **kwargs):
 
 
 def apply(path, *, actor=None, report_id=None, **kwargs):
-    return importer.apply(
-        opener(path), actor=actor, report_id=report_id, max_bytes=LIMIT, **kwargs
-    )
+    return importer.apply(opener(path), actor=actor, report_id=report_id, max_bytes=LIMIT, **kwargs)
 
 
 def count(model, *where) -> int:
@@ -61,7 +59,8 @@ def test_preview_counts_rows_videos_and_invalid_rows_and_changes_nothing(app_ctx
     ]  # fmt: skip
     assert any("publication date that could not be read" in n for n in outcome.notes)
     unknown = next(n for n in outcome.notes if "Categories" in n)
-    assert "Music (1 row)" in unknown and "Lyric Videos (1 row)" in unknown
+    assert "Music (1 row)" in unknown
+    assert "Lyric Videos (1 row)" in unknown
     assert "Music Videos" not in unknown
     assert {s["video_id"] for s in outcome.sample} == {
         "vidAAAAAAA1", "vidBBBBBBB2", "vidCCCCCCC3", "vidFFFFFFF6",
@@ -158,7 +157,9 @@ def test_an_import_creates_updates_and_leaves_unchanged_with_one_audit_row_each(
     a, b, c = video("vidAAAAAAA1"), video("vidBBBBBBB2"), video("vidCCCCCCC3")
     staff = UserFactory(roles=["editor"])
     videos.update_video(a, {"views": 999, "title": "Edited"}, expected_version=1, actor=staff)
-    videos.update_video(b, {"notes": "a note reports do not carry"}, expected_version=1, actor=staff)
+    videos.update_video(
+        b, {"notes": "a note reports do not carry"}, expected_version=1, actor=staff
+    )
     versions = {v.video_id: v.version for v in (a, b, c)}
     before = count(MetadataSync)
 
@@ -288,16 +289,20 @@ def test_a_bad_file_gets_a_clear_error_and_changes_nothing(app_ctx, name, messag
             "unterminated_quote.csv",
             1,
             {
-                "row": 3, "column": "",
+                "row": 3,
+                "column": "",
                 "reason": "has 2 values; the header has 3 (a quote left open swallows the lines "
                 "after it)",
-            },  # fmt: skip
+            },
         ),
         # A lone "\." ends PostgreSQL's COPY input early; the rows after it still count.
-        ("end_of_data_marker.csv", 2, {"row": 3, "column": "", "reason": "has 1 values; the "
-                                                                          "header has 3"}),
+        (
+            "end_of_data_marker.csv",
+            2,
+            {"row": 3, "column": "", "reason": "has 1 values; the header has 3"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_rows_are_skipped_and_reported(app_ctx, name, created, error):
     outcome = apply(name)
     assert outcome.created == created
@@ -327,7 +332,7 @@ def test_absurdly_long_values_are_refused_row_by_row(app_ctx, tmp_path):
 def test_an_absurd_value_in_a_file_python_reads_is_refused_too(app_ctx, tmp_path):
     # A blank line sends the file to Python's csv module, whose field limit then applies.
     path = tmp_path / "long.csv"
-    path.write_text(f"video_id,title,views\n\nvidVVVVVVV1,\"{'x' * 200_000}\",1\nvidWWWWWWW2,ok,2\n")
+    path.write_text(f'video_id,title,views\n\nvidVVVVVVV1,"{"x" * 200_000}",1\nvidWWWWWWW2,ok,2\n')
     outcome = apply(path)
     assert outcome.created == 1
     assert outcome.errors[0]["row"] == 3
@@ -360,7 +365,9 @@ def test_progress_is_reported_while_reading(app_ctx, tmp_path):
         opener(path), max_bytes=LIMIT, size=path.stat().st_size, progress=seen.append
     )
     assert outcome.created == 120_000
-    assert seen and seen == sorted(seen) and 0 < seen[-1] <= 1
+    assert seen
+    assert seen == sorted(seen)
+    assert 0 < seen[-1] <= 1
 
 
 def test_invalid_categories_are_not_created(app_ctx):

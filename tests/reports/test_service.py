@@ -101,9 +101,7 @@ def test_the_job_imports_the_report_as_the_person_who_confirmed_it(app_ctx, repo
     assert (report.created_count, report.updated_count, report.failed_count) == (4, 0, 2)
     assert report.rows_done == report.rows_total == 7
     assert report.processed_at is not None
-    rows = db.session.scalars(
-        select(MetadataSync).where(MetadataSync.entity_type == "video")
-    ).all()
+    rows = db.session.scalars(select(MetadataSync).where(MetadataSync.entity_type == "video")).all()
     assert len(rows) == 4
     assert {(r.source, r.report_id, r.user_id) for r in rows} == {("report", report.id, editor.id)}
     assert str(rows[0].batch_id) == result["batch_id"]

@@ -17,7 +17,8 @@ DATA = b"video_id,title\nvidAAAAAAA1,Song\n"
 def test_the_local_store_keeps_files_under_its_directory(tmp_path):
     store = LocalStorage(tmp_path)
     stored = store.save(io.BytesIO(DATA), ".csv")
-    assert stored.key.startswith("uploads/") and stored.key.endswith(".csv")
+    assert stored.key.startswith("uploads/")
+    assert stored.key.endswith(".csv")
     assert (stored.size, stored.sha256) == (len(DATA), hashlib.sha256(DATA).hexdigest())
     with store.open(stored.key) as f:
         assert f.read() == DATA

@@ -57,7 +57,8 @@ def test_an_upload_is_checked_and_shows_what_importing_would_do(
     assert 'data-testid="confirm"' in html
     assert "YouTube Content Manager video report" in html
     list_html = client.get("/reports").get_data(as_text=True)
-    assert A2 in list_html and "checked, awaiting confirmation" in list_html
+    assert A2 in list_html
+    assert "checked, awaiting confirmation" in list_html
 
 
 def test_confirming_queues_the_import_and_the_page_follows_it(
@@ -141,7 +142,9 @@ def test_a_file_that_is_not_csv_is_refused_by_the_form(client, db_session, sign_
     assert db_session.scalars(select(Report)).first() is None
 
 
-def test_the_upload_size_limit_gives_413(app, client, db_session, sign_in, reports_dir, monkeypatch):
+def test_the_upload_size_limit_gives_413(
+    app, client, db_session, sign_in, reports_dir, monkeypatch
+):
     sign_in("editor")
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = post_file(client, A2, data=b"video_id,title\n" + b"x" * 5000)
@@ -167,7 +170,8 @@ def test_a_large_report_is_checked_in_the_background(
     report = latest_report(db_session)
     assert report.preview is None
     html = client.get(f"/reports/{report.id}").get_data(as_text=True)
-    assert "Checking the file" in html and 'hx-trigger="every 1s"' in html
+    assert "Checking the file" in html
+    assert 'hx-trigger="every 1s"' in html
 
 
 # -- S3 ------------------------------------------------------------------------------------------
@@ -179,20 +183,20 @@ class FakeBucket:
     def __init__(self, objects: dict[str, bytes]):
         self.objects = dict(objects)
 
-    def put_object(self, Bucket, Key, Body, **kwargs):  # noqa: N803  (boto3's names)
+    def put_object(self, Bucket, Key, Body, **kwargs):
         self.objects[Key] = Body.read()
 
-    def get_object(self, Bucket, Key):  # noqa: N803
+    def get_object(self, Bucket, Key):
         return {"Body": io.BytesIO(self.objects[Key])}
 
-    def head_object(self, Bucket, Key):  # noqa: N803
+    def head_object(self, Bucket, Key):
         return {"ContentLength": len(self.objects[Key])}
 
     def get_paginator(self, name):
         bucket = self
 
         class Pages:
-            def paginate(self, Bucket, Prefix):  # noqa: N803
+            def paginate(self, Bucket, Prefix):
                 when = datetime(2026, 11, 1, tzinfo=UTC)
                 yield {
                     "Contents": [
@@ -229,9 +233,12 @@ def test_a_report_in_the_bucket_can_be_picked_and_checked(client, db_session, si
     sign_in("editor")
     html = client.get("/reports").get_data(as_text=True)
     assert "daily/video_report.csv" in html
-    assert "notes.txt" not in html and "elsewhere" not in html
+    assert "notes.txt" not in html
+    assert "elsewhere" not in html
     token = csrf_token(client, "/reports")
-    response = client.post("/reports/pick", data={"csrf_token": token, "key": "daily/video_report.csv"})
+    response = client.post(
+        "/reports/pick", data={"csrf_token": token, "key": "daily/video_report.csv"}
+    )
     assert response.status_code == 302
     report = latest_report(db_session)
     assert report.storage_key == "daily/video_report.csv"
@@ -242,7 +249,9 @@ def test_a_report_in_the_bucket_can_be_picked_and_checked(client, db_session, si
 def test_only_listed_objects_can_be_picked(client, db_session, sign_in, bucket):
     sign_in("editor")
     token = csrf_token(client, "/reports")
-    response = client.post("/reports/pick", data={"csrf_token": token, "key": "../other/elsewhere.csv"})
+    response = client.post(
+        "/reports/pick", data={"csrf_token": token, "key": "../other/elsewhere.csv"}
+    )
     assert response.status_code == 302
     assert db_session.scalars(select(Report)).first() is None
 

@@ -1,0 +1,205 @@
+"""Imports by real worker processes on a database of their own (committed data): upload,
+check, confirm, a worker imports; two imports of one report at once; a worker killed in the
+middle of an import, whose job another worker then runs again."""
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from flask_security import hash_password
+from sqlalchemy import func, select, text
+
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import MetadataSync, ProcessingQueue, Report, Role, Video
+from catalog.reports import service
+from tests.conftest import TEST_PASSWORD, app_config, csrf_token, login, migrated_database
+from tests.jobs.conftest import FLASK, JOB_SETTINGS, ROOT, wait_for
+from tests.reports.conftest import sample
+
+A2 = "youtube_video_report_a2.csv"
+
+
+@pytest.fixture(scope="module")
+def shared_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="module")
+def worker_app(postgres, shared_dir):
+    url = migrated_database(postgres, "catalog_reports")
+    app = create_app({**app_config(url), "REPORTS_DIR": str(shared_dir)})
+    app.config["DATABASE_URL_FOR_WORKERS"] = url
+    return app
+
+
+@pytest.fixture(autouse=True)
+def empty_catalog(worker_app):
+    """Each test starts from an empty catalog (this database keeps what tests commit)."""
+    with worker_app.app_context():
+        db.session.execute(
+            text(
+                "TRUNCATE videos, channels, metadata_syncs, reports, processing_queue, "
+                "procrastinate_jobs CASCADE"
+            )
+        )
+        db.session.commit()
+
+
+class Workers:
+    def __init__(self, app, shared_dir: Path, logs: Path):
+        self.app, self.shared_dir, self.logs, self.processes = app, shared_dir, logs, []
+
+    def start(self, **env) -> subprocess.Popen:
+        environment = {
+            **os.environ, **JOB_SETTINGS, **env, "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": self.app.config["DATABASE_URL_FOR_WORKERS"],
+            "REPORTS_DIR": str(self.shared_dir),
+        }  # fmt: skip
+        log = self.logs / f"worker-{len(self.processes) + 1}.log"
+        process = subprocess.Popen(  # noqa: S603  (our own venv's flask, fixed arguments)
+            [FLASK, "--app", "tests.reports.worker_app", "catalog", "worker"],
+            cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        process.log = log
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for process in self.processes:  # shown by pytest when a test fails
+            print(f"---- {process.log.name} ----\n{process.log.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def workers(worker_app, shared_dir, tmp_path):
+    pool = Workers(worker_app, shared_dir, tmp_path)
+    yield pool
+    pool.stop()
+
+
+def editor(app) -> SimpleNamespace:
+    with app.app_context():
+        email = f"editor-{os.urandom(3).hex()}@example.com"
+        role = db.session.scalars(select(Role).where(Role.name == "editor")).one()
+        user = security.datastore.create_user(
+            email=email, password=hash_password(TEST_PASSWORD), roles=[role]
+        )
+        db.session.commit()
+        return SimpleNamespace(id=user.id, email=email, tf_primary_method=None)
+
+
+def upload_and_confirm(app) -> tuple[int, SimpleNamespace]:
+    """Through the pages, as an editor: upload the sample, then confirm it."""
+    person = editor(app)
+    client = app.test_client()
+    login(client, person)
+    token = csrf_token(client, "/reports")
+    response = client.post(
+        "/reports",
+        data={"csrf_token": token, "file": (sample(A2).open("rb"), A2)},
+        content_type="multipart/form-data",
+    )
+    report_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    html = client.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert 'data-count="created">4<' in html
+    response = client.post(f"/reports/{report_id}/confirm", data={"csrf_token": token})
+    assert response.status_code == 302
+    return report_id, person
+
+
+def snapshot(app, report_id: int) -> SimpleNamespace:
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        entry = db.session.scalars(
+            select(ProcessingQueue).where(ProcessingQueue.report_id == report_id)
+        ).one()
+        videos = db.session.scalar(select(func.count()).select_from(Video))
+        rows = db.session.scalars(
+            select(MetadataSync).where(MetadataSync.entity_type == "video")
+        ).all()
+        return SimpleNamespace(
+            status=report.status, created=report.created_count, failed=report.failed_count,
+            entry=entry.status, retries=entry.retry_count, videos=videos,
+            audit=[(r.entity_key, r.action, r.source, r.report_id, r.user_id) for r in rows],
+        )  # fmt: skip
+
+
+def test_a_worker_process_imports_a_confirmed_report(worker_app, workers):
+    report_id, person = upload_and_confirm(worker_app)
+    workers.start()
+    state = wait_for(
+        lambda: (s := snapshot(worker_app, report_id)).status == "completed" and s,
+        timeout=30, message="the report to be imported",
+    )  # fmt: skip
+    assert (state.created, state.failed, state.videos, state.entry) == (4, 2, 4, "completed")
+    assert sorted(state.audit) == [
+        (video_id, "create", "report", report_id, person.id)
+        for video_id in ("vidAAAAAAA1", "vidBBBBBBB2", "vidCCCCCCC3", "vidFFFFFFF6")
+    ]
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again(worker_app, workers):
+    report_id, _person = upload_and_confirm(worker_app)
+    dying = workers.start(REPORTS_TEST_DIE_IN_APPLY="1")
+    dying.wait(timeout=30)
+    assert dying.returncode == -9  # killed after writing, before committing
+    state = snapshot(worker_app, report_id)
+    assert (state.videos, state.audit, state.entry) == (0, [], "processing")
+    assert state.status == "processing"  # what people saw while it ran
+
+    workers.start()  # finds the dead worker's job stalled and runs it again
+    state = wait_for(
+        lambda: (s := snapshot(worker_app, report_id)).status == "completed" and s,
+        timeout=40, message="the retried import",
+    )  # fmt: skip
+    assert (state.videos, len(state.audit), state.retries) == (4, 4, 1)
+
+
+def test_two_imports_of_one_report_at_once_import_it_once(worker_app, shared_dir):
+    with worker_app.app_context():
+        with sample(A2).open("rb") as stream:
+            report = service.create_report(stream, A2, actor=None)
+        service.preview_report(report)
+        db.session.commit()
+        report_id = report.id
+
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def run():
+        try:
+            with worker_app.app_context():
+                mine = db.session.get(Report, report_id)
+                barrier.wait()
+                results.append(service.apply_report(mine, actor=None))
+                db.session.commit()
+        except Exception as exc:  # shown by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(r.already_done for r in results) == [False, True]
+    with worker_app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(MetadataSync)
+                .where(MetadataSync.entity_type == "video")
+            )
+            == 4
+        )
+        assert db.session.get(Report, report_id).created_count == 4
