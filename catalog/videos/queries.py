@@ -102,10 +102,6 @@ class ListState:
     after: str = ""
     before: str = ""
 
-    @property
-    def filtered(self) -> bool:
-        return self.filter_args() != {}
-
     def filter_args(self) -> dict[str, Any]:
         """The filters as URL arguments, defaults left out."""
         args: dict[str, Any] = {
