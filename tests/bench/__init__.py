@@ -14,4 +14,9 @@ the real app (Flask test client, real sign-in: an editor for the list, custom fi
 channel pages, an auditor for the Changes page) and the results land in
 ``instance/bench/results-<N>.md`` (``results-<N>-audit<M>.md`` when M is not the
 default), the plans of every page's SQL in ``explain-<N>[...].txt``.
+
+After the pages, the import benchmark (issue 4, tests/bench/importbench.py) applies a
+deterministic video report of about N rows through the worker's code path to a scratch
+copy of the database, beside plain COPYs of the same file, and appends its table to the
+same results file. ``--only pages`` or ``--only import`` runs one of the two.
 """

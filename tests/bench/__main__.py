@@ -1,4 +1,5 @@
-"""python -m tests.bench --videos N [--audit-rows M] [--rebuild]: see tests/bench/__init__.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import]: see
+tests/bench/__init__.py."""
 
 import argparse
 import os
@@ -6,7 +7,7 @@ import sys
 import time
 
 from catalog.extensions import db
-from tests.bench import build, database, generate, measure, report
+from tests.bench import build, database, generate, importbench, measure, report
 from tests.bench.database import BENCH_DIR, log, relative
 
 
@@ -24,6 +25,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page")
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN ANALYZE of every page's SQL"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("pages", "import"),
+        help="run only the page measurements or only the import benchmark (default: both)",
     )
     parser.add_argument(
         "--keep-server", action="store_true", help="leave the bench PostgreSQL running"
@@ -48,7 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
-        return measure_pages(server, args, built)
+        status = 0
+        if args.only != "import":
+            status = measure_pages(server, args, built)
+        if args.only != "pages":
+            # The page measurements' connections are closed by now: the import benchmark
+            # copies the bench database as a template, which needs it free.
+            importbench.run(server, args.videos, built, results_file(args))
+        return status
     finally:
         if started_here and not args.keep_server:
             server.stop()
@@ -109,9 +122,8 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     )  # fmt: skip
     print()
     print(text)
-    # The default audit log size keeps the file names of earlier runs.
-    suffix = "" if args.audit_rows == generate.DEFAULT_AUDIT_ROWS else f"-audit{args.audit_rows}"
-    out = BENCH_DIR / f"results-{args.videos}{suffix}.md"
+    suffix = _suffix(args)
+    out = results_file(args)
     out.write_text(text)
     log(f"Wrote {relative(out)}")
 
@@ -138,6 +150,15 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     for result in failed:
         log(f"FAILED: {result.target.name} ({result.target.path}): {result.error}")
     return 1 if failed else 0
+
+
+def _suffix(args: argparse.Namespace) -> str:
+    # The default audit log size keeps the file names of earlier runs.
+    return "" if args.audit_rows == generate.DEFAULT_AUDIT_ROWS else f"-audit{args.audit_rows}"
+
+
+def results_file(args: argparse.Namespace):
+    return BENCH_DIR / f"results-{args.videos}{_suffix(args)}.md"
 
 
 def timed(client, statements, target, args: argparse.Namespace) -> measure.Result:

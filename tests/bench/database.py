@@ -33,6 +33,7 @@ SETTINGS = {
 # 4: custom fields (tests/bench/fields.py): a rating and a select field, values on most videos.
 GENERATOR_VERSION = 4
 EXTENDABLE = {3: ("custom_fields",)}
+ROLE = "catalog"  # the app's role, which the bench connects as
 MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
 
 
@@ -58,7 +59,7 @@ def connect(server: LocalPostgres, database: str, *, autocommit: bool = False):
     return psycopg.connect(
         host=str(server.socket_dir),
         dbname=database,
-        user="catalog",
+        user=ROLE,
         autocommit=autocommit,
     )
 
