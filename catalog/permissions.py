@@ -49,3 +49,8 @@ def require(permission: Permission):
 def can(permission: Permission) -> bool:
     """For templates: may the signed-in user do this? Controls are hidden when not."""
     return current_user.is_authenticated and current_user.has_permission(permission)
+
+
+def signed_in_user():
+    """The signed-in User itself (not the request-bound proxy), as services take their actor."""
+    return current_user._get_current_object()

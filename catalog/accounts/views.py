@@ -12,7 +12,13 @@ from catalog.accounts import bp, queries, service, tokens
 from catalog.accounts.forms import ConfirmForm, CreateUserForm, RolesForm, SetPasswordForm
 from catalog.extensions import db
 from catalog.models import User
-from catalog.permissions import ROLE_DESCRIPTIONS, ROLE_PERMISSIONS, Permission, require
+from catalog.permissions import (
+    ROLE_DESCRIPTIONS,
+    ROLE_PERMISSIONS,
+    Permission,
+    require,
+    signed_in_user,
+)
 
 INT_MAX = 2**31 - 1
 # A set-password link waits here, in the admin's own session, for the page after the POST.
@@ -25,10 +31,6 @@ PERMISSION_LABELS = {
     Permission.FIELDS_MANAGE: "Define custom fields and schemas",
     Permission.CATEGORIES_MANAGE: "Manage video categories: names, slugs, order, active flag",
 }
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _get_user(user_id: int, *, lock: bool = False) -> User:
@@ -77,9 +79,11 @@ def create():
         try:
             user = service.create_user(
                 form.email.data, username=form.username.data, roles=form.roles.data,
-                password=form.password.data if with_password else None, actor=_actor(),
+                password=form.password.data if with_password else None, actor=signed_in_user(),
             )  # fmt: skip
-            token = None if with_password else service.issue_password_link(user, actor=_actor())
+            token = (
+                None if with_password else service.issue_password_link(user, actor=signed_in_user())
+            )
         except service.AccountError as exc:
             _add_error(form[exc.field or "email"], exc)
         else:
@@ -99,7 +103,7 @@ def edit(user_id: int):
     form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            changes = service.set_roles(user, form.roles.data, actor=_actor())
+            changes = service.set_roles(user, form.roles.data, actor=signed_in_user())
         except service.AccountError as exc:
             _add_error(form.roles, exc)
         else:
@@ -159,7 +163,7 @@ def _confirm(
 def deactivate(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     return _confirm(
-        user, "deactivate", lambda: service.set_active(user, False, actor=_actor()),
+        user, "deactivate", lambda: service.set_active(user, False, actor=signed_in_user()),
         f"{user.email} is deactivated and signed out everywhere.",
     )  # fmt: skip
 
@@ -169,7 +173,7 @@ def deactivate(user_id: int):
 def reactivate(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     return _confirm(
-        user, "reactivate", lambda: service.set_active(user, True, actor=_actor()),
+        user, "reactivate", lambda: service.set_active(user, True, actor=signed_in_user()),
         f"{user.email} is active again.",
     )  # fmt: skip
 
@@ -179,7 +183,7 @@ def reactivate(user_id: int):
 def reset_two_factor(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     return _confirm(
-        user, "reset_two_factor", lambda: service.reset_two_factor(user, actor=_actor()),
+        user, "reset_two_factor", lambda: service.reset_two_factor(user, actor=signed_in_user()),
         f"Two-factor sign-in of {user.email} is reset.",
     )  # fmt: skip
 
@@ -189,7 +193,7 @@ def reset_two_factor(user_id: int):
 def password_link(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     return _confirm(
-        user, "password_link", lambda: service.issue_password_link(user, actor=_actor()),
+        user, "password_link", lambda: service.issue_password_link(user, actor=signed_in_user()),
         f"New set-password link for {user.email}: give it to them by a channel you trust.",
         after=lambda token: _hand_over(user, token),
     )  # fmt: skip

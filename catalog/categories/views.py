@@ -1,20 +1,15 @@
 """Video categories, for admins: create, rename, reorder, (de)activate, delete when unused."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_security import current_user
 from sqlalchemy import select
 
 from catalog.categories import bp, queries, service
 from catalog.categories.forms import CategoryForm, ConfirmForm
 from catalog.extensions import db
 from catalog.models import VideoCategory
-from catalog.permissions import Permission, require
+from catalog.permissions import Permission, require, signed_in_user
 
 INT_MAX = 2**31 - 1
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _get_category(category_id: int, *, lock: bool = False) -> VideoCategory:
@@ -43,7 +38,7 @@ def create():
     form = CategoryForm()
     if form.validate_on_submit():
         try:
-            category = service.create_category(form.values(), actor=_actor())
+            category = service.create_category(form.values(), actor=signed_in_user())
         except service.CategoryError as exc:
             _add_error(form, exc)
         else:
@@ -61,7 +56,7 @@ def edit(category_id: int):
     form = CategoryForm(obj=category if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            changes = service.update_category(category, form.values(), actor=_actor())
+            changes = service.update_category(category, form.values(), actor=signed_in_user())
         except service.CategoryError as exc:
             _add_error(form, exc)
         else:
@@ -86,7 +81,7 @@ def move(category_id: int):
     direction = request.form.get("direction")
     if not ConfirmForm().validate_on_submit() or direction not in ("up", "down"):
         abort(400)
-    if service.move_category(category, direction, actor=_actor()):
+    if service.move_category(category, direction, actor=signed_in_user()):
         db.session.commit()
         flash(f"{category.name} moved {direction}.", "success")
     else:
@@ -102,7 +97,7 @@ def delete(category_id: int):
     videos = service.usage(category)
     if not videos and form.validate_on_submit():
         try:
-            service.delete_category(category, actor=_actor())
+            service.delete_category(category, actor=signed_in_user())
         except service.CategoryInUse as exc:
             videos = exc.videos
         else:

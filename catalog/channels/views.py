@@ -1,5 +1,4 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_security import current_user
 from sqlalchemy import select
 
 from catalog.channels import bp, queries, service
@@ -7,17 +6,13 @@ from catalog.channels.countries import COUNTRIES
 from catalog.channels.forms import ChannelForm, ConfirmForm
 from catalog.extensions import db
 from catalog.models import Channel
-from catalog.permissions import Permission, require
+from catalog.permissions import Permission, require, signed_in_user
 
 LIST_COLUMNS = (
     ("name", "Name"), ("subscribers", "Subscribers"), ("views", "Views"),
     ("videos", "Videos in the catalog"),
 )  # fmt: skip
 USAGE_LABELS = {"videos": ("video", "videos"), "schemas": ("custom-field schema", "schemas")}
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _get_channel(channel_id: str, *, lock: bool = False) -> Channel:
@@ -65,7 +60,7 @@ def create():
     form = ChannelForm()
     if form.validate_on_submit():
         try:
-            channel = service.create_channel(form.values(), actor=_actor())
+            channel = service.create_channel(form.values(), actor=signed_in_user())
         except service.ChannelError as exc:
             _add_error(form, exc)
         else:
@@ -84,7 +79,7 @@ def edit(channel_id: str):
     del form.channel_id  # a channel's identity is not edited
     if form.validate_on_submit():
         try:
-            changes = service.update_channel(channel, form.values(), actor=_actor())
+            changes = service.update_channel(channel, form.values(), actor=signed_in_user())
         except service.ChannelError as exc:
             _add_error(form, exc)
         else:
@@ -103,7 +98,7 @@ def _set_hidden(channel_id: str, hidden: bool):
     channel = _get_channel(channel_id, lock=True)
     if not ConfirmForm().validate_on_submit():  # the CSRF token, checked once more
         abort(400)
-    changes = service.set_hidden(channel, hidden, actor=_actor())
+    changes = service.set_hidden(channel, hidden, actor=signed_in_user())
     db.session.commit()
     if not changes:
         flash(f"{channel.name} was already {'hidden' if hidden else 'visible'}.", "info")
@@ -138,7 +133,7 @@ def delete(channel_id: str):
     in_use = service.usage(channel)
     if not in_use and form.validate_on_submit():
         try:
-            service.delete_channel(channel, actor=_actor())
+            service.delete_channel(channel, actor=signed_in_user())
         except service.ChannelInUse as exc:  # something started using it since the check
             in_use = exc.usage
         else:

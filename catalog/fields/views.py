@@ -1,20 +1,15 @@
 """Custom field and field schema definitions. Admins only."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_security import current_user
 from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.fields import bp, queries, service
 from catalog.fields.forms import TYPE_LABELS, ConfirmForm, FieldForm, SchemaForm, options
-from catalog.models import CustomField, FieldSchema, User
-from catalog.permissions import Permission, require
+from catalog.models import CustomField, FieldSchema
+from catalog.permissions import Permission, require, signed_in_user
 
 INT_MAX = 2**31 - 1
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _get(model, pk: int, *, lock: bool = False):
@@ -52,7 +47,7 @@ def create():
     form = FieldForm()
     if form.validate_on_submit():
         try:
-            field = service.create_field(form.values(), actor=_actor())
+            field = service.create_field(form.values(), actor=signed_in_user())
         except service.FieldError as exc:
             _add_error(form, exc)
         else:
@@ -72,7 +67,7 @@ def edit(field_id: int):
     if form.validate_on_submit():
         try:
             changes = service.update_field(
-                field, form.values(), clear_values=form.clear_values.data, actor=_actor()
+                field, form.values(), clear_values=form.clear_values.data, actor=signed_in_user()
             )
         except service.FieldError as exc:
             _add_error(form, exc)
@@ -104,7 +99,7 @@ def delete(field_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = field.name
-        count = service.delete_field(field, actor=_actor())
+        count = service.delete_field(field, actor=signed_in_user())
         db.session.commit()
         flash(f"Field “{name}” deleted with its {_plural(count, 'value')}.", "success")
         return redirect(url_for("fields.index"))
@@ -168,7 +163,7 @@ def schema_create():
     form, fields = _schema_form(None)
     if form.validate_on_submit():
         try:
-            schema = service.create_schema(form.values(), actor=_actor())
+            schema = service.create_schema(form.values(), actor=signed_in_user())
         except service.FieldError as exc:
             _add_error(form, exc)
         else:
@@ -185,7 +180,7 @@ def schema_edit(schema_id: int):
     form, fields = _schema_form(schema)
     if form.validate_on_submit():
         try:
-            changes = service.update_schema(schema, form.values(), actor=_actor())
+            changes = service.update_schema(schema, form.values(), actor=signed_in_user())
         except service.FieldError as exc:
             _add_error(form, exc)
         else:
@@ -208,7 +203,7 @@ def schema_delete(schema_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = schema.name
-        service.delete_schema(schema, actor=_actor())
+        service.delete_schema(schema, actor=signed_in_user())
         db.session.commit()
         flash(f"Schema “{name}” deleted. Its fields and their values stay.", "success")
         return redirect(url_for("fields.schemas"))

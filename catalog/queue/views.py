@@ -1,10 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_security import current_user
 from flask_wtf import FlaskForm
 
 from catalog.extensions import db
 from catalog.models import ProcessingQueue
-from catalog.permissions import Permission, require
+from catalog.permissions import Permission, require, signed_in_user
 from catalog.queue import bp, queries, service
 
 STATUS_STYLES = {
@@ -54,7 +53,7 @@ def _act(action, done: str):
     if entry is not None:
         label = f"Entry #{entry.id} ({entry.task_type})"
         try:
-            action(entry, actor=current_user._get_current_object())
+            action(entry, actor=signed_in_user())
         except service.QueueError as exc:
             db.session.rollback()
             flash(f"{label}: {exc}", "warning")

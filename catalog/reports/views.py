@@ -1,11 +1,10 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from flask_security import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from catalog.extensions import db
 from catalog.models import Report, User
-from catalog.permissions import Permission, can, require
+from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.reports import bp, service
 from catalog.reports.forms import ConfirmForm, PickForm, UploadForm
 from catalog.reports.storage import StorageError, get_storage
@@ -14,10 +13,6 @@ LIST_LIMIT = 100
 ERRORS_SHOWN = 200
 # States the page follows by itself (htmx polls the progress fragment).
 FOLLOWED = ("checking", "queued", "processing")
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _get_report(report_id: int, *, lock: bool = False) -> Report:
@@ -67,7 +62,7 @@ def index():
 
 
 def _after_creating(report: Report):
-    service.request_preview(report, actor=_actor())
+    service.request_preview(report, actor=signed_in_user())
     db.session.commit()
     if report.status == "error":
         flash("The file cannot be imported; the reason is below.", "danger")
@@ -82,7 +77,7 @@ def upload():
         return _index(form, 400)
     upload = form.file.data
     try:
-        report = service.create_report(upload.stream, upload.filename, actor=_actor())
+        report = service.create_report(upload.stream, upload.filename, actor=signed_in_user())
     except StorageError as exc:
         db.session.rollback()
         form.file.errors.append(f"The file could not be stored: {exc}")
@@ -100,7 +95,7 @@ def pick():
         flash(problem or "Choose a report from the bucket.", "danger")
         return redirect(url_for("reports.index"))
     try:
-        report = service.create_from_storage(form.key.data, actor=_actor())
+        report = service.create_from_storage(form.key.data, actor=signed_in_user())
     except StorageError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -147,7 +142,7 @@ def confirm(report_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.confirm_report(report, actor=_actor())
+        service.confirm_report(report, actor=signed_in_user())
     except service.ReportStateError as exc:
         db.session.rollback()
         flash(str(exc), "warning")

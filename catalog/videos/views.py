@@ -11,7 +11,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_security import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict
 
@@ -20,7 +19,7 @@ from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
-from catalog.permissions import Permission, require
+from catalog.permissions import Permission, require, signed_in_user
 from catalog.videos import bp, custom_values, queries, service
 from catalog.videos.forms import (
     FORM_GROUPS,
@@ -39,10 +38,6 @@ LIST_COLUMNS = (
     ("category", "Category"), ("claim", "Claim"), ("privacy", "Privacy"), ("views", "Views"),
     ("changed", "Last change"),
 )  # fmt: skip
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _get_video(video_id: str, *, lock: bool = False) -> Video:
@@ -189,7 +184,9 @@ def create():
     _set_choices(form)
     if form.validate_on_submit() and _custom_values_valid(form):
         try:
-            video = service.create_video(form.values(), actor=_actor(), custom=form.custom_values())
+            video = service.create_video(
+                form.values(), actor=signed_in_user(), custom=form.custom_values()
+            )
         except service.DuplicateVideo as exc:
             form.video_id.errors.append(str(exc))
         else:
@@ -223,7 +220,7 @@ def edit(video_id: str):
             abort(400)
         try:
             changes = service.update_video(
-                video, form.values(), expected_version=expected, actor=_actor(),
+                video, form.values(), expected_version=expected, actor=signed_in_user(),
                 custom=form.custom_values(),
             )  # fmt: skip
         except service.VersionConflict:
@@ -252,7 +249,7 @@ def delete(video_id: str):
     video = _get_video(video_id, lock=request.method == "POST")
     form = ConfirmForm()
     if form.validate_on_submit():
-        service.delete_video(video, actor=_actor())
+        service.delete_video(video, actor=signed_in_user())
         db.session.commit()
         flash(f"Video {video_id} deleted. Its history stays on the Changes page.", "success")
         return redirect(url_for("videos.index"))
@@ -292,7 +289,7 @@ def bulk():
         if not values and not custom:
             flash("Tick at least one field to set.", "warning")
         else:
-            changed = service.bulk_update(selection, values, actor=_actor(), custom=custom)
+            changed = service.bulk_update(selection, values, actor=signed_in_user(), custom=custom)
             db.session.commit()
             flash(
                 f"Bulk edit saved: {changed} video{'s' if changed != 1 else ''} changed.",
@@ -325,7 +322,7 @@ def sync():
         except ValueError:
             abort(400)
     try:
-        enqueued = youtube.enqueue_sync(selection, actor=_actor())
+        enqueued = youtube.enqueue_sync(selection, actor=signed_in_user())
     except youtube.SelectionTooLarge as exc:
         flash(str(exc), "warning")
         return back
