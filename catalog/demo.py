@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from catalog.categories import service as category_service
+from catalog.channels import service as channel_service
 from catalog.extensions import db
 from catalog.models import Channel, User, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
@@ -204,18 +206,19 @@ def load_demo_data(actor: User | None = None) -> dict[str, int]:
 
 
 # -- channels and categories -------------------------------------------------------------
-# Channels and categories have no service yet, so they are written through the ORM here.
-# Existing rows with the same key are reused, so a catalog with channels but no videos loads.
+# Through their audited services, like every write (source "cli"). Existing rows with the same
+# key are reused, so a catalog with channels but no videos loads.
 
 
 def _ensure_categories() -> list[tuple[VideoCategory, CategorySpec]]:
     existing = {c.slug: c for c in db.session.scalars(select(VideoCategory))}
     result = []
-    for order, spec in enumerate(CATEGORIES, start=1):
+    for spec in CATEGORIES:  # created in this order, so sorted in it
         category = existing.get(spec.slug)
         if category is None:
-            category = VideoCategory(name=spec.name, slug=spec.slug, sort_order=order)
-            db.session.add(category)
+            category = category_service.create_category(
+                {"name": spec.name, "slug": spec.slug}, actor=None, source="cli"
+            )
         result.append((category, spec))
     db.session.flush()
     return result
@@ -227,15 +230,14 @@ def _ensure_channels(rng: random.Random) -> list[tuple[Channel, ChannelSpec]]:
         channel_id = "UC" + _random_id(rng, 22, CHANNEL_ID_LAST)
         channel = db.session.scalar(select(Channel).where(Channel.channel_id == channel_id))
         if channel is None:
-            channel = Channel(
-                channel_id=channel_id,
-                name=spec.name,
-                country=spec.country,
-                subscriber_count=spec.subscribers,
-                description=spec.description,
-                is_monetized=True,
-            )
-            db.session.add(channel)
+            channel = channel_service.create_channel(
+                {
+                    "channel_id": channel_id, "name": spec.name, "country": spec.country,
+                    "subscriber_count": spec.subscribers, "description": spec.description,
+                    "is_monetized": True,
+                },
+                actor=None, source="cli",
+            )  # fmt: skip
         result.append((channel, spec))
     db.session.flush()
     return result
@@ -244,8 +246,8 @@ def _ensure_channels(rng: random.Random) -> list[tuple[Channel, ChannelSpec]]:
 def _set_channel_totals(channels: list[tuple[Channel, ChannelSpec]], videos: list[Video]) -> None:
     for channel, _spec in channels:
         own = [v for v in videos if v.channel_id == channel.id]
-        channel.video_count = len(own)
-        channel.view_count = sum(v.views or 0 for v in own)
+        totals = {"video_count": len(own), "view_count": sum(v.views or 0 for v in own)}
+        channel_service.update_channel(channel, totals, actor=None, source="cli")
 
 
 # -- videos ------------------------------------------------------------------------------
