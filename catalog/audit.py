@@ -80,6 +80,11 @@ def record(row: dict) -> MetadataSync:
 
 
 def record_many(rows: list[dict]) -> None:
-    """Insert many audit rows in one statement, inside the current transaction."""
-    if rows:
-        db.session.execute(insert(MetadataSync), rows)
+    """Insert many audit rows in one statement, inside the current transaction. The first
+    row of a batch carries the batch's size: the collapsed log shows the batch by it."""
+    if not rows:
+        return
+    if rows[0].get("batch_id"):
+        rows = [{**row, "batch_size": None} for row in rows]
+        rows[0]["batch_size"] = len(rows)
+    db.session.execute(insert(MetadataSync), rows)

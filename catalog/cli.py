@@ -194,3 +194,43 @@ def import_report_command(file: Path, dry_run: bool):
     from catalog.reports.commands import import_report
 
     import_report(file, dry_run=dry_run)
+
+
+# -- audit verify / archive -----------------------------------------------------------------
+
+
+@catalog_cli.group("audit")
+def audit_cli():
+    """The audit trail: prove it whole, archive old months."""
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Walk the audit hash chain (live and archived rows) and report the first broken link.
+    Exits 1 when the chain does not hold."""
+    from catalog.changes.integrity import verify
+
+    verdict = verify()
+    if not verdict.ok:
+        click.echo(f"BROKEN at chain position {verdict.broken_at}: {verdict.reason}.", err=True)
+        click.echo(f"{verdict.checked:,} rows checked before it.", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"OK: {verdict.checked:,} audit rows, chain intact up to position {verdict.last_seq}."
+    )
+
+
+@audit_cli.command("archive")
+@click.option("--before", "month", required=True, help="First month to keep live (YYYY-MM).")
+def audit_archive_command(month: str):
+    """Move the audit rows of the months before MONTH to the archive table. They stay
+    searchable on /audit (Archived) and part of the chain; nothing is deleted."""
+    from catalog.changes.integrity import ArchiveRefused, archive_before, month_start
+
+    try:
+        moved = archive_before(month_start(month))
+    except ArchiveRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Moved {moved:,} audit rows from before {month} to the archive.")

@@ -1,6 +1,6 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
-from catalog.models.audit import MetadataSync
+from catalog.models.audit import AuditChainHead, MetadataSync, MetadataSyncArchive
 from catalog.models.channel import Channel, ChannelStats
 from catalog.models.fields import (
     CustomField,
@@ -15,12 +15,14 @@ from catalog.models.video import Video, VideoCategory, VideoMetadata
 from catalog.models.work import ProcessingQueue, Report
 
 __all__ = [
+    "AuditChainHead",
     "Channel",
     "ChannelStats",
     "CustomField",
     "FieldSchema",
     "LoginAttempt",
     "MetadataSync",
+    "MetadataSyncArchive",
     "ProcessingQueue",
     "Report",
     "Role",

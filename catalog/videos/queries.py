@@ -344,7 +344,7 @@ def list_page(
     latest = (
         select(MetadataSync.sync_time, MetadataSync.user_email, MetadataSync.source)
         .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == page.c.id)
-        .order_by(MetadataSync.sync_time.desc())
+        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
         .limit(1)
         .lateral("latest")
     )

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask_security import hash_password
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from catalog import create_app
 from catalog.extensions import db, security
@@ -30,23 +30,22 @@ def shared_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def worker_app(postgres, shared_dir):
-    url = migrated_database(postgres, "catalog_reports")
+    # A migrated template, copied afresh for each test (see empty_catalog).
+    migrated_database(postgres, "catalog_reports_template")
+    url = postgres.url("catalog_reports")
     app = create_app({**app_config(url), "REPORTS_DIR": str(shared_dir)})
     app.config["DATABASE_URL_FOR_WORKERS"] = url
     return app
 
 
 @pytest.fixture(autouse=True)
-def empty_catalog(worker_app):
-    """Each test starts from an empty catalog (this database keeps what tests commit)."""
+def empty_catalog(postgres, worker_app):
+    """Each test starts from an empty catalog of its own: this database keeps what tests
+    commit, and audit rows cannot be deleted, so it is made again from the template."""
     with worker_app.app_context():
-        db.session.execute(
-            text(
-                "TRUNCATE videos, channels, metadata_syncs, reports, processing_queue, "
-                "procrastinate_jobs CASCADE"
-            )
-        )
-        db.session.commit()
+        db.engine.dispose()
+    postgres.drop_database("catalog_reports")
+    postgres.create_database("catalog_reports", template="catalog_reports_template")
 
 
 class Workers:

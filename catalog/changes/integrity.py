@@ -1,0 +1,169 @@
+"""Proving the audit trail whole, and moving old months to the archive.
+
+The chain itself is written by the database (migration 0010): each audit row's `row_hash`
+is sha256 of the previous row's hash and the row's own content, and positions (`chain_seq`)
+run 1, 2, 3... across the live table and the archive. `verify` recomputes every hash in
+PostgreSQL, a slice at a time, and names the first link that does not hold."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from catalog.extensions import db
+
+SLICE = 200_000
+COLUMNS = (
+    "id, entity_type, entity_id, entity_key, video_title, channel_display_name, action, "
+    "source, changes, user_id, user_email, batch_id, batch_size, report_id, reverts_id, "
+    "restored_to, sync_time, chain_seq, prev_hash, row_hash"
+)
+HASH_ARGS = (
+    "prev_hash, chain_seq, id, entity_type, entity_id, entity_key, video_title, "
+    "channel_display_name, action, source, changes, user_id, user_email, batch_id, "
+    "batch_size, report_id, reverts_id, restored_to, sync_time"
+)
+
+# One slice of positions from both tables, each row beside the hash it should carry and the
+# row before it; only rows that break the chain come back, the first one first.
+SLICE_CHECK = text(f"""
+WITH slice AS (
+  SELECT chain_seq, id, prev_hash, row_hash, audit_row_hash({HASH_ARGS}) AS expected,
+         'live' AS place
+  FROM metadata_syncs WHERE chain_seq > :after AND chain_seq <= :after + :size
+  UNION ALL
+  SELECT chain_seq, id, prev_hash, row_hash, audit_row_hash({HASH_ARGS}), 'archive'
+  FROM metadata_syncs_archive WHERE chain_seq > :after AND chain_seq <= :after + :size
+), linked AS (
+  SELECT *, coalesce(lag(chain_seq) OVER w, :after) AS before_seq,
+         coalesce(lag(row_hash) OVER w, CAST(:after_hash AS bytea)) AS before_hash
+  FROM slice WINDOW w AS (ORDER BY chain_seq, place)
+)
+SELECT chain_seq, id, place,
+       CASE WHEN chain_seq = before_seq THEN 'duplicate'
+            WHEN chain_seq > before_seq + 1 THEN 'missing'
+            WHEN row_hash IS DISTINCT FROM expected THEN 'altered'
+            ELSE 'relinked' END AS problem,
+       before_seq
+FROM linked
+WHERE chain_seq <> before_seq + 1 OR row_hash IS DISTINCT FROM expected
+   OR prev_hash IS DISTINCT FROM before_hash
+ORDER BY chain_seq, place LIMIT 1
+""")
+
+SLICE_END = text("""
+SELECT chain_seq, row_hash FROM (
+  SELECT chain_seq, row_hash FROM metadata_syncs
+  WHERE chain_seq > :after AND chain_seq <= :after + :size
+  UNION ALL
+  SELECT chain_seq, row_hash FROM metadata_syncs_archive
+  WHERE chain_seq > :after AND chain_seq <= :after + :size
+) s ORDER BY chain_seq DESC LIMIT 1
+""")
+
+PROBLEMS = {
+    "altered": "its content no longer matches its hash (the row was changed)",
+    "relinked": "it does not carry the hash of the row before it (rows were replaced)",
+    "duplicate": "two rows hold the same position",
+}
+
+
+@dataclass
+class Verdict:
+    checked: int
+    last_seq: int
+    broken_at: int | None = None  # the first chain position that does not hold
+    audit_id: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(slice_size: int = SLICE, progress=None) -> Verdict:
+    """Walk the whole chain, live and archived rows, in order of position."""
+    head_seq, head_hash = db.session.execute(
+        text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1")
+    ).one()
+    after, after_hash, checked = 0, b"", 0
+    while after < head_seq:
+        params = {"after": after, "after_hash": after_hash, "size": slice_size}
+        broken = db.session.execute(SLICE_CHECK, params).first()
+        if broken:
+            if broken.problem == "missing":
+                reason = f"positions {broken.before_seq + 1} to {broken.chain_seq - 1} are missing"
+                return Verdict(checked, head_seq, broken.before_seq + 1, None, reason)
+            where = "" if broken.place == "live" else " (archived)"
+            reason = f"audit row {broken.id}{where}: {PROBLEMS[broken.problem]}"
+            return Verdict(checked, head_seq, broken.chain_seq, broken.id, reason)
+        end = db.session.execute(SLICE_END, params).first()
+        if end is None:  # the whole slice is gone
+            reason = f"positions from {after + 1} on are missing"
+            return Verdict(checked, head_seq, after + 1, None, reason)
+        checked += end.chain_seq - after
+        after, after_hash = end.chain_seq, end.row_hash
+        if progress:
+            progress(checked, head_seq)
+    if after != head_seq or after_hash != head_hash:
+        reason = f"the chain ends at position {after}; its head says {head_seq}"
+        return Verdict(checked, head_seq, after + 1, None, reason)
+    beyond = db.session.scalar(
+        text(
+            "SELECT min(chain_seq) FROM (SELECT chain_seq FROM metadata_syncs "
+            "WHERE chain_seq > :seq UNION ALL SELECT chain_seq FROM metadata_syncs_archive "
+            "WHERE chain_seq > :seq) s"
+        ),
+        {"seq": head_seq},
+    )
+    if beyond is not None:
+        reason = f"rows at position {beyond} and on lie beyond the chain's head"
+        return Verdict(checked, head_seq, beyond, None, reason)
+    return Verdict(checked, head_seq)
+
+
+class ArchiveRefused(ValueError):
+    pass
+
+
+def month_start(value: str) -> datetime:
+    """`2025-01` → 2025-01-01T00:00Z; ArchiveRefused if it is not a past month."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        start = datetime(year, month, 1, tzinfo=UTC)
+    except ValueError as exc:
+        raise ArchiveRefused(f"{value!r} is not a month (YYYY-MM).") from exc
+    today = datetime.now(UTC)
+    if start > datetime(today.year, today.month, 1, tzinfo=UTC):
+        raise ArchiveRefused("Only whole past months can be archived.")
+    return start
+
+
+def archive_before(cutoff: datetime) -> int:
+    """Move every audit row older than `cutoff` to the archive, in the caller's transaction;
+    returns how many moved.
+
+    The application's role holds neither INSERT on the archive nor DELETE on the live table
+    (migration 0010); as the tables' owner it grants itself both for this transaction only,
+    and the database still lets a row leave the live table only once its identical copy is
+    in the archive. Nothing is deleted: rows change table, hashes and positions unchanged."""
+    db.session.execute(text("GRANT INSERT ON metadata_syncs_archive TO CURRENT_USER"))
+    db.session.execute(text("GRANT DELETE ON metadata_syncs TO CURRENT_USER"))
+    moved = db.session.scalar(
+        text(f"""
+WITH moved AS (
+  INSERT INTO metadata_syncs_archive ({COLUMNS})
+  SELECT {COLUMNS} FROM metadata_syncs WHERE sync_time < :cutoff ORDER BY chain_seq
+  RETURNING 1
+) SELECT count(*) FROM moved
+"""),
+        {"cutoff": cutoff},
+    )
+    deleted = db.session.execute(
+        text("DELETE FROM metadata_syncs WHERE sync_time < :cutoff"), {"cutoff": cutoff}
+    ).rowcount
+    db.session.execute(text("REVOKE DELETE ON metadata_syncs FROM CURRENT_USER"))
+    db.session.execute(text("REVOKE INSERT ON metadata_syncs_archive FROM CURRENT_USER"))
+    if deleted != moved:  # a row written meanwhile with an old time: move nothing
+        raise ArchiveRefused(f"{moved} rows copied but {deleted} removed; nothing was moved.")
+    return moved
