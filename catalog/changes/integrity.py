@@ -61,6 +61,11 @@ SELECT chain_seq, row_hash FROM (
 ) s ORDER BY chain_seq DESC LIMIT 1
 """)
 
+BEYOND_HEAD = text(
+    "SELECT EXISTS (SELECT FROM metadata_syncs WHERE chain_seq > :seq) "
+    "OR EXISTS (SELECT FROM metadata_syncs_archive WHERE chain_seq > :seq)"
+)
+
 PROBLEMS = {
     "altered": "its content no longer matches its hash (the row was changed)",
     "relinked": "it does not carry the hash of the row before it (rows were replaced)",
@@ -86,40 +91,32 @@ def verify(slice_size: int = SLICE, progress=None) -> Verdict:
     head_seq, head_hash = db.session.execute(
         text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1")
     ).one()
-    after, after_hash, checked = 0, b"", 0
+    after, after_hash = 0, b""
     while after < head_seq:
         params = {"after": after, "after_hash": after_hash, "size": slice_size}
         broken = db.session.execute(SLICE_CHECK, params).first()
+        if broken and broken.problem == "missing":
+            first = broken.before_seq + 1
+            reason = f"positions {first} to {broken.chain_seq - 1} are missing"
+            return Verdict(first - 1, head_seq, first, None, reason)
         if broken:
-            if broken.problem == "missing":
-                reason = f"positions {broken.before_seq + 1} to {broken.chain_seq - 1} are missing"
-                return Verdict(checked, head_seq, broken.before_seq + 1, None, reason)
             where = "" if broken.place == "live" else " (archived)"
             reason = f"audit row {broken.id}{where}: {PROBLEMS[broken.problem]}"
-            return Verdict(checked, head_seq, broken.chain_seq, broken.id, reason)
+            return Verdict(broken.chain_seq - 1, head_seq, broken.chain_seq, broken.id, reason)
         end = db.session.execute(SLICE_END, params).first()
-        if end is None:  # the whole slice is gone
-            reason = f"positions from {after + 1} on are missing"
-            return Verdict(checked, head_seq, after + 1, None, reason)
-        checked += end.chain_seq - after
+        if end is None:
+            reason = f"positions {after + 1} to {head_seq} (the newest) are missing"
+            return Verdict(after, head_seq, after + 1, None, reason)
         after, after_hash = end.chain_seq, end.row_hash
         if progress:
-            progress(checked, head_seq)
-    if after != head_seq or after_hash != head_hash:
-        reason = f"the chain ends at position {after}; its head says {head_seq}"
-        return Verdict(checked, head_seq, after + 1, None, reason)
-    beyond = db.session.scalar(
-        text(
-            "SELECT min(chain_seq) FROM (SELECT chain_seq FROM metadata_syncs "
-            "WHERE chain_seq > :seq UNION ALL SELECT chain_seq FROM metadata_syncs_archive "
-            "WHERE chain_seq > :seq) s"
-        ),
-        {"seq": head_seq},
-    )
-    if beyond is not None:
-        reason = f"rows at position {beyond} and on lie beyond the chain's head"
-        return Verdict(checked, head_seq, beyond, None, reason)
-    return Verdict(checked, head_seq)
+            progress(after, head_seq)
+    if after_hash != head_hash:
+        reason = "the newest row's hash is not the one the chain's head holds"
+        return Verdict(head_seq - 1, head_seq, head_seq, None, reason)
+    if db.session.scalar(BEYOND_HEAD, {"seq": head_seq}):
+        reason = f"rows lie beyond the chain's head (position {head_seq})"
+        return Verdict(head_seq, head_seq, head_seq + 1, None, reason)
+    return Verdict(head_seq, head_seq)
 
 
 class ArchiveRefused(ValueError):

@@ -1,0 +1,252 @@
+"""The audit trail cannot be edited by the application, and what a superuser edits behind its
+back is found: append-only tables, the hash chain, `flask catalog audit verify`, parallel
+writers, and the archive move."""
+
+import subprocess
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from catalog import audit
+from catalog.changes.integrity import COLUMNS
+from catalog.extensions import db
+from catalog.models import MetadataSync, MetadataSyncArchive
+from catalog.videos import service
+from tests.audit.conftest import as_superuser
+
+REFUSED_TO_THE_APP = [
+    "UPDATE metadata_syncs SET source = 'cli'",
+    "DELETE FROM metadata_syncs",
+    "TRUNCATE metadata_syncs",
+    f"INSERT INTO metadata_syncs_archive ({COLUMNS}) SELECT {COLUMNS} FROM metadata_syncs",
+    "UPDATE metadata_syncs_archive SET source = 'cli'",
+    "DELETE FROM metadata_syncs_archive",
+    "TRUNCATE metadata_syncs_archive",
+]
+
+
+def note(number: int, *, when: datetime | None = None) -> dict:
+    row = audit.entity_row(
+        "channel", number, f"UC{number}", action="update",
+        changes={"name": [f"old {number}", f"new {number}"]}, source="cli", actor=None,
+    )  # fmt: skip
+    return {**row, "sync_time": when} if when else row
+
+
+def write(app, *rows: dict) -> None:
+    with app.app_context():
+        for row in rows:
+            audit.record(row)
+        db.session.commit()
+
+
+def verify(app):
+    return app.test_cli_runner().invoke(args=["catalog", "audit", "verify"])
+
+
+@pytest.mark.parametrize("statement", REFUSED_TO_THE_APP)
+def test_the_application_role_cannot_alter_audit_rows(app_ctx, statement):
+    audit.record(note(1))
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    with pytest.raises(DBAPIError, match="permission denied"):
+        db.session.execute(text(statement))
+    savepoint.rollback()
+    assert db.session.scalar(select(func.count()).select_from(MetadataSync)) >= 1
+
+
+def test_even_a_superuser_is_refused_while_the_triggers_stand(ledger, postgres):
+    write(ledger, note(1), note(2))
+    for statement in (
+        "UPDATE metadata_syncs SET source = 'web'",
+        "DELETE FROM metadata_syncs",
+        "TRUNCATE metadata_syncs",
+    ):
+        with pytest.raises(subprocess.CalledProcessError) as refused:
+            as_superuser(postgres, statement)
+        assert "append-only" in refused.value.stderr
+    assert as_superuser(postgres, "SELECT count(*) FROM metadata_syncs") == "2"
+
+
+def test_every_row_is_chained_to_the_one_before(ledger):
+    write(ledger, note(1))
+    write(ledger, note(2), note(3))
+    with ledger.app_context():
+        rows = db.session.scalars(select(MetadataSync).order_by(MetadataSync.chain_seq)).all()
+        assert [row.chain_seq for row in rows] == [1, 2, 3]
+        assert rows[0].prev_hash == b""
+        assert [row.prev_hash for row in rows[1:]] == [row.row_hash for row in rows[:-1]]
+        assert len({row.row_hash for row in rows}) == 3
+        assert all(len(row.row_hash) == 32 for row in rows)
+        head = db.session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head")).one()
+        assert head == (3, rows[-1].row_hash)
+
+
+def test_verify_passes_on_an_untouched_chain(ledger):
+    write(ledger, note(1), note(2))
+    with ledger.app_context():
+        video = service.create_video({"video_id": "dQw4w9WgXcQ", "title": "A"}, actor=None)
+        service.update_video(video, {"title": "B"}, expected_version=None, actor=None)
+        db.session.commit()
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "OK: 4 audit rows" in result.output
+
+
+def test_verify_finds_a_row_changed_by_a_superuser(ledger, postgres):
+    write(ledger, *(note(n) for n in range(1, 6)))
+    as_superuser(
+        postgres,
+        "SET session_replication_role = replica; "
+        'UPDATE metadata_syncs SET changes = \'{"name": ["old 3", "forged"]}\' '
+        "WHERE chain_seq = 3",
+    )
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "BROKEN at chain position 3" in result.output
+    assert "no longer matches its hash" in result.output
+    assert "2 rows checked before it" in result.output
+
+
+def test_verify_finds_a_forged_row_whose_own_hash_was_recomputed(ledger, postgres):
+    """A forger who also recomputes the row's hash breaks the link to the next row."""
+    write(ledger, *(note(n) for n in range(1, 6)))
+    args = (
+        "prev_hash, chain_seq, id, entity_type, entity_id, entity_key, video_title, "
+        "channel_display_name, action, source, changes, user_id, user_email, batch_id, "
+        "batch_size, report_id, reverts_id, restored_to, sync_time"
+    )
+    as_superuser(
+        postgres,
+        "SET session_replication_role = replica; "
+        'UPDATE metadata_syncs SET changes = \'{"name": ["old 2", "forged"]}\' '
+        "WHERE chain_seq = 2;"
+        f"UPDATE metadata_syncs SET row_hash = audit_row_hash({args}) WHERE chain_seq = 2",
+    )
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "BROKEN at chain position 3" in result.output
+    assert "does not carry the hash of the row before it" in result.output
+
+
+def test_verify_finds_a_deleted_row_and_a_deleted_tail(ledger, postgres):
+    write(ledger, *(note(n) for n in range(1, 6)))
+    replica = "SET session_replication_role = replica; "
+    as_superuser(postgres, replica + "DELETE FROM metadata_syncs WHERE chain_seq = 5")
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "BROKEN at chain position 5: positions 5 to 5 (the newest) are missing" in result.output
+    as_superuser(postgres, replica + "DELETE FROM metadata_syncs WHERE chain_seq = 2")
+    result = verify(ledger)
+    assert "BROKEN at chain position 2: positions 2 to 2 are missing" in result.output
+
+
+def test_a_rolled_back_savepoint_leaves_no_hole(ledger):
+    with ledger.app_context():
+        audit.record(note(1))
+        db.session.flush()
+        savepoint = db.session.begin_nested()
+        audit.record(note(2))
+        db.session.flush()
+        savepoint.rollback()
+        audit.record(note(3))
+        db.session.commit()
+        seqs = db.session.scalars(select(MetadataSync.chain_seq).order_by("chain_seq")).all()
+    assert seqs == [1, 2]
+    assert verify(ledger).exit_code == 0
+
+
+def test_parallel_writers_keep_one_unbroken_chain(ledger):
+    """Writers that overlap in time: each transaction writes a row, waits, writes two more
+    (one statement) and commits. Positions follow commit order; nothing forks."""
+    writers, transactions = 6, 12
+    start = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def work(number: int) -> None:
+        try:
+            with ledger.app_context():
+                start.wait()
+                for n in range(transactions):
+                    audit.record(note(number * 1000 + n))
+                    db.session.flush()
+                    db.session.execute(text("SELECT pg_sleep(0.002)"))
+                    audit.record_many([note(number * 1000 + n + 500)] * 2)
+                    db.session.commit()
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    with ledger.app_context():
+        seqs = db.session.scalars(select(MetadataSync.chain_seq).order_by("chain_seq")).all()
+    assert seqs == list(range(1, writers * transactions * 3 + 1))
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+
+
+def test_archive_moves_old_months_and_keeps_the_chain(ledger):
+    old = datetime(2025, 1, 15, tzinfo=UTC)
+    write(ledger, note(1, when=old), note(2, when=old), note(3))
+    result = ledger.test_cli_runner().invoke(
+        args=["catalog", "audit", "archive", "--before", "2025-02"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Moved 2 audit rows" in result.output
+    with ledger.app_context():
+        live = db.session.scalars(select(MetadataSync.chain_seq)).all()
+        archived = db.session.scalars(
+            select(MetadataSyncArchive.chain_seq).order_by("chain_seq")
+        ).all()
+        assert (live, archived) == ([3], [1, 2])
+        # The move's privileges ended with it.
+        with pytest.raises(DBAPIError, match="permission denied"):
+            db.session.execute(text("DELETE FROM metadata_syncs"))
+        db.session.rollback()
+    write(ledger, note(4))
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "OK: 4 audit rows" in result.output
+
+
+def test_a_superuser_cannot_delete_a_row_that_is_not_archived(ledger, postgres):
+    write(ledger, note(1))
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        as_superuser(postgres, "DELETE FROM metadata_syncs")
+    assert "append-only" in refused.value.stderr
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [("2025-13", "is not a month"), ("soon", "is not a month"), ("2999-01", "past months")],
+)
+def test_archive_refuses_what_is_not_a_past_month(ledger, month, message):
+    write(ledger, note(1))
+    result = ledger.test_cli_runner().invoke(
+        args=["catalog", "audit", "archive", "--before", month]
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    with ledger.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MetadataSync)) == 1
+
+
+def test_verify_finds_a_row_added_behind_the_chains_back(ledger, postgres):
+    write(ledger, note(1), note(2))
+    as_superuser(
+        postgres,
+        "SET session_replication_role = replica; "
+        "INSERT INTO metadata_syncs (entity_type, entity_id, action, source, changes, "
+        "chain_seq, prev_hash, row_hash) SELECT entity_type, entity_id, action, source, "
+        "changes, 9, row_hash, row_hash FROM metadata_syncs WHERE chain_seq = 2",
+    )
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "BROKEN at chain position 3: positions 3 to 8 are missing" in result.output
