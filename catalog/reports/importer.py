@@ -18,8 +18,12 @@
    a field the file carries are kept, each with its delta {field: [old, new]} built in SQL
    (jsonb_build_object over IS DISTINCT FROM, jsonb_strip_nulls): `import_diff`.
 6. Apply (not for a preview). UPDATE the changed videos (version + 1, updated_at) and
-   INSERT the new ones; each statement writes the videos' audit rows (source "report",
-   the report's id, one batch id) in the same statement. Unchanged videos write nothing.
+   INSERT the new ones, collecting each one's audit row in `import_audit` (as step 3 does
+   for channels); the audit rows (source "report", the report's id, one batch id whose
+   first row carries the batch's size) are written last, in one statement, just before
+   the commit: the first audit row of a transaction holds the audit hash chain until
+   commit (migration 0010), and every other writer waits for it. Unchanged videos write
+   nothing.
 
 What it costs (1,000,000 rows against a catalog of 1,000,000 videos, 2% new, 10% changed,
 on the benchmark's 2-core machine): staging ~2.5 s (what PostgreSQL's COPY parse costs;
@@ -606,11 +610,40 @@ FROM (SELECT category AS name, count(*) AS rows FROM import_rows
         )
 
 
-AUDIT_INSERT = (
-    "INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, video_title, "
-    "channel_display_name, action, source, changes, user_id, user_email, batch_id, report_id) "
-)
 AUDIT_WHO = ":user_id, :user_email, CAST(:batch_id AS uuid), :report_id"
+
+
+def _collect_audit() -> None:
+    """The audit rows of what this import writes, collected until _record_audit."""
+    _sql("DROP TABLE IF EXISTS pg_temp.import_audit")
+    _sql(
+        "CREATE TEMP TABLE import_audit (position bigint GENERATED ALWAYS AS IDENTITY, "
+        "entity_type text, entity_id bigint, entity_key text, video_title text, "
+        "channel_display_name text, action text, changes jsonb) ON COMMIT DROP"
+    )
+
+
+COLLECT = (
+    "INSERT INTO import_audit (entity_type, entity_id, entity_key, video_title, "
+    "channel_display_name, action, changes) "
+)
+
+
+def _record_audit(params: dict) -> None:
+    """Write the collected audit rows in one statement, in the order they were collected;
+    the first carries the batch's size. Last thing before the commit: see step 6 above."""
+    db.session.execute(
+        text(f"""
+INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, video_title,
+    channel_display_name, action, source, changes, user_id, user_email, batch_id, report_id,
+    batch_size)
+SELECT entity_type, entity_id, entity_key, video_title, channel_display_name, action,
+       'report', changes, {AUDIT_WHO},
+       CASE WHEN position = min(position) OVER () THEN count(*) OVER () END
+FROM import_audit ORDER BY position
+"""),
+        params,
+    )
 
 
 def _channels(outcome: Outcome, layout: Layout, params: dict) -> None:
@@ -641,10 +674,10 @@ WITH created AS (
   ON CONFLICT (channel_id) DO NOTHING
   RETURNING id, channel_id, name
 ), audited AS (
-  {AUDIT_INSERT}
-  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'create', 'report',
+  {COLLECT}
+  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'create',
          jsonb_build_object('channel_id', jsonb_build_array(NULL, channel_id),
-                            'name', jsonb_build_array(NULL, name)), {AUDIT_WHO}
+                            'name', jsonb_build_array(NULL, name))
   FROM created RETURNING 1
 ) SELECT count(*) FROM audited
 """
@@ -663,9 +696,9 @@ WITH renamed AS (
   UPDATE channels c SET name = r.new_name, updated_at = now() FROM renamed r
   WHERE c.id = r.id RETURNING c.id, c.channel_id, c.name, r.old_name
 ), audited AS (
-  {AUDIT_INSERT}
-  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'update', 'report',
-         jsonb_build_object('name', jsonb_build_array(old_name, name)), {AUDIT_WHO}
+  {COLLECT}
+  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'update',
+         jsonb_build_object('name', jsonb_build_array(old_name, name))
   FROM updated RETURNING 1
 ) SELECT count(*) FROM audited
 """
@@ -895,8 +928,8 @@ def _readable_sample(rows) -> list[dict]:
 def _audited(action: str, changes: str) -> str:
     """The audit rows of the videos a statement returned as `x` (joined to import_diff d)."""
     return (
-        f"{AUDIT_INSERT} SELECT 'video', x.id, x.video_id, x.title, x.channel_display_name, "
-        f"'{action}', 'report', {changes}, {AUDIT_WHO}"
+        f"{COLLECT} SELECT 'video', x.id, x.video_id, x.title, x.channel_display_name, "
+        f"'{action}', {changes}"
     )
 
 
@@ -949,15 +982,11 @@ WITH x AS (
         raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
     outcome.timings["insert"] = clock.lap()
     if updated or created:
-        _clean_gin_pending_lists()
+        _clean_gin_pending_lists(("videos", "channels"))
         outcome.timings["gin"] = clock.lap()
 
 
-# The tables an import writes, whose GIN indexes (trigram search, audit changes) it cleans.
-WRITTEN = ("videos", "metadata_syncs", "channels")
-
-
-def _clean_gin_pending_lists() -> None:
+def _clean_gin_pending_lists(written: tuple[str, ...]) -> None:
     """Merge the GIN indexes' pending lists into the indexes, once, in bulk.
 
     Every video an import changes is updated outside HOT (views and updated_at are indexed),
@@ -967,7 +996,7 @@ def _clean_gin_pending_lists() -> None:
     (_prepare) and merges once here, at the end, instead of leaving a long list for the
     next writer (a person saving a video) to merge. Needs the indexes' owner: without that
     right the merge is left to autovacuum."""
-    tables = ", ".join(f"'{table}'::regclass" for table in WRITTEN)
+    tables = ", ".join(f"'{table}'::regclass" for table in written)
     names = _sql(
         "SELECT i.indexrelid::regclass::text FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
@@ -1038,6 +1067,7 @@ def _run(
     _counts(outcome, rejected, layout)
     timings["read"] = clock.lap()
     _categories(outcome, layout)
+    _collect_audit()
     _channels(outcome, layout, params)
     timings["channels"] = clock.lap()
     merged = _merge(outcome, layout)
@@ -1047,8 +1077,11 @@ def _run(
     timings["diff"] = clock.lap()
     if apply:
         _apply(outcome, columns, params)
-        outcome.batch_id = str(batch_id)
         timings["apply"] = clock.lap()
+        _record_audit(params)
+        _clean_gin_pending_lists(("metadata_syncs",))
+        outcome.batch_id = str(batch_id)
+        timings["audit"] = clock.lap()
     return outcome
 
 

@@ -114,6 +114,13 @@ def test_claim_rows_of_a_video_merge_into_one_video(app_ctx):
     assert {r.report_id for r in rows} == {41}
     assert {r.user_email for r in rows} == {editor.email}
     assert len({r.batch_id for r in rows}) == 1
+    # The batch's first row (a channel it created: those are written first) carries its
+    # size: the four videos and the channels.
+    batch = audit_rows(batch_id=rows[0].batch_id)
+    assert [r.batch_size for r in batch if r.batch_size] == [len(batch)]
+    first = min(batch, key=lambda r: r.chain_seq)
+    assert (first.entity_type, first.batch_size) == ("channel", len(batch))
+    assert len(batch) == 4 + len(audit_rows(entity_type="channel"))
     created = next(r for r in rows if r.entity_key == "vidAAAAAAA1")
     assert created.changes["video_id"] == [None, "vidAAAAAAA1"]
     assert created.changes["views"] == [None, 1500]
