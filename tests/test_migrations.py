@@ -40,6 +40,39 @@ def test_upgrade_check_downgrade_upgrade(postgres):
     postgres.drop_database("catalog_migrations")
 
 
+def test_existing_audit_rows_are_chained_by_the_upgrade(postgres):
+    """Migration 0010 chains the rows written before it (in id order) and marks each
+    batch's first row with its size; verify then holds, and new rows continue the chain."""
+    postgres.drop_database("catalog_backfill")
+    postgres.create_database("catalog_backfill")
+    app = create_app(app_config(postgres.url("catalog_backfill")))
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO metadata_syncs (entity_type, entity_id, action, source, "
+                    "changes, batch_id) SELECT 'video', n, 'update', 'bulk', "
+                    """jsonb_build_object('views', jsonb_build_array(n, n + 1)), """
+                    "CASE WHEN n > 2 THEN '6f1c9a52-1b7e-4d0e-9a57-0e2f4d1c3b21'::uuid END "
+                    "FROM generate_series(1, 5) n"
+                )
+            )
+        upgrade()
+        rows = db.session.execute(
+            text("SELECT id, chain_seq, batch_size FROM metadata_syncs ORDER BY id")
+        ).all()
+        assert [(r.chain_seq, r.batch_size) for r in rows] == [
+            (1, None), (2, None), (3, 3), (4, None), (5, None),
+        ]  # fmt: skip
+        db.session.remove()
+        result = app.test_cli_runner().invoke(args=["catalog", "audit", "verify"])
+        assert result.exit_code == 0, result.output
+        assert "OK: 5 audit rows" in result.output
+        db.engine.dispose()
+    postgres.drop_database("catalog_backfill")
+
+
 def test_check_detects_drift(postgres):
     """`db check` is a real guard: a column the models don't know is reported."""
     postgres.drop_database("catalog_drift")

@@ -5,7 +5,8 @@ portable 64-bit hash, the one hash partitioning relies on), so there is no rando
 no client round trip per row: each table is one INSERT ... SELECT over generate_series.
 
 The load is one transaction: the tables are truncated (so with wal_level=minimal nothing
-is WAL-logged), the secondary indexes and foreign keys of `videos` and `metadata_syncs`
+is WAL-logged; the audit table, which cannot be truncated, is new and empty), the
+secondary indexes and foreign keys of `videos` and `metadata_syncs`
 are dropped and the rows inserted. Then the very definitions read from the catalog
 (pg_get_indexdef / pg_get_constraintdef) are executed again, two at a time, and compared
 with what was there before. Should anything fail, the database has no build marker and
@@ -14,7 +15,9 @@ the next run builds it again.
 The audit log has its own size, M rows over the N videos (``--audit-rows``): a temporary
 table first gives each video its number of rows ``k`` (a skewed weight per video, the M
 rows shared out by cumulative weight so that they add up to exactly M), and the videos'
-``version`` and ``updated_at`` follow from it, as the app would have left them.
+``version`` and ``updated_at`` follow from it, as the app would have left them. The audit
+rows go through the database's hash-chain trigger like any others (written in time order,
+so the chain runs in time order), and each batch's first row carries its size.
 """
 
 import time
@@ -424,15 +427,21 @@ def _syncs_sql(editors: int) -> str:
 WITH {WORDS_CTE}
 INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, video_title,
                             channel_display_name, action, source, changes, user_id,
-                            user_email, batch_id, sync_time)
+                            user_email, batch_id, batch_size, sync_time)
 SELECT 'video', id, video_id, title, channel_display_name, action, source, changes,
        CASE source WHEN 'worker' THEN %(worker_id)s WHEN 'cli' THEN NULL
             ELSE (%(user_ids)s::int[])[editor] END,
        CASE source WHEN 'worker' THEN %(worker_email)s WHEN 'cli' THEN NULL
             ELSE (%(user_emails)s::text[])[editor] END,
-       CASE WHEN action = 'update' AND source IN ('bulk', 'report')
-            THEN md5(source || ':' || slot)::uuid END,
+       batch_id,
+       -- A batch's first row (in the order rows are written) carries its size.
+       CASE WHEN batch_id IS NOT NULL
+                 AND row_number() OVER (PARTITION BY batch_id ORDER BY sync_time, id, j) = 1
+            THEN count(*) OVER (PARTITION BY batch_id) END,
        sync_time
+FROM (
+SELECT x4.*, CASE WHEN action = 'update' AND source IN ('bulk', 'report')
+                  THEN md5(source || ':' || slot)::uuid END AS batch_id
 FROM (
     -- Batched update rows move to their transaction's instant, somewhere in the batch's
     -- slot (the last, j = k, is there already: it is the video's updated_at).
@@ -485,6 +494,7 @@ FROM (
     ) x3, w
     OFFSET 0
 ) x4
+) x5
 ORDER BY sync_time, id, j
 """
 
@@ -549,9 +559,10 @@ def load(conn, videos: int, audit_rows: int, users: list[BenchUser], worker: Ben
         conn.execute("SET LOCAL maintenance_work_mem = '2GB'")
         for statement in FUNCTIONS:
             conn.execute(statement)
-        conn.execute(
-            "TRUNCATE channels, video_categories, videos, metadata_syncs RESTART IDENTITY CASCADE"
-        )
+        conn.execute("TRUNCATE channels, video_categories, videos RESTART IDENTITY CASCADE")
+        # Audit rows cannot be truncated (migration 0010); the database is new, so empty.
+        if conn.execute("SELECT EXISTS (SELECT FROM metadata_syncs)").fetchone()[0]:
+            raise RuntimeError("metadata_syncs is not empty: build into a new database")
         before = {table: _deferred_objects(conn, table) for table in BULK_TABLES}
         for table, (indexes, foreign_keys) in before.items():
             for name in foreign_keys:
