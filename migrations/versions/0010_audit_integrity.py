@@ -31,8 +31,9 @@ depends_on = None
 EVENT = "batch_id IS NULL OR batch_size IS NOT NULL"
 CHAIN_STATE = "catalog.audit_chain"
 
-# The content a row's hash covers: every column but the hash itself, in a fixed order, as
-# jsonb text (deterministic), times in UTC to the microsecond.
+# The content a row's hash covers: every column but the hash itself, in a fixed order, each
+# quoted or NULL (unambiguous, and cheaper than building jsonb), times as microseconds since
+# the epoch (whatever the session's time zone or date style).
 ROW_HASH = """
 CREATE FUNCTION audit_row_hash(
     prev_hash bytea, chain_seq bigint, id bigint, entity_type text, entity_id bigint,
@@ -40,13 +41,15 @@ CREATE FUNCTION audit_row_hash(
     changes jsonb, user_id bigint, user_email text, batch_id uuid, batch_size integer,
     report_id bigint, reverts_id bigint, restored_to timestamptz, sync_time timestamptz
 ) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT sha256(prev_hash || convert_to(jsonb_build_array(
-    chain_seq, id, entity_type, entity_id, entity_key, video_title, channel_display_name,
-    action, source, changes, user_id, user_email, batch_id, batch_size, report_id,
-    reverts_id,
-    to_char(restored_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'),
-    to_char(sync_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
-  )::text, 'UTF8'))
+  SELECT sha256(prev_hash || convert_to(concat_ws(',',
+    chain_seq, id, quote_nullable(entity_type), entity_id, quote_nullable(entity_key),
+    quote_nullable(video_title), quote_nullable(channel_display_name), quote_nullable(action),
+    quote_nullable(source), quote_nullable(changes::text), quote_nullable(user_id),
+    quote_nullable(user_email), quote_nullable(batch_id::text), quote_nullable(batch_size),
+    quote_nullable(report_id), quote_nullable(reverts_id),
+    quote_nullable((extract(epoch FROM restored_to) * 1000000)::bigint),
+    (extract(epoch FROM sync_time) * 1000000)::bigint
+  ), 'UTF8'))
 $$
 """
 

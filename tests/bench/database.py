@@ -31,7 +31,7 @@ SETTINGS = {
 # steps added since run on them in place (see build.ensure) and a new marker row says so.
 # 3: --audit-rows M (the audit log sized on its own), 1-3 fields per change, batches.
 # 4: custom fields (tests/bench/fields.py): a rating and a select field, values on most videos.
-GENERATOR_VERSION = 5  # 5: audit rows chained, batch heads marked (migration 0010)
+GENERATOR_VERSION = 6  # 6: audit rows chained (migration 0010), batch heads marked
 EXTENDABLE = {3: ("custom_fields",)}
 ROLE = "catalog"  # the app's role, which the bench connects as
 MARKER_SCHEMA = "bench"  # outside `public`, so Alembic's comparisons never see it
