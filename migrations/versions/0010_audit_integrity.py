@@ -5,7 +5,7 @@ reverts.
   the row's content), set by a BEFORE INSERT trigger. The first audit row of a transaction
   locks `audit_chain_head` until commit, so positions follow commit order even with many
   concurrent writers; later rows of the same transaction continue from a transaction-local
-  setting, and each statement moves the head once at its end.
+  setting, and the head moves once, at commit.
 - UPDATE, DELETE and TRUNCATE of audit rows are refused twice over: the privileges are
   revoked from everyone including the owner (the application's role), and triggers refuse
   them for any role, superusers included. The one exception is the archive move: a row may
@@ -82,15 +82,21 @@ BEGIN
 END $$
 """
 
-CHAIN_STATEMENT = f"""
-CREATE FUNCTION audit_chain_advance() RETURNS trigger LANGUAGE plpgsql AS $$
+# The head moves once per transaction, at commit: a deferred trigger whose first call saves
+# the transaction's last position and hash, the others finding it saved. (Moving it once per
+# statement would update one row again and again in a transaction of many small inserts,
+# and every such update walks the versions before it: quadratic.)
+CHAIN_SAVE = f"""
+CREATE FUNCTION audit_chain_save() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   state text := current_setting('{CHAIN_STATE}', true);
 BEGIN
-  IF coalesce(state, '') <> '' THEN
+  IF coalesce(state, '') <> ''
+     AND state IS DISTINCT FROM current_setting('{CHAIN_STATE}_saved', true) THEN
     UPDATE audit_chain_head SET last_seq = split_part(state, ':', 1)::bigint,
            last_hash = decode(split_part(state, ':', 2), 'hex')
     WHERE id = 1;
+    PERFORM set_config('{CHAIN_STATE}_saved', state, true);
   END IF;
   RETURN NULL;
 END $$
@@ -248,15 +254,15 @@ def upgrade():
     )
 
     op.execute(CHAIN_ROW)
-    op.execute(CHAIN_STATEMENT)
+    op.execute(CHAIN_SAVE)
     op.execute(APPEND_ONLY)
     op.execute(
         "CREATE TRIGGER audit_chain BEFORE INSERT ON metadata_syncs "
         "FOR EACH ROW EXECUTE FUNCTION audit_chain_row()"
     )
     op.execute(
-        "CREATE TRIGGER audit_chain_advance AFTER INSERT ON metadata_syncs "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_advance()"
+        "CREATE CONSTRAINT TRIGGER audit_chain_save AFTER INSERT ON metadata_syncs "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_chain_save()"
     )
     for table in (live, archive):
         op.execute(
@@ -280,10 +286,10 @@ def downgrade():
     for table in (live, archive):
         op.execute(f"DROP TRIGGER append_only_truncate ON {table}")
         op.execute(f"DROP TRIGGER append_only ON {table}")
-    op.execute(f"DROP TRIGGER audit_chain_advance ON {live}")
+    op.execute(f"DROP TRIGGER audit_chain_save ON {live}")
     op.execute(f"DROP TRIGGER audit_chain ON {live}")
     op.execute("DROP FUNCTION audit_append_only()")
-    op.execute("DROP FUNCTION audit_chain_advance()")
+    op.execute("DROP FUNCTION audit_chain_save()")
     op.execute("DROP FUNCTION audit_chain_row()")
     op.execute("DROP FUNCTION audit_row_hash")
     op.drop_index("ix_metadata_syncs_entity_time", table_name=live)

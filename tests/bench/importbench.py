@@ -342,7 +342,7 @@ def _drop_scratch(server) -> None:
 # The audit table as it would be without the hash chain: no trigger, no hashing, no lock.
 WITHOUT_CHAIN = f"""
 DROP TRIGGER audit_chain ON metadata_syncs;
-DROP TRIGGER audit_chain_advance ON metadata_syncs;
+DROP TRIGGER audit_chain_save ON metadata_syncs;
 CREATE SEQUENCE bench_chain_seq START WITH 1000000000000;
 ALTER SEQUENCE bench_chain_seq OWNER TO {database.ROLE};
 ALTER TABLE metadata_syncs ALTER chain_seq SET DEFAULT nextval('bench_chain_seq'),
