@@ -31,8 +31,11 @@ def video_row(
     source: str,
     actor: User | None,
     batch_id: uuid.UUID | None = None,
+    reverts_id: int | None = None,
+    restored_to: datetime | None = None,
 ) -> dict:
-    """The column values of one video's audit row (from a Video or a returned Row)."""
+    """The column values of one video's audit row (from a Video or a returned Row). A revert
+    names what it undid: the audit row (`reverts_id`) or the time it restored (`restored_to`)."""
     return {
         "entity_type": "video",
         "entity_id": video.id,
@@ -45,6 +48,8 @@ def video_row(
         "user_id": actor.id if actor else None,
         "user_email": actor.email if actor else None,
         "batch_id": batch_id,
+        "reverts_id": reverts_id,
+        "restored_to": restored_to,
     }
 
 
