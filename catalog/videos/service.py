@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, any_, func, literal, or_, select, update
+from sqlalchemy import Integer, Select, any_, false, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -266,7 +266,9 @@ def bulk_update(
         differs.append(table.c.id == any_(literal(list(custom_changes), ARRAY(Integer))))
     statement = (
         update(table)
-        .where(table.c.id == old.c.id, or_(*differs))
+        # false() first: with nothing to compare (only custom values, none of them changed)
+        # an empty OR would be left out, and every selected video written.
+        .where(table.c.id == old.c.id, or_(false(), *differs))
         .values(**values, version=table.c.version + 1, updated_at=func.now())
         .returning(
             table.c.id, table.c.video_id, table.c.title, table.c.channel_display_name,

@@ -206,3 +206,13 @@ def test_failed_audit_write_rolls_back_the_change(editor, monkeypatch):
     db.session.rollback()
     assert db.session.get(Video, video.id).title == "Before"
     assert audit_rows(video.id) == []
+
+
+def test_bulk_custom_value_that_changes_nothing_writes_nothing(editor):
+    stars = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
+    video = service.create_video({"video_id": "bulkSame001"}, actor=editor, custom={stars: 3})
+    version = video.version
+    selection = select(Video.id).where(Video.id == video.id)
+    assert service.bulk_update(selection, {}, actor=editor, custom={stars: 3}) == 0
+    assert [row.action for row in audit_rows(video.id)] == ["create"]
+    assert db.session.get(Video, video.id).version == version
