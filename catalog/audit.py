@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, String, text
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
@@ -110,9 +110,15 @@ def record_many(rows: list[dict]) -> None:
     # already walks all its earlier versions, so a statement per row made 100,000 rows take
     # minutes. Building a multi-row VALUES statement costs more than the insert itself.
     names = list(rows[0])
-    table = MetadataSync.__table__
     dialect = db.session.get_bind().dialect
-    typed = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+
+    def sql_type(name: str) -> str:
+        # Strings as text: the INSERT's own assignment to a varchar(n) then refuses a value
+        # that is too long, as an INSERT of the row itself would.
+        column_type = MetadataSync.__table__.c[name].type
+        return "text" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
+
+    typed = ", ".join(f"{name} {sql_type(name)}" for name in names)
     columns = ", ".join(names)
     statement = text(f"""
 INSERT INTO metadata_syncs ({columns})

@@ -397,6 +397,7 @@ class BatchPlan:
     by_field: Counter = field(default_factory=Counter)
     examples: list[Conflict] = field(default_factory=list)
     undo_batch_id: uuid.UUID | None = None  # the undo's own batch, once applied
+    keys: set[str] = field(default_factory=set, repr=False)  # the videos met so far
 
     def conflict(self, video_key: str, change: FieldChange) -> None:
         self.conflicts += 1
@@ -511,6 +512,14 @@ def _plan_chunk(plan: BatchPlan, chunk: list, rules: _Rules, *, lock: bool) -> l
     undos = []
     for row in chunk:
         plan.rows += 1
+        if row.entity_key in plan.keys:
+            # Bulk edits, imports and undos write one row per video; a batch that does not
+            # is not undone as a whole, rather than guessed at.
+            raise RevertError(
+                f"This batch changed video {row.entity_key} more than once: undo its changes "
+                "one at a time."
+            )
+        plan.keys.add(row.entity_key)
         video = videos.get(row.entity_key)
         if row.action == "delete":
             undo = _plan_recreate(plan, row, video, rules)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import DataError
 
 from catalog import audit
 from catalog.changes import revert, states
@@ -229,3 +230,23 @@ def test_record_many_writes_rows_in_order_with_their_types(editor):
     assert {row.restored_to for row in written} == {when}
     assert written[0].changes == {"views": [1, 2]}
     assert (written[0].user_id, written[0].video_title) == (editor.id, video.title)
+
+
+def test_record_many_refuses_a_value_too_long_for_its_column(editor):
+    video = create("many0000002", actor=editor)
+    row = audit.video_row(video, action="update", changes={}, source="x" * 50, actor=None)
+    with pytest.raises(DataError):
+        audit.record_many([row])
+
+
+def test_a_batch_that_changed_a_video_twice_is_not_guessed_at(editor):
+    video = create("twice000002", actor=editor, label="A")
+    batch_id = uuid.uuid4()
+    for old, new in (("A", "B"), ("B", "C")):
+        changes = {"label": [old, new]}
+        row = audit.video_row(
+            video, action="update", changes=changes, source="bulk", actor=None, batch_id=batch_id
+        )
+        audit.record_many([row])
+    with pytest.raises(revert.RevertError, match="more than once"):
+        revert.plan_batch(batch_id)
