@@ -52,8 +52,10 @@ def _names(*values: dict) -> dict[str, dict[int, str]]:
     names: dict[str, dict[int, str]] = {}
     for key, model in (("channel_id", Channel), ("category_id", VideoCategory)):
         ids = {found[key] for found in values if isinstance(found.get(key), int)}
-        rows = db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
-        names[key] = {row.id: row.name for row in rows}
+        names[key] = {}
+        if ids:
+            rows = db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            names[key] = {row.id: row.name for row in rows}
     return names
 
 
@@ -62,14 +64,15 @@ def _row(audit_id: int) -> MetadataSync:
 
 
 def _after_undo(video_key: str):
-    """Back to the video, or to its last state when it does not exist any more."""
+    """Back to the video, or, when the undo deleted it, to how it was just before."""
     if db.session.scalar(select(Video.id).where(Video.video_id == video_key)):
         return redirect(url_for("videos.detail", video_id=video_key))
-    return redirect(url_for("changes.as_of", video_id=video_key, at=_now()))
+    deletion = states.history(video_key)[-1]
+    return redirect(url_for("changes.as_of", video_id=video_key, at=_just_before(deletion)))
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def _just_before(row: MetadataSync) -> str:
+    return (row.sync_time - timedelta(microseconds=1)).isoformat()
 
 
 @bp.get("/videos/<video_id>/as-of")
@@ -88,7 +91,7 @@ def as_of(video_id: str):
     }  # fmt: skip
     if deletion is not None:
         # The moment before the deletion: what "restore this video" would bring back.
-        context["before_deletion"] = (deletion.sync_time - timedelta(microseconds=1)).isoformat()
+        context["before_deletion"] = _just_before(deletion)
     if at is None:
         return render_template("changes/as_of.html", bad_time=True, **context), 400
     state = states.state_at(video_id, at, rows)
