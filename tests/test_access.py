@@ -3,6 +3,8 @@
 Every rule must appear in ACCESS; a new route that is missing fails here, so nobody adds a
 page without deciding who may use it."""
 
+import uuid
+
 import pytest
 from flask import Flask
 
@@ -38,6 +40,11 @@ ACCESS: dict[str, dict[str, str | Permission]] = {
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.sync": {"POST": Permission.CATALOG_EDIT},
     "changes.index": {"GET": Permission.AUDIT_READ},
+    "changes.as_of": {"GET": Permission.CATALOG_READ},
+    "changes.revert_change": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "changes.restore_to": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "changes.restore_video": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "changes.undo_batch": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "queue.index": {"GET": Permission.CATALOG_READ},
     "queue.retry": {"POST": Permission.CATALOG_EDIT},
     "queue.cancel": {"POST": Permission.CATALOG_EDIT},
@@ -95,6 +102,8 @@ def _url(rule, video) -> str:
         "category_id": 0,
         "field_id": 0, "schema_id": 0,  # likewise no such field or schema
         "report_id": 0,  # no such report: 404 for those who may, 403 for the others
+        "audit_id": 0,  # no such audit row, likewise
+        "batch_id": uuid.UUID(int=0),  # no such batch, likewise
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

@@ -69,6 +69,16 @@ def current_values(video_id: int) -> dict[int, Any]:
     return {row.field_id: row.value for row in rows}
 
 
+def audit_values(video_id: int) -> dict[str, Any]:
+    """{audit key ("field:Name"): value} of one video, as its audit rows name them."""
+    rows = db.session.execute(
+        select(CustomField, VideoFieldValue)
+        .join(VideoFieldValue, VideoFieldValue.field_id == CustomField.id)
+        .where(VideoFieldValue.video_id == video_id)
+    )
+    return {field.audit_key: value.value for field, value in rows}
+
+
 def apply(video_id: int, fields: Iterable[CustomField], values: dict[int, Any]) -> dict[str, list]:
     """Write the values of `fields` given in `values` ({field id: clean value or None}).
 

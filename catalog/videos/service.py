@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, any_, func, literal, or_, select, update
+from sqlalchemy import Integer, Select, any_, false, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -28,7 +28,8 @@ EDITABLE_FIELDS = (
     "hidden", "administered", "is_short", "is_live_stream", "upload_source",
     "published", "is_hero", "time_published", "notes",
 )  # fmt: skip
-AUDITED_FIELDS = (*EDITABLE_FIELDS, "channel_display_name", "administered_at")
+DERIVED_FIELDS = ("channel_display_name", "administered_at")
+AUDITED_FIELDS = (*EDITABLE_FIELDS, *DERIVED_FIELDS)
 
 # What bulk edit may set: shared classifications, never identities or per-video facts.
 BULK_FIELDS = (
@@ -63,12 +64,20 @@ def _normalize(value: Any) -> Any:
     return value
 
 
-def _apply(video: Video, values: dict[str, Any]) -> dict[str, list]:
-    """Set the values that differ and return {field: [old, new]} for them."""
+def _apply(video: Video, values: dict[str, Any], *, restoring: bool = False) -> dict[str, list]:
+    """Set the values that differ and return {field: [old, new]} for them.
+
+    The derived fields follow what they derive from (the channel's name, the time a video
+    became administered). A revert (`restoring`) may also give them: it puts back the values
+    an audit row recorded, not what they would be derived as today."""
+    allowed = AUDITED_FIELDS if restoring else EDITABLE_FIELDS
+    derived_before = {field: getattr(video, field) for field in DERIVED_FIELDS}
     changes: dict[str, list] = {}
     for field, raw in values.items():
-        if field not in EDITABLE_FIELDS:
+        if field not in allowed:
             raise ValueError(f"{field} is not an editable field")
+        if field in DERIVED_FIELDS:
+            continue
         new = _normalize(raw)
         if field in ("artist", "genre"):
             new = new or []
@@ -78,14 +87,14 @@ def _apply(video: Video, values: dict[str, Any]) -> dict[str, list]:
             setattr(video, field, new)
     if "channel_id" in changes:
         channel = db.session.get(Channel, video.channel_id) if video.channel_id else None
-        name = channel.name[:100] if channel else None
-        if name != video.channel_display_name:
-            changes["channel_display_name"] = [video.channel_display_name, name]
-            video.channel_display_name = name
+        video.channel_display_name = channel.name[:100] if channel else None
     if "administered" in changes and video.administered:
-        now = datetime.now(UTC)
-        changes["administered_at"] = [video.administered_at, now]
-        video.administered_at = now
+        video.administered_at = datetime.now(UTC)
+    for field in DERIVED_FIELDS:
+        if field in values:  # restoring: the recorded value wins over the derived one
+            setattr(video, field, _normalize(values[field]))
+        if getattr(video, field) != derived_before[field]:
+            changes[field] = [derived_before[field], getattr(video, field)]
     return changes
 
 
@@ -108,19 +117,27 @@ def create_video(
     actor: User | None,
     source: str = "web",
     custom: dict[CustomField, Any] | None = None,
+    reverts_id: int | None = None,
+    restored_to: datetime | None = None,
 ) -> Video:
-    """Create a video from `values` and record its creation with every value it starts with."""
+    """Create a video from `values` and record its creation with every value it starts with.
+
+    A revert that brings a deleted video back passes what it undid (`reverts_id`: the
+    deletion's audit row, or `restored_to`: the time restored); it may give derived fields."""
     video_id = _normalize(values.get("video_id"))
     if video_id and db.session.scalar(select(Video.id).where(Video.video_id == video_id)):
         raise DuplicateVideo(video_id)
     video = Video(artist=[], genre=[])
-    changes = _apply(video, values)
+    restoring = reverts_id is not None or restored_to is not None
+    changes = _apply(video, values, restoring=restoring)
     db.session.add(video)
     db.session.flush()
     changes |= _apply_custom(video, custom)
-    audit.record(
-        audit.video_row(video, action="create", changes=changes, source=source, actor=actor)
-    )
+    row = audit.video_row(
+        video, action="create", changes=changes, source=source, actor=actor,
+        reverts_id=reverts_id, restored_to=restored_to,
+    )  # fmt: skip
+    audit.record(row)
     db.session.flush()
     return video
 
@@ -133,18 +150,23 @@ def update_video(
     actor: User | None,
     source: str = "web",
     custom: dict[CustomField, Any] | None = None,
+    reverts_id: int | None = None,
+    restored_to: datetime | None = None,
 ) -> dict[str, list]:
     """Apply `values` (and `custom` field values, already cleaned); return the changes.
     A change of nothing writes nothing.
 
     `expected_version` is the version the editor saw; if the video has moved on since,
-    VersionConflict is raised before anything is changed.
+    VersionConflict is raised before anything is changed. A revert passes what it undid
+    (`reverts_id`: the audit row, or `restored_to`: the time restored) and may give the
+    derived fields (channel_display_name, administered_at) as recorded.
     """
     if expected_version is not None and video.version != expected_version:
         raise VersionConflict(video, expected_version)
     if "video_id" in values and _normalize(values["video_id"]) != video.video_id:
         raise ValueError("A video's YouTube id cannot change.")
-    changes = _apply(video, values)
+    restoring = reverts_id is not None or restored_to is not None
+    changes = _apply(video, values, restoring=restoring)
     changes |= _apply_custom(video, custom)
     if not changes:
         return changes
@@ -152,23 +174,41 @@ def update_video(
         db.session.flush()
     except StaleDataError as exc:  # a concurrent save won the race for this version
         raise VersionConflict(video, expected_version or video.version) from exc
-    audit.record(
-        audit.video_row(video, action="update", changes=changes, source=source, actor=actor)
-    )
+    row = audit.video_row(
+        video, action="update", changes=changes, source=source, actor=actor,
+        reverts_id=reverts_id, restored_to=restored_to,
+    )  # fmt: skip
+    audit.record(row)
     db.session.flush()
     return changes
 
 
-def delete_video(video: Video, *, actor: User | None, source: str = "web") -> None:
-    """Delete a video. Its history stays; the deletion row keeps every last value."""
+def deletion_changes(values: dict[str, Any], custom: dict[str, Any]) -> dict[str, list]:
+    """The delta of a deletion: every last value that is not empty, the custom values under
+    their audit keys included, so the row alone can bring the video back."""
+    # Not `in (None, [], False)`: 0 == False, and a video with no views has 0 views to keep.
     changes = {
-        field: [getattr(video, field), None]
+        field: [values[field], None]
         for field in AUDITED_FIELDS
-        if getattr(video, field) not in (None, [], False)
+        if not (values[field] is None or values[field] is False or values[field] == [])
     }
-    audit.record(
-        audit.video_row(video, action="delete", changes=changes, source=source, actor=actor)
+    changes |= {key: [value, None] for key, value in custom.items() if value is not None}
+    return changes
+
+
+def delete_video(
+    video: Video, *, actor: User | None, source: str = "web", reverts_id: int | None = None
+) -> None:
+    """Delete a video. Its history stays; the deletion row keeps every last value, custom
+    field values included. A revert that undoes the video's creation passes `reverts_id`."""
+    changes = deletion_changes(
+        {field: getattr(video, field) for field in AUDITED_FIELDS},
+        custom_values.audit_values(video.id),
     )
+    row = audit.video_row(
+        video, action="delete", changes=changes, source=source, actor=actor, reverts_id=reverts_id
+    )
+    audit.record(row)
     db.session.delete(video)
     db.session.flush()
 
@@ -226,7 +266,9 @@ def bulk_update(
         differs.append(table.c.id == any_(literal(list(custom_changes), ARRAY(Integer))))
     statement = (
         update(table)
-        .where(table.c.id == old.c.id, or_(*differs))
+        # false() first: with nothing to compare (only custom values, none of them changed)
+        # an empty OR would be left out, and every selected video written.
+        .where(table.c.id == old.c.id, or_(false(), *differs))
         .values(**values, version=table.c.version + 1, updated_at=func.now())
         .returning(
             table.c.id, table.c.video_id, table.c.title, table.c.channel_display_name,

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Response,
@@ -156,7 +156,9 @@ def channel_options():
 @bp.get("/videos/<video_id>")
 @require(Permission.CATALOG_READ)
 def detail(video_id: str):
-    video = _get_video(video_id)
+    video = db.session.scalars(select(Video).where(Video.video_id == video_id)).first()
+    if video is None:
+        return _deleted(video_id)
     history = db.session.scalars(
         select(MetadataSync)
         .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == video.id)
@@ -172,6 +174,21 @@ def detail(video_id: str):
         "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
         history_limit=HISTORY_LIMIT, custom=custom,
     )  # fmt: skip
+
+
+def _deleted(video_id: str):
+    """404 for a video that is not in the catalog; for one that was deleted, say when and by
+    whom, and lead to how it was (its history stays)."""
+    deletion = db.session.scalars(
+        select(MetadataSync)
+        .where(MetadataSync.entity_type == "video", MetadataSync.entity_key == video_id)
+        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
+        .limit(1)
+    ).first()
+    if deletion is None or deletion.action != "delete":
+        abort(404)
+    before = (deletion.sync_time - timedelta(microseconds=1)).isoformat()
+    return render_template("videos/deleted.html", deletion=deletion, before=before), 404
 
 
 @bp.route("/videos/new", methods=["GET", "POST"])

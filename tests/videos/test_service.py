@@ -8,7 +8,13 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
 from catalog.videos import service
-from tests.factories import CategoryFactory, ChannelFactory, UserFactory, VideoFactory
+from tests.factories import (
+    CategoryFactory,
+    ChannelFactory,
+    CustomFieldFactory,
+    UserFactory,
+    VideoFactory,
+)
 
 
 def audit_rows(video_pk: int) -> list[MetadataSync]:
@@ -122,6 +128,24 @@ def test_delete_keeps_history_and_records_last_values(editor):
     assert rows[-1].changes["isrc"] == ["USRC17607839", None]
 
 
+def test_delete_records_custom_values_and_zeros_too(editor):
+    """The deletion row alone can bring the video back: custom values included, and a 0 is
+    a value (0 == False, so a test for "not empty" by `in (None, [], False)` lost it)."""
+    mood = CustomFieldFactory(name="Mood", field_type="select", config={"options": ["calm"]})
+    stars = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
+    video = service.create_video(
+        {"video_id": "delCustom01", "views": 0, "hidden": False}, actor=editor,
+        custom={mood: "calm", stars: 4},
+    )  # fmt: skip
+    pk = video.id
+    service.delete_video(video, actor=editor)
+    deletion = audit_rows(pk)[-1]
+    assert deletion.changes["field:Mood"] == ["calm", None]
+    assert deletion.changes["field:Stars"] == [4, None]
+    assert deletion.changes["views"] == [0, None]
+    assert "hidden" not in deletion.changes  # false is a column's blank: left out
+
+
 def test_bulk_update_audits_each_changed_video_once(editor):
     category = CategoryFactory()
     same = VideoFactory(claimed_status="claim", category_id=category.id)
@@ -182,3 +206,13 @@ def test_failed_audit_write_rolls_back_the_change(editor, monkeypatch):
     db.session.rollback()
     assert db.session.get(Video, video.id).title == "Before"
     assert audit_rows(video.id) == []
+
+
+def test_bulk_custom_value_that_changes_nothing_writes_nothing(editor):
+    stars = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
+    video = service.create_video({"video_id": "bulkSame001"}, actor=editor, custom={stars: 3})
+    version = video.version
+    selection = select(Video.id).where(Video.id == video.id)
+    assert service.bulk_update(selection, {}, actor=editor, custom={stars: 3}) == 0
+    assert [row.action for row in audit_rows(video.id)] == ["create"]
+    assert db.session.get(Video, video.id).version == version

@@ -1,0 +1,277 @@
+"""Pages that look back and undo: a video as it was at a time, reverting one change, putting a
+video back to a time, bringing a deleted video back, undoing a whole batch. Each undo is a
+preview (GET) and a confirmation (POST); the rules are in catalog.changes.revert."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from catalog.changes import bp, revert, states
+from catalog.extensions import db
+from catalog.models import Channel, MetadataSync, Video, VideoCategory
+from catalog.permissions import Permission, require, signed_in_user
+from catalog.videos import custom_values
+from catalog.videos.forms import FORM_GROUPS, ConfirmForm, VideoForm
+from catalog.videos.service import VersionConflict
+
+LOOKED_AGAIN = "The video changed since you opened this page; here is what would happen now."
+
+
+def _time(value: str | None) -> datetime | None:
+    """An ISO 8601 time or a datetime-local value; without a zone it is UTC."""
+    value = (value or "").strip()
+    for text in (value, value.replace(" ", "+")):  # a "+hh:mm" that arrived unencoded
+        try:
+            at = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def _labels() -> dict[str, str]:
+    """What people call each audited field and custom value."""
+    form = VideoForm(formdata=None, meta={"csrf": False})
+    labels = {field.name: field.label.text for field in form}
+    labels |= {"channel_display_name": "Channel name", "administered_at": "Administered at"}
+    return labels
+
+
+def _names(*values: dict) -> dict[str, dict[int, str]]:
+    """Names of the channels and categories that `values` (states, or {field: value} dicts)
+    point to, to show them by name rather than by row id."""
+    names: dict[str, dict[int, str]] = {}
+    for key, model in (("channel_id", Channel), ("category_id", VideoCategory)):
+        ids = {found[key] for found in values if isinstance(found.get(key), int)}
+        names[key] = {}
+        if ids:
+            rows = db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            names[key] = {row.id: row.name for row in rows}
+    return names
+
+
+def _row(audit_id: int) -> MetadataSync:
+    return db.session.get(MetadataSync, audit_id) or abort(404)
+
+
+def _after_undo(video_key: str):
+    """Back to the video, or, when the undo deleted it, to how it was just before."""
+    if db.session.scalar(select(Video.id).where(Video.video_id == video_key)):
+        return redirect(url_for("videos.detail", video_id=video_key))
+    deletion = states.history(video_key)[-1]
+    return redirect(url_for("changes.as_of", video_id=video_key, at=_just_before(deletion)))
+
+
+def _just_before(row: MetadataSync) -> str:
+    return (row.sync_time - timedelta(microseconds=1)).isoformat()
+
+
+@bp.get("/videos/<video_id>/as-of")
+@require(Permission.CATALOG_READ)
+def as_of(video_id: str):
+    """The video as it was at `at`, and the changes made since."""
+    rows = states.history(video_id)
+    video = db.session.scalars(select(Video).where(Video.video_id == video_id)).first()
+    if not rows and video is None:
+        return render_template("changes/as_of.html", video_id=video_id, unknown=True), 404
+    at = _time(request.args.get("at"))
+    deletion = rows[-1] if video is None and rows and rows[-1].action == "delete" else None
+    context = {
+        "video_id": video_id, "video": video, "deletion": deletion, "at": at,
+        "groups": FORM_GROUPS, "labels": _labels(),
+    }  # fmt: skip
+    if deletion is not None:
+        # The moment before the deletion: what "restore this video" would bring back.
+        context["before_deletion"] = _just_before(deletion)
+    if at is None:
+        return render_template("changes/as_of.html", bad_time=True, **context), 400
+    state = states.state_at(video_id, at, rows)
+    since = [row for row in reversed(rows) if row.sync_time > at]
+    custom = sorted((k, v) for k, v in (state or {}).items() if states.is_custom(k))
+    return render_template(
+        "changes/as_of.html", state=state, custom=custom, since=since,
+        names=_names(state or {}), **context,
+    )  # fmt: skip
+
+
+@bp.route("/audit/<int:audit_id>/revert", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def revert_change(audit_id: int):
+    """Revert one change of a video: preview each field (conflicts to choose), then apply."""
+    row = _row(audit_id)
+    if row.entity_type == "video" and row.action == "delete":
+        return redirect(url_for("changes.restore_video", audit_id=audit_id))
+    form = ConfirmForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        version = _int(request.form.get("version"))
+        if version is None:
+            abort(400)
+        chosen = {
+            key.removeprefix("choice-")
+            for key, value in request.form.items()
+            if key.startswith("choice-") and value == "restore"
+        }
+        acknowledged = set(request.form.getlist("conflict"))
+        if row.action == "create" and not request.form.get("confirm"):
+            acknowledged = set()
+        try:
+            changes = revert.apply_revert(
+                row, restore=chosen, acknowledged=acknowledged, expected_version=version,
+                actor=signed_in_user(),
+            )  # fmt: skip
+        except (VersionConflict, revert.Changed):
+            db.session.rollback()
+            message, status = LOOKED_AGAIN, 409
+        except (revert.RevertError, custom_values.InvalidValue) as exc:
+            db.session.rollback()
+            message, status = str(exc), 409
+        else:
+            db.session.commit()
+            if row.action == "create":
+                flash(f"Video {row.entity_key} deleted: its creation was reverted.", "success")
+            elif changes:
+                count = len(changes)
+                plural = "s" if count != 1 else ""
+                flash(f"Change reverted: {count} value{plural} put back.", "success")
+            else:
+                flash("Nothing was chosen to put back, so nothing changed.", "info")
+            return _after_undo(row.entity_key)
+    try:
+        plan = revert.plan_revert(row)
+    except revert.RevertError as exc:
+        plan, message, status = None, str(exc), 409
+    return render_template(
+        "changes/revert_change.html", row=row, plan=plan, form=form, message=message,
+        labels=_labels(), names=_names(*_values(plan)),
+    ), status  # fmt: skip
+
+
+def _values(plan) -> list[dict]:
+    """Every value a plan shows, as {key: value} dicts (to look up names once)."""
+    if plan is None:
+        return []
+    changes = plan.changes
+    return [{c.key: c.then for c in changes}, {c.key: c.set_to for c in changes},
+            {c.key: c.now for c in changes}]  # fmt: skip
+
+
+@bp.route("/videos/<video_id>/restore-to", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def restore_to(video_id: str):
+    """Put a video back as it was at a time: preview every value that would change, apply."""
+    at = _time(request.values.get("at"))
+    if at is None:
+        abort(400, "Choose the time to restore the video to.")
+    video = db.session.scalar(select(Video.id).where(Video.video_id == video_id))
+    if video is None and not states.history(video_id):
+        abort(404)
+    form = ConfirmForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        try:
+            count = revert.restore_to(
+                video_id, at, expected_version=_int(request.form.get("version")),
+                actor=signed_in_user(),
+            )  # fmt: skip
+        except (VersionConflict, revert.Changed):
+            db.session.rollback()
+            message, status = LOOKED_AGAIN, 409
+        except (revert.RevertError, custom_values.InvalidValue) as exc:
+            db.session.rollback()
+            message, status = str(exc), 409
+        else:
+            db.session.commit()
+            when = at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            flash(f"Video restored to {when}: {count} value{'s' if count != 1 else ''} put back.",
+                  "success")  # fmt: skip
+            return redirect(url_for("videos.detail", video_id=video_id))
+    try:
+        plan = revert.plan_restore_to(video_id, at)
+    except revert.RevertError as exc:
+        plan, message, status = None, str(exc), 409
+    return render_template(
+        "changes/restore_to.html", video_id=video_id, at=at, plan=plan, form=form,
+        message=message, labels=_labels(), names=_names(*_values(plan)),
+    ), status  # fmt: skip
+
+
+@bp.route("/audit/<int:audit_id>/restore", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def restore_video(audit_id: int):
+    """Bring back a deleted video, with every value its deletion recorded."""
+    row = _row(audit_id)
+    form = ConfirmForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        try:
+            video = revert.restore_deleted(row, actor=signed_in_user())
+        except (revert.RevertError, custom_values.InvalidValue) as exc:
+            db.session.rollback()
+            message, status = str(exc), 409
+        else:
+            db.session.commit()
+            flash(f"Video {video.video_id} restored.", "success")
+            return redirect(url_for("videos.detail", video_id=video.video_id))
+    try:
+        plan = revert.plan_restore_deleted(row)
+    except revert.RevertError as exc:
+        plan, message, status = None, str(exc), 409
+    return render_template(
+        "changes/restore_video.html", row=row, plan=plan, form=form, message=message,
+        labels=_labels(), names=_names(*_values(plan)),
+    ), status  # fmt: skip
+
+
+@bp.route("/audit/batch/<uuid:batch_id>/undo", methods=["GET", "POST"])
+@require(Permission.CATALOG_EDIT)
+def undo_batch(batch_id: uuid.UUID):
+    """Undo a whole batch (a bulk edit, a report import): preview counts and conflicts, then
+    undo every video in one transaction."""
+    first = db.session.scalars(
+        select(MetadataSync).where(MetadataSync.batch_id == batch_id).order_by(MetadataSync.id)
+    ).first()
+    if first is None:
+        abort(404)
+    form = ConfirmForm()
+    message, status = None, 200
+    overwrite = request.form.get("conflicts") == "overwrite"
+    if form.validate_on_submit():
+        seen = _int(request.form.get("seen"))
+        if seen is None:
+            abort(400)
+        try:
+            done = revert.undo_batch(
+                batch_id, overwrite=overwrite, seen=seen, actor=signed_in_user()
+            )
+        except revert.RevertError as exc:
+            db.session.rollback()
+            message, status = str(exc), 409
+        else:
+            db.session.commit()
+            flash(
+                f"Batch undone: {done.videos:,} video{'s' if done.videos != 1 else ''} changed "
+                f"({done.fields:,} values put back, {done.deletes:,} deleted, "
+                f"{done.recreates:,} brought back).",
+                "success",
+            )
+            return redirect(url_for("videos.index"))
+    try:
+        plan = revert.plan_batch(batch_id)
+    except revert.RevertError as exc:
+        plan, message, status = None, str(exc), 409
+    examples = plan.examples if plan else []
+    return render_template(
+        "changes/undo_batch.html", batch_id=batch_id, first=first, plan=plan, form=form,
+        message=message, overwrite=overwrite, labels=_labels(),
+        names=_names(*({e.key: v} for e in examples for v in (e.then, e.set_to, e.now))),
+    ), status  # fmt: skip
