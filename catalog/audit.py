@@ -1,13 +1,16 @@
 """Writing audit rows. It only adds rows to the current transaction: a change and its audit
-row are committed or rolled back together, by whoever owns the transaction."""
+row are committed or rolled back together, by whoever owns the transaction.
 
-import json
+The first audit row of a transaction waits for, then holds, the audit hash chain until the
+transaction ends (migration 0010): write audit rows after the rows they describe are
+written (and so locked), as the services do, to keep that hold short and free of deadlocks."""
+
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, String, text
+from sqlalchemy import Row, insert
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
@@ -85,48 +88,12 @@ def record(row: dict) -> MetadataSync:
     return entry
 
 
-# Rows per INSERT statement of record_many.
-ROWS_PER_STATEMENT = 10_000
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return jsonable(value)
-
-
 def record_many(rows: list[dict]) -> None:
-    """Insert many audit rows (each with the same keys), inside the current transaction, in
-    their order. The first row of a batch carries the batch's size: the collapsed log shows
-    the batch by it."""
+    """Insert many audit rows, inside the current transaction, in their order. The first row
+    of a batch carries the batch's size: the collapsed log shows the batch by it."""
     if not rows:
         return
     if rows[0].get("batch_id"):
         rows = [{**row, "batch_size": None} for row in rows]
         rows[0]["batch_size"] = len(rows)
-    # The rows travel as one JSON document per statement, not as an executemany (which
-    # sends one INSERT per row): every statement moves the audit chain's head (migration
-    # 0010), an UPDATE of one row, and each UPDATE of a row the transaction has updated
-    # already walks all its earlier versions, so a statement per row made 100,000 rows take
-    # minutes. Building a multi-row VALUES statement costs more than the insert itself.
-    names = list(rows[0])
-    dialect = db.session.get_bind().dialect
-
-    def sql_type(name: str) -> str:
-        # Strings as text: the INSERT's own assignment to a varchar(n) then refuses a value
-        # that is too long, as an INSERT of the row itself would.
-        column_type = MetadataSync.__table__.c[name].type
-        return "text" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
-
-    typed = ", ".join(f"{name} {sql_type(name)}" for name in names)
-    columns = ", ".join(names)
-    statement = text(f"""
-INSERT INTO metadata_syncs ({columns})
-SELECT {columns}
-FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({typed})) WITH ORDINALITY AS x
-ORDER BY x.ordinality
-""")
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        payload = [{name: _plain(row[name]) for name in names} for row in chunk]
-        db.session.execute(statement, {"rows": json.dumps(payload)})
+    db.session.execute(insert(MetadataSync), rows)
