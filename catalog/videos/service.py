@@ -98,15 +98,18 @@ def _apply(video: Video, values: dict[str, Any], *, restoring: bool = False) -> 
     return changes
 
 
-def _apply_custom(video: Video, custom: dict[CustomField, Any] | None) -> dict[str, list]:
+def _apply_custom(
+    video: Video, custom: dict[CustomField, Any] | None, *, versioned: bool = False
+) -> dict[str, list]:
     """Write custom field values; a video whose only change is a custom value still gets a
-    new version, so optimistic locking and "last change" see it."""
+    new version, so optimistic locking and "last change" see it. `versioned`: the video's
+    own fields changed too, which gives it its new version already (one per edit)."""
     if not custom:
         return {}
     changes = custom_values.apply(
         video.id, custom, {field.id: value for field, value in custom.items()}
     )
-    if changes:
+    if changes and not versioned:
         video.updated_at = datetime.now(UTC)  # makes the row dirty: version + 1 at flush
     return changes
 
@@ -167,7 +170,7 @@ def update_video(
         raise ValueError("A video's YouTube id cannot change.")
     restoring = reverts_id is not None or restored_to is not None
     changes = _apply(video, values, restoring=restoring)
-    changes |= _apply_custom(video, custom)
+    changes |= _apply_custom(video, custom, versioned=bool(changes))
     if not changes:
         return changes
     try:

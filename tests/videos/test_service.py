@@ -146,6 +146,20 @@ def test_delete_records_custom_values_and_zeros_too(editor):
     assert "hidden" not in deletion.changes  # false is a column's blank: left out
 
 
+def test_an_edit_of_fields_and_custom_values_is_one_version(editor):
+    """One edit, one new version, one audit row: the edit conflict page lists the changes
+    since the version an editor saw by counting versions."""
+    stars = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
+    video = service.create_video({"video_id": "oneVersion1"}, actor=editor, custom={stars: 2})
+    opened = video.version
+    service.update_video(
+        video, {"title": "New"}, expected_version=opened, actor=editor, custom={stars: 5}
+    )
+    assert video.version == opened + 1
+    [since] = service.changes_since(video, opened)
+    assert since.changes == {"title": [None, "New"], "field:Stars": [2, 5]}
+
+
 def test_bulk_update_audits_each_changed_video_once(editor):
     category = CategoryFactory()
     same = VideoFactory(claimed_status="claim", category_id=category.id)
