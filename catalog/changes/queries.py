@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, select, tuple_
 from sqlalchemy.sql.elements import Grouping
 
 from catalog.changes.diffs import as_json
@@ -145,6 +145,40 @@ def conditions(filters: AuditFilters, model: AuditModel | None = None) -> list[C
     return found
 
 
+def batch_time(batch_id: uuid.UUID, model: AuditModel) -> datetime | None:
+    """When a batch was written (None: no such batch): one row, read by the batch index.
+
+    Every row of one action carries its transaction's instant (MetadataSync.sync_time), so
+    a batch's rows all share this time. The id is bounded and ordered by rather than
+    compared for equality: for a batch that is a large share of the table (a big report
+    import) the planner would otherwise expect a sequential scan to meet one of its rows
+    at once, while they all lie together, possibly far into the table."""
+    statement = (
+        select(model.sync_time)
+        .where(model.batch_id >= batch_id, model.batch_id <= batch_id)
+        .order_by(model.batch_id)
+        .limit(1)
+    )
+    return db.session.scalar(statement)
+
+
+def _batch_pin(batch_id: uuid.UUID, model: AuditModel) -> ColumnElement:
+    """A batch's rows are at the batch's instant: with that, the (sync_time, id) index reads
+    just the batch, in order, however old it is and however many rows it has (by batch id
+    alone the planner may walk the time index from the newest row until it meets the
+    batch). A range of one instant, not an equality: with `sync_time = t` the planner
+    takes the time as settled and may walk the primary key in id order instead, through
+    every row before the batch."""
+    at = batch_time(batch_id, model)
+    return and_(model.sync_time >= at, model.sync_time <= at) if at else false()
+
+
+def _where(filters: AuditFilters, model: AuditModel) -> list[ColumnElement]:
+    """conditions(), a batch filter pinned to its batch's instant (one look-up)."""
+    found = conditions(filters, model)
+    return [*found, _batch_pin(filters.batch, model)] if filters.batch else found
+
+
 def _newest_first(statement: Select, model: AuditModel) -> Select:
     return statement.order_by(model.sync_time.desc(), model.id.desc())
 
@@ -174,7 +208,7 @@ def page_query(filters: AuditFilters, size: int | None = None) -> PageQuery:
         cursor = None
     backwards = bool(filters.before) and cursor is not None
     position = tuple_(model.sync_time, model.id)
-    statement = select(model).where(*conditions(filters, model))
+    statement = select(model).where(*_where(filters, model))
     if filters.grouped:
         statement = statement.where(EVENT_ROWS)
     if cursor:
@@ -223,7 +257,7 @@ def batch_preview(
     rows = list(
         db.session.scalars(
             select(model)
-            .where(model.batch_id == batch_id)
+            .where(model.batch_id == batch_id, _batch_pin(batch_id, model))
             .order_by(model.sync_time, model.id)
             .limit(limit or BATCH_PREVIEW)
         )
@@ -249,7 +283,7 @@ def export_rows(filters: AuditFilters, chunk: int | None = None) -> Iterator[Any
         model.entity_type, model.entity_key, model.video_title, model.batch_id,
         model.report_id, model.reverts_id, model.changes,
     )  # fmt: skip
-    base = _newest_first(select(*columns).where(*conditions(filters, model)), model)
+    base = _newest_first(select(*columns).where(*_where(filters, model)), model)
     position = tuple_(model.sync_time, model.id)
     chunk = chunk or EXPORT_CHUNK
     last = None
