@@ -79,8 +79,9 @@ def test_creates_show_starting_values_and_deletes_the_last(
     )
     html = client.get(f"/audit?video={videos[1].video_id}").get_data(as_text=True)
     deleted, created = shown_rows(html)  # newest first
-    assert '<td class="before" colspan="2">Gone</td>' in deleted
-    assert '<td class="after" colspan="2">Born</td>' in created
+    assert '<td class="value" colspan="2">Gone</td>' in deleted
+    assert '<td class="value" colspan="2">Born</td>' in created
+    assert "Last value" in deleted
     assert "empty" not in created + deleted
 
 
