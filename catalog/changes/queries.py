@@ -29,11 +29,9 @@ ENTITY_TYPES = (
     "video", "channel", "category", "custom_field", "field_schema", "user", "role",
     "queue_entry", "audit_log",
 )  # fmt: skip
-SCOPES: dict[str, type[MetadataSync] | type[MetadataSyncArchive]] = {
-    "live": MetadataSync,
-    "archive": MetadataSyncArchive,
-}
 AuditModel = type[MetadataSync] | type[MetadataSyncArchive]
+# Which table a page reads: the live log, or the months moved to the archive.
+SCOPES: dict[str, AuditModel] = {"live": MetadataSync, "archive": MetadataSyncArchive}
 # The partial indexes' own predicate, in parentheses: as a bare text clause, ANDed with the
 # filters, its OR would bind looser than the ANDs around it.
 EVENT_ROWS = Grouping(EVENT)

@@ -108,6 +108,17 @@ def test_a_bulk_edit_is_one_line_among_single_changes(
         assert key not in html  # the batch's videos are behind its line
 
 
+def test_a_batch_of_one_reads_as_its_change(app, client, db_session, sign_in, videos, people):
+    sign_in("auditor")
+    batch = bulk_edit(app, videos[:1], people.editor, label="Alone")
+    html = client.get(f"/audit?user={people.editor.id}").get_data(as_text=True)
+    (row,) = shown_rows(html)
+    assert "batch-line" not in row
+    assert "vidAudit000" in row
+    assert '<span class="new">Alone</span>' in row
+    assert f'href="/audit?batch={batch}">part of a batch</a>' in row
+
+
 def test_the_batch_fragment_shows_its_first_changes(
     app, client, db_session, sign_in, videos, people, monkeypatch
 ):
