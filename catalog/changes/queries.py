@@ -134,13 +134,19 @@ def conditions(filters: AuditFilters, model: AuditModel | None = None) -> list[C
         found.append(model.entity_type == filters.entity)
     if filters.batch:
         found.append(model.batch_id == filters.batch)
-    # Days are whole UTC days, the end day included.
-    if filters.start:
-        found.append(model.sync_time >= datetime.combine(filters.start, time(), UTC))
-    if filters.end:
-        end = datetime.combine(filters.end + timedelta(days=1), time(), UTC)
+    start, end = _days(filters)
+    if start:
+        found.append(model.sync_time >= start)
+    if end:
         found.append(model.sync_time < end)
     return found
+
+
+def _days(filters: AuditFilters) -> tuple[datetime | None, datetime | None]:
+    """The date filter as instants [start, end): whole UTC days, the end day included."""
+    start = datetime.combine(filters.start, time(), UTC) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time(), UTC) if filters.end else None
+    return start, end
 
 
 def batch_time(batch_id: uuid.UUID, model: AuditModel) -> datetime | None:
@@ -160,21 +166,38 @@ def batch_time(batch_id: uuid.UUID, model: AuditModel) -> datetime | None:
     return db.session.scalar(statement)
 
 
-def _batch_pin(batch_id: uuid.UUID, model: AuditModel) -> ColumnElement:
-    """A batch's rows are at the batch's instant: with that, the (sync_time, id) index reads
-    just the batch, in order, however old it is and however many rows it has (by batch id
-    alone the planner may walk the time index from the newest row until it meets the
-    batch). A range of one instant, not an equality: with `sync_time = t` the planner
+def _batch_pin(at: datetime | None, model: AuditModel) -> ColumnElement:
+    """A batch's rows are at the batch's instant `at`: with that, the (sync_time, id) index
+    reads just the batch, in order, however old it is and however many rows it has (by
+    batch id alone the planner may walk the time index from the newest row until it meets
+    the batch). A range of one instant, not an equality: with `sync_time = t` the planner
     takes the time as settled and may walk the primary key in id order instead, through
-    every row before the batch."""
-    at = batch_time(batch_id, model)
+    every row before the batch. No instant (no such batch): no rows."""
     return and_(model.sync_time >= at, model.sync_time <= at) if at else false()
 
 
-def _where(filters: AuditFilters, model: AuditModel) -> list[ColumnElement]:
-    """conditions(), a batch filter pinned to its batch's instant (one look-up)."""
+def _where(filters: AuditFilters, model: AuditModel) -> tuple[list[ColumnElement], datetime | None]:
+    """conditions(), a batch filter pinned to its batch's instant (one look-up), and that
+    instant."""
     found = conditions(filters, model)
-    return [*found, _batch_pin(filters.batch, model)] if filters.batch else found
+    if not filters.batch:
+        return found, None
+    at = batch_time(filters.batch, model)
+    return [*found, _batch_pin(at, model)], at
+
+
+def _cursor_bounds(
+    filters: AuditFilters, when: datetime, backwards: bool, at: datetime | None
+) -> bool:
+    """Whether a cursor at `when` bounds the rows more tightly than the time filters (the
+    dates, a batch's instant) do; when it does not, it is left out of the statement.
+    PostgreSQL cannot tell which of a row comparison and a plain bound on its first column
+    is the tighter: it may start the index scan at the cursor and walk every entry up to
+    the filter's bound (seconds at ten million rows, for a cursor beyond a batch's time)."""
+    start, end = _days(filters)
+    if backwards:  # the rows after the cursor, from the filters' lower bounds on
+        return not ((start and when < start) or (at and when < at))
+    return not ((end and when >= end) or (at and when > at))
 
 
 def _newest_first(statement: Select, model: AuditModel) -> Select:
@@ -204,12 +227,15 @@ def page_query(filters: AuditFilters, size: int | None = None) -> PageQuery:
     cursor = decode_cursor(token) if token else None
     if cursor and not isinstance(cursor[0], datetime):
         cursor = None
+    if cursor and cursor[0].tzinfo is None:  # not one of ours, but read as UTC like ours
+        cursor = (cursor[0].replace(tzinfo=UTC), cursor[1])
     backwards = bool(filters.before) and cursor is not None
     position = tuple_(model.sync_time, model.id)
-    statement = select(model).where(*_where(filters, model))
+    where, at = _where(filters, model)
+    statement = select(model).where(*where)
     if filters.grouped:
         statement = statement.where(EVENT_ROWS)
-    if cursor:
+    if cursor and _cursor_bounds(filters, cursor[0], backwards, at):
         bound = tuple_(*cursor)
         statement = statement.where(position > bound if backwards else position < bound)
     if backwards:
@@ -255,7 +281,7 @@ def batch_preview(
     rows = list(
         db.session.scalars(
             select(model)
-            .where(model.batch_id == batch_id, _batch_pin(batch_id, model))
+            .where(model.batch_id == batch_id, _batch_pin(batch_time(batch_id, model), model))
             .order_by(model.sync_time, model.id)
             .limit(limit or BATCH_PREVIEW)
         )
@@ -281,7 +307,7 @@ def export_rows(filters: AuditFilters, chunk: int | None = None) -> Iterator[Any
         model.entity_type, model.entity_key, model.video_title, model.batch_id,
         model.report_id, model.reverts_id, model.changes,
     )  # fmt: skip
-    base = _newest_first(select(*columns).where(*_where(filters, model)), model)
+    base = _newest_first(select(*columns).where(*_where(filters, model)[0]), model)
     position = tuple_(model.sync_time, model.id)
     chunk = chunk or EXPORT_CHUNK
     last = None

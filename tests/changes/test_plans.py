@@ -78,3 +78,27 @@ def test_a_batch_is_read_at_its_instant(app, log):
         shown = plan(queries.page_query(filters).statement)
     assert "sync_time >= " in shown, shown
     assert "sync_time <= " in shown, shown
+
+
+def test_a_cursor_beyond_the_filters_bounds_is_left_out(app, log):
+    """Its rows are the same; PostgreSQL would start the scan at the cursor and walk to the
+    bound. A cursor inside the bounds is kept."""
+    row_compare = "(metadata_syncs.sync_time, metadata_syncs.id) <"
+    beyond = encode_cursor(log + timedelta(days=90), 1)
+    inside = encode_cursor(log + timedelta(hours=30), 10**9)
+    with app.app_context():
+        batch = db.session.scalar(
+            text("SELECT batch_id FROM metadata_syncs WHERE batch_size IS NOT NULL LIMIT 1")
+        )
+        for args in ({"to": "2026-02-01"}, {"batch": str(batch)}):
+            plain = queries.audit_page(queries.parse_filters(args))
+            paged = queries.parse_filters({**args, "after": beyond})
+            assert row_compare not in str(queries.page_query(paged).statement)
+            assert [r.id for r in queries.audit_page(paged).rows] == [r.id for r in plain.rows]
+            assert plain.rows
+        kept = queries.parse_filters({"to": "2026-02-03", "after": inside})
+        assert row_compare in str(queries.page_query(kept).statement)
+        # A cursor without a time zone (not one of ours) is read as UTC.
+        naive = encode_cursor((log + timedelta(hours=30)).replace(tzinfo=None), 10**9)
+        naive_page = queries.audit_page(queries.parse_filters({"to": "2026-02-03", "after": naive}))
+        assert [r.id for r in naive_page.rows] == [r.id for r in queries.audit_page(kept).rows]
