@@ -3,6 +3,8 @@
 Every rule must appear in ACCESS; a new route that is missing fails here, so nobody adds a
 page without deciding who may use it."""
 
+import uuid
+
 import pytest
 from flask import Flask
 
@@ -37,9 +39,9 @@ ACCESS: dict[str, dict[str, str | Permission]] = {
     "videos.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.sync": {"POST": Permission.CATALOG_EDIT},
-    "changes.index": {"GET": Permission.AUDIT_READ},
     "changes.batch": {"GET": Permission.AUDIT_READ},
     "changes.export": {"GET": Permission.AUDIT_READ},
+    "changes.index": {"GET": Permission.AUDIT_READ},
     "queue.index": {"GET": Permission.CATALOG_READ},
     "queue.retry": {"POST": Permission.CATALOG_EDIT},
     "queue.cancel": {"POST": Permission.CATALOG_EDIT},
@@ -97,7 +99,8 @@ def _url(rule, video) -> str:
         "category_id": 0,
         "field_id": 0, "schema_id": 0,  # likewise no such field or schema
         "report_id": 0,  # no such report: 404 for those who may, 403 for the others
-        "batch_id": "00000000-0000-4000-8000-000000000000",  # likewise no such batch
+        "audit_id": 0,  # no such audit row, likewise
+        "batch_id": uuid.UUID(int=0),  # no such batch, likewise
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from catalog.changes import integrity, queries
 from catalog.models import MetadataSync, MetadataSyncArchive
-from tests.changes.conftest import in_app, record, record_batch, video_change
-from tests.changes.test_log import link, shown_rows
+from tests.changes.log.conftest import in_app, record, record_batch, video_change
+from tests.changes.log.test_page import link, shown_rows
 
 LONG_AGO = datetime(2024, 1, 10, 9, tzinfo=UTC)
 CUTOFF = datetime(2024, 2, 1, tzinfo=UTC)

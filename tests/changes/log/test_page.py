@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog.changes import queries
-from tests.changes.conftest import bulk_edit, record, record_batch, video_change
+from tests.changes.log.conftest import bulk_edit, record, record_batch, video_change
 
 ROW = re.compile(
     r'<tr data-testid="change-row"[^>]*>(.*?)</tr>\s*(?=<tr data-testid|</tbody>)', re.S

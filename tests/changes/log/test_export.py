@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from catalog.changes import queries
 from catalog.models import MetadataSync
-from tests.changes.conftest import bulk_edit, in_app, record, video_change
-from tests.changes.test_archive import old_log
+from tests.changes.log.conftest import bulk_edit, in_app, record, video_change
+from tests.changes.log.test_archive import old_log
 
 HEADER = [
     "id", "time (UTC)", "user email", "source", "action", "entity type", "entity key",
