@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from markupsafe import Markup, escape
 
+from catalog.changes import diffs
 from catalog.permissions import Permission, can
 
 
@@ -13,6 +14,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["show"] = show
     app.jinja_env.filters["reject_key"] = reject_key
+    # An audit row's changes as FieldChanges (label, before/after, word diff tokens).
+    app.jinja_env.filters["field_changes"] = diffs.field_changes
+    app.jinja_env.filters["display"] = diffs.display
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

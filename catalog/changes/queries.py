@@ -1,22 +1,40 @@
-"""The read side of the Changes page: the audit log, filtered, newest first, keyset-paged."""
+"""The read side of the Changes page: the audit log, filtered, newest first, keyset-paged.
 
+Every query takes the audit table to read as a model, MetadataSync (the live log) or
+MetadataSyncArchive (old months moved aside): the two have the same columns, so the same
+filters, grouping, paging and export run against either."""
+
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, select, tuple_
+from sqlalchemy.sql.elements import Grouping
 
+from catalog.changes.diffs import as_json
 from catalog.extensions import db
-from catalog.models import MetadataSync, User
-from catalog.models.audit import SOURCES
+from catalog.models import MetadataSync, MetadataSyncArchive, User
+from catalog.models.audit import EVENT, SOURCES
 from catalog.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
+# The changes of a batch shown in place when its line is expanded.
+BATCH_PREVIEW = 50
+# Rows per statement when the log is exported: memory stays flat whatever the export's size.
+EXPORT_CHUNK = 2000
 # The kinds of thing the audit log records changes of, for the filter menu.
 ENTITY_TYPES = (
     "video", "channel", "category", "custom_field", "field_schema", "user", "role",
-    "queue_entry",
+    "queue_entry", "audit_log",
 )  # fmt: skip
+AuditModel = type[MetadataSync] | type[MetadataSyncArchive]
+# Which table a page reads: the live log, or the months moved to the archive.
+SCOPES: dict[str, AuditModel] = {"live": MetadataSync, "archive": MetadataSyncArchive}
+# The partial indexes' own predicate, in parentheses: as a bare text clause, ANDed with the
+# filters, its OR would bind looser than the ANDs around it.
+EVENT_ROWS = Grouping(EVENT)
 
 
 @dataclass(frozen=True)
@@ -28,15 +46,39 @@ class AuditFilters:
     entity: str = ""
     start: date | None = None
     end: date | None = None
+    batch: uuid.UUID | None = None
+    scope: str = "live"
     after: str = ""
     before: str = ""
 
-    def args(self) -> dict[str, Any]:
+    @property
+    def model(self) -> AuditModel:
+        return SCOPES[self.scope]
+
+    @property
+    def grouped(self) -> bool:
+        """A batch shows as one line unless the filters pick out single changes."""
+        return not (self.video or self.entity or self.field or self.batch)
+
+    def filter_args(self) -> dict[str, Any]:
+        """The filters (not the scope, not the page), as URL arguments."""
         values = {
             "user": self.user, "source": self.source, "field": self.field, "video": self.video,
-            "entity": self.entity, "from": self.start, "to": self.end,
+            "entity": self.entity, "from": self.start, "to": self.end, "batch": self.batch,
         }  # fmt: skip
         return {key: value for key, value in values.items() if value not in (None, "")}
+
+    def args(self) -> dict[str, Any]:
+        """The filters and the scope, as URL arguments (the live log is the default)."""
+        scope = {"scope": self.scope} if self.scope != "live" else {}
+        return {**self.filter_args(), **scope}
+
+    def recorded(self) -> dict[str, Any]:
+        """The filters as an audit row keeps them: JSON values only."""
+        return {
+            key: value if isinstance(value, int | str) else str(value)
+            for key, value in self.filter_args().items()
+        }
 
     def page(self, **cursor: str) -> dict[str, Any]:
         return {**replace(self, after="", before="").args(), **cursor}
@@ -45,6 +87,13 @@ class AuditFilters:
 def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
     except ValueError:
         return None
 
@@ -62,56 +111,151 @@ def parse_filters(args) -> AuditFilters:
         entity=(args.get("entity") or "").strip()[:30],
         start=_date(args.get("from")),
         end=_date(args.get("to")),
+        batch=_uuid((args.get("batch") or "").strip()),
+        scope=args.get("scope") if args.get("scope") in SCOPES else "live",
         after=args.get("after", ""),
         before=args.get("before", ""),
     )
 
 
-def conditions(filters: AuditFilters) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+def conditions(filters: AuditFilters, model: AuditModel | None = None) -> list[ColumnElement]:
+    """The WHERE clauses of the filters, on `model` (default: the filters' scope)."""
+    model = model or filters.model
+    found: list[ColumnElement] = []
     if filters.user:
-        found.append(MetadataSync.user_id == filters.user)
+        found.append(model.user_id == filters.user)
     if filters.source:
-        found.append(MetadataSync.source == filters.source)
+        found.append(model.source == filters.source)
     if filters.field:
-        found.append(MetadataSync.changes.has_key(filters.field))
+        found.append(model.changes.has_key(filters.field))
     if filters.video:
-        found += [MetadataSync.entity_type == "video", MetadataSync.entity_key == filters.video]
+        found += [model.entity_type == "video", model.entity_key == filters.video]
     if filters.entity:
-        found.append(MetadataSync.entity_type == filters.entity)
-    # Days are whole UTC days, the end day included.
-    if filters.start:
-        found.append(MetadataSync.sync_time >= datetime.combine(filters.start, time(), UTC))
-    if filters.end:
-        end = datetime.combine(filters.end + timedelta(days=1), time(), UTC)
-        found.append(MetadataSync.sync_time < end)
+        found.append(model.entity_type == filters.entity)
+    if filters.batch:
+        found.append(model.batch_id == filters.batch)
+    start, end = _days(filters)
+    if start:
+        found.append(model.sync_time >= start)
+    if end:
+        found.append(model.sync_time < end)
     return found
+
+
+def _days(filters: AuditFilters) -> tuple[datetime | None, datetime | None]:
+    """The date filter as instants [start, end): whole UTC days, the end day included."""
+    start = datetime.combine(filters.start, time(), UTC) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time(), UTC) if filters.end else None
+    return start, end
+
+
+def batch_time(batch_id: uuid.UUID, model: AuditModel) -> datetime | None:
+    """When a batch was written (None: no such batch): one row, read by the batch index.
+
+    Every row of one action carries its transaction's instant (MetadataSync.sync_time), so
+    a batch's rows all share this time. The id is bounded and ordered by rather than
+    compared for equality: for a batch that is a large share of the table (a big report
+    import) the planner would otherwise expect a sequential scan to meet one of its rows
+    at once, while they all lie together, possibly far into the table."""
+    statement = (
+        select(model.sync_time)
+        .where(model.batch_id >= batch_id, model.batch_id <= batch_id)
+        .order_by(model.batch_id)
+        .limit(1)
+    )
+    return db.session.scalar(statement)
+
+
+def _batch_pin(at: datetime | None, model: AuditModel) -> ColumnElement:
+    """A batch's rows are at the batch's instant `at`: with that, the (sync_time, id) index
+    reads just the batch, in order, however old it is and however many rows it has (by
+    batch id alone the planner may walk the time index from the newest row until it meets
+    the batch). A range of one instant, not an equality: with `sync_time = t` the planner
+    takes the time as settled and may walk the primary key in id order instead, through
+    every row before the batch. No instant (no such batch): no rows."""
+    return and_(model.sync_time >= at, model.sync_time <= at) if at else false()
+
+
+def _where(filters: AuditFilters, model: AuditModel) -> tuple[list[ColumnElement], datetime | None]:
+    """conditions(), a batch filter pinned to its batch's instant (one look-up), and that
+    instant."""
+    found = conditions(filters, model)
+    if not filters.batch:
+        return found, None
+    at = batch_time(filters.batch, model)
+    return [*found, _batch_pin(at, model)], at
+
+
+def _cursor_bounds(
+    filters: AuditFilters, when: datetime, backwards: bool, at: datetime | None
+) -> bool:
+    """Whether a cursor at `when` bounds the rows more tightly than the time filters (the
+    dates, a batch's instant) do; when it does not, it is left out of the statement.
+    PostgreSQL cannot tell which of a row comparison and a plain bound on its first column
+    is the tighter: it may start the index scan at the cursor and walk every entry up to
+    the filter's bound (seconds at ten million rows, for a cursor beyond a batch's time)."""
+    start, end = _days(filters)
+    if backwards:  # the rows after the cursor, from the filters' lower bounds on
+        return not ((start and when < start) or (at and when < at))
+    return not ((end and when >= end) or (at and when > at))
+
+
+def _newest_first(statement: Select, model: AuditModel) -> Select:
+    return statement.order_by(model.sync_time.desc(), model.id.desc())
 
 
 @dataclass
 class AuditPage:
-    rows: list[MetadataSync]
+    rows: list[MetadataSync | MetadataSyncArchive]
     newer: str | None
     older: str | None
+    grouped: bool = False
 
 
-def audit_page(filters: AuditFilters, size: int = PAGE_SIZE) -> AuditPage:
-    """Newest first by (sync_time, id); `after` walks to older rows, `before` to newer."""
+@dataclass(frozen=True)
+class PageQuery:
+    statement: Select
+    cursor: tuple | None
+    backwards: bool
+
+
+def page_query(filters: AuditFilters, size: int | None = None) -> PageQuery:
+    """The one statement of a Changes page (see audit_page): size + 1 rows, to know whether
+    there are more."""
+    model = filters.model
     token = filters.before or filters.after
     cursor = decode_cursor(token) if token else None
     if cursor and not isinstance(cursor[0], datetime):
         cursor = None
+    if cursor and cursor[0].tzinfo is None:  # not one of ours, but read as UTC like ours
+        cursor = (cursor[0].replace(tzinfo=UTC), cursor[1])
     backwards = bool(filters.before) and cursor is not None
-    position = tuple_(MetadataSync.sync_time, MetadataSync.id)
-    statement = select(MetadataSync).where(*conditions(filters))
-    if cursor:
+    position = tuple_(model.sync_time, model.id)
+    where, at = _where(filters, model)
+    statement = select(model).where(*where)
+    if filters.grouped:
+        statement = statement.where(EVENT_ROWS)
+    if cursor and _cursor_bounds(filters, cursor[0], backwards, at):
         bound = tuple_(*cursor)
         statement = statement.where(position > bound if backwards else position < bound)
     if backwards:
-        statement = statement.order_by(MetadataSync.sync_time, MetadataSync.id)
+        statement = statement.order_by(model.sync_time, model.id)
     else:
-        statement = statement.order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-    rows = list(db.session.scalars(statement.limit(size + 1)))
+        statement = _newest_first(statement, model)
+    return PageQuery(statement.limit((size or PAGE_SIZE) + 1), cursor, backwards)
+
+
+def audit_page(filters: AuditFilters, size: int | None = None) -> AuditPage:
+    """Newest first by (sync_time, id); `after` walks to older rows, `before` to newer.
+
+    Grouped (see AuditFilters.grouped), only the rows that stand for an event are read: a
+    change outside any batch, or the first row of a batch, which carries the batch's size.
+    The predicate is the very one of the partial indexes (EVENT), so the planner walks them;
+    the cursor is the (sync_time, id) of the shown rows either way."""
+    size = size or PAGE_SIZE
+    query = page_query(filters, size)
+    cursor, backwards = query.cursor, query.backwards
+    rows = list(db.session.scalars(query.statement))
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -120,7 +264,82 @@ def audit_page(filters: AuditFilters, size: int = PAGE_SIZE) -> AuditPage:
     has_older = cursor is not None if backwards else more
     newer = encode_cursor(rows[0].sync_time, rows[0].id) if rows and has_newer else None
     older = encode_cursor(rows[-1].sync_time, rows[-1].id) if rows and has_older else None
-    return AuditPage(rows, newer, older)
+    return AuditPage(rows, newer, older, filters.grouped)
+
+
+@dataclass
+class BatchPreview:
+    rows: list[MetadataSync | MetadataSyncArchive]
+    size: int  # how many rows the batch wrote, as its first row says
+
+
+def batch_preview(
+    batch_id: uuid.UUID, model: AuditModel = MetadataSync, limit: int | None = None
+) -> BatchPreview | None:
+    """The first `limit` changes of a batch, in the order they were written; None if no
+    such batch. The size comes from the batch's first row: no rows are counted."""
+    rows = list(
+        db.session.scalars(
+            select(model)
+            .where(model.batch_id == batch_id, _batch_pin(batch_time(batch_id, model), model))
+            .order_by(model.sync_time, model.id)
+            .limit(limit or BATCH_PREVIEW)
+        )
+    )
+    if not rows:
+        return None
+    size = next((row.batch_size for row in rows if row.batch_size is not None), None)
+    return BatchPreview(rows, size if size is not None else len(rows))
+
+
+EXPORT_HEADER = [
+    "id", "time (UTC)", "user email", "source", "action", "entity type", "entity key",
+    "video title", "batch id", "report id", "reverts id", "field", "old value", "new value",
+]  # fmt: skip
+
+
+def export_rows(filters: AuditFilters, chunk: int | None = None) -> Iterator[Any]:
+    """Every row the filters match (each change of a batch, not one per batch), newest
+    first, read `chunk` rows per statement by keyset: a constant amount of memory."""
+    model = filters.model
+    columns = (
+        model.id, model.sync_time, model.user_email, model.source, model.action,
+        model.entity_type, model.entity_key, model.video_title, model.batch_id,
+        model.report_id, model.reverts_id, model.changes,
+    )  # fmt: skip
+    base = _newest_first(select(*columns).where(*_where(filters, model)[0]), model)
+    position = tuple_(model.sync_time, model.id)
+    chunk = chunk or EXPORT_CHUNK
+    last = None
+    while True:
+        statement = base if last is None else base.where(position < tuple_(*last))
+        rows = db.session.execute(statement.limit(chunk)).all()
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = (rows[-1].sync_time, rows[-1].id)
+
+
+def export_lines(filters: AuditFilters) -> Iterator[list[Any]]:
+    """The CSV lines of the export (EXPORT_HEADER): one per changed field of each row, a row
+    without changes still one; mappings (an export's filters) as JSON."""
+    for row in export_rows(filters):
+        start = [
+            row.id, row.sync_time.astimezone(UTC).isoformat(), row.user_email, row.source,
+            row.action, row.entity_type, row.entity_key, row.video_title, row.batch_id,
+            row.report_id, row.reverts_id,
+        ]  # fmt: skip
+        changes = row.changes or {}
+        if not changes:
+            yield [*start, None, None, None]
+        for name in sorted(changes):
+            pair = changes[name]
+            old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+            yield [*start, name, _cell_value(old), _cell_value(new)]
+
+
+def _cell_value(value: Any) -> Any:
+    return as_json(value) if isinstance(value, dict) else value
 
 
 def user_choices() -> list[tuple[int, str]]:

@@ -1,8 +1,13 @@
-from flask import render_template, request
+import uuid
+from datetime import UTC, datetime
 
-from catalog.changes import bp, queries
+from flask import Response, abort, render_template, request, stream_with_context
+
+from catalog import csvexport
+from catalog.changes import bp, queries, service
+from catalog.extensions import db
 from catalog.models.audit import SOURCES
-from catalog.permissions import Permission, require
+from catalog.permissions import Permission, require, signed_in_user
 
 
 @bp.get("/audit")
@@ -14,3 +19,32 @@ def index():
         "changes/index.html", filters=filters, page=page, users=queries.user_choices(),
         sources=SOURCES, entities=queries.ENTITY_TYPES,
     )  # fmt: skip
+
+
+@bp.get("/audit/batch/<uuid:batch_id>")
+@require(Permission.AUDIT_READ)
+def batch(batch_id: uuid.UUID):
+    """A batch's first changes, for its line on /audit to show in place (htmx)."""
+    scope = request.args.get("scope") if request.args.get("scope") in queries.SCOPES else "live"
+    preview = queries.batch_preview(batch_id, queries.SCOPES[scope])
+    if preview is None:
+        abort(404)
+    return render_template("changes/batch.html", batch_id=batch_id, preview=preview, scope=scope)
+
+
+@bp.get("/audit/export.csv")
+@require(Permission.AUDIT_READ)
+def export():
+    """The log as the page filters it (every change, batches too), as CSV, streamed. The
+    export is recorded and committed before anything is sent."""
+    filters = queries.parse_filters(request.args)
+    service.record_export(filters, actor=signed_in_user())
+    db.session.commit()
+    lines = queries.export_lines(filters)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    name = f"audit-{'archive-' if filters.scope == 'archive' else ''}{stamp}.csv"
+    return Response(
+        stream_with_context(csvexport.stream(queries.EXPORT_HEADER, lines)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

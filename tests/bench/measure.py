@@ -25,6 +25,9 @@ AUDIT_FROM = date(2026, 6, 1)
 AUDIT_TO = AUDIT_FROM + timedelta(days=29)
 AUDIT_FIELD = "privacy_status"
 AUDIT_SOURCE = "bulk"
+# Without a video, entity, field or batch filter the page shows a batch as one line, its
+# first row (the one with the batch's size): the rows of catalog.models.audit.EVENT.
+AUDIT_EVENT = "(batch_id IS NULL OR batch_size IS NOT NULL)"
 
 
 class NotReady(RuntimeError):
@@ -516,9 +519,12 @@ def next_cursor(body: str) -> tuple | None:
 def _audit_page(
     conn, name: str, path: str, where: str, params: tuple = (), note: str = ""
 ) -> Target:
-    """A Changes page and what it must show, from its own SQL over metadata_syncs."""
+    """A Changes page and what it must show, from its own SQL over metadata_syncs: each row
+    by its entity key, a batch's line (grouped pages) by its batch id, which its links name."""
     rows = conn.execute(
-        f"SELECT entity_key, sync_time, id FROM metadata_syncs WHERE {where} "
+        "SELECT CASE WHEN batch_size IS NULL THEN coalesce(entity_key, '') "
+        "ELSE batch_id::text END, "
+        f"sync_time, id FROM metadata_syncs WHERE {where} "
         f"ORDER BY {AUDIT_ORDER} LIMIT {AUDIT_PAGE_SIZE + 1}",
         params,
     ).fetchall()
@@ -531,16 +537,19 @@ def _audit_page(
 def audit_targets(conn, stats: dict) -> tuple[list[Target], dict]:
     """The Changes page: newest first, a deep page by cursor, and each kind of filter."""
     total = stats["audit"]["rows"]
-    deep = min(AUDIT_DEEP_PAGE, max(1, total // AUDIT_PAGE_SIZE))
-    result = [_audit_page(conn, "audit page 1", "/audit", "true")]
+    # Pages of the collapsed log count lines: a change outside a batch, or a whole batch.
+    (lines,) = conn.execute(f"SELECT count(*) FROM metadata_syncs WHERE {AUDIT_EVENT}").fetchone()
+    deep = min(AUDIT_DEEP_PAGE, max(1, lines // AUDIT_PAGE_SIZE))
+    result = [_audit_page(conn, "audit page 1", "/audit", AUDIT_EVENT)]
     if deep > 1:
         # The last row of page deep - 1 (newest first): its cursor opens page `deep`.
         offset = (deep - 1) * AUDIT_PAGE_SIZE - 1
         at, row_id = conn.execute(
-            f"SELECT sync_time, id FROM metadata_syncs ORDER BY {AUDIT_ORDER} OFFSET %s LIMIT 1",
+            f"SELECT sync_time, id FROM metadata_syncs WHERE {AUDIT_EVENT} "
+            f"ORDER BY {AUDIT_ORDER} OFFSET %s LIMIT 1",
             (offset,),
         ).fetchone()
-        note = f"reached by cursor: row {offset + 1:,} newest first"
+        note = f"reached by cursor: line {offset + 1:,} newest first (a batch is one line)"
         if deep < AUDIT_DEEP_PAGE:
             note += f"; the last full page, there are fewer than {AUDIT_DEEP_PAGE:,}"
         result.append(
@@ -548,7 +557,7 @@ def audit_targets(conn, stats: dict) -> tuple[list[Target], dict]:
                 conn,
                 f"audit page {deep:,}",
                 "/audit?" + urlencode({"after": encode_cursor(at, row_id)}),
-                "(sync_time, id) < (%s, %s)",
+                f"(sync_time, id) < (%s, %s) AND {AUDIT_EVENT}",
                 (at, row_id),
                 note,
             )
@@ -569,7 +578,7 @@ def audit_targets(conn, stats: dict) -> tuple[list[Target], dict]:
             f"user {user_id}, {AUDIT_FROM:%Y-%m-%d}..{AUDIT_TO:%Y-%m-%d}",
             "/audit?" + urlencode(user_args),
             "user_id = %s AND sync_time >= %s::date::timestamp AT TIME ZONE 'UTC' "
-            "AND sync_time < %s::date::timestamp AT TIME ZONE 'UTC'",
+            f"AND sync_time < %s::date::timestamp AT TIME ZONE 'UTC' AND {AUDIT_EVENT}",
             (user_id, AUDIT_FROM, end),
             f"{EDITORS[0]}, the most active editor: {in_range:,} changes in the 30 days",
         )
@@ -619,7 +628,7 @@ def audit_targets(conn, stats: dict) -> tuple[list[Target], dict]:
             conn,
             f"source={AUDIT_SOURCE}",
             "/audit?" + urlencode({"source": AUDIT_SOURCE}),
-            "source = %s",
+            f"source = %s AND {AUDIT_EVENT}",
             (AUDIT_SOURCE,),
             f"{from_source:,} changes ({100 * from_source / max(total, 1):.0f}%)",
         )
