@@ -139,7 +139,25 @@ class MetadataSyncArchive(AuditColumns, Base):
             "sync_time",
             "id",
         ),
-        Index("ix_metadata_syncs_archive_entity_time", "entity_type", "entity_id", "sync_time"),
+        Index(
+            "ix_metadata_syncs_archive_entity_time", "entity_type", "entity_id", "sync_time", "id"
+        ),
+        # The collapsed log, as on the live table.
+        Index("ix_metadata_syncs_archive_event_time", "sync_time", "id", postgresql_where=EVENT),
+        Index(
+            "ix_metadata_syncs_archive_event_user_time",
+            "user_id",
+            "sync_time",
+            "id",
+            postgresql_where=EVENT,
+        ),
+        Index(
+            "ix_metadata_syncs_archive_event_source_time",
+            "source",
+            "sync_time",
+            "id",
+            postgresql_where=EVENT,
+        ),
         Index(
             "ix_metadata_syncs_archive_batch", "batch_id", postgresql_where="batch_id IS NOT NULL"
         ),

@@ -207,8 +207,16 @@ def upgrade():
         ["entity_type", "entity_key", "sync_time", "id"],
     )
     op.create_index(
-        "ix_metadata_syncs_archive_entity_time", archive, ["entity_type", "entity_id", "sync_time"]
+        "ix_metadata_syncs_archive_entity_time",
+        archive,
+        ["entity_type", "entity_id", "sync_time", "id"],
     )
+    for name, columns in (
+        ("ix_metadata_syncs_archive_event_time", ["sync_time", "id"]),
+        ("ix_metadata_syncs_archive_event_user_time", ["user_id", "sync_time", "id"]),
+        ("ix_metadata_syncs_archive_event_source_time", ["source", "sync_time", "id"]),
+    ):
+        op.create_index(name, archive, columns, postgresql_where=sa.text(EVENT))
     op.create_index(
         "ix_metadata_syncs_archive_batch",
         archive,
