@@ -228,3 +228,28 @@ def test_only_audit_readers_see_the_log(client, db_session, sign_in, role, app, 
         response = client.get(url)
         assert response.status_code == 403, url
         response.close()
+
+
+@pytest.mark.parametrize(("role", "offered"), [("admin", True), ("auditor", False)])
+def test_a_batch_line_offers_its_undo_to_those_who_may_edit(
+    app, client, db_session, sign_in, videos, people, role, offered
+):
+    sign_in(role)
+    batch = bulk_edit(app, videos[:3], people.editor, label="Bulk")
+    undo = f'href="/audit/batch/{batch}/undo"'
+    html = client.get("/audit").get_data(as_text=True)
+    assert (undo in html) is offered
+    html = client.get(f"/audit?batch={batch}").get_data(as_text=True)
+    assert (undo in html) is offered  # above the batch's rows
+    html = client.get(f"/audit?batch={batch}&scope=archive").get_data(as_text=True)
+    assert undo not in html  # archived history is not undone
+
+
+@pytest.mark.parametrize(("role", "offered"), [("editor", True), ("viewer", False)])
+def test_a_video_history_offers_to_undo_its_batch_to_editors(
+    app, client, db_session, sign_in, videos, people, role, offered
+):
+    sign_in(role)
+    batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
+    html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
+    assert (f'href="/audit/batch/{batch}/undo"' in html) is offered
