@@ -90,3 +90,22 @@ def test_typed_values_compare_with_the_video(app_ctx):
     assert states.typed("artist", None) == []
     assert states.typed("hidden", None) is False
     assert states.typed("views", 0) == 0
+
+
+def test_archived_history_still_rebuilds_the_video(editor):
+    """Old months moved to the archive (flask catalog audit archive) stay part of a video's
+    history: its state then, and the history listed."""
+    from catalog.changes.integrity import archive_before, month_start
+
+    video = VideoFactory(video_id="archived001", title="Now", views=3)
+    two_months = 1500 * HOUR  # ~62 days: before the start of this month, whatever today is
+    past_row(video, "update", {"title": ["Then", "Later"], "views": [1, 2]}, two_months)
+    past_row(video, "update", {"title": ["Later", "Now"], "views": [2, 3]}, 1 * HOUR)
+    now = datetime.now(UTC)
+    assert archive_before(month_start(f"{now:%Y-%m}")) >= 1
+
+    assert [row.changes["title"] for row in rows_of("archived001")] == [
+        ["Then", "Later"], ["Later", "Now"],
+    ]  # fmt: skip
+    before = states.state_at("archived001", now - two_months - HOUR)
+    assert (before["title"], before["views"]) == ("Then", 1)
