@@ -57,17 +57,22 @@ def _num(value: str) -> int | float:
 
 
 class Workers:
-    def __init__(self, url: str, logs: Path):
-        self.url = url
-        self.logs = logs
+    """Worker processes of the app module `app` (a module path for `flask --app`) on the
+    database at `url`, with the short job settings and `env`; logs in `logs`."""
+
+    def __init__(self, url: str, logs: Path, app: str = "tests.jobs.worker_app", **env: str):
+        self.url, self.logs, self.app, self.env = url, logs, app, env
         self.processes: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
-        env = {**os.environ, **JOB_SETTINGS, "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1"}
+    def start(self, **env: str) -> subprocess.Popen:
+        environment = {
+            **os.environ, **JOB_SETTINGS, **self.env, **env,
+            "DATABASE_URL": self.url, "PYTHONUNBUFFERED": "1",
+        }  # fmt: skip
         log = self.logs / f"worker-{len(self.processes) + 1}.log"
         process = subprocess.Popen(  # noqa: S603  (our own venv's flask, fixed arguments)
-            [FLASK, "--app", "tests.jobs.worker_app", "catalog", "worker"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            [FLASK, "--app", self.app, "catalog", "worker"],
+            cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         process.log = log
         self.processes.append(process)
@@ -79,7 +84,7 @@ class Workers:
                 process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -3,7 +3,6 @@ check, confirm, a worker imports; two imports of one report at once; a worker ki
 middle of an import, whose job another worker then runs again."""
 
 import os
-import subprocess
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +16,7 @@ from catalog.extensions import db, security
 from catalog.models import MetadataSync, ProcessingQueue, Report, Role, Video
 from catalog.reports import service
 from tests.conftest import TEST_PASSWORD, app_config, csrf_token, login, migrated_database
-from tests.jobs.conftest import FLASK, JOB_SETTINGS, ROOT, wait_for
+from tests.jobs.conftest import Workers, wait_for
 from tests.reports.conftest import sample
 
 A2 = "youtube_video_report_a2.csv"
@@ -48,43 +47,14 @@ def empty_catalog(postgres, worker_app):
     postgres.create_database("catalog_reports", template="catalog_reports_template")
 
 
-class Workers:
-    def __init__(self, app, shared_dir: Path, logs: Path):
-        self.app, self.shared_dir, self.logs, self.processes = app, shared_dir, logs, []
-
-    def start(self, **env) -> subprocess.Popen:
-        environment = {
-            **os.environ, **JOB_SETTINGS, **env, "PYTHONUNBUFFERED": "1",
-            "DATABASE_URL": self.app.config["DATABASE_URL_FOR_WORKERS"],
-            "REPORTS_DIR": str(self.shared_dir),
-        }  # fmt: skip
-        log = self.logs / f"worker-{len(self.processes) + 1}.log"
-        process = subprocess.Popen(  # noqa: S603  (our own venv's flask, fixed arguments)
-            [FLASK, "--app", "tests.reports.worker_app", "catalog", "worker"],
-            cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        process.log = log
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for process in self.processes:  # shown by pytest when a test fails
-            print(f"---- {process.log.name} ----\n{process.log.read_text()[-4000:]}")
-
-
 @pytest.fixture
 def workers(worker_app, shared_dir, tmp_path):
-    pool = Workers(worker_app, shared_dir, tmp_path)
+    """Worker processes of tests.reports.worker_app; logs printed when a test fails."""
+    url = worker_app.config["DATABASE_URL_FOR_WORKERS"]
+    pool = Workers(url, tmp_path, "tests.reports.worker_app", REPORTS_DIR=str(shared_dir))
     yield pool
-    pool.stop()
+    pool.stop_all()
+    pool.dump()
 
 
 def editor(app) -> SimpleNamespace:
