@@ -59,6 +59,22 @@ def _names(*values: dict) -> dict[str, dict[int, str]]:
     return names
 
 
+def _attempt(undo, *, per_video: bool = True):
+    """Run `undo` and commit it: (its result, None). Refused: roll back, (None, the reason
+    for people). A video that moved on since the preview (`per_video`) gets the preview
+    again, with a word saying why."""
+    try:
+        result = undo()
+    except (VersionConflict, revert.Changed) as exc:
+        db.session.rollback()
+        return None, LOOKED_AGAIN if per_video else str(exc)
+    except (revert.RevertError, custom_values.InvalidValue) as exc:
+        db.session.rollback()
+        return None, str(exc)
+    db.session.commit()
+    return result, None
+
+
 def _row(audit_id: int) -> MetadataSync:
     return db.session.get(MetadataSync, audit_id) or abort(404)
 
@@ -124,19 +140,17 @@ def revert_change(audit_id: int):
         acknowledged = set(request.form.getlist("conflict"))
         if row.action == "create" and not request.form.get("confirm"):
             acknowledged = set()
-        try:
-            changes = revert.apply_revert(
-                row, restore=chosen, acknowledged=acknowledged, expected_version=version,
+        changes, message = _attempt(
+            lambda: revert.apply_revert(
+                row,
+                restore=chosen,
+                acknowledged=acknowledged,
+                expected_version=version,
                 actor=signed_in_user(),
-            )  # fmt: skip
-        except (VersionConflict, revert.Changed):
-            db.session.rollback()
-            message, status = LOOKED_AGAIN, 409
-        except (revert.RevertError, custom_values.InvalidValue) as exc:
-            db.session.rollback()
-            message, status = str(exc), 409
-        else:
-            db.session.commit()
+            )
+        )
+        status = 409 if message else 200
+        if message is None:
             if row.action == "create":
                 flash(f"Video {row.entity_key} deleted: its creation was reverted.", "success")
             elif changes:
@@ -178,19 +192,16 @@ def restore_to(video_id: str):
     form = ConfirmForm()
     message, status = None, 200
     if form.validate_on_submit():
-        try:
-            count = revert.restore_to(
-                video_id, at, expected_version=_int(request.form.get("version")),
+        count, message = _attempt(
+            lambda: revert.restore_to(
+                video_id,
+                at,
+                expected_version=_int(request.form.get("version")),
                 actor=signed_in_user(),
-            )  # fmt: skip
-        except (VersionConflict, revert.Changed):
-            db.session.rollback()
-            message, status = LOOKED_AGAIN, 409
-        except (revert.RevertError, custom_values.InvalidValue) as exc:
-            db.session.rollback()
-            message, status = str(exc), 409
-        else:
-            db.session.commit()
+            )
+        )
+        status = 409 if message else 200
+        if message is None:
             when = at.strftime("%Y-%m-%d %H:%M:%S UTC")
             flash(f"Video restored to {when}: {count} value{'s' if count != 1 else ''} put back.",
                   "success")  # fmt: skip
@@ -213,13 +224,11 @@ def restore_video(audit_id: int):
     form = ConfirmForm()
     message, status = None, 200
     if form.validate_on_submit():
-        try:
-            video = revert.restore_deleted(row, actor=signed_in_user())
-        except (revert.RevertError, custom_values.InvalidValue) as exc:
-            db.session.rollback()
-            message, status = str(exc), 409
-        else:
-            db.session.commit()
+        video, message = _attempt(
+            lambda: revert.restore_deleted(row, actor=signed_in_user()), per_video=False
+        )
+        status = 409 if message else 200
+        if message is None:
             flash(f"Video {video.video_id} restored.", "success")
             return redirect(url_for("videos.detail", video_id=video.video_id))
     try:
@@ -249,15 +258,14 @@ def undo_batch(batch_id: uuid.UUID):
         seen = _int(request.form.get("seen"))
         if seen is None:
             abort(400)
-        try:
-            done = revert.undo_batch(
+        done, message = _attempt(
+            lambda: revert.undo_batch(
                 batch_id, overwrite=overwrite, seen=seen, actor=signed_in_user()
-            )
-        except revert.RevertError as exc:
-            db.session.rollback()
-            message, status = str(exc), 409
-        else:
-            db.session.commit()
+            ),
+            per_video=False,
+        )
+        status = 409 if message else 200
+        if message is None:
             flash(
                 f"Batch undone: {done.videos:,} video{'s' if done.videos != 1 else ''} changed "
                 f"({done.fields:,} values put back, {done.deletes:,} deleted, "
