@@ -78,7 +78,6 @@ class Verdict:
     checked: int
     last_seq: int
     broken_at: int | None = None  # the first chain position that does not hold
-    audit_id: int | None = None
     reason: str = ""
 
     @property
@@ -86,7 +85,7 @@ class Verdict:
         return self.broken_at is None
 
 
-def verify(slice_size: int = SLICE, progress=None) -> Verdict:
+def verify(slice_size: int = SLICE) -> Verdict:
     """Walk the whole chain, live and archived rows, in order of position."""
     head_seq, head_hash = db.session.execute(
         text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1")
@@ -98,24 +97,22 @@ def verify(slice_size: int = SLICE, progress=None) -> Verdict:
         if broken and broken.problem == "missing":
             first = broken.before_seq + 1
             reason = f"positions {first} to {broken.chain_seq - 1} are missing"
-            return Verdict(first - 1, head_seq, first, None, reason)
+            return Verdict(first - 1, head_seq, first, reason)
         if broken:
             where = "" if broken.place == "live" else " (archived)"
             reason = f"audit row {broken.id}{where}: {PROBLEMS[broken.problem]}"
-            return Verdict(broken.chain_seq - 1, head_seq, broken.chain_seq, broken.id, reason)
+            return Verdict(broken.chain_seq - 1, head_seq, broken.chain_seq, reason)
         end = db.session.execute(SLICE_END, params).first()
         if end is None:
             reason = f"positions {after + 1} to {head_seq} (the newest) are missing"
-            return Verdict(after, head_seq, after + 1, None, reason)
+            return Verdict(after, head_seq, after + 1, reason)
         after, after_hash = end.chain_seq, end.row_hash
-        if progress:
-            progress(after, head_seq)
     if after_hash != head_hash:
         reason = "the newest row's hash is not the one the chain's head holds"
-        return Verdict(head_seq - 1, head_seq, head_seq, None, reason)
+        return Verdict(head_seq - 1, head_seq, head_seq, reason)
     if db.session.scalar(BEYOND_HEAD, {"seq": head_seq}):
         reason = f"rows lie beyond the chain's head (position {head_seq})"
-        return Verdict(head_seq, head_seq, head_seq + 1, None, reason)
+        return Verdict(head_seq, head_seq, head_seq + 1, reason)
     return Verdict(head_seq, head_seq)
 
 
