@@ -27,11 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = LocalPostgres(app.instance_path).ensure_running()
 
     from catalog.models import Role, User
+    from catalog.signin import SignInForm
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
-    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=SignInForm)
 
     from catalog import cli, hardening, templating
     from catalog.accounts import bp as accounts_bp

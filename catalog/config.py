@@ -17,6 +17,8 @@ def from_environment() -> dict:
         "SIGN_IN_WINDOW_MINUTES": 15,
         "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": 5,
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 20,
+        # Wrong codes after one right password before the password has to be entered again.
+        "SIGN_IN_MAX_SECOND_FACTOR_FAILURES": 3,
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         # Empty means: start the embedded PostgreSQL under instance/.
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),
@@ -49,6 +51,12 @@ def from_environment() -> dict:
         "SECURITY_POST_LOGOUT_VIEW": "/login",
         "SECURITY_MSG_LOGIN": ("Please sign in to continue.", "info"),
         "SECURITY_FLASH_MESSAGES": True,
+        # One answer whether or not the account exists (sign-in and password reset alike).
+        "SECURITY_RETURN_GENERIC_RESPONSES": True,
+        "SECURITY_MSG_GENERIC_AUTHN_FAILED": ("The email or the password is not right.", "error"),
+        # Flask-Security's default writes "private=True, no-store=True", which no cache
+        # understands; catalog.hardening sends a valid "no-store" instead.
+        "SECURITY_CACHE_CONTROL": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

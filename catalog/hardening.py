@@ -1,15 +1,14 @@
 """What an internet-facing admin tool needs beyond sign-in, and Flask-Security leaves open by
-default: security headers, session renewal and revocation, sign-in throttling, a two-factor
-requirement for admins, a clean 503 when the database is away, and a health check."""
+default: security headers, session renewal and revocation, sign-in throttling (its rules in
+catalog.signin), a two-factor requirement for admins, a clean 503 when the database is away,
+and a health check."""
 
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
 
 from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -22,14 +21,13 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_logged_out
 from flask_security import current_user, user_authenticated
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog import config as settings
+from catalog import signin
 from catalog.extensions import csrf, db, security
-from catalog.models import LoginAttempt
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -73,8 +71,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionInterface()
     app.after_request(security_headers)
-    app.before_request(throttle_sign_in)
-    app.after_request(record_sign_in)
+    signin.init_app(app)
     app.before_request(require_two_factor_for_admins)
     user_authenticated.connect(renew_session, app)
     user_logged_out.connect(revoke_sessions, app)
@@ -114,18 +111,25 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if response.mimetype == "text/html":
+    if response.mimetype == "text/html" or (
+        request.blueprint == "security" and request.endpoint != "security.static"
+    ):
         # Pages carry catalog data; a shared machine's back button should not show them.
+        # Sign-in, two-factor and password answers (JSON ones too) carry secrets: a TOTP
+        # key and its QR code, a password typed back, an authentication token.
         headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 # -- sessions -------------------------------------------------------------------------------
 def renew_session(app: Flask, user, **kwargs) -> None:
-    """A new session at sign-in: keep only the sign-in itself; the CSRF secret is renewed."""
+    """A new session at sign-in: keep only the sign-in itself; the CSRF secret is renewed.
+    Then the owner hears of wrong second-factor codes (flashed after the renewal, which
+    would otherwise drop the message)."""
     kept = {key: session[key] for key in SIGN_IN_KEYS if key in session}
     session.clear()
     session.update(kept)
+    signin.notify_failed_codes(user)
 
 
 def revoke_sessions(app: Flask, user, **kwargs) -> None:
@@ -134,77 +138,6 @@ def revoke_sessions(app: Flask, user, **kwargs) -> None:
     if user is not None and getattr(user, "fs_uniquifier", None):
         security.datastore.set_uniquifier(user)
         db.session.commit()
-
-
-# -- sign-in throttling ---------------------------------------------------------------------
-def _client_address() -> str:
-    return (request.remote_addr or "unknown")[:64]
-
-
-def _attempted_email() -> str:
-    return (request.form.get("email") or "").strip().lower()[:255]
-
-
-def _recent_failures(column, value: str, window: timedelta) -> int:
-    since = datetime.now(UTC) - window
-    return db.session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
-        )
-    )
-
-
-def throttle_sign_in():
-    """Too many recent failures for this account or from this address: 429, before the
-    password is even checked, so that guessing stops paying."""
-    if request.endpoint != "security.login" or request.method != "POST":
-        return None
-    config = current_app.config
-    window = timedelta(minutes=config["SIGN_IN_WINDOW_MINUTES"])
-    email, address = _attempted_email(), _client_address()
-    failed = LoginAttempt.succeeded.is_(False) & (
-        LoginAttempt.attempted_at > datetime.now(UTC) - window
-    )
-    by_account, by_address = db.session.execute(
-        select(
-            func.count().filter(LoginAttempt.email == email),
-            func.count().filter(LoginAttempt.ip == address),
-        ).where(failed, (LoginAttempt.email == email) | (LoginAttempt.ip == address))
-    ).one()
-    if (
-        by_account < config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]
-        and by_address < config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"]
-    ):
-        return None
-    g.sign_in_throttled = True
-    minutes = config["SIGN_IN_WINDOW_MINUTES"]
-    error = TooManyRequests(
-        f"Too many failed sign-ins. For your protection, sign-in is paused; "
-        f"please try again in {minutes} minutes."
-    )
-    headers = {"Retry-After": str(minutes * 60)}
-    return render_template("errors/error.html", error=error), 429, headers
-
-
-def record_sign_in(response: Response) -> Response:
-    """Every sign-in attempt is recorded; a form sent back (not a redirect) is a failure."""
-    if (
-        request.endpoint == "security.login"
-        and request.method == "POST"
-        and not g.get("sign_in_throttled")
-        and not g.get("database_unavailable")
-    ):
-        db.session.add(
-            LoginAttempt(
-                email=_attempted_email(),
-                ip=_client_address(),
-                succeeded=response.status_code in (302, 303),
-            )
-        )
-        db.session.commit()
-    return response
 
 
 def refuse_nul_characters():

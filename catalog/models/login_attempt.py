@@ -1,26 +1,32 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models.base import Base
 
+# What an attempt checked: the password at /login, or the code of the second factor.
+PASSWORD, SECOND_FACTOR = "password", "second_factor"
+
 
 class LoginAttempt(Base):
-    """One sign-in attempt. Recent failures per account and per address drive throttling;
-    kept in PostgreSQL so that every web process sees the same count."""
+    """One checked credential of a sign-in: a password or a second-factor code. Recent
+    failures per account and per address drive throttling; kept in PostgreSQL so that every
+    web process sees the same count."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     email: Mapped[str] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), server_default=PASSWORD)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     attempted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
 
     __table_args__ = (
+        CheckConstraint(f"kind IN ('{PASSWORD}', '{SECOND_FACTOR}')", name="kind_known"),
         Index("ix_login_attempts_email_time", "email", "attempted_at"),
         Index("ix_login_attempts_ip_time", "ip", "attempted_at"),
     )
