@@ -38,6 +38,8 @@ CODE_ENDPOINT = "security.two_factor_token_validation"
 # The login_attempts row (its id) of the password step that began the half-signed-in
 # session: a run of wrong codes is counted from it, on the server.
 PENDING_KEY = "sign_in_password_attempt"
+# The first key ("SI") of the advisory locks that serialize the attempts of one account.
+LOCK_SPACE = 0x5349
 TWO_FACTOR_PAGES = {
     CODE_ENDPOINT,
     "security.two_factor_setup",
@@ -59,9 +61,10 @@ class SignInForm(LoginForm):
     def validate(self, **kwargs) -> bool:
         valid = super().validate(**kwargs)
         # ifield is set once the form was well-formed and the account was looked up, that
-        # is once a password was checked (a dummy one when the account does not exist).
+        # is once a password was checked (a dummy one when the account does not exist);
+        # a right password of a deactivated account is no success.
         if self.ifield is not None:
-            g.password_checked = self.user_authenticated
+            g.sign_in_outcome = valid
         return valid
 
 
@@ -148,6 +151,10 @@ def throttle_sign_in():
         email = normalized(user.email)
     else:
         return None
+    # One checked attempt per account at a time, until this request's transaction ends
+    # (its row is committed by then): a burst of parallel guesses would otherwise all be
+    # counted before any of them was recorded.
+    db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, func.hashtext(email))))
     return _too_many() if _throttled(email, client_address()) else None
 
 
@@ -157,12 +164,12 @@ def record_sign_in(response: Response) -> Response:
     if (
         request.endpoint != "security.login"
         or request.method != "POST"
-        or "password_checked" not in g
+        or "sign_in_outcome" not in g
         or g.get("database_unavailable")
     ):
         return response
-    attempt = _record(PASSWORD, attempted_email(), g.password_checked)
-    if g.password_checked and session.get("tf_state") == "ready":
+    attempt = _record(PASSWORD, attempted_email(), g.sign_in_outcome)
+    if g.sign_in_outcome and session.get("tf_state") == "ready":
         session[PENDING_KEY] = attempt.id  # the code's step begins here
     db.session.commit()
     return response

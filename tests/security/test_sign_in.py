@@ -3,14 +3,27 @@ no-store headers on every page with a secret, second-factor codes recorded and t
 passwords, GETs of two-factor pages that change nothing, and attempts recorded as they were."""
 
 import re
+import threading
+import uuid
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from flask_security import hash_password
 from sqlalchemy import select
 
-from catalog.extensions import security
-from catalog.models import LoginAttempt, User
-from tests.conftest import TEST_PASSWORD, csrf_token, login, totp_code, totp_secret
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import LoginAttempt, Role, User
+from tests.conftest import (
+    TEST_PASSWORD,
+    app_config,
+    csrf_token,
+    login,
+    migrated_database,
+    totp_code,
+    totp_secret,
+)
 from tests.factories import UserFactory
 
 GENERIC = "The email or the password is not right."
@@ -392,3 +405,56 @@ def test_json_sign_ins_record_the_email_and_the_outcome(app, client, db_session)
                         json={"email": user.email, "password": TEST_PASSWORD})  # fmt: skip
     assert answer.status_code == 429
     assert "Retry-After" in answer.headers
+
+
+def test_parallel_wrong_codes_are_checked_one_at_a_time(postgres):
+    """A burst of guesses sent at once, each in its own request and connection, is counted
+    as a sequence: the run ends after three wrong codes, and the rest are not checked."""
+    name = "catalog_sign_in_burst"
+    postgres.drop_database(name)
+    app = create_app(app_config(migrated_database(postgres, name)))
+    try:
+        with app.app_context():
+            secret = security.totp_factory.generate_totp_secret()
+            viewer = db.session.scalars(select(Role).where(Role.name == "viewer")).one()
+            user = User(
+                email="burst@example.com", active=True, fs_uniquifier=uuid.uuid4().hex,
+                password=hash_password(TEST_PASSWORD), roles=[viewer],
+                tf_primary_method="authenticator", tf_totp_secret=secret,
+            )  # fmt: skip
+            db.session.add(user)
+            db.session.commit()
+        first = app.test_client()
+        assert _password_step(first, SimpleNamespace(email="burst@example.com")).status_code == 302
+        token = csrf_token(first, "/tf-validate")
+        cookie = first.get_cookie("session").value
+        wrong = _wrong(totp_code(app, secret))
+        guesses = 12
+        start = threading.Barrier(guesses)
+        statuses: list[int] = []
+
+        def guess() -> None:
+            client = app.test_client()
+            client.set_cookie("session", cookie)
+            start.wait()
+            response = client.post("/tf-validate", data={"code": wrong, "csrf_token": token})
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=guess) for _ in range(guesses)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(statuses) == guesses
+        with app.app_context():
+            recorded = db.session.execute(
+                select(LoginAttempt.kind, LoginAttempt.succeeded).order_by(LoginAttempt.id)
+            ).all()
+        assert [tuple(row) for row in recorded] == [("password", True)] + [
+            ("second_factor", False)
+        ] * 3
+        assert sorted(statuses) == [200, 200] + [302] * (guesses - 2)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        postgres.drop_database(name)
