@@ -197,6 +197,7 @@ def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_
     admin = UserFactory(roles=["admin"], tf_primary_method="authenticator",
                         tf_totp_secret=totp_secret(app))  # fmt: skip
     login(admin_client, admin)
+    _assert_no_store(admin_client.get("/accounts/users/new"), "new-user page")
     created = admin_client.post("/accounts/users/new", data={
         "csrf_token": csrf_token(admin_client, "/accounts/users/new"),
         "email": "new-person@example.com", "roles": ["viewer"], "initial": "link",
