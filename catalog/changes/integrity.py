@@ -8,7 +8,7 @@ PostgreSQL, a slice at a time, and names the first link that does not hold."""
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from catalog.extensions import db
 
@@ -86,14 +86,26 @@ class Verdict:
 
 
 def verify(slice_size: int = SLICE) -> Verdict:
-    """Walk the whole chain, live and archived rows, in order of position."""
-    head_seq, head_hash = db.session.execute(
+    """Walk the whole chain, live and archived rows, in order of position.
+
+    Everything is read in one read-only REPEATABLE READ transaction: the head and every row
+    come from one snapshot, so rows that writers commit meanwhile are neither walked nor
+    taken for rows beyond the head (they are not in the snapshot at all)."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            connection.execute(text("SET TRANSACTION READ ONLY"))
+            return _walk(connection, slice_size)
+
+
+def _walk(connection: Connection, slice_size: int) -> Verdict:
+    head_seq, head_hash = connection.execute(
         text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1")
     ).one()
     after, after_hash = 0, b""
     while after < head_seq:
         params = {"after": after, "after_hash": after_hash, "size": slice_size}
-        broken = db.session.execute(SLICE_CHECK, params).first()
+        broken = connection.execute(SLICE_CHECK, params).first()
         if broken and broken.problem == "missing":
             first = broken.before_seq + 1
             reason = f"positions {first} to {broken.chain_seq - 1} are missing"
@@ -102,7 +114,7 @@ def verify(slice_size: int = SLICE) -> Verdict:
             where = "" if broken.place == "live" else " (archived)"
             reason = f"audit row {broken.id}{where}: {PROBLEMS[broken.problem]}"
             return Verdict(broken.chain_seq - 1, head_seq, broken.chain_seq, reason)
-        end = db.session.execute(SLICE_END, params).first()
+        end = connection.execute(SLICE_END, params).first()
         if end is None:
             reason = f"positions {after + 1} to {head_seq} (the newest) are missing"
             return Verdict(after, head_seq, after + 1, reason)
@@ -110,7 +122,7 @@ def verify(slice_size: int = SLICE) -> Verdict:
     if after_hash != head_hash:
         reason = "the newest row's hash is not the one the chain's head holds"
         return Verdict(head_seq - 1, head_seq, head_seq, reason)
-    if db.session.scalar(BEYOND_HEAD, {"seq": head_seq}):
+    if connection.scalar(BEYOND_HEAD, {"seq": head_seq}):
         reason = f"rows lie beyond the chain's head (position {head_seq})"
         return Verdict(head_seq, head_seq, head_seq + 1, reason)
     return Verdict(head_seq, head_seq)

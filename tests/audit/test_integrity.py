@@ -11,9 +11,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from catalog import audit
+from catalog.changes import integrity
 from catalog.changes.integrity import COLUMNS
 from catalog.extensions import db
-from catalog.models import MetadataSync, MetadataSyncArchive
+from catalog.models import MetadataSync, MetadataSyncArchive, Video
 from catalog.videos import service
 from tests.audit.conftest import as_superuser
 
@@ -250,3 +251,55 @@ def test_verify_finds_a_row_added_behind_the_chains_back(ledger, postgres):
     result = verify(ledger)
     assert result.exit_code == 1
     assert "BROKEN at chain position 3: positions 3 to 8 are missing" in result.output
+
+
+def test_verify_holds_while_an_editor_saves(ledger):
+    """Verify reads one snapshot: rows committed while it walks the chain are not taken for
+    tampering. A writer saves a video through the videos service, commit after commit, while
+    verify runs again and again in small slices (many statements, so commits land between
+    them); every run must say OK, and runs must overlap commits for this to prove anything."""
+    write(ledger, *(note(n) for n in range(1, 301)))
+    with ledger.app_context():
+        video = service.create_video({"video_id": "dQw4w9WgXcQ", "title": "t0"}, actor=None)
+        db.session.commit()
+        video_id = video.id
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    saves = []
+
+    def edit() -> None:
+        try:
+            with ledger.app_context():
+                while not stop.is_set():
+                    video = db.session.get(Video, video_id)
+                    title = f"t{len(saves) + 1}"
+                    service.update_video(video, {"title": title}, expected_version=None, actor=None)
+                    db.session.commit()
+                    saves.append(title)
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    def head() -> int:
+        seq = db.session.scalar(text("SELECT last_seq FROM audit_chain_head"))
+        db.session.rollback()
+        return seq
+
+    writer = threading.Thread(target=edit)
+    writer.start()
+    try:
+        with ledger.app_context():
+            overlapped = runs = 0
+            while overlapped < 5 and runs < 200 and not failures:
+                before = head()
+                verdict = integrity.verify(slice_size=7)
+                assert verdict.ok, verdict.reason
+                assert verdict.last_seq >= before
+                overlapped += head() > verdict.last_seq >= before
+                runs += 1
+        result = verify(ledger)
+        assert result.exit_code == 0, result.output
+    finally:
+        stop.set()
+        writer.join()
+    assert not failures
+    assert overlapped == 5, f"only {overlapped} of {runs} runs saw a commit land meanwhile"
