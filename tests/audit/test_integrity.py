@@ -18,6 +18,7 @@ from catalog.extensions import db
 from catalog.models import MetadataSync, MetadataSyncArchive, Video
 from catalog.videos import service
 from tests.audit.conftest import as_owner, as_superuser
+from tests.jobs.conftest import Workers, wait_for
 
 REFUSED_TO_THE_APP = [
     "UPDATE metadata_syncs SET source = 'cli'",
@@ -469,3 +470,29 @@ def test_removed_rows_after_a_checkpoint_are_reported(ledger, postgres):
     result = verify(ledger)
     assert result.exit_code == 1
     assert "(position 3): the chain ends at position 2" in result.output
+
+
+def test_workers_write_checkpoints_on_their_schedule(ledger, tmp_path):
+    """A real worker process, its checkpoint cron set to every second: a checkpoint of the
+    head appears, and follows the chain when it grows."""
+    write(ledger, note(1), note(2))
+    pool = Workers(
+        ledger.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+        AUDIT_CHECKPOINT_CRON="* * * * * */1",
+        AUDIT_CHECKPOINT_DIR=ledger.config["AUDIT_CHECKPOINT_DIR"],
+        AUDIT_CHECKPOINT_KEY=ledger.config["AUDIT_CHECKPOINT_KEY"],
+    )  # fmt: skip
+    try:
+        pool.start()
+        first = wait_for(lambda: checkpoints.latest(ledger), 30, "a first checkpoint")
+        assert first.seq == 2
+        write(ledger, note(3))
+        wait_for(lambda: checkpoints.latest(ledger).seq == 3, 30, "a checkpoint of position 3")
+    except BaseException:
+        pool.stop_all()
+        pool.dump()
+        raise
+    pool.stop_all()
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "2 signed checkpoints match the chain" in result.output
