@@ -237,7 +237,8 @@ def audit_verify_command():
         f"OK: {verdict.checked:,} audit rows, chain intact up to position {verdict.last_seq}."
     )
     if verdict.checkpoints:
-        click.echo(f"{_plural(verdict.checkpoints, 'signed checkpoint')} match the chain.")
+        verb = "matches" if verdict.checkpoints == 1 else "match"
+        click.echo(f"{_plural(verdict.checkpoints, 'signed checkpoint')} {verb} the chain.")
     else:
         click.echo(
             f"No signed checkpoints in {directory(current_app)}: a rewrite that recomputes "
