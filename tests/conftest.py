@@ -36,7 +36,7 @@ def app_config(url: str) -> dict:
         # connects as `url`'s role (the app's), which may only read and write rows.
         "DATABASE_OWNER_URL": as_owner(url),
         # Not instance/: checkpoints that `make run` wrote must not meet the tests' chains.
-        "AUDIT_CHECKPOINT_DIR": os.path.join(tempfile.gettempdir(), "catalog-test-no-checkpoints"),
+        "AUDIT_CHECKPOINT_DIR": os.path.join(tempfile.gettempdir(), f"catalog-test-{os.getpid()}"),
         "SECRET_KEY": "test-secret-key",
         "SECURITY_PASSWORD_SALT": "test-password-salt",
         "WTF_CSRF_ENABLED": True,

@@ -266,6 +266,13 @@ def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
             assert response.status_code == 404, (role, url, response.status_code)
         if Permission.AUDIT_READ not in granted or rule.endpoint in UNDO_PAGES:
             assert SECRET not in body, (role, url)
+    token = csrf_token(client, "/videos")
+    for row in secrets:  # nor can an undo be posted against them
+        for url in (f"/audit/{row.id}/revert", f"/audit/{row.id}/restore"):
+            response = client.post(url, data={"csrf_token": token, "version": "1"})
+            expected = 404 if Permission.CATALOG_EDIT in granted else 403
+            assert response.status_code == expected, (role, url, response.status_code)
+            assert SECRET not in response.get_data(as_text=True)
     if Permission.AUDIT_READ in granted:
         # Shown where it may be: so the absence above is not a marker nobody renders.
         assert f"victim-{SECRET}" in client.get("/audit").get_data(as_text=True)
