@@ -89,7 +89,7 @@ def demo_command():
     db.session.commit()
     # Fresh tables have no statistics yet; the list's estimated totals come from them. Only
     # a table's owner may analyze it.
-    with as_owner() as session:
+    with owner_session() as session:
         session.execute(text("ANALYZE"))
         session.commit()
     _print_banner(logins, data_line, login_file)
@@ -275,7 +275,7 @@ def audit_archive_command(month: str):
     schema's owner (DATABASE_OWNER_URL): the application's role may not move audit rows."""
     from catalog.changes.integrity import ArchiveRefused, archive_before, month_start
 
-    with as_owner() as session:
+    with owner_session() as session:
         try:
             moved = archive_before(month_start(month), session)
         except ArchiveRefused as exc:
@@ -286,7 +286,7 @@ def audit_archive_command(month: str):
 
 
 @contextmanager
-def as_owner() -> Iterator[Session]:
+def owner_session() -> Iterator[Session]:
     """A session of the schema's owner (DATABASE_OWNER_URL; DATABASE_URL's role when there
     is none), for the operator commands that the application's role may not run."""
     url = (

@@ -49,8 +49,8 @@ class Checkpoint:
 
     def message(self) -> bytes:
         """What the signature covers: the version, the position, the hash and the time."""
-        return f"catalog-audit-checkpoint:{VERSION}:{self.seq}:{self.row_hash.hex()}:" \
-            f"{self.written_at}".encode()  # fmt: skip
+        fields = (VERSION, self.seq, self.row_hash.hex(), self.written_at)
+        return ":".join(["catalog-audit-checkpoint", *map(str, fields)]).encode()
 
 
 @dataclass(frozen=True)
