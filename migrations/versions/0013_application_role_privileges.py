@@ -70,6 +70,10 @@ def upgrade():
     app = _app_role()
     if app is None:
         return
+    # PostgreSQL 15 already keeps CREATE in `public` to the database's owner; older servers
+    # gave it to everyone, and a role that can create objects there is one step from
+    # shadowing the schema's own.
+    op.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     op.execute(f"GRANT USAGE ON SCHEMA public TO {app}")
     op.execute(f"GRANT {ROWS} ON ALL TABLES IN SCHEMA public TO {app}")
     op.execute(f"GRANT {SEQUENCES} ON ALL SEQUENCES IN SCHEMA public TO {app}")
