@@ -24,7 +24,10 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         from catalog.pgserver import LocalPostgres
 
-        app.config["SQLALCHEMY_DATABASE_URI"] = LocalPostgres(app.instance_path).ensure_running()
+        server = LocalPostgres(app.instance_path)
+        app.config["SQLALCHEMY_DATABASE_URI"] = server.ensure_running()
+        # Migrations run as the schema's owner; the app connects as a role that is not.
+        app.config["DATABASE_OWNER_URL"] = app.config["DATABASE_OWNER_URL"] or server.owner_url()
 
     from catalog.models import Role, User
     from catalog.signin import SignInForm

@@ -2,12 +2,16 @@
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from catalog.extensions import db, security
 from catalog.models import Channel, User, Video
@@ -82,9 +86,12 @@ def demo_command():
     data_line = _ensure_demo_data()
     login_file = Path(current_app.instance_path) / LOGIN_FILE
     logins = _ensure_demo_accounts(login_file)
-    # Fresh tables have no statistics yet; the list's estimated totals come from them.
-    db.session.execute(text("ANALYZE"))
     db.session.commit()
+    # Fresh tables have no statistics yet; the list's estimated totals come from them. Only
+    # a table's owner may analyze it.
+    with owner_session() as session:
+        session.execute(text("ANALYZE"))
+        session.commit()
     _print_banner(logins, data_line, login_file)
 
 
@@ -206,17 +213,57 @@ def audit_cli():
 
 @audit_cli.command("verify")
 def audit_verify_command():
-    """Walk the audit hash chain (live and archived rows) and report the first broken link.
-    Exits 1 when the chain does not hold."""
+    """Walk the audit hash chain (live and archived rows) and report the first broken link,
+    then check it against every signed checkpoint. Exits 1 when the chain does not hold."""
+    from catalog.changes.checkpoints import CheckpointError, directory
     from catalog.changes.integrity import verify
 
-    verdict = verify()
+    try:
+        verdict = verify()
+    except CheckpointError as exc:
+        raise click.ClickException(str(exc)) from exc
     if not verdict.ok:
         click.echo(f"BROKEN at chain position {verdict.broken_at}: {verdict.reason}.", err=True)
-        click.echo(f"{verdict.checked:,} rows checked before it.", err=True)
+        if verdict.against_checkpoint:
+            click.echo(
+                f"The chain's own hashes hold ({verdict.checked:,} rows): they were "
+                "recomputed after the rows were changed.",
+                err=True,
+            )
+        else:
+            click.echo(f"{verdict.checked:,} rows checked before it.", err=True)
         raise SystemExit(1)
     click.echo(
         f"OK: {verdict.checked:,} audit rows, chain intact up to position {verdict.last_seq}."
+    )
+    if verdict.checkpoints:
+        verb = "matches" if verdict.checkpoints == 1 else "match"
+        click.echo(f"{_plural(verdict.checkpoints, 'signed checkpoint')} {verb} the chain.")
+    else:
+        click.echo(
+            f"No signed checkpoints in {directory(current_app)}: a rewrite that recomputes "
+            "every hash would not be noticed (`flask catalog audit checkpoint`)."
+        )
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command():
+    """Sign the audit chain's head (position and hash) with AUDIT_CHECKPOINT_KEY and write it
+    to AUDIT_CHECKPOINT_DIR, after verifying the chain since the newest checkpoint. Workers
+    also write one every hour (AUDIT_CHECKPOINT_CRON)."""
+    from catalog.changes.checkpoints import CheckpointError, directory
+    from catalog.changes.integrity import checkpoint
+
+    try:
+        written = checkpoint()
+    except CheckpointError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if written is None:
+        click.echo("The audit trail is empty: nothing to vouch for yet.")
+        return
+    click.echo(
+        f"Checkpoint at chain position {written.seq} ({written.row_hash.hex()[:16]}…): "
+        f"{directory(current_app) / written.name}"
     )
 
 
@@ -224,13 +271,31 @@ def audit_verify_command():
 @click.option("--before", "month", required=True, help="First month to keep live (YYYY-MM).")
 def audit_archive_command(month: str):
     """Move the audit rows of the months before MONTH to the archive table. They stay
-    searchable on /audit (Archived) and part of the chain; nothing is deleted."""
+    searchable on /audit (Archived) and part of the chain; nothing is deleted. Runs as the
+    schema's owner (DATABASE_OWNER_URL): the application's role may not move audit rows."""
     from catalog.changes.integrity import ArchiveRefused, archive_before, month_start
 
-    try:
-        moved = archive_before(month_start(month))
-    except ArchiveRefused as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    with owner_session() as session:
+        try:
+            moved = archive_before(month_start(month), session)
+        except ArchiveRefused as exc:
+            session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
     click.echo(f"Moved {moved:,} audit rows from before {month} to the archive.")
+
+
+@contextmanager
+def owner_session() -> Iterator[Session]:
+    """A session of the schema's owner (DATABASE_OWNER_URL; DATABASE_URL's role when there
+    is none), for the operator commands that the application's role may not run."""
+    url = (
+        current_app.config.get("DATABASE_OWNER_URL")
+        or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -5,6 +5,7 @@ import os
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_PASSWORD_SALT = "dev-only-password-salt-change-me"
 DEV_TOTP_SECRET = "dev-only-totp-secret-change-me-0123456789"
+DEV_CHECKPOINT_KEY = "dev-only-audit-checkpoint-key-change-me"
 
 
 def from_environment() -> dict:
@@ -22,6 +23,19 @@ def from_environment() -> dict:
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         # Empty means: start the embedded PostgreSQL under instance/.
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),
+        # The role that owns the schema: `flask db upgrade` (and the audit archive move)
+        # connect as it; web and worker processes never do. Empty: DATABASE_URL's role, the
+        # single-role set-up that migration 0013 warns about (the embedded database has both).
+        "DATABASE_OWNER_URL": env.get("DATABASE_OWNER_URL", ""),
+        # Signed checkpoints of the audit hash chain (`flask catalog audit checkpoint`, and
+        # hourly by a worker): the key must not be stored in the database, or whoever can
+        # rewrite the chain could sign a checkpoint for it too.
+        "AUDIT_CHECKPOINT_KEY": env.get("AUDIT_CHECKPOINT_KEY", DEV_CHECKPOINT_KEY),
+        # A directory (empty: instance/audit-checkpoints); best on storage the database's
+        # administrators cannot write (another machine, an append-only mount).
+        "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR", ""),
+        # When workers write one (procrastinate's cron; minutes first). Empty: never.
+        "AUDIT_CHECKPOINT_CRON": env.get("AUDIT_CHECKPOINT_CRON", "0 * * * *"),
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
             "connect_args": {

@@ -18,6 +18,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+# Two roles (see README, "Database roles"): the owner of the schema, which migrations run
+# as, and the application's role, which web and worker processes connect as and which may
+# only read and write rows (on the audit tables only read and append).
+OWNER_ROLE = "catalog_owner"
 APP_ROLE = "catalog"
 INSTALL_HINT = (
     "No PostgreSQL server binaries (initdb, pg_ctl) were found. On Debian install them with:\n"
@@ -152,12 +158,14 @@ class LocalPostgres:
             self._run(self.bindir / "pg_ctl", "stop", "-w", "-m", "fast", "-D", self.data_dir)
 
     def ensure_running(self, database: str = "catalog") -> str:
-        """Initialise and start the cluster when needed; return the app's database URL."""
+        """Initialise and start the cluster when needed; return the app's database URL (the
+        owner's is `owner_url`)."""
         if not self.initialized:
             self.init()
         if not self.is_running():
             self.start()
         self.create_database(database)
+        self._hand_over(database)
         return self.url(database)
 
     # -- databases ---------------------------------------------------------------------------
@@ -177,19 +185,42 @@ class LocalPostgres:
         )
         return result.stdout.strip()
 
-    def create_database(self, database: str, template: str | None = None) -> None:
-        """Create the app role and ``database`` owned by it, unless they exist."""
-        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'"):
-            self.psql(f"CREATE ROLE {APP_ROLE} LOGIN")
+    def create_database(
+        self, database: str, template: str | None = None, owner: str = OWNER_ROLE
+    ) -> None:
+        """Create both roles and ``database`` owned by `owner`, unless they exist. Neither
+        role is a superuser or may create roles or databases."""
+        for role in (OWNER_ROLE, APP_ROLE):
+            if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+                self.psql(f"CREATE ROLE {role} LOGIN")
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
             clause = f" TEMPLATE {template}" if template else ""
-            self.psql(f"CREATE DATABASE {database} OWNER {APP_ROLE}{clause}")
+            self.psql(f"CREATE DATABASE {database} OWNER {owner}{clause}")
+
+    def _hand_over(self, database: str) -> None:
+        """A database made before the roles were split belongs to the app's role: give it,
+        and everything in it, to the owner role (migration 0013 then grants the app its
+        rows back)."""
+        owner = self.psql(
+            f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{database}'"
+        )
+        if owner == APP_ROLE:
+            self.psql(f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE}")
+            self.psql(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}", database=database)
 
     def drop_database(self, database: str) -> None:
         self.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def url(self, database: str = "catalog", user: str = APP_ROLE) -> str:
         return f"postgresql+psycopg://{user}@/{database}?host={self.socket_dir}"
+
+    def owner_url(self, database: str = "catalog") -> str:
+        return self.url(database, user=OWNER_ROLE)
+
+
+def as_owner(url: str) -> str:
+    """The URL of the same embedded database for the owner role (tests, `make run`)."""
+    return make_url(url).set(username=OWNER_ROLE).render_as_string(hide_password=False)
 
 
 def _server_user() -> str | None:

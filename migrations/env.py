@@ -3,6 +3,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -15,6 +17,11 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
+    # Migrations run as the role that owns the schema (DATABASE_OWNER_URL): the app's own
+    # role may not create, alter or drop anything. Without it, as DATABASE_URL's role.
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if owner_url:
+        return create_engine(owner_url, poolclass=NullPool)
     return current_app.extensions["migrate"].db.engine
 
 

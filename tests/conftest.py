@@ -16,11 +16,12 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask_security import hash_password
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from catalog import create_app
 from catalog.extensions import db, security
-from catalog.pgserver import LocalPostgres
+from catalog.pgserver import LocalPostgres, as_owner
 from tests import factories
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -31,6 +32,11 @@ def app_config(url: str) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
+        # Two roles, as in production: migrations run as the owner of the schema, the app
+        # connects as `url`'s role (the app's), which may only read and write rows.
+        "DATABASE_OWNER_URL": as_owner(url),
+        # Not instance/: checkpoints that `make run` wrote must not meet the tests' chains.
+        "AUDIT_CHECKPOINT_DIR": os.path.join(tempfile.gettempdir(), f"catalog-test-{os.getpid()}"),
         "SECRET_KEY": "test-secret-key",
         "SECURITY_PASSWORD_SALT": "test-password-salt",
         "WTF_CSRF_ENABLED": True,
@@ -72,8 +78,23 @@ def password_hash(app) -> str:
         return hash_password(TEST_PASSWORD)
 
 
+@pytest.fixture(scope="session")
+def owner_engine(app):
+    engine = create_engine(app.config["DATABASE_OWNER_URL"])
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def db_session(app, password_hash):
+def db_owner() -> bool:
+    """Whether the test's connection is the schema owner's rather than the app's. A test
+    that runs an owner's operation (the audit archive move, a TRUNCATE) inside its
+    rolled-back transaction says so with @pytest.mark.parametrize("db_owner", [True])."""
+    return False
+
+
+@pytest.fixture
+def db_session(app, password_hash, db_owner, request):
     """A session on a connection whose transaction is rolled back after the test.
 
     The app's engine is swapped for that connection, so requests made by the test see (and
@@ -84,7 +105,7 @@ def db_session(app, password_hash):
         engine = engines[None]
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
-    connection = engine.connect()
+    connection = (request.getfixturevalue("owner_engine") if db_owner else engine).connect()
     transaction = connection.begin()
     engines[None] = connection
     session = Session(bind=connection, join_transaction_mode="create_savepoint")

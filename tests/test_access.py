@@ -8,6 +8,7 @@ import uuid
 import pytest
 from flask import Flask
 
+from catalog.models import MetadataSync
 from catalog.permissions import ROLE_PERMISSIONS, Permission
 from tests.conftest import csrf_token
 from tests.factories import VideoFactory
@@ -176,3 +177,107 @@ def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in
     html = client.get("/videos").get_data(as_text=True)
     assert 'href="/audit"' not in html
     assert "New video" not in html
+
+
+# Every page that shows audit rows. A new page of catalog.changes must be listed here (the
+# first assertion below), so no page that reads the log escapes the content check.
+AUDIT_READING = {
+    "changes.index", "changes.batch", "changes.export", "changes.as_of",
+    "changes.revert_change", "changes.restore_to", "changes.restore_video",
+    "changes.undo_batch", "videos.detail", "channels.detail",
+}  # fmt: skip
+# Undo pages given a row (or a batch) that is not a video's: 404 for everyone who may undo.
+UNDO_PAGES = ("changes.revert_change", "changes.restore_video", "changes.undo_batch")
+# Rows only the audit log's readers may see; each carries SECRET in what a page would show.
+SECRET = "zzsecretzz"
+
+
+def _secret_rows(session, batch_id: uuid.UUID) -> list[MetadataSync]:
+    rows = [
+        MetadataSync(  # an admin deactivating an account and setting its password
+            entity_type="user", entity_id=1, entity_key=f"victim-{SECRET}@example.com",
+            action="update", source="web", user_email=f"admin-{SECRET}@example.com",
+            changes={"active": [True, False], "password": [None, f"(set) {SECRET}"]},
+        ),
+        MetadataSync(  # a role's permissions
+            entity_type="role", entity_id=2, entity_key=f"auditor-{SECRET}", action="update",
+            source="web", changes={"permissions": [[], [f"perm-{SECRET}"]]},
+        ),
+        MetadataSync(  # who exported the log
+            entity_type="audit_log", entity_id=0, action="export", source="web",
+            user_email=f"exporter-{SECRET}@example.com",
+            changes={"filter": [None, {"q": SECRET}]},
+        ),
+        MetadataSync(  # a batch holding no video (the batch pages must not show it either)
+            entity_type="user", entity_id=3, entity_key=f"batched-{SECRET}@example.com",
+            action="update", source="cli", batch_id=batch_id, batch_size=1,
+            changes={"roles": [["viewer"], [f"admin-{SECRET}"]]},
+        ),
+    ]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def test_every_page_of_the_log_is_checked_for_what_it_shows(app):
+    endpoints = {rule.endpoint for rule, _method in _rules(app)}
+    assert {e for e in endpoints if e.startswith("changes.")} <= AUDIT_READING
+    assert endpoints >= AUDIT_READING
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
+    app, client, db_session, sign_in, role
+):
+    """Whatever id is typed into an audit-reading page, someone without the audit log's
+    permission sees nothing of an account, a role or an export of the log: the undo pages
+    answer 404 for any row that is not a video's (ids are sequential: no walking the trail),
+    and the content of those rows appears on no page they can open."""
+    sign_in(role)
+    granted = ROLE_PERMISSIONS[role]
+    video = VideoFactory()
+    video_row = MetadataSync(
+        entity_type="video", entity_id=video.id, entity_key=video.video_id, action="update",
+        source="web", video_title=video.title, changes={"title": ["Before", video.title]},
+    )  # fmt: skip
+    db_session.add(video_row)
+    batch_id = uuid.uuid4()
+    secrets = _secret_rows(db_session, batch_id)
+    pages = []
+    for rule, method in _rules(app):
+        if rule.endpoint not in AUDIT_READING or method != "GET":
+            continue
+        values = {"video_id": video.video_id, "channel_id": video.channel.channel_id}
+        if "audit_id" in rule.arguments:
+            pages += [(rule, rule.build({"audit_id": row.id})[1]) for row in secrets]
+        elif "batch_id" in rule.arguments:
+            pages.append((rule, rule.build({"batch_id": batch_id})[1]))
+        else:
+            pages.append((rule, rule.build({k: values[k] for k in rule.arguments})[1]))
+    assert len(pages) >= len(AUDIT_READING) + 2 * (len(secrets) - 1)
+    for rule, url in pages:
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        response.close()
+        need = ACCESS[rule.endpoint]["GET"]
+        if need not in granted:
+            assert response.status_code == 403, (role, url)
+        elif rule.endpoint in UNDO_PAGES:
+            assert response.status_code == 404, (role, url, response.status_code)
+        if Permission.AUDIT_READ not in granted or rule.endpoint in UNDO_PAGES:
+            assert SECRET not in body, (role, url)
+    token = csrf_token(client, "/videos")
+    for row in secrets:  # nor can an undo be posted against them
+        for url in (f"/audit/{row.id}/revert", f"/audit/{row.id}/restore"):
+            response = client.post(url, data={"csrf_token": token, "version": "1"})
+            expected = 404 if Permission.CATALOG_EDIT in granted else 403
+            assert response.status_code == expected, (role, url, response.status_code)
+            assert SECRET not in response.get_data(as_text=True)
+    if Permission.AUDIT_READ in granted:
+        # Shown where it may be: so the absence above is not a marker nobody renders.
+        assert f"victim-{SECRET}" in client.get("/audit").get_data(as_text=True)
+    if Permission.CATALOG_EDIT in granted:
+        # A video's change still opens for those who may undo it.
+        response = client.get(f"/audit/{video_row.id}/revert")
+        assert response.status_code == 200
+        assert video.video_id in response.get_data(as_text=True)

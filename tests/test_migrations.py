@@ -1,12 +1,26 @@
 """The migrations are the schema: they build it from nothing, match the models exactly, and
 come down and go up again cleanly."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from catalog import create_app
 from catalog.extensions import db
 from tests.conftest import app_config
+
+
+@contextmanager
+def owner(app) -> Iterator[Connection]:
+    """A transaction of the schema's owner (the role migrations run as)."""
+    engine = create_engine(app.config["DATABASE_OWNER_URL"])
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def _db_check(app) -> tuple[int, str]:
@@ -48,7 +62,8 @@ def test_existing_audit_rows_are_chained_by_the_upgrade(postgres):
     app = create_app(app_config(postgres.url("catalog_backfill")))
     with app.app_context():
         upgrade(revision="0009")
-        with db.engine.begin() as connection:
+        # Before 0013 only the owner may write (the app's role has no grants yet).
+        with owner(app) as connection:
             connection.execute(
                 text(
                     "INSERT INTO metadata_syncs (entity_type, entity_id, action, source, "
@@ -80,7 +95,7 @@ def test_check_detects_drift(postgres):
     app = create_app(app_config(postgres.url("catalog_drift")))
     with app.app_context():
         upgrade()
-        with db.engine.begin() as connection:
+        with owner(app) as connection:  # only the owner may alter a table
             connection.execute(text("ALTER TABLE videos ADD COLUMN stray integer"))
         code, output = _db_check(app)
         assert code != 0

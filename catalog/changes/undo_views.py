@@ -76,7 +76,14 @@ def _attempt(undo, *, per_video: bool = True):
 
 
 def _row(audit_id: int) -> MetadataSync:
-    return db.session.get(MetadataSync, audit_id) or abort(404)
+    """The audit row of a video change, else 404. Undo pages undo videos only, and they are
+    open to people who may not read the audit log: a row of anything else (an account, a
+    role, an export of the log) is neither shown nor confirmed to exist, since ids are
+    sequential and could be walked."""
+    row = db.session.get(MetadataSync, audit_id)
+    if row is None or row.entity_type != "video":
+        abort(404)
+    return row
 
 
 def _after_undo(video_key: str):
@@ -246,8 +253,12 @@ def restore_video(audit_id: int):
 def undo_batch(batch_id: uuid.UUID):
     """Undo a whole batch (a bulk edit, a report import): preview counts and conflicts, then
     undo every video in one transaction."""
+    # The page names the batch by its first video row: a report import's batch also holds
+    # channel rows, and a batch without a video is nothing this page can undo (404, as above).
     first = db.session.scalars(
-        select(MetadataSync).where(MetadataSync.batch_id == batch_id).order_by(MetadataSync.id)
+        select(MetadataSync)
+        .where(MetadataSync.batch_id == batch_id, MetadataSync.entity_type == "video")
+        .order_by(MetadataSync.id)
     ).first()
     if first is None:
         abort(404)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from catalog.extensions import db
-from catalog.jobs import engine, registry  # noqa: F401  (registry: the task types)
+from catalog.jobs import checkpoints, engine, registry  # noqa: F401  (registry: the task types)
 from catalog.models import ProcessingQueue
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     engine.retry_policy.configure(config)
     concurrency = concurrency or int(config["JOB_WORKER_CONCURRENCY"])
     _schedule_stalled_check(int(config["JOB_STALLED_CHECK_INTERVAL"]))
+    checkpoints.schedule(config["AUDIT_CHECKPOINT_CRON"])
     connector = PsycopgConnector(
         conninfo=conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         min_size=2,

@@ -2,6 +2,7 @@
 and a superuser (a second connection) tampers with committed rows."""
 
 import pytest
+from sqlalchemy import create_engine
 
 from catalog import create_app
 from catalog.extensions import db
@@ -17,12 +18,18 @@ def ledger_template(postgres: LocalPostgres) -> str:
 
 
 @pytest.fixture
-def ledger(postgres: LocalPostgres, ledger_template):
+def ledger(postgres: LocalPostgres, ledger_template, tmp_path):
     """An app on a fresh migrated database (audit rows cannot be deleted, so each test gets
-    a new copy of the template instead of a clean-up)."""
+    a new copy of the template instead of a clean-up), with checkpoints of its own."""
     postgres.drop_database(DATABASE)
     postgres.create_database(DATABASE, template=TEMPLATE)
-    app = create_app(app_config(postgres.url(DATABASE)))
+    app = create_app(
+        {
+            **app_config(postgres.url(DATABASE)),
+            "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+            "AUDIT_CHECKPOINT_KEY": "test-checkpoint-key",
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -31,3 +38,13 @@ def ledger(postgres: LocalPostgres, ledger_template):
 
 def as_superuser(postgres: LocalPostgres, sql: str) -> str:
     return postgres.psql(sql, database=DATABASE)
+
+
+def as_owner(app, sql: str) -> None:
+    """Run `sql` in one transaction as the schema's owner (the migrations' role)."""
+    engine = create_engine(app.config["DATABASE_OWNER_URL"])
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(sql)
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 back is found: append-only tables, the hash chain, `flask catalog audit verify`, parallel
 writers, and the archive move."""
 
+import json
 import subprocess
 import threading
 from datetime import UTC, datetime
@@ -11,11 +12,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from catalog import audit
+from catalog.changes import checkpoints, integrity
 from catalog.changes.integrity import COLUMNS
 from catalog.extensions import db
-from catalog.models import MetadataSync, MetadataSyncArchive
+from catalog.models import MetadataSync, MetadataSyncArchive, Video
 from catalog.videos import service
-from tests.audit.conftest import as_superuser
+from tests.audit.conftest import as_owner, as_superuser
+from tests.jobs.conftest import Workers, wait_for
 
 REFUSED_TO_THE_APP = [
     "UPDATE metadata_syncs SET source = 'cli'",
@@ -250,3 +253,246 @@ def test_verify_finds_a_row_added_behind_the_chains_back(ledger, postgres):
     result = verify(ledger)
     assert result.exit_code == 1
     assert "BROKEN at chain position 3: positions 3 to 8 are missing" in result.output
+
+
+def test_verify_holds_while_an_editor_saves(ledger):
+    """Verify reads one snapshot: rows committed while it walks the chain are not taken for
+    tampering. A writer saves a video through the videos service, commit after commit, while
+    verify runs again and again in small slices (many statements, so commits land between
+    them); every run must say OK, and runs must overlap commits for this to prove anything."""
+    write(ledger, *(note(n) for n in range(1, 301)))
+    with ledger.app_context():
+        video = service.create_video({"video_id": "dQw4w9WgXcQ", "title": "t0"}, actor=None)
+        db.session.commit()
+        video_id = video.id
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    saves = []
+
+    def edit() -> None:
+        try:
+            with ledger.app_context():
+                while not stop.is_set():
+                    video = db.session.get(Video, video_id)
+                    title = f"t{len(saves) + 1}"
+                    service.update_video(video, {"title": title}, expected_version=None, actor=None)
+                    db.session.commit()
+                    saves.append(title)
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    def head() -> int:
+        seq = db.session.scalar(text("SELECT last_seq FROM audit_chain_head"))
+        db.session.rollback()
+        return seq
+
+    writer = threading.Thread(target=edit)
+    writer.start()
+    try:
+        with ledger.app_context():
+            overlapped = runs = 0
+            while overlapped < 5 and runs < 200 and not failures:
+                before = head()
+                verdict = integrity.verify(slice_size=7)
+                assert verdict.ok, verdict.reason
+                assert verdict.last_seq >= before
+                overlapped += head() > verdict.last_seq >= before
+                runs += 1
+        result = verify(ledger)
+        assert result.exit_code == 0, result.output
+    finally:
+        stop.set()
+        writer.join()
+    assert not failures
+    assert overlapped == 5, f"only {overlapped} of {runs} runs saw a commit land meanwhile"
+
+
+# -- the application's role, and checkpoints the owner cannot forge -------------------------
+
+REFUSED_TO_THE_APP_ROLE = [
+    "ALTER TABLE metadata_syncs DISABLE TRIGGER USER",
+    "ALTER TABLE metadata_syncs DISABLE TRIGGER append_only",
+    "DROP TRIGGER append_only ON metadata_syncs",
+    "DROP TABLE metadata_syncs",
+    "ALTER TABLE metadata_syncs RENAME TO metadata_syncs_old",
+    "ALTER FUNCTION audit_row_hash RENAME TO audit_row_hash_old",
+    "UPDATE audit_chain_head SET last_seq = 0",
+    "DROP TABLE videos",
+    "ALTER TABLE videos DISABLE TRIGGER USER",
+    "CREATE TABLE public.stray (id integer)",
+]
+
+
+@pytest.mark.parametrize("statement", REFUSED_TO_THE_APP_ROLE)
+def test_the_application_role_cannot_change_the_schema_or_the_chain(app_ctx, statement):
+    savepoint = db.session.begin_nested()
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+        db.session.execute(text(statement))
+    savepoint.rollback()
+
+
+def test_the_application_role_owns_nothing_and_cannot_grant_itself_more(app_ctx):
+    owned = db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relowner = (SELECT oid FROM pg_roles "
+            "WHERE rolname = current_user)"
+        )
+    )
+    assert owned == 0
+    # Without the grant option PostgreSQL only warns ("no privileges were granted"): what
+    # counts is that the privilege is still missing after the attempt.
+    db.session.execute(text("GRANT UPDATE, DELETE, TRUNCATE ON metadata_syncs TO CURRENT_USER"))
+    granted = {
+        privilege: db.session.scalar(
+            text("SELECT has_table_privilege('metadata_syncs', :p)"), {"p": privilege}
+        )
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER")
+    }
+    assert granted == {
+        "SELECT": True, "INSERT": True, "UPDATE": False, "DELETE": False, "TRUNCATE": False,
+        "TRIGGER": False,
+    }  # fmt: skip
+    savepoint = db.session.begin_nested()
+    with pytest.raises(DBAPIError, match="permission denied"):
+        db.session.execute(text("UPDATE metadata_syncs SET source = 'cli'"))
+    savepoint.rollback()
+
+
+def checkpoint(app):
+    return app.test_cli_runner().invoke(args=["catalog", "audit", "checkpoint"])
+
+
+# The forgery of issue 12, done by the schema's owner: triggers off, a row rewritten, every
+# later hash recomputed with the database's own function, the head moved, triggers back on.
+FORGERY = """
+ALTER TABLE metadata_syncs DISABLE TRIGGER USER;
+GRANT UPDATE ON metadata_syncs TO CURRENT_USER;
+UPDATE metadata_syncs SET user_email = 'someone-else@example.com',
+       changes = '{"name": ["old 3", "forged"]}' WHERE chain_seq = 3;
+DO $$
+DECLARE
+  r record;
+  prev bytea;
+  last bytea;
+BEGIN
+  SELECT row_hash INTO last FROM metadata_syncs WHERE chain_seq = 2;
+  FOR r IN SELECT * FROM metadata_syncs WHERE chain_seq >= 3 ORDER BY chain_seq LOOP
+    prev := last;
+    last := audit_row_hash(prev, r.chain_seq, r.id, r.entity_type, r.entity_id, r.entity_key,
+      r.video_title, r.channel_display_name, r.action, r.source, r.changes, r.user_id,
+      r.user_email, r.batch_id, r.batch_size, r.report_id, r.reverts_id, r.restored_to,
+      r.sync_time);
+    UPDATE metadata_syncs SET prev_hash = prev, row_hash = last WHERE id = r.id;
+  END LOOP;
+  UPDATE audit_chain_head SET last_hash = last;
+END $$;
+ALTER TABLE metadata_syncs ENABLE TRIGGER USER;
+REVOKE UPDATE ON metadata_syncs FROM CURRENT_USER;
+"""
+
+
+def test_a_rewrite_by_the_owner_is_found_by_a_checkpoint(ledger, tmp_path):
+    write(ledger, *(note(n) for n in range(1, 6)))
+    result = checkpoint(ledger)
+    assert result.exit_code == 0, result.output
+    assert "Checkpoint at chain position 5" in result.output
+    write(ledger, note(6), note(7))
+    as_owner(ledger, FORGERY)
+    with ledger.app_context():
+        forged = db.session.scalars(select(MetadataSync).where(MetadataSync.chain_seq == 3)).one()
+        assert forged.user_email == "someone-else@example.com"
+
+    # The chain's own hashes were all recomputed: without the checkpoint it passes.
+    kept = ledger.config["AUDIT_CHECKPOINT_DIR"]
+    ledger.config["AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "none")
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "No signed checkpoints" in result.output
+
+    ledger.config["AUDIT_CHECKPOINT_DIR"] = kept
+    result = verify(ledger)
+    assert result.exit_code == 1, result.output
+    assert "BROKEN at chain position 5: checkpoint 000000000000005-" in result.output
+    assert "no longer has the hash the checkpoint vouched for" in result.output
+    # Nor does a new checkpoint vouch for the rewritten chain.
+    result = checkpoint(ledger)
+    assert result.exit_code == 1
+    assert "No checkpoint written" in result.output
+    assert len(list(checkpoints.directory(ledger).glob("*.json"))) == 1
+
+
+def test_checkpoints_follow_the_chain_and_verify_counts_them(ledger):
+    assert "nothing to vouch for" in checkpoint(ledger).output
+    write(ledger, note(1), note(2))
+    assert "position 2" in checkpoint(ledger).output
+    assert "position 2" in checkpoint(ledger).output  # the head has not moved: no new file
+    write(ledger, note(3))
+    assert "position 3" in checkpoint(ledger).output
+    assert len(list(checkpoints.directory(ledger).glob("*.json"))) == 2
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "2 signed checkpoints match the chain" in result.output
+
+
+def test_a_checkpoint_with_a_bad_signature_is_reported(ledger):
+    write(ledger, note(1), note(2))
+    assert checkpoint(ledger).exit_code == 0
+    (path,) = checkpoints.directory(ledger).glob("*.json")
+    forged = json.loads(path.read_text())
+    forged["seq"] = 1  # vouching for another position, with the old signature
+    path.write_text(json.dumps(forged))
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert f"checkpoint {path.name} has a bad signature" in result.output
+    # A checkpoint signed with another key is no better.
+    path.unlink()
+    assert checkpoint(ledger).exit_code == 0
+    ledger.config["AUDIT_CHECKPOINT_KEY"] = "another-key"
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "has a bad signature" in result.output
+
+
+def test_removed_rows_after_a_checkpoint_are_reported(ledger, postgres):
+    write(ledger, note(1), note(2), note(3))
+    assert checkpoint(ledger).exit_code == 0
+    # The owner deletes the newest rows and moves the head back: a chain that holds.
+    as_owner(
+        ledger,
+        "ALTER TABLE metadata_syncs DISABLE TRIGGER USER;"
+        "GRANT DELETE ON metadata_syncs TO CURRENT_USER;"
+        "DELETE FROM metadata_syncs WHERE chain_seq = 3;"
+        "UPDATE audit_chain_head SET last_seq = 2, last_hash = "
+        "(SELECT row_hash FROM metadata_syncs WHERE chain_seq = 2);"
+        "ALTER TABLE metadata_syncs ENABLE TRIGGER USER;",
+    )
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "(position 3): the chain ends at position 2" in result.output
+
+
+def test_workers_write_checkpoints_on_their_schedule(ledger, tmp_path):
+    """A real worker process, its checkpoint cron set to every second: a checkpoint of the
+    head appears, and follows the chain when it grows."""
+    write(ledger, note(1), note(2))
+    pool = Workers(
+        ledger.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+        AUDIT_CHECKPOINT_CRON="* * * * * */1",
+        AUDIT_CHECKPOINT_DIR=ledger.config["AUDIT_CHECKPOINT_DIR"],
+        AUDIT_CHECKPOINT_KEY=ledger.config["AUDIT_CHECKPOINT_KEY"],
+    )  # fmt: skip
+    try:
+        pool.start()
+        first = wait_for(lambda: checkpoints.latest(ledger), 30, "a first checkpoint")
+        assert first.seq == 2
+        write(ledger, note(3))
+        wait_for(lambda: checkpoints.latest(ledger).seq == 3, 30, "a checkpoint of position 3")
+    except BaseException:
+        pool.stop_all()
+        pool.dump()
+        raise
+    pool.stop_all()
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    assert "2 signed checkpoints match the chain" in result.output

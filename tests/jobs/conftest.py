@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from catalog import create_app
 from catalog.extensions import db
 from catalog.models import ProcessingQueue
+from catalog.pgserver import as_owner
 from tests.conftest import app_config, migrated_database
 from tests.jobs import tasks
 
@@ -39,7 +40,7 @@ JOB_SETTINGS = {
 @pytest.fixture(scope="session")
 def jobs_url(postgres) -> str:
     url = migrated_database(postgres, "catalog_jobs")
-    engine = create_engine(url)
+    engine = create_engine(as_owner(url))  # only the schema's owner may create a table
     with engine.begin() as connection:
         connection.execute(text(tasks.RUNS_TABLE))
     engine.dispose()

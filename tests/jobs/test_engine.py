@@ -88,7 +88,9 @@ def two_attempts(app):
     engine.retry_policy.configure(app.config)
 
 
-def test_runner_keeps_the_entry_in_step(app_ctx, two_attempts):
+# It creates the test task's table, which only the schema's owner may do.
+@pytest.mark.parametrize("db_owner", [True])
+def test_runner_keeps_the_entry_in_step(app_ctx, two_attempts, db_owner):
     db.session.execute(text(tasks.RUNS_TABLE))
     entry = enqueue("test_flaky", {"fail_times": 1})
     entry_id, job_id = entry.id, entry.job_id
