@@ -75,16 +75,20 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from catalog import csvexport
 from catalog.extensions import db
 from catalog.models import User
 from catalog.reports.formats import (
     FIELDS,
+    FLAGS,
     GZIP_MAGIC,
     HELPER_FUNCTIONS,
+    SOFT_KINDS,
     Layout,
     ReportFileError,
     check_sql,
     detect,
+    looks_binary,
     sniff,
     value_sql,
 )
@@ -102,6 +106,15 @@ END_OF_DATA = re.compile(rb"(?:^|\n)\\\.\r?(?:\n|$)")
 # A cell: surrounding spaces trimmed (btrim's default set, three times cheaper than naming
 # the characters), empty as NULL.
 CELL = "nullif(btrim(r.c{n}), '')"
+# A text cell as the catalog's export wrote it: a value a spreadsheet would run as a formula
+# ("=…", "-…") is written with a quote before it (csvexport.cell); the quote is no part of
+# the value. The first character is the cheap test that nearly every cell fails (and no
+# percent sign: the driver would read it as a parameter).
+UNQUOTED_CELL = (
+    "CASE WHEN left(r.c{n}, 1) = '''' AND r.c{n} ~ '" + csvexport.NEUTRALISED_SQL + "' "
+    "THEN substr(r.c{n}, 2) ELSE " + CELL + " END"
+)
+UNQUOTED_KINDS = ("video_id", "text", "list")
 
 Opener = Callable[[], BinaryIO]
 Progress = Callable[[float], None]
@@ -111,11 +124,11 @@ Progress = Callable[[float], None]
 DIRECT = (
     "title", "time_published", "video_length", "views", "privacy_status", "asset_id",
     "custom_id", "effective_policy", "isrc", "upload_source", "claimed_by_another_owner",
-    "other_owners_claiming",
+    "other_owners_claiming", "artist", "genre", "label", "upc", "notes",
     *(name for name, f in FIELDS.items() if f.kind == "yes_no" and name not in (
         "claimed_by_this_owner", "claimed_by_another_owner")),
 )  # fmt: skip
-assert set(DIRECT) <= set(AUDITED_FIELDS), "the import writes only audited fields"
+assert {*DIRECT, *FLAGS, "administered_at"} <= set(AUDITED_FIELDS), "only audited fields"
 
 
 class ConcurrentChange(Exception):
@@ -142,6 +155,10 @@ class Outcome:
     field_counts: dict[str, int] = field(default_factory=dict)
     sample: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    # Cells that could not be read but did not refuse their row (formats.SOFT_KINDS):
+    # {row, column, value, reason}, the first MAX_ROW_ERRORS; `unreadable` counts them all.
+    warnings: list[dict] = field(default_factory=list)
+    unreadable: int = 0
     notes: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     batch_id: str | None = None
@@ -154,7 +171,7 @@ class Outcome:
         keys = (
             "format", "format_label", "sha256", "rows", "blank_rows", "invalid", "videos",
             "created", "updated", "unchanged", "channels_created", "channels_renamed",
-            "field_counts", "sample", "notes", "ignored_columns",
+            "field_counts", "sample", "warnings", "unreadable", "notes", "ignored_columns",
         )  # fmt: skip
         return {key: getattr(self, key) for key in keys}
 
@@ -226,8 +243,9 @@ class _Source(io.RawIOBase):
             try:
                 yield line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                bad = line[exc.start : exc.start + 1]
-                raise ReportFileError(_encoding_message(bad, f"line {number:,}")) from exc
+                raise ReportFileError(
+                    _encoding_message(line, exc.start, f"line {number:,}")
+                ) from exc
 
     def finish(self) -> tuple[str, int]:
         """Read what is left of the stored bytes; return their SHA-256 and size."""
@@ -255,12 +273,18 @@ def _decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ReportFileError(_encoding_message(data[exc.start : exc.start + 1], where)) from exc
+        raise ReportFileError(_encoding_message(data, exc.start, where)) from exc
 
 
-def _encoding_message(bad: bytes, where: str) -> str:
+def _encoding_message(data: bytes, start: int, where: str) -> str:
+    """Why `data` (a line, or the header) is refused: its byte at `start` is no UTF-8."""
+    if looks_binary(data):
+        return (
+            f"The file holds binary data ({where}), not CSV text: it is no report. "
+            "Upload the report as a .csv (or .csv.gz) file."
+        )
     hint = ""
-    if bad and bad[0] >= 0x80:
+    if data[start : start + 1] >= b"\x80":
         hint = " It looks like Latin-1 / Windows-1252 (what Excel's plain “CSV” saves)."
     return (
         f"The file is not UTF-8 text ({where}).{hint} Save it as “CSV UTF-8” and upload it again."
@@ -409,7 +433,9 @@ def _copy_rows(source: _Source, header: list[str], progress, size: int) -> _Reje
                     if any("\n" in cell for cell in row)
                     else ""
                 )
-                rejected.add(row_no, "", f"has {len(row)} values; the header has {count}{hint}")
+                rejected.add(
+                    row_no, "", f"has {plural(len(row), 'value')}; the header has {count}{hint}"
+                )
                 continue
             nul = next((i for i, cell in enumerate(row) if "\x00" in cell), None)
             if nul is not None:
@@ -454,10 +480,17 @@ def stage(
 
 
 def _cells(layout: Layout) -> str:
-    """The mapped cells of import_raw r, trimmed, NULL when empty."""
+    """The mapped cells of import_raw r, trimmed, NULL when empty (texts unquoted)."""
     return ", ".join(
-        f"{CELL.format(n=index + 1)} AS {name}" for name, index in layout.fields.items()
+        f"{(UNQUOTED_CELL if FIELDS[name].kind in UNQUOTED_KINDS else CELL).format(n=index + 1)}"
+        f" AS {name}"
+        for name, index in layout.fields.items()
     )
+
+
+def _soft(layout: Layout) -> list[str]:
+    """The fields of the file whose unreadable cells are kept as warnings."""
+    return [name for name in layout.fields if FIELDS[name].kind in SOFT_KINDS]
 
 
 def _checks(layout: Layout) -> list[tuple[int, str, str]]:
@@ -500,14 +533,14 @@ def _refused(layout: Layout) -> str:
     by_value, conditions = [], ["video_id__cell IS NULL"]
     for name in layout.fields:
         kind = FIELDS[name].kind
-        if kind in ("count", "duration", "yes_no", "choice"):
+        if kind in ("count", "duration", "yes_no", "choice", "flag"):
             by_value.append(name)
         elif kind == "text":
             limit = FIELDS[name].max_length
             conditions.append(
                 f"(octet_length({name}__cell) > {limit} AND length({name}__cell) > {limit})"
             )
-        elif kind != "timestamp":
+        elif kind not in SOFT_KINDS:
             conditions.append(check_sql(FIELDS[name], f"{name}__cell", name)[0])
     if by_value:
         conditions.append(
@@ -521,17 +554,14 @@ def _typed_rows(layout: Layout) -> None:
     """import_rows: one row per staged row, its fields typed, and whether it is accepted
     (`ok`). The reasons of the refused ones are worked out later, for them only."""
     fields = layout.fields
-    unreadable_date = (
-        "time_published__cell IS NOT NULL AND time_published IS NULL"
-        if "time_published" in fields
-        else "false"
-    )
+    # <field>__bad: the cell of a soft field could not be read (its value is NULL).
+    bad = "".join(f", {n}__cell IS NOT NULL AND {n} IS NULL AS {n}__bad" for n in _soft(layout))
     _sql("DROP TABLE IF EXISTS pg_temp.import_rows")
     _sql(
         f"""
 CREATE TEMP TABLE import_rows ON COMMIT DROP AS
 SELECT row_no, blank, NOT blank AND NOT coalesce({_refused(layout)}, false) AS ok,
-       {", ".join(fields)}, {unreadable_date} AS unreadable_date
+       {", ".join(fields)}{bad}
 FROM ({_typed(layout, "import_raw")}) typed
 """
     )
@@ -560,24 +590,63 @@ def _errors(layout: Layout) -> list[dict]:
     return errors
 
 
+SOFT_REASONS = {
+    "timestamp": "not a date (YYYY-MM-DD, with an optional time and zone)",
+}
+
+
 def _counts(outcome: Outcome, rejected: _Rejected, layout: Layout) -> None:
-    rows, blank, invalid, unreadable = _sql(
+    soft = _soft(layout)
+    unreadable = " + ".join(f"count(*) FILTER (WHERE ok AND {n}__bad)" for n in soft) or "0"
+    rows, blank, invalid, outcome.unreadable = _sql(
         "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank), "
-        "count(*) FILTER (WHERE NOT blank AND NOT ok), "
-        "count(*) FILTER (WHERE ok AND unreadable_date) FROM import_rows"
+        f"count(*) FILTER (WHERE NOT blank AND NOT ok), {unreadable} FROM import_rows"
     ).one()
     outcome.rows = rows + rejected.count
     outcome.blank_rows = blank + rejected.blank
     outcome.invalid = invalid + rejected.count
-    if unreadable:
+    if outcome.unreadable:
+        outcome.warnings = _warnings(layout, soft)
         outcome.notes.append(
-            f"{unreadable:,} row{'s' if unreadable != 1 else ''} had a publication date that "
-            "could not be read (dates are read as YYYY-MM-DD, with an optional time and zone); "
-            "it is left empty."
+            f"{plural(outcome.unreadable, 'value')} could not be read (listed below): a video "
+            "the catalog holds keeps the value it has; a video the import creates gets none."
         )
     errors = rejected.errors + (_errors(layout) if invalid else [])
     errors.sort(key=lambda e: e["row"])
     outcome.errors = errors[:MAX_ROW_ERRORS]
+
+
+def _warnings(layout: Layout, soft: list[str]) -> list[dict]:
+    """The first unreadable cells of accepted rows: row, column, value and reason, and
+    what becomes of it (a video the catalog holds keeps its value)."""
+    parts = " UNION ALL ".join(
+        f"(SELECT r.row_no, {layout.fields[n]} AS col, r.video_id, '{n}' AS field "
+        f"FROM import_rows r WHERE r.ok AND r.{n}__bad ORDER BY r.row_no LIMIT {MAX_ROW_ERRORS})"
+        for n in soft
+    )
+    cell = " ".join(f"WHEN {layout.fields[n]} THEN raw.c{layout.fields[n] + 1}" for n in soft)
+    warnings = []
+    for row_no, column, value, name, known in _sql(
+        f"SELECT w.row_no, w.col, CASE w.col {cell} END, w.field, "
+        "EXISTS (SELECT FROM videos v WHERE v.video_id = w.video_id) "
+        f"FROM ({parts}) w JOIN import_raw raw USING (row_no) "
+        f"ORDER BY w.row_no, w.col LIMIT {MAX_ROW_ERRORS}"
+    ):
+        becomes = "the catalog's value is kept" if known else "the new video gets none"
+        warnings.append(
+            {
+                "row": row_no,
+                "column": layout.column_name(column),
+                "value": value[:100],
+                "reason": f"{SOFT_REASONS[FIELDS[name].kind]}; {becomes}",
+            }
+        )
+    return warnings
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 value", "2 values", "1,000 rows": a count with its noun in the right number."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 def _categories(outcome: Outcome, layout: Layout) -> None:
@@ -601,9 +670,7 @@ FROM (SELECT category AS name, count(*) AS rows FROM import_rows
         "SELECT name, rows FROM import_categories WHERE id IS NULL ORDER BY rows DESC"
     ).all()
     if unknown:
-        shown = ", ".join(
-            f"{name} ({rows:,} row{'s' if rows != 1 else ''})" for name, rows in unknown[:10]
-        )
+        shown = ", ".join(f"{name} ({plural(rows, 'row')})" for name, rows in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         outcome.notes.append(
             f"Categories the catalog does not have were left as they were: {shown}{more}."
@@ -724,7 +791,7 @@ def _merge(outcome: Outcome, layout: Layout) -> str:
         name
         for name in fields
         if name not in ("video_id", "claimed_by_this_owner", "claim_id", *aggregated)
-    ]
+    ] + [f"{name}__bad" for name in _soft(layout)]
     _sql("DROP TABLE IF EXISTS pg_temp.import_dups")
     _sql(
         "CREATE TEMP TABLE import_dups ON COMMIT DROP AS SELECT video_id, count(*) AS n "
@@ -799,6 +866,25 @@ def _new_values(layout: Layout) -> dict[str, str]:
     for name in DIRECT:
         if name in fields:
             new[name] = f"s.{name}"
+            if FIELDS[name].kind in SOFT_KINDS:  # never blank what could not be read
+                new[name] = f"CASE WHEN s.{name}__bad THEN v.{name} ELSE s.{name} END"
+    for name in FLAGS:
+        if name in fields:  # NOT NULL: an empty cell keeps the flag (a new video: No)
+            new[name] = f"coalesce(s.{name}, v.{name}, false)"
+    if "administered" in fields or "administered_at" in fields:
+        # As the video service derives it: set when a video becomes administered.
+        derived = (
+            "CASE WHEN s.administered AND NOT coalesce(v.administered, false) THEN now() "
+            "ELSE v.administered_at END"
+            if "administered" in fields
+            else "v.administered_at"
+        )
+        new["administered_at"] = (
+            "CASE WHEN s.administered_at__bad THEN v.administered_at "
+            f"ELSE coalesce(s.administered_at, {derived}) END"
+            if "administered_at" in fields
+            else derived
+        )
     if youtube and "claimed_by_another_owner" in fields:
         new["claimed_by_another_owner"] = "s.claimed_by_another_owner"
     if youtube and "other_owners_claiming" in fields:

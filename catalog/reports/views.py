@@ -120,6 +120,8 @@ def detail(report_id: int):
     return render_template(
         "reports/detail.html", **_view_state(report), uploader=uploader, form=ConfirmForm(),
         errors=(report.row_errors or [])[:ERRORS_SHOWN], duplicate=duplicate,
+        warnings=(report.preview or {}).get("warnings", [])[:ERRORS_SHOWN],
+        nothing_to_import=service.nothing_to_import(report),
     )  # fmt: skip
 
 
