@@ -6,13 +6,16 @@ Two formats are known (reference.md F):
 - `youtube`: YouTube Content Manager's video report (`content_owner_video_metadata` a2/a4,
   and the CSV the Videos screen downloads): snake_case columns, one row per claim, so a
   video may have several rows; they are merged into one video (importer.py).
-- `catalog`: the Catalog Tool's own import format; the latest row of a video wins.
+- `catalog`: the Catalog Tool's own import format; the latest row of a video wins. The
+  catalog's own CSV export is read as this format too, with all its columns (and custom
+  fields, matched by name in the importer).
 
 Headers match whatever their case, spaces, underscores or hyphens ("Video ID" is
 `video_id`). Cells are validated in SQL over the whole staged file at once (never row by
 row in Python): `field_sql` gives, per field, the expression of its value and of the reason
 a cell is refused. A refused cell rejects its row; the row's number, column and reason are
-reported.
+reported; an unreadable cell of a SOFT_KINDS field (a date) does not: the row stays and
+the cell is listed as a warning.
 """
 
 import re
@@ -54,6 +57,9 @@ class Field:
     kind: str
     max_length: int | None = None
     choices: tuple[str, ...] = ()
+    # A custom field's column (kind custom_<type>): the field's id and its audit key.
+    field_id: int | None = None
+    key: str = ""
 
 
 FIELDS = {
@@ -227,9 +233,41 @@ class Layout:
     header: tuple[str, ...]
     fields: dict[str, int]
     ignored: tuple[str, ...]
+    # The columns of custom fields (the catalog's export has one per field), by staged name
+    # ("cf_<field id>"); they are in `fields` too.
+    custom: dict[str, Field] = field(default_factory=dict)
 
     def column_name(self, index: int) -> str:
         return self.header[index] if 0 <= index < len(self.header) else ""
+
+    def spec(self, name: str) -> Field:
+        return self.custom[name] if name in self.custom else FIELDS[name]
+
+
+CUSTOM_KINDS = {
+    "text": "custom_text",
+    "select": "custom_select",
+    "rating": "custom_rating",
+    "boolean": "custom_boolean",
+}
+CUSTOM_TEXT_LIMIT = 2000  # as catalog.videos.custom_values.clean
+
+
+def custom_field(field_id: int, name: str, field_type: str, config: dict) -> Field:
+    """The staged field of a custom field's column."""
+    return Field(
+        f"cf_{field_id}", CUSTOM_KINDS[field_type],
+        max_length=config.get("max_rating") if field_type == "rating" else CUSTOM_TEXT_LIMIT,
+        choices=tuple(config.get("options") or ()) if field_type == "select" else (),
+        field_id=field_id, key=f"field:{name}",
+    )  # fmt: skip
+
+
+def sql_literal(value: str) -> str:
+    """A text people chose (a custom field's name or options) as an SQL literal. No percent
+    sign may reach the driver (it would read a parameter), hence chr(37)."""
+    quoted = "'" + value.replace("'", "''") + "'"
+    return quoted.replace("%", "' || chr(37) || '")
 
 
 def detect(header: list[str]) -> Layout:
@@ -484,6 +522,19 @@ def value_sql(f: Field, cell: str) -> str:
         return f"upper(replace(replace({cell}, '-', ''), ' ', ''))"
     if f.kind == "flag":
         return f"CASE {YES_NO_SQL.format(v=cell)} WHEN 'Yes' THEN true WHEN 'No' THEN false END"
+    if f.kind == "custom_text":
+        return cell
+    if f.kind == "custom_select":
+        options = ", ".join(sql_literal(option) for option in f.choices) or "NULL"
+        return f"CASE WHEN {cell} IN ({options}) THEN {cell} END"
+    if f.kind == "custom_rating":  # a whole number (a spreadsheet may write 4.0) in 1..max
+        return (
+            f"CASE WHEN {cell} ~ '^[0-9]{{1,4}}([.]0*)?$' "
+            f"AND split_part({cell}, '.', 1)::integer BETWEEN 1 AND {int(f.max_length or 0)} "
+            f"THEN split_part({cell}, '.', 1)::integer END"
+        )
+    if f.kind == "custom_boolean":
+        return f"CASE {YES_NO_SQL.format(v=cell)} WHEN 'Yes' THEN true WHEN 'No' THEN false END"
     if f.kind == "list":
         # Items as the export joins them ("a; b"); an empty cell is the empty list. As
         # varchar[], the videos' type (varchar[] and text[] do not compare).
@@ -529,6 +580,18 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
             f"{value} !~ '{ISRC_PATTERN}'",
             f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
         )
+    if f.kind == "custom_text":
+        return (
+            f"length({cell}) > {CUSTOM_TEXT_LIMIT}",
+            f"'longer than {CUSTOM_TEXT_LIMIT:,} characters (' || length({cell}) || ')'",
+        )
+    if f.kind == "custom_select":
+        shown = sql_literal(f"expected one of {', '.join(f.choices)}: ")
+        return unreadable, f"{shown} || {snippet}"
+    if f.kind == "custom_rating":
+        return unreadable, f"'expected a rating from 1 to {f.max_length}: ' || {snippet}"
+    if f.kind == "custom_boolean":
+        return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "upc":
         return f"{cell} !~ '{UPC_PATTERN}'", f"'not a UPC (12 or 13 digits): ' || {snippet}"
     if f.kind == "flag":

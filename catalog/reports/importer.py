@@ -52,13 +52,22 @@ Merging YouTube claim rows (one row per claim of a video):
 - other_owners_claiming: every owner named by any row, once each, sorted, comma-separated.
 
 What an empty cell means: for a column the file has, empty is empty (the report is the
-truth for what it carries) — except the channel and the category, which an empty cell
-leaves as they are. A column the file does not have is never touched. An unreadable date
-becomes empty (reference.md F); an unknown category name leaves the category as it is;
-both are counted in the preview's notes.
+truth for what it carries) — except the channel, the category and the Yes/No flags (NOT
+NULL), which an empty cell leaves as they are. A column the file does not have is never
+touched. An import never blanks what it cannot read: an unreadable date keeps the date a
+video has (a video the import creates gets none, reference.md F) and is listed as a
+warning (row, column, value, reason); any other unreadable cell refuses its row. An
+unknown category name leaves the category as it is (a note says so).
+
+The catalog's own CSV export (/videos/export.csv) is read as the Catalog Tool format with
+every column it writes: the formula-neutralising quote of its cells is taken off
+(csvexport.NEUTRALISED_SQL), and a column named as a custom field is that field's values,
+checked against its type, written beside the video's other changes in its audit row
+("field:Name"), as the edit form does. Exported and imported back, a catalog is unchanged.
 """
 
 import csv
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -72,24 +81,28 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from catalog import csvexport
 from catalog.extensions import db
-from catalog.models import User
+from catalog.models import CustomField, User
 from catalog.reports.formats import (
     FIELDS,
     FLAGS,
     GZIP_MAGIC,
     HELPER_FUNCTIONS,
     SOFT_KINDS,
+    Field,
     Layout,
     ReportFileError,
     check_sql,
+    custom_field,
     detect,
     looks_binary,
+    normalize,
     sniff,
+    sql_literal,
     value_sql,
 )
 from catalog.videos.service import AUDITED_FIELDS
@@ -114,7 +127,7 @@ UNQUOTED_CELL = (
     "CASE WHEN left(r.c{n}, 1) = '''' AND r.c{n} ~ '" + csvexport.NEUTRALISED_SQL + "' "
     "THEN substr(r.c{n}, 2) ELSE " + CELL + " END"
 )
-UNQUOTED_KINDS = ("video_id", "text", "list")
+UNQUOTED_KINDS = ("video_id", "text", "list", "custom_text", "custom_select")
 
 Opener = Callable[[], BinaryIO]
 Progress = Callable[[float], None]
@@ -481,16 +494,51 @@ def stage(
 
 def _cells(layout: Layout) -> str:
     """The mapped cells of import_raw r, trimmed, NULL when empty (texts unquoted)."""
-    return ", ".join(
-        f"{(UNQUOTED_CELL if FIELDS[name].kind in UNQUOTED_KINDS else CELL).format(n=index + 1)}"
-        f" AS {name}"
-        for name, index in layout.fields.items()
-    )
+    cells = []
+    for name, index in layout.fields.items():
+        cell = UNQUOTED_CELL if layout.spec(name).kind in UNQUOTED_KINDS else CELL
+        cells.append(f"{cell.format(n=index + 1)} AS {name}")
+    return ", ".join(cells)
+
+
+def _with_custom_fields(layout: Layout) -> Layout:
+    """The layout with the columns named as custom fields are (the catalog's export has one
+    per field): their definitions are read, and held still (FOR SHARE) until the import
+    ends, so the values are checked against the options and maximum they keep."""
+    if layout.format.key != "catalog" or not layout.ignored:
+        return layout
+    wanted = {normalize(name) for name in layout.ignored}
+    names = db.session.execute(select(CustomField.id, CustomField.name)).all()
+    ids = [field_id for field_id, name in names if normalize(name) in wanted]
+    if not ids:
+        return layout
+    definitions = db.session.scalars(
+        select(CustomField)
+        .where(CustomField.id.in_(ids))
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    by_name = {normalize(d.name): d for d in definitions}
+    fields, custom, ignored = dict(layout.fields), {}, []
+    taken = set(fields.values())
+    for index, header in enumerate(layout.header):
+        definition = by_name.get(normalize(header))
+        if definition is None or index in taken:
+            continue
+        spec = custom_field(
+            definition.id, definition.name, definition.field_type, definition.config or {}
+        )
+        if spec.name in fields:  # the first of two same-named columns wins
+            continue
+        fields[spec.name], custom[spec.name] = index, spec
+    used = {layout.header[index].strip() for index in (fields[n] for n in custom)}
+    ignored = [name for name in layout.ignored if name not in used]
+    return dataclasses.replace(layout, fields=fields, custom=custom, ignored=tuple(ignored))
 
 
 def _soft(layout: Layout) -> list[str]:
     """The fields of the file whose unreadable cells are kept as warnings."""
-    return [name for name in layout.fields if FIELDS[name].kind in SOFT_KINDS]
+    return [name for name in layout.fields if layout.spec(name).kind in SOFT_KINDS]
 
 
 def _checks(layout: Layout) -> list[tuple[int, str, str]]:
@@ -498,7 +546,7 @@ def _checks(layout: Layout) -> list[tuple[int, str, str]]:
     (the cell) and `<field>` (its value), the missing video id first."""
     checks = [(layout.fields["video_id"], "video_id__cell IS NULL", "'missing video_id'")]
     for name, index in layout.fields.items():
-        check = check_sql(FIELDS[name], f"{name}__cell", name)
+        check = check_sql(layout.spec(name), f"{name}__cell", name)
         if check:
             checks.append((index, *check))
     return checks
@@ -510,7 +558,7 @@ def _typed(layout: Layout, source: str) -> str:
     fields = layout.fields
     every_cell = " || ".join(f"coalesce(r.c{n}, '')" for n in range(1, len(layout.header) + 1))
     values = ", ".join(
-        f"{value_sql(FIELDS[name], name)} AS {name}, {name} AS {name}__cell" for name in fields
+        f"{value_sql(layout.spec(name), name)} AS {name}, {name} AS {name}__cell" for name in fields
     )
     return f"""
   SELECT row_no, blank, {values}
@@ -532,22 +580,29 @@ def _refused(layout: Layout) -> str:
     is never longer in characters than in bytes), identifiers against their patterns."""
     by_value, conditions = [], ["video_id__cell IS NULL"]
     for name in layout.fields:
-        kind = FIELDS[name].kind
-        if kind in ("count", "duration", "yes_no", "choice", "flag"):
+        kind = layout.spec(name).kind
+        if kind in BY_VALUE:
             by_value.append(name)
         elif kind == "text":
-            limit = FIELDS[name].max_length
+            limit = layout.spec(name).max_length
             conditions.append(
                 f"(octet_length({name}__cell) > {limit} AND length({name}__cell) > {limit})"
             )
         elif kind not in SOFT_KINDS:
-            conditions.append(check_sql(FIELDS[name], f"{name}__cell", name)[0])
+            conditions.append(check_sql(layout.spec(name), f"{name}__cell", name)[0])
     if by_value:
         conditions.append(
             f"num_nulls({', '.join(f'{n}__cell' for n in by_value)}) "
             f"<> num_nulls({', '.join(by_value)})"
         )
     return " OR ".join(f"({c})" for c in conditions)
+
+
+# Kinds whose cell is readable exactly when it has a value (see _refused).
+BY_VALUE = (
+    "count", "duration", "yes_no", "choice", "flag",
+    "custom_select", "custom_rating", "custom_boolean",
+)  # fmt: skip
 
 
 def _typed_rows(layout: Layout) -> None:
@@ -638,7 +693,7 @@ def _warnings(layout: Layout, soft: list[str]) -> list[dict]:
                 "row": row_no,
                 "column": layout.column_name(column),
                 "value": value[:100],
-                "reason": f"{SOFT_REASONS[FIELDS[name].kind]}; {becomes}",
+                "reason": f"{SOFT_REASONS[layout.spec(name).kind]}; {becomes}",
             }
         )
     return warnings
@@ -866,7 +921,7 @@ def _new_values(layout: Layout) -> dict[str, str]:
     for name in DIRECT:
         if name in fields:
             new[name] = f"s.{name}"
-            if FIELDS[name].kind in SOFT_KINDS:  # never blank what could not be read
+            if layout.spec(name).kind in SOFT_KINDS:  # never blank what could not be read
                 new[name] = f"CASE WHEN s.{name}__bad THEN v.{name} ELSE s.{name} END"
     for name in FLAGS:
         if name in fields:  # NOT NULL: an empty cell keeps the flag (a new video: No)
@@ -911,35 +966,57 @@ def _new_values(layout: Layout) -> dict[str, str]:
     return new
 
 
+CUSTOM_OLD = {
+    "custom_text": "value_text",
+    "custom_select": "value_text",
+    "custom_rating": "value_numeric::integer",
+    "custom_boolean": "value_boolean",
+}
+
+
 def _diff(layout: Layout, merged: str) -> list[str]:
     """import_diff: the new videos and the changed ones, with their new values and their
-    delta; returns the video columns the file writes."""
+    delta; returns the video columns the file writes. A custom field's column adds its
+    value (cf_<id>) and whether it changes (cf_<id>__changed); its change is part of the
+    video's delta, under the key the video's own audit rows use ("field:Name")."""
     new = _new_values(layout)
     columns = list(new)
+    old = {c: f"v.{c}" for c in columns}
+    keys = {c: f"'{c}'" for c in columns}
     joins = []
     if "channel_id" in new:
         joins.append("LEFT JOIN channels ch ON ch.channel_id = s.channel_key")
     if "category_id" in new:
         joins.append("LEFT JOIN import_categories cat ON cat.name = s.category")
+    for name, spec in layout.custom.items():
+        joins.append(
+            f"LEFT JOIN video_field_values {name}_v "
+            f"ON {name}_v.video_id = v.id AND {name}_v.field_id = {spec.field_id}"
+        )
+        new[name] = f"s.{name}"
+        old[name] = f"{name}_v.{CUSTOM_OLD[spec.kind]}"
+        keys[name] = sql_literal(spec.key)
+    every = list(new)
     pairs = [
-        f"'{c}', CASE WHEN d.o_{c} IS DISTINCT FROM d.n_{c} "
+        f"{keys[c]}, CASE WHEN d.o_{c} IS DISTINCT FROM d.n_{c} "
         f"THEN jsonb_build_array(d.o_{c}, d.n_{c}) END"
-        for c in columns
+        for c in every
     ]
     # jsonb_build_object takes at most 100 arguments: 50 pairs per call.
     objects = " || ".join(
         f"jsonb_build_object({', '.join(pairs[i : i + 50])})" for i in range(0, len(pairs), 50)
     )
-    differs = " OR ".join(f"d.o_{c} IS DISTINCT FROM d.n_{c}" for c in columns) or "false"
+    differs = " OR ".join(f"d.o_{c} IS DISTINCT FROM d.n_{c}" for c in every) or "false"
+    changed = "".join(f"d.o_{c} IS DISTINCT FROM d.n_{c} AS {c}__changed, " for c in layout.custom)
     _sql("DROP TABLE IF EXISTS pg_temp.import_diff")
     _sql(f"""
 CREATE TEMP TABLE import_diff ON COMMIT DROP AS
 SELECT d.id, d.old_version, d.video_id, d.row_no,
-       {"".join(f"d.n_{c} AS {c}, " for c in columns)}
+       {"".join(f"d.n_{c} AS {c}, " for c in every)}{changed}
        jsonb_strip_nulls({objects or "'{}'::jsonb"}) AS changes
 FROM (
   SELECT v.id, v.version AS old_version, s.video_id, s.row_no
-         {"".join(f", v.{c} AS o_{c}, {expr} AS n_{c}" for c, expr in new.items())}
+         {"".join(f", {old[c]} AS o_{c}, {expr} AS n_{c}" for c, expr in new.items())}
   FROM ({merged}) s
   LEFT JOIN videos v ON v.video_id = s.video_id
   {" ".join(joins)}
@@ -1019,17 +1096,17 @@ def _audited(action: str, changes: str) -> str:
     )
 
 
-def _apply(outcome: Outcome, columns: list[str], params: dict) -> None:
-    """Write the changed and the new videos and their audit rows; ConcurrentChange when a
-    video moved on (or appeared) since it was compared."""
-    if not columns:
+def _apply(outcome: Outcome, layout: Layout, columns: list[str], params: dict) -> None:
+    """Write the changed and the new videos, their custom values and their audit rows;
+    ConcurrentChange when a video moved on (or appeared) since it was compared."""
+    if not columns and not layout.custom:
         return
     clock = _Clock()
     updated = db.session.scalar(
         text(
             f"""
 WITH x AS (
-  UPDATE videos v SET {", ".join(f"{c} = d.{c}" for c in columns)},
+  UPDATE videos v SET {"".join(f"{c} = d.{c}, " for c in columns)}
          version = v.version + 1, updated_at = now()
   FROM import_diff d
   WHERE d.id IS NOT NULL AND v.id = d.id AND v.version = d.old_version
@@ -1067,9 +1144,31 @@ WITH x AS (
     if created != outcome.created:
         raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
     outcome.timings["insert"] = clock.lap()
+    for name, spec in layout.custom.items():
+        _write_custom(name, spec)
     if updated or created:
         _clean_gin_pending_lists(("videos", "channels"))
         outcome.timings["gin"] = clock.lap()
+
+
+def _write_custom(name: str, spec: Field) -> None:
+    """Write the changed values of one custom field's column (the videos are written
+    already, so the new ones have their ids): upsert the values, delete the emptied ones."""
+    column = CUSTOM_OLD[spec.kind].split("::")[0]
+    _sql(f"""
+WITH target AS (
+  SELECT v.id AS video_id, d.{name} AS value
+  FROM import_diff d JOIN videos v ON v.video_id = d.video_id
+  WHERE d.{name}__changed ORDER BY v.id
+), removed AS (
+  DELETE FROM video_field_values f USING target t
+  WHERE f.video_id = t.video_id AND f.field_id = {spec.field_id} AND t.value IS NULL
+)
+INSERT INTO video_field_values (video_id, field_id, {column})
+SELECT video_id, {spec.field_id}, value FROM target WHERE value IS NOT NULL
+ON CONFLICT ON CONSTRAINT uq_video_field_values_video_id_field_id
+DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()
+""")
 
 
 def _clean_gin_pending_lists(written: tuple[str, ...]) -> None:
@@ -1148,6 +1247,8 @@ def _run(
         "batch_id": str(batch_id),
         "report_id": report_id,
     }
+    layout = _with_custom_fields(layout)
+    outcome.ignored_columns = list(layout.ignored)
     _typed_rows(layout)
     _sql("ANALYZE import_rows")
     _counts(outcome, rejected, layout)
@@ -1162,7 +1263,7 @@ def _run(
     _summarize(outcome)
     timings["diff"] = clock.lap()
     if apply:
-        _apply(outcome, columns, params)
+        _apply(outcome, layout, columns, params)
         timings["apply"] = clock.lap()
         _record_audit(params)
         _clean_gin_pending_lists(("metadata_syncs",))

@@ -5,15 +5,16 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from catalog import demo
 from catalog.csvexport import FORMULA_STARTS, NEUTRALISED_SQL, cell
 from catalog.extensions import db
-from catalog.models import MetadataSync, Video
+from catalog.models import CustomField, MetadataSync, Video, VideoFieldValue
 from catalog.reports import importer
-from tests.factories import CategoryFactory, ChannelFactory, VideoFactory
+from tests.factories import CategoryFactory, ChannelFactory, CustomFieldFactory, VideoFactory
 
 LIMIT = 10**9
 
@@ -45,6 +46,7 @@ def test_the_demo_catalog_exported_imports_back_with_no_change(
     sign_in("viewer")
     with app.app_context():
         demo.load_demo_data()
+        _custom_values(db.session.scalars(select(Video.id).order_by(Video.id)).all())
         db.session.commit()  # into the test's transaction (a savepoint), for the request
     path, _ = export(client, tmp_path, "?hidden=all")  # the whole catalog, hidden videos too
     with app.app_context():
@@ -59,6 +61,89 @@ def test_the_demo_catalog_exported_imports_back_with_no_change(
     assert outcome.errors == outcome.warnings == outcome.notes == []
     # Every column the export writes is read; only its own bookkeeping is not imported.
     assert outcome.ignored_columns == []
+
+
+def _custom_fields() -> dict[str, CustomField]:
+    fields = {
+        "text": CustomFieldFactory(name="Mood's note", field_type="text"),
+        "select": CustomFieldFactory(
+            name="Presentation", field_type="select", config={"options": ["bad", "100% good"]}
+        ),
+        "rating": CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5}),
+        "boolean": CustomFieldFactory(name="Cleared", field_type="boolean"),
+    }
+    db.session.flush()
+    return fields
+
+
+def _custom_values(video_ids: list[int]) -> dict[str, CustomField]:
+    """A field of each type, with values on some videos (formula-like text too)."""
+    fields = _custom_fields()
+    values = {"text": "=calm", "select": "100% good", "rating": 4, "boolean": False}
+    for n, video_id in enumerate(video_ids[:40]):
+        kind = ("text", "select", "rating", "boolean")[n % 4]
+        field = fields[kind]
+        column = {field.value_column: Decimal(values[kind]) if kind == "rating" else values[kind]}
+        db.session.add(VideoFieldValue(video_id=video_id, field_id=field.id, **column))
+    db.session.flush()
+    return fields
+
+
+def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
+    app, client, db_session, sign_in, tmp_path
+):
+    sign_in("viewer")
+    with app.app_context():
+        channel = ChannelFactory()
+        ids = [VideoFactory(channel=channel, video_id=f"vidCUSTOMx{n}").id for n in range(3)]
+        fields = _custom_values(ids)
+        channel_id = channel.id
+        db.session.commit()
+    path, header = export(client, tmp_path, f"?channel={channel_id}")
+    assert {"Mood's note", "Presentation", "Rating", "Cleared"} <= set(header)
+    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
+    by_id = {row["video_id"]: row for row in rows}
+    by_id["vidCUSTOMx0"].update({"Mood's note": "", "Rating": "5", "Cleared": "Yes"})
+    by_id["vidCUSTOMx1"]["Presentation"] = "bad"
+    by_id["vidCUSTOMx2"]["Rating"] = "9"  # out of range: the row is refused
+    refused = rows.index(by_id["vidCUSTOMx2"]) + 2  # the header is row 1
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    with app.app_context():
+        outcome = apply(path)
+        assert (outcome.created, outcome.updated, outcome.invalid) == (0, 2, 1)
+        assert outcome.errors == [
+            {"row": refused, "column": "Rating", "reason": "expected a rating from 1 to 5: 9"}
+        ]
+        assert outcome.ignored_columns == []
+        values = {
+            (video_id, field_id): value
+            for video_id, field_id, value in db.session.execute(
+                select(VideoFieldValue.video_id, VideoFieldValue.field_id, VideoFieldValue)
+            ).all()
+            for value in [value.value]
+        }
+        first, second = ids[0], ids[1]
+        assert (first, fields["text"].id) not in values  # emptied: removed
+        assert values[(first, fields["rating"].id)] == 5
+        assert values[(first, fields["boolean"].id)] is True
+        assert values[(second, fields["select"].id)] == "bad"
+        audit = {
+            row.entity_key: row.changes
+            for row in db.session.scalars(
+                select(MetadataSync).where(MetadataSync.source == "report")
+            )
+        }
+        assert audit["vidCUSTOMx0"] == {
+            "field:Mood's note": ["=calm", None], "field:Rating": [None, 5],
+            "field:Cleared": [None, True],
+        }  # fmt: skip
+        assert audit["vidCUSTOMx1"] == {"field:Presentation": ["100% good", "bad"]}
+        versions = db.session.scalars(select(Video.version).where(Video.id.in_([first, second])))
+        assert set(versions) == {2}  # a change of custom values is a change of the video
 
 
 def test_neutralised_cells_come_back_as_the_values_they_were(
