@@ -494,9 +494,11 @@ def stage(
 
 def _cells(layout: Layout) -> str:
     """The mapped cells of import_raw r, trimmed, NULL when empty (texts unquoted)."""
+    # Only the catalog's format can be its own export: YouTube's reports pay nothing for it.
+    unquote = UNQUOTED_KINDS if layout.format.key == "catalog" else ()
     cells = []
     for name, index in layout.fields.items():
-        cell = UNQUOTED_CELL if layout.spec(name).kind in UNQUOTED_KINDS else CELL
+        cell = UNQUOTED_CELL if layout.spec(name).kind in unquote else CELL
         cells.append(f"{cell.format(n=index + 1)} AS {name}")
     return ", ".join(cells)
 

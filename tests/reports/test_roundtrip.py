@@ -107,6 +107,7 @@ def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
     by_id["vidCUSTOMx1"]["Presentation"] = "bad"
     by_id["vidCUSTOMx2"]["Rating"] = "9"  # out of range: the row is refused
     refused = rows.index(by_id["vidCUSTOMx2"]) + 2  # the header is row 1
+    rows.append({**by_id["vidCUSTOMx1"], "video_id": "vidCUSTOMx9", "Rating": "3"})
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=header)
         writer.writeheader()
@@ -114,7 +115,7 @@ def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
 
     with app.app_context():
         outcome = apply(path)
-        assert (outcome.created, outcome.updated, outcome.invalid) == (0, 2, 1)
+        assert (outcome.created, outcome.updated, outcome.invalid) == (1, 2, 1)
         assert outcome.errors == [
             {"row": refused, "column": "Rating", "reason": "expected a rating from 1 to 5: 9"}
         ]
@@ -131,6 +132,9 @@ def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
         assert values[(first, fields["rating"].id)] == 5
         assert values[(first, fields["boolean"].id)] is True
         assert values[(second, fields["select"].id)] == "bad"
+        new = db.session.scalars(select(Video.id).where(Video.video_id == "vidCUSTOMx9")).one()
+        assert values[(new, fields["rating"].id)] == 3
+        assert values[(new, fields["select"].id)] == "bad"
         audit = {
             row.entity_key: row.changes
             for row in db.session.scalars(
