@@ -1122,7 +1122,7 @@ WITH x AS (
         params,
     )
     if updated != outcome.updated:
-        raise ConcurrentChange(f"{outcome.updated - updated} videos changed meanwhile")
+        raise ConcurrentChange(f"{plural(outcome.updated - updated, 'video')} changed meanwhile")
     outcome.timings["update"] = clock.lap()
     created_changes = (
         "jsonb_build_object('video_id', jsonb_build_array(NULL, x.video_id)) || d.changes"
@@ -1144,7 +1144,9 @@ WITH x AS (
         params,
     )
     if created != outcome.created:
-        raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
+        raise ConcurrentChange(
+            f"{plural(outcome.created - created, 'video')} created meanwhile"
+        )
     outcome.timings["insert"] = clock.lap()
     for name, spec in layout.custom.items():
         _write_custom(name, spec)
