@@ -521,7 +521,7 @@ def _with_custom_fields(layout: Layout) -> Layout:
         .execution_options(populate_existing=True)
     ).all()
     by_name = {normalize(d.name): d for d in definitions}
-    fields, custom, ignored = dict(layout.fields), {}, []
+    fields, custom = dict(layout.fields), {}
     taken = set(fields.values())
     for index, header in enumerate(layout.header):
         definition = by_name.get(normalize(header))
@@ -1144,9 +1144,7 @@ WITH x AS (
         params,
     )
     if created != outcome.created:
-        raise ConcurrentChange(
-            f"{plural(outcome.created - created, 'video')} created meanwhile"
-        )
+        raise ConcurrentChange(f"{plural(outcome.created - created, 'video')} created meanwhile")
     outcome.timings["insert"] = clock.lap()
     for name, spec in layout.custom.items():
         _write_custom(name, spec)

@@ -223,7 +223,9 @@ def nothing_to_import(report: Report) -> str | None:
     if any(preview.get(key) for key in CHANGES):
         return None
     if preview.get("videos"):
-        return "Every video in the file is already as the file has it: nothing to import."
+        return (
+            "The catalog already has every video of the file as the file has it: nothing to import."
+        )
     if preview.get("invalid"):
         return "No row of the file can be imported (see the invalid rows): nothing to import."
     return "The file has no rows to import."

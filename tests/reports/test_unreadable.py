@@ -106,7 +106,7 @@ def test_no_import_is_offered_when_nothing_would_change(client, db_session, sign
     html = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert 'data-testid="confirm"' not in html
     assert 'data-testid="nothing-to-import"' in html
-    assert "already as the file has it: nothing to import" in html
+    assert "already has every video of the file as the file has it" in html
 
     # Nor is a hand-made confirmation taken.
     token = csrf_token(client, f"/reports/{report.id}")
