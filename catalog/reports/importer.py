@@ -583,6 +583,8 @@ def _refused(layout: Layout) -> str:
     by_value, conditions = [], ["video_id__cell IS NULL"]
     for name in layout.fields:
         kind = layout.spec(name).kind
+        if kind in SOFT_KINDS:
+            continue  # never refuses its row (see _warnings)
         if kind in BY_VALUE:
             by_value.append(name)
         elif kind == "text":
@@ -590,7 +592,7 @@ def _refused(layout: Layout) -> str:
             conditions.append(
                 f"(octet_length({name}__cell) > {limit} AND length({name}__cell) > {limit})"
             )
-        elif kind not in SOFT_KINDS:
+        else:
             conditions.append(check_sql(layout.spec(name), f"{name}__cell", name)[0])
     if by_value:
         conditions.append(
@@ -695,7 +697,7 @@ def _warnings(layout: Layout, soft: list[str]) -> list[dict]:
                 "row": row_no,
                 "column": layout.column_name(column),
                 "value": value[:100],
-                "reason": f"{SOFT_REASONS[layout.spec(name).kind]}; {becomes}",
+                "reason": f"{SOFT_REASONS.get(layout.spec(name).kind, 'unreadable')}; {becomes}",
             }
         )
     return warnings
