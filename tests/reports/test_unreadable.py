@@ -107,6 +107,8 @@ def test_no_import_is_offered_when_nothing_would_change(client, db_session, sign
     assert 'data-testid="confirm"' not in html
     assert 'data-testid="nothing-to-import"' in html
     assert "already has every video of the file as the file has it" in html
+    assert "checked: nothing to import" in html
+    assert "checked: nothing to import" in client.get("/reports").get_data(as_text=True)
 
     # Nor is a hand-made confirmation taken.
     token = csrf_token(client, f"/reports/{report.id}")
