@@ -2,23 +2,36 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 # A cell starting with one of these is a formula to a spreadsheet ("CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What is written with a quote before it: a formula, and a text that already starts with
+# quotes before a formula character ("'=x" is written "''=x"), so that taking one quote off
+# a cell that matches NEUTRALISED gives back exactly the value, whatever it was.
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+# A neutralised cell, as a PostgreSQL regular expression (the report import reads the
+# catalog's own export back: catalog.reports.importer).
+NEUTRALISED_SQL = r"^''*[-=+@\t\r]"
 
 
 def cell(value: Any) -> str:
-    """A value as a CSV cell: lists joined, booleans as Yes/No, formulas neutralised."""
+    """A value as a CSV cell: lists joined, booleans as Yes/No, times in UTC (ISO 8601),
+    formulas neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) for v in value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # One unambiguous shape, which the report import reads without help.
+        value = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if _NEEDS_QUOTE.match(text):
         return "'" + text
     return text
 

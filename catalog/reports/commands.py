@@ -84,6 +84,18 @@ def _print_outcome(outcome: importer.Outcome, *, would: bool) -> None:
         click.echo(f"Updates by field: {counts}")
     for note in outcome.notes:
         click.echo(f"Note: {note}")
+    if outcome.warnings:
+        click.echo(
+            f"Values that could not be read ({outcome.unreadable:,}), imported without them "
+            "(row numbers count the header as row 1):"
+        )
+        for warning in outcome.warnings[:ERRORS_SHOWN]:
+            click.echo(
+                f"  row {warning['row']:,}, {warning['column']}: “{warning['value']}”: "
+                f"{warning['reason']}"
+            )
+        if outcome.unreadable > ERRORS_SHOWN:
+            click.echo(f"  … and {outcome.unreadable - ERRORS_SHOWN:,} more")
     if outcome.errors:
         click.echo("Invalid rows (row numbers count the header as row 1):")
         for error in outcome.errors[:ERRORS_SHOWN]:

@@ -6,13 +6,16 @@ Two formats are known (reference.md F):
 - `youtube`: YouTube Content Manager's video report (`content_owner_video_metadata` a2/a4,
   and the CSV the Videos screen downloads): snake_case columns, one row per claim, so a
   video may have several rows; they are merged into one video (importer.py).
-- `catalog`: the Catalog Tool's own import format; the latest row of a video wins.
+- `catalog`: the Catalog Tool's own import format; the latest row of a video wins. The
+  catalog's own CSV export is read as this format too, with all its columns (and custom
+  fields, matched by name in the importer).
 
 Headers match whatever their case, spaces, underscores or hyphens ("Video ID" is
 `video_id`). Cells are validated in SQL over the whole staged file at once (never row by
 row in Python): `field_sql` gives, per field, the expression of its value and of the reason
 a cell is refused. A refused cell rejects its row; the row's number, column and reason are
-reported.
+reported; an unreadable cell of a SOFT_KINDS field (a date) does not: the row stays and
+the cell is listed as a warning.
 """
 
 import re
@@ -20,12 +23,16 @@ from dataclasses import dataclass, field
 
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
 
+# The videos' Yes/No booleans (NOT NULL), which only the catalog's own export carries.
+FLAGS = ("hidden", "administered", "is_short", "is_live_stream", "published", "is_hero")
+
 # Most columns a file may have: the staging table has one column per file column.
 MAX_COLUMNS = 500
 LONG_TEXT = 10_000  # effective_policy, other_owners_claiming: text, but not a novel
 VIDEO_ID_PATTERN = "^[A-Za-z0-9_-]{11}$"
 CHANNEL_ID_PATTERN = "^UC[A-Za-z0-9_-]{22}$"
 ISRC_PATTERN = "^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
+UPC_PATTERN = "^[0-9]{12,13}$"
 
 
 class ReportFileError(ValueError):
@@ -50,6 +57,9 @@ class Field:
     kind: str
     max_length: int | None = None
     choices: tuple[str, ...] = ()
+    # A custom field's column (kind custom_<type>): the field's id and its audit key.
+    field_id: int | None = None
+    key: str = ""
 
 
 FIELDS = {
@@ -75,8 +85,21 @@ FIELDS = {
         Field("isrc", "isrc"),
         Field("upload_source", "text", 20),
         *(Field(name, "yes_no") for name in (*MONETIZATION_FIELDS, *ENGAGEMENT_FIELDS)),
+        # What only the catalog's own CSV export carries (YouTube's report has none of it).
+        Field("artist", "list", 200),
+        Field("genre", "list", 100),
+        Field("label", "text", 200),
+        Field("upc", "upc"),
+        Field("notes", "text", 500),
+        *(Field(name, "flag") for name in FLAGS),
+        Field("administered_at", "timestamp"),
     )
 }
+
+# Kinds whose unreadable cell does not refuse its row: the catalog keeps the value it has
+# (a video the import creates gets none) and the preview lists the cell as a warning.
+# reference.md F: "invalid dates become null", which is right only for a new video.
+SOFT_KINDS = ("timestamp",)
 
 # Columns both formats may carry under the same name.
 _SETTINGS = {name: name for name in (*MONETIZATION_FIELDS, *ENGAGEMENT_FIELDS)}
@@ -91,6 +114,9 @@ class Format:
     required: tuple[str, ...]
     # Columns that only this format has: they decide which format a header is.
     distinctive: frozenset[str] = field(default_factory=frozenset)
+    # Columns this format is known to carry that are not imported, and why (not listed as
+    # "not imported", which is for columns the importer does not know).
+    read_only: dict[str, str] = field(default_factory=dict)
 
 
 YOUTUBE = Format(
@@ -164,6 +190,18 @@ CATALOG = Format(
         "claimed_by_another_owner": "claimed_by_another_owner",
         "other_owners_claiming": "other_owners_claiming",
         **_SETTINGS,
+        # The catalog's own CSV export (/videos/export.csv) names these as the videos do;
+        # with them the export imports back as it is.
+        "time_published": "time_published",
+        "video_length": "video_length",
+        "channel": "channel_name",
+        "artist": "artist",
+        "genre": "genre",
+        "label": "label",
+        "upc": "upc",
+        "notes": "notes",
+        **{name: name for name in FLAGS},
+        "administered_at": "administered_at",
     },
     required=("video_id", "title"),
     distinctive=frozenset(
@@ -177,6 +215,10 @@ CATALOG = Format(
             "likes",
         }
     ),
+    read_only={
+        "updated_at": "the time of the last change is the catalog's own: an import that "
+        "changes a video sets it",
+    },
 )
 
 FORMATS = {f.key: f for f in (YOUTUBE, CATALOG)}
@@ -191,9 +233,41 @@ class Layout:
     header: tuple[str, ...]
     fields: dict[str, int]
     ignored: tuple[str, ...]
+    # The columns of custom fields (the catalog's export has one per field), by staged name
+    # ("cf_<field id>"); they are in `fields` too.
+    custom: dict[str, Field] = field(default_factory=dict)
 
     def column_name(self, index: int) -> str:
         return self.header[index] if 0 <= index < len(self.header) else ""
+
+    def spec(self, name: str) -> Field:
+        return self.custom[name] if name in self.custom else FIELDS[name]
+
+
+CUSTOM_KINDS = {
+    "text": "custom_text",
+    "select": "custom_select",
+    "rating": "custom_rating",
+    "boolean": "custom_boolean",
+}
+CUSTOM_TEXT_LIMIT = 2000  # as catalog.videos.custom_values.clean
+
+
+def custom_field(field_id: int, name: str, field_type: str, config: dict) -> Field:
+    """The staged field of a custom field's column."""
+    return Field(
+        f"cf_{field_id}", CUSTOM_KINDS[field_type],
+        max_length=config.get("max_rating") if field_type == "rating" else CUSTOM_TEXT_LIMIT,
+        choices=tuple(config.get("options") or ()) if field_type == "select" else (),
+        field_id=field_id, key=f"field:{name}",
+    )  # fmt: skip
+
+
+def sql_literal(value: str) -> str:
+    """A text people chose (a custom field's name or options) as an SQL literal. No percent
+    sign may reach the driver (it would read a parameter), hence chr(37)."""
+    quoted = "'" + value.replace("'", "''") + "'"
+    return quoted.replace("%", "' || chr(37) || '")
 
 
 def detect(header: list[str]) -> Layout:
@@ -233,10 +307,13 @@ def detect(header: list[str]) -> Layout:
             + f". This file's columns are: {shown}{'…' if len(header) > 12 else ''}."
         )
     by_key = {normalize(column): target for column, target in best.columns.items()}
+    read_only = {normalize(column) for column in best.read_only}
     fields: dict[str, int] = {}
     ignored = []
     for index, key in enumerate(keys):
         target = by_key.get(key)
+        if target is None and key in read_only:
+            continue
         if target is None or target in fields:  # the first of two same-named columns wins
             if header[index].strip():
                 ignored.append(header[index].strip())
@@ -262,15 +339,37 @@ def sniff(head: bytes) -> None:
         )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReportFileError("This is an old Excel workbook (.xls), not a CSV file.")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
-        len(head) >= 4 and head.count(b"\x00") * 3 > len(head)
-    ):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
         raise ReportFileError(
-            "The file is UTF-16 text (or binary); reports must be UTF-8. "
+            "The file is UTF-16 text; reports must be UTF-8. "
             "Save it as “CSV UTF-8” and upload it again."
         )
     if head.startswith(b"%PDF"):
         raise ReportFileError("This is a PDF document, not a CSV file.")
+    if looks_binary(head):
+        raise ReportFileError(
+            "This is a binary file (an image, an archive or a program, say), not CSV text. "
+            "Upload the report as a .csv (or .csv.gz) file."
+        )
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """UTF-16 text of mostly Latin letters: every other byte is a NUL."""
+    even, odd = head[0::2], head[1::2]
+    return len(head) >= 4 and max(even.count(0), odd.count(0)) * 10 > len(odd) * 9
+
+
+# Bytes no text file holds: the C0 controls but tab, line feed, form feed and carriage
+# return, and DEL. (UTF-16 text, full of NULs, is told apart before this is asked.)
+_CONTROL = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether `data` (the first bytes of a file, or a line) is binary rather than text in
+    some encoding: more than 2 % control bytes (a text in Latin-1 has none, random bytes
+    ~13 %; a stray NUL in a CSV is a bad row, reported as such, not a binary file)."""
+    controls = len(data) - len(data.translate(None, _CONTROL))
+    return controls > 1 and controls * 50 > len(data)
 
 
 # -- reading cells, in SQL ---------------------------------------------------------------------
@@ -421,6 +520,28 @@ def value_sql(f: Field, cell: str) -> str:
         return f"CASE WHEN lower({cell}) IN ({quoted}) THEN lower({cell}) END"
     if f.kind == "isrc":
         return f"upper(replace(replace({cell}, '-', ''), ' ', ''))"
+    if f.kind == "flag":
+        return f"CASE {YES_NO_SQL.format(v=cell)} WHEN 'Yes' THEN true WHEN 'No' THEN false END"
+    if f.kind == "custom_text":
+        return cell
+    if f.kind == "custom_select":
+        options = ", ".join(sql_literal(option) for option in f.choices) or "NULL"
+        return f"CASE WHEN {cell} IN ({options}) THEN {cell} END"
+    if f.kind == "custom_rating":  # a whole number (a spreadsheet may write 4.0) in 1..max
+        return (
+            f"CASE WHEN {cell} ~ '^[0-9]{{1,4}}([.]0*)?$' "
+            f"AND split_part({cell}, '.', 1)::integer BETWEEN 1 AND {int(f.max_length or 0)} "
+            f"THEN split_part({cell}, '.', 1)::integer END"
+        )
+    if f.kind == "custom_boolean":
+        return f"CASE {YES_NO_SQL.format(v=cell)} WHEN 'Yes' THEN true WHEN 'No' THEN false END"
+    if f.kind == "list":
+        # Items as the export joins them ("a; b"); an empty cell is the empty list. As
+        # varchar[], the videos' type (varchar[] and text[] do not compare).
+        return (
+            f"coalesce(array_remove(regexp_split_to_array({cell}, '[[:space:]]*;[[:space:]]*'), "
+            "'')::varchar[], '{}'::varchar[])"
+        )
     return cell
 
 
@@ -458,5 +579,28 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
         return (
             f"{value} !~ '{ISRC_PATTERN}'",
             f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
+        )
+    if f.kind == "custom_text":
+        return (
+            f"length({cell}) > {CUSTOM_TEXT_LIMIT}",
+            f"'longer than {CUSTOM_TEXT_LIMIT:,} characters (' || length({cell}) || ')'",
+        )
+    if f.kind == "custom_select":
+        shown = sql_literal(f"expected one of {', '.join(f.choices)}: ")
+        return unreadable, f"{shown} || {snippet}"
+    if f.kind == "custom_rating":
+        return unreadable, f"'expected a rating from 1 to {f.max_length}: ' || {snippet}"
+    if f.kind == "custom_boolean":
+        return unreadable, f"'expected Yes or No: ' || {snippet}"
+    if f.kind == "upc":
+        return f"{cell} !~ '{UPC_PATTERN}'", f"'not a UPC (12 or 13 digits): ' || {snippet}"
+    if f.kind == "flag":
+        return unreadable, f"'expected Yes or No: ' || {snippet}"
+    if f.kind == "list":
+        return (
+            # A cell no longer than the limit has no item longer than it: no unnest.
+            f"length({cell}) > {f.max_length} AND "
+            f"EXISTS (SELECT FROM unnest({value}) AS item WHERE length(item) > {f.max_length})",
+            f"'an item is longer than {f.max_length:,} characters'",
         )
     raise ValueError(f"unknown field kind {f.kind}")

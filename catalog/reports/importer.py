@@ -52,13 +52,22 @@ Merging YouTube claim rows (one row per claim of a video):
 - other_owners_claiming: every owner named by any row, once each, sorted, comma-separated.
 
 What an empty cell means: for a column the file has, empty is empty (the report is the
-truth for what it carries) — except the channel and the category, which an empty cell
-leaves as they are. A column the file does not have is never touched. An unreadable date
-becomes empty (reference.md F); an unknown category name leaves the category as it is;
-both are counted in the preview's notes.
+truth for what it carries) — except the channel, the category and the Yes/No flags (NOT
+NULL), which an empty cell leaves as they are. A column the file does not have is never
+touched. An import never blanks what it cannot read: an unreadable date keeps the date a
+video has (a video the import creates gets none, reference.md F) and is listed as a
+warning (row, column, value, reason); any other unreadable cell refuses its row. An
+unknown category name leaves the category as it is (a note says so).
+
+The catalog's own CSV export (/videos/export.csv) is read as the Catalog Tool format with
+every column it writes: the formula-neutralising quote of its cells is taken off
+(csvexport.NEUTRALISED_SQL), and a column named as a custom field is that field's values,
+checked against its type, written beside the video's other changes in its audit row
+("field:Name"), as the edit form does. Exported and imported back, a catalog is unchanged.
 """
 
 import csv
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -72,20 +81,28 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from catalog import csvexport
 from catalog.extensions import db
-from catalog.models import User
+from catalog.models import CustomField, User
 from catalog.reports.formats import (
     FIELDS,
+    FLAGS,
     GZIP_MAGIC,
     HELPER_FUNCTIONS,
+    SOFT_KINDS,
+    Field,
     Layout,
     ReportFileError,
     check_sql,
+    custom_field,
     detect,
+    looks_binary,
+    normalize,
     sniff,
+    sql_literal,
     value_sql,
 )
 from catalog.videos.service import AUDITED_FIELDS
@@ -102,6 +119,15 @@ END_OF_DATA = re.compile(rb"(?:^|\n)\\\.\r?(?:\n|$)")
 # A cell: surrounding spaces trimmed (btrim's default set, three times cheaper than naming
 # the characters), empty as NULL.
 CELL = "nullif(btrim(r.c{n}), '')"
+# A text cell as the catalog's export wrote it: a value a spreadsheet would run as a formula
+# ("=…", "-…") is written with a quote before it (csvexport.cell); the quote is no part of
+# the value. The first character is the cheap test that nearly every cell fails (and no
+# percent sign: the driver would read it as a parameter).
+UNQUOTED_CELL = (
+    "CASE WHEN left(r.c{n}, 1) = '''' AND r.c{n} ~ '" + csvexport.NEUTRALISED_SQL + "' "
+    "THEN substr(r.c{n}, 2) ELSE " + CELL + " END"
+)
+UNQUOTED_KINDS = ("video_id", "text", "list", "custom_text", "custom_select")
 
 Opener = Callable[[], BinaryIO]
 Progress = Callable[[float], None]
@@ -111,11 +137,11 @@ Progress = Callable[[float], None]
 DIRECT = (
     "title", "time_published", "video_length", "views", "privacy_status", "asset_id",
     "custom_id", "effective_policy", "isrc", "upload_source", "claimed_by_another_owner",
-    "other_owners_claiming",
+    "other_owners_claiming", "artist", "genre", "label", "upc", "notes",
     *(name for name, f in FIELDS.items() if f.kind == "yes_no" and name not in (
         "claimed_by_this_owner", "claimed_by_another_owner")),
 )  # fmt: skip
-assert set(DIRECT) <= set(AUDITED_FIELDS), "the import writes only audited fields"
+assert {*DIRECT, *FLAGS, "administered_at"} <= set(AUDITED_FIELDS), "only audited fields"
 
 
 class ConcurrentChange(Exception):
@@ -142,6 +168,10 @@ class Outcome:
     field_counts: dict[str, int] = field(default_factory=dict)
     sample: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    # Cells that could not be read but did not refuse their row (formats.SOFT_KINDS):
+    # {row, column, value, reason}, the first MAX_ROW_ERRORS; `unreadable` counts them all.
+    warnings: list[dict] = field(default_factory=list)
+    unreadable: int = 0
     notes: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     batch_id: str | None = None
@@ -154,7 +184,7 @@ class Outcome:
         keys = (
             "format", "format_label", "sha256", "rows", "blank_rows", "invalid", "videos",
             "created", "updated", "unchanged", "channels_created", "channels_renamed",
-            "field_counts", "sample", "notes", "ignored_columns",
+            "field_counts", "sample", "warnings", "unreadable", "notes", "ignored_columns",
         )  # fmt: skip
         return {key: getattr(self, key) for key in keys}
 
@@ -226,8 +256,9 @@ class _Source(io.RawIOBase):
             try:
                 yield line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                bad = line[exc.start : exc.start + 1]
-                raise ReportFileError(_encoding_message(bad, f"line {number:,}")) from exc
+                raise ReportFileError(
+                    _encoding_message(line, exc.start, f"line {number:,}")
+                ) from exc
 
     def finish(self) -> tuple[str, int]:
         """Read what is left of the stored bytes; return their SHA-256 and size."""
@@ -255,12 +286,18 @@ def _decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ReportFileError(_encoding_message(data[exc.start : exc.start + 1], where)) from exc
+        raise ReportFileError(_encoding_message(data, exc.start, where)) from exc
 
 
-def _encoding_message(bad: bytes, where: str) -> str:
+def _encoding_message(data: bytes, start: int, where: str) -> str:
+    """Why `data` (a line, or the header) is refused: its byte at `start` is no UTF-8."""
+    if looks_binary(data):
+        return (
+            f"The file holds binary data ({where}), not CSV text: it is no report. "
+            "Upload the report as a .csv (or .csv.gz) file."
+        )
     hint = ""
-    if bad and bad[0] >= 0x80:
+    if data[start : start + 1] >= b"\x80":
         hint = " It looks like Latin-1 / Windows-1252 (what Excel's plain “CSV” saves)."
     return (
         f"The file is not UTF-8 text ({where}).{hint} Save it as “CSV UTF-8” and upload it again."
@@ -409,7 +446,9 @@ def _copy_rows(source: _Source, header: list[str], progress, size: int) -> _Reje
                     if any("\n" in cell for cell in row)
                     else ""
                 )
-                rejected.add(row_no, "", f"has {len(row)} values; the header has {count}{hint}")
+                rejected.add(
+                    row_no, "", f"has {plural(len(row), 'value')}; the header has {count}{hint}"
+                )
                 continue
             nul = next((i for i, cell in enumerate(row) if "\x00" in cell), None)
             if nul is not None:
@@ -454,10 +493,54 @@ def stage(
 
 
 def _cells(layout: Layout) -> str:
-    """The mapped cells of import_raw r, trimmed, NULL when empty."""
-    return ", ".join(
-        f"{CELL.format(n=index + 1)} AS {name}" for name, index in layout.fields.items()
-    )
+    """The mapped cells of import_raw r, trimmed, NULL when empty (texts unquoted)."""
+    # Only the catalog's format can be its own export: YouTube's reports pay nothing for it.
+    unquote = UNQUOTED_KINDS if layout.format.key == "catalog" else ()
+    cells = []
+    for name, index in layout.fields.items():
+        cell = UNQUOTED_CELL if layout.spec(name).kind in unquote else CELL
+        cells.append(f"{cell.format(n=index + 1)} AS {name}")
+    return ", ".join(cells)
+
+
+def _with_custom_fields(layout: Layout) -> Layout:
+    """The layout with the columns named as custom fields are (the catalog's export has one
+    per field): their definitions are read, and held still (FOR SHARE) until the import
+    ends, so the values are checked against the options and maximum they keep."""
+    if layout.format.key != "catalog" or not layout.ignored:
+        return layout
+    wanted = {normalize(name) for name in layout.ignored}
+    names = db.session.execute(select(CustomField.id, CustomField.name)).all()
+    ids = [field_id for field_id, name in names if normalize(name) in wanted]
+    if not ids:
+        return layout
+    definitions = db.session.scalars(
+        select(CustomField)
+        .where(CustomField.id.in_(ids))
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    by_name = {normalize(d.name): d for d in definitions}
+    fields, custom = dict(layout.fields), {}
+    taken = set(fields.values())
+    for index, header in enumerate(layout.header):
+        definition = by_name.get(normalize(header))
+        if definition is None or index in taken:
+            continue
+        spec = custom_field(
+            definition.id, definition.name, definition.field_type, definition.config or {}
+        )
+        if spec.name in fields:  # the first of two same-named columns wins
+            continue
+        fields[spec.name], custom[spec.name] = index, spec
+    used = {layout.header[index].strip() for index in (fields[n] for n in custom)}
+    ignored = [name for name in layout.ignored if name not in used]
+    return dataclasses.replace(layout, fields=fields, custom=custom, ignored=tuple(ignored))
+
+
+def _soft(layout: Layout) -> list[str]:
+    """The fields of the file whose unreadable cells are kept as warnings."""
+    return [name for name in layout.fields if layout.spec(name).kind in SOFT_KINDS]
 
 
 def _checks(layout: Layout) -> list[tuple[int, str, str]]:
@@ -465,7 +548,7 @@ def _checks(layout: Layout) -> list[tuple[int, str, str]]:
     (the cell) and `<field>` (its value), the missing video id first."""
     checks = [(layout.fields["video_id"], "video_id__cell IS NULL", "'missing video_id'")]
     for name, index in layout.fields.items():
-        check = check_sql(FIELDS[name], f"{name}__cell", name)
+        check = check_sql(layout.spec(name), f"{name}__cell", name)
         if check:
             checks.append((index, *check))
     return checks
@@ -477,7 +560,7 @@ def _typed(layout: Layout, source: str) -> str:
     fields = layout.fields
     every_cell = " || ".join(f"coalesce(r.c{n}, '')" for n in range(1, len(layout.header) + 1))
     values = ", ".join(
-        f"{value_sql(FIELDS[name], name)} AS {name}, {name} AS {name}__cell" for name in fields
+        f"{value_sql(layout.spec(name), name)} AS {name}, {name} AS {name}__cell" for name in fields
     )
     return f"""
   SELECT row_no, blank, {values}
@@ -499,16 +582,18 @@ def _refused(layout: Layout) -> str:
     is never longer in characters than in bytes), identifiers against their patterns."""
     by_value, conditions = [], ["video_id__cell IS NULL"]
     for name in layout.fields:
-        kind = FIELDS[name].kind
-        if kind in ("count", "duration", "yes_no", "choice"):
+        kind = layout.spec(name).kind
+        if kind in SOFT_KINDS:
+            continue  # never refuses its row (see _warnings)
+        if kind in BY_VALUE:
             by_value.append(name)
         elif kind == "text":
-            limit = FIELDS[name].max_length
+            limit = layout.spec(name).max_length
             conditions.append(
                 f"(octet_length({name}__cell) > {limit} AND length({name}__cell) > {limit})"
             )
-        elif kind != "timestamp":
-            conditions.append(check_sql(FIELDS[name], f"{name}__cell", name)[0])
+        else:
+            conditions.append(check_sql(layout.spec(name), f"{name}__cell", name)[0])
     if by_value:
         conditions.append(
             f"num_nulls({', '.join(f'{n}__cell' for n in by_value)}) "
@@ -517,21 +602,25 @@ def _refused(layout: Layout) -> str:
     return " OR ".join(f"({c})" for c in conditions)
 
 
+# Kinds whose cell is readable exactly when it has a value (see _refused).
+BY_VALUE = (
+    "count", "duration", "yes_no", "choice", "flag",
+    "custom_select", "custom_rating", "custom_boolean",
+)  # fmt: skip
+
+
 def _typed_rows(layout: Layout) -> None:
     """import_rows: one row per staged row, its fields typed, and whether it is accepted
     (`ok`). The reasons of the refused ones are worked out later, for them only."""
     fields = layout.fields
-    unreadable_date = (
-        "time_published__cell IS NOT NULL AND time_published IS NULL"
-        if "time_published" in fields
-        else "false"
-    )
+    # <field>__bad: the cell of a soft field could not be read (its value is NULL).
+    bad = "".join(f", {n}__cell IS NOT NULL AND {n} IS NULL AS {n}__bad" for n in _soft(layout))
     _sql("DROP TABLE IF EXISTS pg_temp.import_rows")
     _sql(
         f"""
 CREATE TEMP TABLE import_rows ON COMMIT DROP AS
 SELECT row_no, blank, NOT blank AND NOT coalesce({_refused(layout)}, false) AS ok,
-       {", ".join(fields)}, {unreadable_date} AS unreadable_date
+       {", ".join(fields)}{bad}
 FROM ({_typed(layout, "import_raw")}) typed
 """
     )
@@ -560,24 +649,63 @@ def _errors(layout: Layout) -> list[dict]:
     return errors
 
 
+SOFT_REASONS = {
+    "timestamp": "not a date (YYYY-MM-DD, with an optional time and zone)",
+}
+
+
 def _counts(outcome: Outcome, rejected: _Rejected, layout: Layout) -> None:
-    rows, blank, invalid, unreadable = _sql(
+    soft = _soft(layout)
+    unreadable = " + ".join(f"count(*) FILTER (WHERE ok AND {n}__bad)" for n in soft) or "0"
+    rows, blank, invalid, outcome.unreadable = _sql(
         "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank), "
-        "count(*) FILTER (WHERE NOT blank AND NOT ok), "
-        "count(*) FILTER (WHERE ok AND unreadable_date) FROM import_rows"
+        f"count(*) FILTER (WHERE NOT blank AND NOT ok), {unreadable} FROM import_rows"
     ).one()
     outcome.rows = rows + rejected.count
     outcome.blank_rows = blank + rejected.blank
     outcome.invalid = invalid + rejected.count
-    if unreadable:
+    if outcome.unreadable:
+        outcome.warnings = _warnings(layout, soft)
         outcome.notes.append(
-            f"{unreadable:,} row{'s' if unreadable != 1 else ''} had a publication date that "
-            "could not be read (dates are read as YYYY-MM-DD, with an optional time and zone); "
-            "it is left empty."
+            f"{plural(outcome.unreadable, 'value')} could not be read (listed below): a video "
+            "the catalog holds keeps the value it has; a video the import creates gets none."
         )
     errors = rejected.errors + (_errors(layout) if invalid else [])
     errors.sort(key=lambda e: e["row"])
     outcome.errors = errors[:MAX_ROW_ERRORS]
+
+
+def _warnings(layout: Layout, soft: list[str]) -> list[dict]:
+    """The first unreadable cells of accepted rows: row, column, value and reason, and
+    what becomes of it (a video the catalog holds keeps its value)."""
+    parts = " UNION ALL ".join(
+        f"(SELECT r.row_no, {layout.fields[n]} AS col, r.video_id, '{n}' AS field "
+        f"FROM import_rows r WHERE r.ok AND r.{n}__bad ORDER BY r.row_no LIMIT {MAX_ROW_ERRORS})"
+        for n in soft
+    )
+    cell = " ".join(f"WHEN {layout.fields[n]} THEN raw.c{layout.fields[n] + 1}" for n in soft)
+    warnings = []
+    for row_no, column, value, name, known in _sql(
+        f"SELECT w.row_no, w.col, CASE w.col {cell} END, w.field, "
+        "EXISTS (SELECT FROM videos v WHERE v.video_id = w.video_id) "
+        f"FROM ({parts}) w JOIN import_raw raw USING (row_no) "
+        f"ORDER BY w.row_no, w.col LIMIT {MAX_ROW_ERRORS}"
+    ):
+        becomes = "the catalog's value is kept" if known else "the new video gets none"
+        warnings.append(
+            {
+                "row": row_no,
+                "column": layout.column_name(column),
+                "value": value[:100],
+                "reason": f"{SOFT_REASONS.get(layout.spec(name).kind, 'unreadable')}; {becomes}",
+            }
+        )
+    return warnings
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 value", "2 values", "1,000 rows": a count with its noun in the right number."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 def _categories(outcome: Outcome, layout: Layout) -> None:
@@ -601,9 +729,7 @@ FROM (SELECT category AS name, count(*) AS rows FROM import_rows
         "SELECT name, rows FROM import_categories WHERE id IS NULL ORDER BY rows DESC"
     ).all()
     if unknown:
-        shown = ", ".join(
-            f"{name} ({rows:,} row{'s' if rows != 1 else ''})" for name, rows in unknown[:10]
-        )
+        shown = ", ".join(f"{name} ({plural(rows, 'row')})" for name, rows in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         outcome.notes.append(
             f"Categories the catalog does not have were left as they were: {shown}{more}."
@@ -724,7 +850,7 @@ def _merge(outcome: Outcome, layout: Layout) -> str:
         name
         for name in fields
         if name not in ("video_id", "claimed_by_this_owner", "claim_id", *aggregated)
-    ]
+    ] + [f"{name}__bad" for name in _soft(layout)]
     _sql("DROP TABLE IF EXISTS pg_temp.import_dups")
     _sql(
         "CREATE TEMP TABLE import_dups ON COMMIT DROP AS SELECT video_id, count(*) AS n "
@@ -799,6 +925,25 @@ def _new_values(layout: Layout) -> dict[str, str]:
     for name in DIRECT:
         if name in fields:
             new[name] = f"s.{name}"
+            if layout.spec(name).kind in SOFT_KINDS:  # never blank what could not be read
+                new[name] = f"CASE WHEN s.{name}__bad THEN v.{name} ELSE s.{name} END"
+    for name in FLAGS:
+        if name in fields:  # NOT NULL: an empty cell keeps the flag (a new video: No)
+            new[name] = f"coalesce(s.{name}, v.{name}, false)"
+    if "administered" in fields or "administered_at" in fields:
+        # As the video service derives it: set when a video becomes administered.
+        derived = (
+            "CASE WHEN s.administered AND NOT coalesce(v.administered, false) THEN now() "
+            "ELSE v.administered_at END"
+            if "administered" in fields
+            else "v.administered_at"
+        )
+        new["administered_at"] = (
+            "CASE WHEN s.administered_at__bad THEN v.administered_at "
+            f"ELSE coalesce(s.administered_at, {derived}) END"
+            if "administered_at" in fields
+            else derived
+        )
     if youtube and "claimed_by_another_owner" in fields:
         new["claimed_by_another_owner"] = "s.claimed_by_another_owner"
     if youtube and "other_owners_claiming" in fields:
@@ -825,35 +970,57 @@ def _new_values(layout: Layout) -> dict[str, str]:
     return new
 
 
+CUSTOM_OLD = {
+    "custom_text": "value_text",
+    "custom_select": "value_text",
+    "custom_rating": "value_numeric::integer",
+    "custom_boolean": "value_boolean",
+}
+
+
 def _diff(layout: Layout, merged: str) -> list[str]:
     """import_diff: the new videos and the changed ones, with their new values and their
-    delta; returns the video columns the file writes."""
+    delta; returns the video columns the file writes. A custom field's column adds its
+    value (cf_<id>) and whether it changes (cf_<id>__changed); its change is part of the
+    video's delta, under the key the video's own audit rows use ("field:Name")."""
     new = _new_values(layout)
     columns = list(new)
+    old = {c: f"v.{c}" for c in columns}
+    keys = {c: f"'{c}'" for c in columns}
     joins = []
     if "channel_id" in new:
         joins.append("LEFT JOIN channels ch ON ch.channel_id = s.channel_key")
     if "category_id" in new:
         joins.append("LEFT JOIN import_categories cat ON cat.name = s.category")
+    for name, spec in layout.custom.items():
+        joins.append(
+            f"LEFT JOIN video_field_values {name}_v "
+            f"ON {name}_v.video_id = v.id AND {name}_v.field_id = {spec.field_id}"
+        )
+        new[name] = f"s.{name}"
+        old[name] = f"{name}_v.{CUSTOM_OLD[spec.kind]}"
+        keys[name] = sql_literal(spec.key)
+    every = list(new)
     pairs = [
-        f"'{c}', CASE WHEN d.o_{c} IS DISTINCT FROM d.n_{c} "
+        f"{keys[c]}, CASE WHEN d.o_{c} IS DISTINCT FROM d.n_{c} "
         f"THEN jsonb_build_array(d.o_{c}, d.n_{c}) END"
-        for c in columns
+        for c in every
     ]
     # jsonb_build_object takes at most 100 arguments: 50 pairs per call.
     objects = " || ".join(
         f"jsonb_build_object({', '.join(pairs[i : i + 50])})" for i in range(0, len(pairs), 50)
     )
-    differs = " OR ".join(f"d.o_{c} IS DISTINCT FROM d.n_{c}" for c in columns) or "false"
+    differs = " OR ".join(f"d.o_{c} IS DISTINCT FROM d.n_{c}" for c in every) or "false"
+    changed = "".join(f"d.o_{c} IS DISTINCT FROM d.n_{c} AS {c}__changed, " for c in layout.custom)
     _sql("DROP TABLE IF EXISTS pg_temp.import_diff")
     _sql(f"""
 CREATE TEMP TABLE import_diff ON COMMIT DROP AS
 SELECT d.id, d.old_version, d.video_id, d.row_no,
-       {"".join(f"d.n_{c} AS {c}, " for c in columns)}
+       {"".join(f"d.n_{c} AS {c}, " for c in every)}{changed}
        jsonb_strip_nulls({objects or "'{}'::jsonb"}) AS changes
 FROM (
   SELECT v.id, v.version AS old_version, s.video_id, s.row_no
-         {"".join(f", v.{c} AS o_{c}, {expr} AS n_{c}" for c, expr in new.items())}
+         {"".join(f", {old[c]} AS o_{c}, {expr} AS n_{c}" for c, expr in new.items())}
   FROM ({merged}) s
   LEFT JOIN videos v ON v.video_id = s.video_id
   {" ".join(joins)}
@@ -933,17 +1100,17 @@ def _audited(action: str, changes: str) -> str:
     )
 
 
-def _apply(outcome: Outcome, columns: list[str], params: dict) -> None:
-    """Write the changed and the new videos and their audit rows; ConcurrentChange when a
-    video moved on (or appeared) since it was compared."""
-    if not columns:
+def _apply(outcome: Outcome, layout: Layout, columns: list[str], params: dict) -> None:
+    """Write the changed and the new videos, their custom values and their audit rows;
+    ConcurrentChange when a video moved on (or appeared) since it was compared."""
+    if not columns and not layout.custom:
         return
     clock = _Clock()
     updated = db.session.scalar(
         text(
             f"""
 WITH x AS (
-  UPDATE videos v SET {", ".join(f"{c} = d.{c}" for c in columns)},
+  UPDATE videos v SET {"".join(f"{c} = d.{c}, " for c in columns)}
          version = v.version + 1, updated_at = now()
   FROM import_diff d
   WHERE d.id IS NOT NULL AND v.id = d.id AND v.version = d.old_version
@@ -957,7 +1124,7 @@ WITH x AS (
         params,
     )
     if updated != outcome.updated:
-        raise ConcurrentChange(f"{outcome.updated - updated} videos changed meanwhile")
+        raise ConcurrentChange(f"{plural(outcome.updated - updated, 'video')} changed meanwhile")
     outcome.timings["update"] = clock.lap()
     created_changes = (
         "jsonb_build_object('video_id', jsonb_build_array(NULL, x.video_id)) || d.changes"
@@ -979,11 +1146,33 @@ WITH x AS (
         params,
     )
     if created != outcome.created:
-        raise ConcurrentChange(f"{outcome.created - created} videos were created meanwhile")
+        raise ConcurrentChange(f"{plural(outcome.created - created, 'video')} created meanwhile")
     outcome.timings["insert"] = clock.lap()
+    for name, spec in layout.custom.items():
+        _write_custom(name, spec)
     if updated or created:
         _clean_gin_pending_lists(("videos", "channels"))
         outcome.timings["gin"] = clock.lap()
+
+
+def _write_custom(name: str, spec: Field) -> None:
+    """Write the changed values of one custom field's column (the videos are written
+    already, so the new ones have their ids): upsert the values, delete the emptied ones."""
+    column = CUSTOM_OLD[spec.kind].split("::")[0]
+    _sql(f"""
+WITH target AS (
+  SELECT v.id AS video_id, d.{name} AS value
+  FROM import_diff d JOIN videos v ON v.video_id = d.video_id
+  WHERE d.{name}__changed ORDER BY v.id
+), removed AS (
+  DELETE FROM video_field_values f USING target t
+  WHERE f.video_id = t.video_id AND f.field_id = {spec.field_id} AND t.value IS NULL
+)
+INSERT INTO video_field_values (video_id, field_id, {column})
+SELECT video_id, {spec.field_id}, value FROM target WHERE value IS NOT NULL
+ON CONFLICT ON CONSTRAINT uq_video_field_values_video_id_field_id
+DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()
+""")
 
 
 def _clean_gin_pending_lists(written: tuple[str, ...]) -> None:
@@ -1062,6 +1251,8 @@ def _run(
         "batch_id": str(batch_id),
         "report_id": report_id,
     }
+    layout = _with_custom_fields(layout)
+    outcome.ignored_columns = list(layout.ignored)
     _typed_rows(layout)
     _sql("ANALYZE import_rows")
     _counts(outcome, rejected, layout)
@@ -1076,7 +1267,7 @@ def _run(
     _summarize(outcome)
     timings["diff"] = clock.lap()
     if apply:
-        _apply(outcome, columns, params)
+        _apply(outcome, layout, columns, params)
         timings["apply"] = clock.lap()
         _record_audit(params)
         _clean_gin_pending_lists(("metadata_syncs",))

@@ -211,10 +211,37 @@ def error_message(report: Report, job: ProcessingQueue | None = None) -> str | N
 # -- importing ----------------------------------------------------------------------------------
 
 
+def nothing_to_import(report: Report) -> str | None:
+    """Why importing the checked report would change nothing (so it is not offered), or
+    None when it would change something."""
+    preview = report.preview or {}
+    if preview.get("duplicate_of"):
+        return (
+            f"This exact file has been imported already (report #{preview['duplicate_of']}); "
+            "importing it again changes nothing."
+        )
+    if any(preview.get(key) for key in CHANGES):
+        return None
+    if preview.get("videos"):
+        return (
+            "The catalog already has every video of the file as the file has it: nothing to import."
+        )
+    if preview.get("invalid"):
+        return "No row of the file can be imported (see the invalid rows): nothing to import."
+    return "The file has no rows to import."
+
+
+# The preview counts that mean importing writes something.
+CHANGES = ("created", "updated", "channels_created", "channels_renamed")
+
+
 def confirm_report(report: Report, *, actor: User | None) -> ProcessingQueue:
     """Queue the import of a checked report. The caller holds the report's row lock (SELECT
-    … FOR UPDATE), so two confirmations cannot both queue it."""
+    … FOR UPDATE), so two confirmations cannot both queue it. ReportStateError when the
+    report is not ready, or importing it would change nothing."""
     current = state(report, latest_job(report))
+    if current == "ready" and (reason := nothing_to_import(report)):
+        raise ReportStateError(reason)
     if current != "ready":
         raise ReportStateError(
             {

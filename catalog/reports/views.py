@@ -49,9 +49,10 @@ def _index(upload: UploadForm, status: int = 200):
     ).all()
     latest = service.latest_jobs([report.id for report, _ in rows])
     states = {report.id: service.state(report, latest.get(report.id)) for report, _ in rows}
+    idle = {report.id: bool(service.nothing_to_import(report)) for report, _ in rows}
     return render_template(
         "reports/index.html", rows=rows, upload=upload, pick=pick, pick_problem=pick_problem,
-        states=states, limit=LIST_LIMIT,
+        states=states, idle=idle, limit=LIST_LIMIT,
     ), status  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def _view_state(report: Report) -> dict:
     return {
         "report": report, "job": job, "state": service.state(report, job),
         "error": service.error_message(report, job), "followed": FOLLOWED,
+        "nothing_to_import": service.nothing_to_import(report),
     }  # fmt: skip
 
 
@@ -120,6 +122,7 @@ def detail(report_id: int):
     return render_template(
         "reports/detail.html", **_view_state(report), uploader=uploader, form=ConfirmForm(),
         errors=(report.row_errors or [])[:ERRORS_SHOWN], duplicate=duplicate,
+        warnings=(report.preview or {}).get("warnings", [])[:ERRORS_SHOWN],
     )  # fmt: skip
 
 

@@ -96,3 +96,49 @@ def test_upload_a_report_and_watch_it_being_imported(
             .where(MetadataSync.source == "report", MetadataSync.entity_key.like(f"r{tag}%"))
         )
         assert audit == 30
+
+
+# The report page's own content that reaches past the window's right edge (the navigation
+# bar is the layout's, and collapsing it is another change).
+WIDER_THAN_THE_WINDOW = """
+[...document.querySelectorAll("main *")]
+  .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .filter((e) => !e.closest(".table-responsive") || e.classList.contains("table-responsive"))
+  .map((e) => e.tagName + "." + e.className)
+"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_unreadable_values_are_listed_and_a_file_that_changes_nothing_is_not_offered(
+    page, live_server, live_data, reports_dir, tmp_path, width
+):
+    tag = live_data.tag
+    new_id = f"u{tag}".ljust(11, "u")[:11]
+    path = tmp_path / f"catalog_{tag}_{width}.csv"
+    # A long unbroken value as well: the page must not scroll sideways at either width.
+    path.write_text(f"video_id,title,published_at\n{new_id},{'x' * 90},2025-02-30{'9' * 80}\n")
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size({"width": width, "height": 844})
+
+    sign_in(page, live_server, live_data.user("editor"))
+    page.goto(f"{live_server}/reports")
+    page.get_by_label("Report file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and check").click()
+
+    warnings = page.get_by_test_id("warnings")
+    expect(warnings).to_contain_text("published_at")
+    expect(warnings).to_contain_text("the new video gets none")
+    expect(page.get_by_test_id("confirm")).to_be_visible()  # it creates a video
+    assert page.evaluate(WIDER_THAN_THE_WINDOW) == []
+
+    # A file whose import would change nothing (its one row is refused) is not offered.
+    page.goto(f"{live_server}/reports")
+    same = tmp_path / f"same_{tag}_{width}.csv"
+    same.write_text("video_id,title\nnot an id,A title\n")
+    page.get_by_label("Report file").set_input_files(str(same))
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.get_by_test_id("nothing-to-import")).to_be_visible()
+    expect(page.get_by_test_id("confirm")).to_have_count(0)
+    assert errors == []

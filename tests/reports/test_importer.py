@@ -57,7 +57,13 @@ def test_preview_counts_rows_videos_and_invalid_rows_and_changes_nothing(app_ctx
         {"row": 7, "column": "video_privacy_status",
          "reason": "expected one of public, private, unlisted: secret"},
     ]  # fmt: skip
-    assert any("publication date that could not be read" in n for n in outcome.notes)
+    assert "1 value could not be read" in " ".join(outcome.notes)
+    assert outcome.unreadable == 1
+    assert outcome.warnings == [
+        {"row": 8, "column": "time_published", "value": "2021-02-30T10:00:00Z",
+         "reason": "not a date (YYYY-MM-DD, with an optional time and zone); "
+                   "the new video gets none"},
+    ]  # fmt: skip
     unknown = next(n for n in outcome.notes if "Categories" in n)
     assert "Music (1 row)" in unknown
     assert "Lyric Videos (1 row)" in unknown
@@ -306,7 +312,7 @@ def test_a_bad_file_gets_a_clear_error_and_changes_nothing(app_ctx, name, messag
         (
             "end_of_data_marker.csv",
             2,
-            {"row": 3, "column": "", "reason": "has 1 values; the header has 3"},
+            {"row": 3, "column": "", "reason": "has 1 value; the header has 3"},
         ),
     ],
 )
