@@ -1,5 +1,5 @@
 import re
-from datetime import UTC
+from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from catalog.models import CustomField
+from catalog import timezones
+from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
     ENGAGEMENT_FIELDS,
@@ -34,6 +35,14 @@ ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def _block(value):
+    """A text area's text: browsers send its line breaks as CRLF; they are stored as LF, so
+    a text posted back unchanged stays unchanged."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _upper(value):
@@ -68,6 +77,50 @@ def valid_upc(form, field) -> None:
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     if (10 - total % 10) % 10 != check:
         raise ValidationError("This UPC's check digit is wrong; please check the number.")
+
+
+class ZonedDateTimeField(DateTimeLocalField):
+    """A time shown and typed in the reader's time zone, to the second (a save must not
+    drop the seconds it did not show); its data is an aware UTC time. The label names the
+    zone. The form calls `use_zone` with the zone it is read in."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"])
+        kwargs.setdefault("render_kw", {"step": "1"})
+        super().__init__(label, validators, **kwargs)
+        self.zone_name = timezones.DEFAULT
+        self.plain_label = self.label.text
+
+    def use_zone(self, name: str) -> None:
+        """Read a typed (naive) time in zone `name` and show the time in it from now on."""
+        self.zone_name = name
+        self.label.text = f"{self.plain_label} ({name})"
+        if isinstance(self.data, datetime):
+            self.data = timezones.to_utc(self.data, name)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if not isinstance(self.data, datetime):
+            return ""
+        return timezones.local(self.data, self.zone_name).strftime(self.format[0])
+
+
+class ZonedForm(FlaskForm):
+    """A form whose times are in the reader's zone. The zone it was shown in comes back with
+    it, so a form opened before the user changed their zone is read as it was shown."""
+
+    time_zone = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name = self.time_zone.data
+        if not timezones.is_valid(name):
+            name = timezones.current_name()
+        self.time_zone.data = name
+        for field in self:
+            if isinstance(field, ZonedDateTimeField):
+                field.use_zone(name)
 
 
 class ListOfStrings(TextAreaField):
@@ -106,7 +159,7 @@ FIELD_LABELS = {
 }
 
 
-class VideoForm(FlaskForm):
+class VideoForm(ZonedForm):
     """Every editable field of a video. Choices of channel and category are set by the view."""
 
     version = HiddenField()
@@ -141,10 +194,10 @@ class VideoForm(FlaskForm):
         "Claim status", choices=_blank("Not claimed", CLAIM_STATUSES), default=""
     )
     claimed_by_another_owner = _yes_no("Claimed by another owner")
-    other_owners_claiming = TextAreaField("Other owners claiming", filters=[_strip])
+    other_owners_claiming = TextAreaField("Other owners claiming", filters=[_block])
 
     privacy_status = SelectField("Privacy", choices=_blank("Not set", PRIVACY_STATUSES), default="")
-    effective_policy = TextAreaField("Effective policy", filters=[_strip])
+    effective_policy = TextAreaField("Effective policy", filters=[_block])
     video_length = IntegerField(
         "Length (seconds)", [Optional(), NumberRange(min=0, max=INT_MAX, message="Not negative.")]
     )
@@ -152,26 +205,28 @@ class VideoForm(FlaskForm):
         "Views", [Optional(), NumberRange(min=0, max=BIGINT_MAX, message="Not negative.")]
     )
     upload_source = _text("Upload source", 20)
-    time_published = DateTimeLocalField(
-        "Published (UTC)", [Optional()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-    )
+    time_published = ZonedDateTimeField("Published", [Optional()])
     hidden = BooleanField("Hidden")
     administered = BooleanField("Administered")
     is_short = BooleanField("Short")
     is_live_stream = BooleanField("Live stream")
     published = BooleanField("Published in the library")
     is_hero = BooleanField("Hero")
-    notes = TextAreaField("Notes", [Optional(), Length(max=500)], filters=[_strip])
+    notes = TextAreaField("Notes", [Optional(), Length(max=500)], filters=[_block])
 
-    def values(self) -> dict:
-        """The submitted values by field name, as the service takes them."""
+    def values(self, current: Video | None = None) -> dict:
+        """The submitted values by field name, as the service takes them.
+
+        The form shows times to the second; a stored time with a fraction of a second that
+        comes back equal at that precision was not changed, and keeps its fraction."""
         data = {
             name: f.data
             for name, f in self._fields.items()
-            if name not in ("version", "csrf_token") and not name.startswith("cf_")
+            if name not in ("version", "csrf_token", "time_zone") and not name.startswith("cf_")
         }
-        if data.get("time_published"):
-            data["time_published"] = data["time_published"].replace(tzinfo=UTC)
+        stored = current.time_published if current is not None else None
+        if stored is not None and data.get("time_published") == stored.replace(microsecond=0):
+            data["time_published"] = stored
         return data
 
 
@@ -248,7 +303,7 @@ def custom_input(field: CustomField):
             default="",
             **kwargs,
         )
-    return TextAreaField(field.name, [*validators, Length(max=2000)], filters=[_strip], **kwargs)
+    return TextAreaField(field.name, [*validators, Length(max=2000)], filters=[_block], **kwargs)
 
 
 def form_value(value) -> str:

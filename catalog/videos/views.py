@@ -237,7 +237,7 @@ def edit(video_id: str):
             abort(400)
         try:
             changes = service.update_video(
-                video, form.values(), expected_version=expected, actor=signed_in_user(),
+                video, form.values(video), expected_version=expected, actor=signed_in_user(),
                 custom=form.custom_values(),
             )  # fmt: skip
         except service.VersionConflict:

@@ -1,0 +1,69 @@
+"""The reader's time zone: every page shows times in it and every form reads times in it;
+the database and the audit log stay in UTC.
+
+A user's zone is a setting on their account (`users.time_zone`, an IANA name such as
+"Europe/Berlin"). Until it is set, times are shown in UTC and every label says so; the
+browser offers its own zone on the first page (static/js/timezone.js)."""
+
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import has_request_context
+from flask_security import current_user
+
+DEFAULT = "UTC"
+
+
+@lru_cache(maxsize=1)
+def names() -> tuple[str, ...]:
+    """Every zone a user may choose, sorted; UTC first."""
+    zones = {name for name in available_timezones() if "/" in name and not name.startswith(
+        ("Etc/", "SystemV/", "posix/", "right/"))}  # fmt: skip
+    return (DEFAULT, *sorted(zones))
+
+
+def is_valid(name: str | None) -> bool:
+    return bool(name) and (name == DEFAULT or name in names())
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def current_name() -> str:
+    """The signed-in user's zone name, UTC when they have none (or outside a request)."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        name = getattr(current_user, "time_zone", None)
+        if is_valid(name):
+            return name
+    return DEFAULT
+
+
+def current() -> tzinfo:
+    return _zone(current_name())
+
+
+def zone(name: str | None) -> tzinfo:
+    """The zone called `name`, or the current user's when it is not a valid name."""
+    return _zone(name) if is_valid(name) else current()
+
+
+def local(value: datetime, name: str | None = None) -> datetime:
+    """An aware time (naive ones are UTC) in the user's zone, or in the zone `name`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone(name))
+
+
+def to_utc(value: datetime, name: str | None = None) -> datetime:
+    """A wall-clock time read in the user's zone (or `name`) → the same instant in UTC.
+    An aware time keeps its own offset. A wall time that a clock change skips or repeats
+    is read with Python's rule (fold 0: the first of two, a skipped one moved forward)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(name))
+    return value.astimezone(UTC)
