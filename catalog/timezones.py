@@ -23,8 +23,14 @@ def names() -> tuple[str, ...]:
     return (DEFAULT, *sorted(zones))
 
 
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset({DEFAULT, *available_timezones()})
+
+
 def is_valid(name: str | None) -> bool:
-    return bool(name) and (name == DEFAULT or name in names())
+    """A zone name the zone database knows (old aliases such as "US/Pacific" included)."""
+    return bool(name) and name in _known()
 
 
 @lru_cache(maxsize=64)
@@ -67,3 +73,29 @@ def to_utc(value: datetime, name: str | None = None) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(name))
     return value.astimezone(UTC)
+
+
+# How a datetime-local input shows a time: to the second, so a save keeps the seconds.
+INPUT_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def aware(value: datetime | str) -> datetime:
+    """A datetime or ISO 8601 string as an aware datetime; without an offset it is UTC (as
+    the database and the audit log keep times)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def text(value: datetime | str | None, seconds: bool = False) -> str:
+    """A time as text in the reader's zone, naming the zone ("2024-10-15 11:29 PDT")."""
+    if value is None:
+        return ""
+    shown = local(aware(value))
+    shown_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{shown_text} {shown.tzname() or current_name()}"
+
+
+def input_value(value: datetime | None) -> str:
+    """A time as a datetime-local input's value, in the reader's zone, to the second."""
+    return "" if value is None else local(aware(value)).strftime(INPUT_FORMAT)
