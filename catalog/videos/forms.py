@@ -1,5 +1,6 @@
 import re
 from datetime import datetime
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -271,8 +272,18 @@ class ConfirmForm(FlaskForm):
 
 
 # -- custom fields ---------------------------------------------------------------------------
-def custom_input(field: CustomField):
-    """The input that fits a custom field's type; ratings as stars, booleans with "not set"."""
+def _kept(choices: list, current) -> list:
+    """`choices` plus the stored value when the field no longer offers it (an option removed,
+    a maximum lowered): shown as it is, so that a save that does not touch it keeps it."""
+    value = form_value(current)
+    if value and value not in {choice[0] for choice in choices}:
+        choices = [*choices, (value, f"{value} (no longer an option)")]
+    return choices
+
+
+def custom_input(field: CustomField, current=None):
+    """The input that fits a custom field's type; ratings as stars, booleans with "not set".
+    `current`: the video's stored value, offered even when the field no longer allows it."""
     validators = [DataRequired()] if field.required else [Optional()]
     kwargs = {"description": field.description or ""}
     if field.field_type == "rating":
@@ -283,7 +294,7 @@ def custom_input(field: CustomField):
         return SelectField(
             field.name,
             validators,
-            choices=options([("", "Not rated"), *stars]),
+            choices=options(_kept([("", "Not rated"), *stars], current)),
             default="",
             **kwargs,
         )
@@ -291,7 +302,7 @@ def custom_input(field: CustomField):
         return SelectField(
             field.name,
             validators,
-            choices=options([("", "—"), *((o, o) for o in field.options)]),
+            choices=options(_kept([("", "—"), *((o, o) for o in field.options)], current)),
             default="",
             **kwargs,
         )
@@ -316,19 +327,31 @@ def form_value(value) -> str:
 
 
 def with_custom_fields(
-    form_class: type, fields: list[CustomField], *, settable: bool = False
+    form_class: type,
+    fields: list[CustomField],
+    *,
+    settable: bool = False,
+    current: dict[int, Any] | None = None,
 ) -> type:
-    """`form_class` plus an input `cf_<id>` per field (and a `set_cf_<id>` tick for bulk edit)."""
+    """`form_class` plus an input `cf_<id>` per field (and a `set_cf_<id>` tick for bulk edit).
+    `current`: the edited video's values {field id: value}; one that comes back as it was
+    shown is no change, even when its field would no longer accept it."""
+    current = current or {}
 
     class WithCustomFields(form_class):
         custom_fields = fields
 
         def custom_values(self) -> dict:
-            """{field: clean value} of the fields this form carries (for bulk: the ticked ones);
-            a value that does not fit its field becomes an error on that input."""
+            """{field: clean value} of the fields this form carries (for bulk: the ticked ones;
+            for an edit: those whose value was changed); a value that does not fit its field
+            becomes an error on that input."""
             chosen = {}
             for field in self.custom_fields:
                 if settable and not self[f"set_cf_{field.id}"].data:
+                    continue
+                if field.id in current and self[f"cf_{field.id}"].data == form_value(
+                    current[field.id]
+                ):
                     continue
                 try:
                     chosen[field] = custom_values.clean(field, self[f"cf_{field.id}"].data)
@@ -337,7 +360,7 @@ def with_custom_fields(
             return chosen
 
     for field in fields:
-        setattr(WithCustomFields, f"cf_{field.id}", custom_input(field))
+        setattr(WithCustomFields, f"cf_{field.id}", custom_input(field, current.get(field.id)))
         if settable:
             setattr(WithCustomFields, f"set_cf_{field.id}", BooleanField("Set"))
     return WithCustomFields

@@ -223,9 +223,9 @@ def edit(video_id: str):
     # A save is the whole form as posted: nothing missing is filled in from the database,
     # least of all the version the editor started from.
     fields = [field for field, _ in applicable_fields(video.channel_id)]
-    form_class = with_custom_fields(VideoForm, fields)
+    current = custom_values.current_values(video.id)
+    form_class = with_custom_fields(VideoForm, fields, current=current)
     if request.method == "GET":
-        current = custom_values.current_values(video.id)
         form = form_class(obj=video, data={f"cf_{k}": form_value(v) for k, v in current.items()})
     else:
         form = form_class()

@@ -178,3 +178,44 @@ def test_the_form_keeps_the_seconds_of_the_published_time(client, db_session, si
     assert client.post("/videos/secondsTest/edit", data=fields).status_code == 302
     db_session.expire_all()
     assert video.time_published == datetime(2024, 10, 15, 18, 29, 59, tzinfo=UTC)
+
+
+def test_a_value_its_field_no_longer_offers_survives_a_save(
+    client, db_session, sign_in, awkward_video
+):
+    """An option removed, or a rating's maximum lowered, after a video got its value: the
+    form still shows the value, and a save of other fields keeps it."""
+    sign_in("editor")
+    presentation = db_session.scalars(
+        select(CustomField).where(CustomField.name == "Presentation")
+    ).one()
+    rating = db_session.scalars(select(CustomField).where(CustomField.name == "Rating")).one()
+    presentation.config = {"options": ["great", "fine"]}  # "needs work" is gone
+    rating.config = {"max_rating": 5}  # the video has 7
+    db_session.flush()
+    before = _snapshot(db_session)
+
+    page = client.get(f"/videos/{awkward_video}/edit").get_data(as_text=True)
+    fields = dict(submitted_fields(page, "video-form"))
+    assert fields[f"cf_{presentation.id}"] == "needs work"
+    assert fields[f"cf_{rating.id}"] == "7"
+    assert "needs work (no longer an option)" in page
+    fields["title"] = "Renamed"
+    response = client.post(f"/videos/{awkward_video}/edit", data=fields)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db_session.expire_all()
+    after = _snapshot(db_session)
+    assert after["custom"] == before["custom"]
+    [row] = db_session.scalars(select(MetadataSync).where(MetadataSync.action == "update"))
+    assert row.changes == {"title": ["Spaced & <b>bold</b> “quoted”", "Renamed"]}
+
+    # Choosing a value the field offers still works, and still refuses one it does not.
+    fields = dict(submitted_fields(client.get(f"/videos/{awkward_video}/edit").text, "video-form"))
+    fields[f"cf_{rating.id}"] = "6"
+    response = client.post(f"/videos/{awkward_video}/edit", data=fields)
+    assert response.status_code == 400
+    fields[f"cf_{rating.id}"] = "4"
+    assert client.post(f"/videos/{awkward_video}/edit", data=fields).status_code == 302
+    db_session.expire_all()
+    video_pk = db_session.scalar(select(Video.id).where(Video.video_id == awkward_video))
+    assert _snapshot(db_session)["custom"][video_pk, rating.id] == 4
