@@ -14,6 +14,6 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": meta.content, "Content-Type": "application/x-www-form-urlencoded" },
       body: "time_zone=" + encodeURIComponent(zone),
-    });
+    }).catch(function () { /* offline: the next page asks again */ });
   });
 })();

@@ -219,3 +219,14 @@ def test_a_value_its_field_no_longer_offers_survives_a_save(
     db_session.expire_all()
     video_pk = db_session.scalar(select(Video.id).where(Video.video_id == awkward_video))
     assert _snapshot(db_session)["custom"][video_pk, rating.id] == 4
+
+
+def test_setting_only_a_rating_is_one_change(client, db_session, sign_in, awkward_video):
+    sign_in("editor")
+    rating = db_session.scalars(select(CustomField).where(CustomField.name == "Rating")).one()
+    page = client.get(f"/videos/{awkward_video}/edit").get_data(as_text=True)
+    fields = dict(submitted_fields(page, "video-form")) | {f"cf_{rating.id}": "3"}
+    response = client.post(f"/videos/{awkward_video}/edit", data=fields, follow_redirects=True)
+    assert "Saved 1 change." in response.get_data(as_text=True)
+    [row] = db_session.scalars(select(MetadataSync).where(MetadataSync.action == "update"))
+    assert row.changes == {"field:Rating": [7, 3]}
