@@ -91,13 +91,23 @@ class ZonedDateTimeField(DateTimeLocalField):
         super().__init__(label, validators, **kwargs)
         self.zone_name = timezones.DEFAULT
         self.plain_label = self.label.text
+        self.typed: datetime | None = None  # the wall-clock time as posted
 
     def use_zone(self, name: str) -> None:
         """Read a typed (naive) time in zone `name` and show the time in it from now on."""
         self.zone_name = name
         self.label.text = f"{self.plain_label} ({name})"
-        if isinstance(self.data, datetime):
+        if isinstance(self.data, datetime) and self.data.tzinfo is None:
+            self.typed = self.data
             self.data = timezones.to_utc(self.data, name)
+
+    def unchanged(self, stored: datetime | None) -> bool:
+        """Whether the posted time is `stored` as this field showed it: to the second, and
+        in the hour a clock change repeats, which a wall-clock time alone cannot tell."""
+        if stored is None or self.typed is None:
+            return False
+        shown = timezones.local(stored, self.zone_name).replace(tzinfo=None, microsecond=0)
+        return shown == self.typed
 
     def _value(self):
         if self.raw_data:
@@ -218,16 +228,16 @@ class VideoForm(ZonedForm):
     def values(self, current: Video | None = None) -> dict:
         """The submitted values by field name, as the service takes them.
 
-        The form shows times to the second; a stored time with a fraction of a second that
-        comes back equal at that precision was not changed, and keeps its fraction."""
+        A time that comes back as the form showed it was not changed and keeps its stored
+        value: the form shows no fraction of a second, and cannot tell the two 01:30s of the
+        night a clock goes back apart."""
         data = {
             name: f.data
             for name, f in self._fields.items()
             if name not in ("version", "csrf_token", "time_zone") and not name.startswith("cf_")
         }
-        stored = current.time_published if current is not None else None
-        if stored is not None and data.get("time_published") == stored.replace(microsecond=0):
-            data["time_published"] = stored
+        if current is not None and self.time_published.unchanged(current.time_published):
+            data["time_published"] = current.time_published
         return data
 
 

@@ -191,3 +191,20 @@ def test_a_browser_zone_the_server_does_not_know_becomes_utc(client, db_session,
 def test_settings_need_a_sign_in(client, db_session):
     assert client.get("/settings").status_code in (302, 401)
     assert client.post("/settings/browser-time-zone").status_code in (302, 400, 401)
+
+
+def test_a_time_in_the_repeated_hour_survives_an_unchanged_save(client, db_session, sign_in):
+    """01:30 happens twice in Los Angeles on 2024-11-03; the second (PST) one is 09:30 UTC."""
+    sign_in("editor", time_zone=LA)
+    video = Video(video_id="zoneTest_02", title="Fall back", artist=[], genre=[],
+                  time_published=datetime(2024, 11, 3, 9, 30, tzinfo=UTC))  # fmt: skip
+    db_session.add(video)
+    db_session.flush()
+    _page, fields = edit_form(client, video.video_id)
+    assert fields["time_published"] == "2024-11-03T01:30"  # browsers drop ":00"
+    fields["title"] = "Fall back, renamed"
+    assert client.post(f"/videos/{video.video_id}/edit", data=fields).status_code == 302
+    db_session.expire_all()
+    assert video.time_published == datetime(2024, 11, 3, 9, 30, tzinfo=UTC)
+    [row] = video_rows(db_session, video)
+    assert set(row.changes) == {"title"}
