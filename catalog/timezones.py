@@ -13,13 +13,16 @@ from flask import has_request_context
 from flask_security import current_user
 
 DEFAULT = "UTC"
+# The menu lists the canonical zones of these areas (old aliases such as US/Pacific are still
+# accepted, e.g. from a browser, but not offered).
+AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+         "Europe", "Indian", "Pacific")  # fmt: skip
 
 
 @lru_cache(maxsize=1)
 def names() -> tuple[str, ...]:
     """Every zone a user may choose, sorted; UTC first."""
-    zones = {name for name in available_timezones() if "/" in name and not name.startswith(
-        ("Etc/", "SystemV/", "posix/", "right/"))}  # fmt: skip
+    zones = {name for name in available_timezones() if name.split("/")[0] in AREAS}
     return (DEFAULT, *sorted(zones))
 
 

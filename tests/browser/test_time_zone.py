@@ -61,4 +61,7 @@ def test_a_los_angeles_browser_reads_and_writes_los_angeles_times(la_page, live_
 
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_label("Time zone")).to_have_value("America/Los_Angeles")
+    page.set_viewport_size({"width": 390, "height": 844})
+    main_overflow = "(m => m.scrollWidth - m.clientWidth)(document.querySelector('main'))"
+    assert page.evaluate(main_overflow) == 0
     assert problems == []
