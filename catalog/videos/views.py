@@ -249,8 +249,11 @@ def edit(video_id: str):
                 conflicts=conflicts, custom_fields=fields,
             ), 409  # fmt: skip
         db.session.commit()
+        # What the user changed: a derived value that followed (the channel's name, the time
+        # the video became administered) is recorded but was not a change of theirs.
+        made = len([name for name in changes if name not in service.DERIVED_FIELDS])
         if changes:
-            flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}.", "success")
+            flash(f"Saved {made} change{'s' if made != 1 else ''}.", "success")
         else:
             flash("Nothing changed, so nothing was saved.", "info")
         return redirect(url_for("videos.detail", video_id=video.video_id))

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from catalog.demo import load_demo_data
 from catalog.extensions import db
 from catalog.models import (
+    Channel,
     CustomField,
     FieldSchema,
     MetadataSync,
@@ -232,3 +233,18 @@ def test_setting_only_a_rating_is_one_change(client, db_session, sign_in, awkwar
     assert "Saved 1 change." in response.get_data(as_text=True)
     [row] = db_session.scalars(select(MetadataSync).where(MetadataSync.action == "update"))
     assert row.changes == {"field:Rating": [7, 3]}
+
+
+def test_the_saved_count_is_what_the_user_changed(client, db_session, sign_in, awkward_video):
+    """A new channel also records the channel's name, and administering a video the time it
+    became administered: one change of the user's each."""
+    sign_in("editor")
+    channel = Channel(channel_id="UCcount00000000000000000", name="Counted")
+    db_session.add(channel)
+    db_session.flush()
+    page = client.get(f"/videos/{awkward_video}/edit").get_data(as_text=True)
+    fields = dict(submitted_fields(page, "video-form")) | {"channel_id": str(channel.id)}
+    response = client.post(f"/videos/{awkward_video}/edit", data=fields, follow_redirects=True)
+    assert "Saved 1 change." in response.get_data(as_text=True)
+    [row] = db_session.scalars(select(MetadataSync).where(MetadataSync.action == "update"))
+    assert set(row.changes) == {"channel_id", "channel_display_name"}
