@@ -225,6 +225,20 @@ class VideoForm(ZonedForm):
     is_hero = BooleanField("Hero")
     notes = TextAreaField("Notes", [Optional(), Length(max=500)], filters=[_block])
 
+    def offer_stored(self, video: Video) -> None:
+        """Add to each menu the video's value when the menu does not list it (a value from
+        before the list was narrowed, or written by other means): otherwise the browser
+        sends the first option instead, and a save of anything else would clear it."""
+        for name, field in self._fields.items():
+            value = getattr(video, name, None)
+            if not isinstance(field, SelectField) or not isinstance(value, str) or not value:
+                continue
+            if value not in {choice.value for choice in field.choices}:
+                field.choices = [
+                    *field.choices,
+                    SelectChoice(value, f"{value} (not a listed value)"),
+                ]
+
     def values(self, current: Video | None = None) -> dict:
         """The submitted values by field name, as the service takes them.
 

@@ -231,6 +231,7 @@ def edit(video_id: str):
         form = form_class()
     del form.video_id  # a video's identity is not edited
     _set_choices(form, video)
+    form.offer_stored(video)
     if form.validate_on_submit() and _custom_values_valid(form):
         expected = _version(form)
         if expected is None:

@@ -133,7 +133,9 @@ def awkward_video(app, db_session):
             notes="First line\nsecond line", other_owners_claiming="Label A\nLabel B",
             effective_policy="Monetize\n\nin all countries", views=0, video_length=0,
             claimed_status="dispute", claimed_by_another_owner="Yes", privacy_status="unlisted",
-            hidden=True, administered=True, is_short=True, midrolls_enabled="No",
+            hidden=True, administered=True, is_short=True,
+            # Not one of the menu's values (written by other means): kept as it is.
+            midrolls_enabled="Maybe",
         )  # fmt: skip
         db.session.add(video)
         db.session.flush()
