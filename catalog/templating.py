@@ -5,34 +5,39 @@ from datetime import UTC, datetime
 from flask import Flask
 from markupsafe import Markup, escape
 
-from catalog.changes import diffs
+from catalog import timezones
+from catalog.changes import diffs, references
 from catalog.permissions import Permission, can
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(can=can, Permission=Permission)
+    # time_zone(): the reader's zone name, for labels ("Published (Europe/Berlin)").
+    app.jinja_env.globals.update(can=can, Permission=Permission, time_zone=timezones.current_name)
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["local_input"] = timezones.input_value
+    app.jinja_env.filters["local_text"] = timezones.text
     app.jinja_env.filters["show"] = show
     app.jinja_env.filters["reject_key"] = reject_key
     # An audit row's changes as FieldChanges (label, before/after, word diff tokens).
     app.jinja_env.filters["field_changes"] = diffs.field_changes
     app.jinja_env.filters["display"] = diffs.display
+    # One side of an audit row's change: names for ids, times in the reader's zone.
+    app.jinja_env.filters["change_value"] = references.change_value
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
 
-def when(value: datetime | str | None) -> Markup:
-    """A <time> element in UTC; static/js/app.js rewrites it in the reader's time zone."""
+def when(value: datetime | str | None, seconds: bool = False) -> Markup:
+    """A <time> element in the reader's zone, rendered here so that it needs no script;
+    the UTC time is its tooltip (audit and database times are UTC)."""
     if value is None:
         return Markup("")
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    iso = value.isoformat(timespec="seconds")
-    text = value.strftime("%Y-%m-%d %H:%M UTC")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, text, text)
+    utc = timezones.aware(value).astimezone(UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"),
+        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        timezones.text(utc, seconds=seconds),
+    )
 
 
 def show(value) -> str:

@@ -30,6 +30,9 @@ ACCESS: dict[str, dict[str, str | Permission]] = {
     "security.tf_select": {"GET": PUBLIC, "POST": PUBLIC},
     "security.two_factor_rescue": {"GET": PUBLIC, "POST": PUBLIC},
     "security.two_factor_token_validation": {"GET": PUBLIC, "POST": PUBLIC},
+    # A user's own settings (their time zone): their own account only.
+    "accounts.settings": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "accounts.browser_time_zone": {"POST": SIGNED_IN},
     "videos.home": {"GET": Permission.CATALOG_READ},
     "videos.index": {"GET": Permission.CATALOG_READ},
     "videos.export": {"GET": Permission.CATALOG_READ},

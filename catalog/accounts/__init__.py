@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from catalog.accounts import views  # noqa: E402, F401  (registers the routes)
+# Registers the routes: account administration, and each user's own settings.
+from catalog.accounts import settings_views, views  # noqa: E402, F401

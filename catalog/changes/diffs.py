@@ -18,6 +18,8 @@ CONTEXT_WORDS = 6
 # such texts are shown whole, side by side.
 MAX_DIFF_CHARS = 20_000
 CUSTOM_PREFIX = "field:"
+# A video's fields that hold another row's id read as that row: "category: Pop → Shorts".
+REFERENCE_LABELS = {"channel_id": "channel", "category_id": "category"}
 
 # Words, runs of whitespace, and single other characters: joined back, they are the text.
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
@@ -44,11 +46,14 @@ class FieldChange:
     tokens: tuple[tuple[str, str], ...] = ()
 
 
-def field_label(key: str) -> tuple[str, bool]:
+def field_label(key: str, entity_type: str = "video") -> tuple[str, bool]:
     """A change's key as people read it, and whether it names a custom field
-    ("field:Mood" → ("Mood", True); "privacy_status" → ("privacy status", False))."""
+    ("field:Mood" → ("Mood", True); "privacy_status" → ("privacy status", False);
+    a video's "category_id" → ("category", False): its values are shown by name)."""
     if key.startswith(CUSTOM_PREFIX) and len(key) > len(CUSTOM_PREFIX):
         return key[len(CUSTOM_PREFIX) :], True
+    if entity_type == "video" and key in REFERENCE_LABELS:
+        return REFERENCE_LABELS[key], False
     return key.replace("_", " "), False
 
 
@@ -140,20 +145,20 @@ def word_diff(old: str, new: str, context: bool = True) -> tuple[tuple[str, str]
     return _merge(tokens)
 
 
-def _list_change(key: str, old: Any, new: Any) -> FieldChange:
-    label, custom = field_label(key)
+def _list_change(key: str, old: Any, new: Any, entity_type: str) -> FieldChange:
+    label, custom = field_label(key, entity_type)
     old_items, new_items = list(old or []), list(new or [])
     removed = tuple(item for item in old_items if item not in new_items)
     added = tuple(item for item in new_items if item not in old_items)
     return FieldChange(key, label, custom, "list", old, new, removed, added)
 
 
-def field_change(key: str, pair: Any) -> FieldChange:
-    """One entry of `changes` ({"field": [old, new]}) as a FieldChange."""
+def field_change(key: str, pair: Any, entity_type: str = "video") -> FieldChange:
+    """One entry of `changes` ({"field": [old, new]}) of an `entity_type` as a FieldChange."""
     old, new = pair if _is_list(pair) and len(pair) == 2 else (None, pair)
-    label, custom = field_label(key)
+    label, custom = field_label(key, entity_type)
     if (_is_list(old) or old is None) and (_is_list(new) or new is None) and (old or new):
-        return _list_change(key, old, new)
+        return _list_change(key, old, new, entity_type)
     if (
         isinstance(old, str) and isinstance(new, str) and old and new
         and (_is_long(old) or _is_long(new)) and len(old) + len(new) <= MAX_DIFF_CHARS
@@ -162,9 +167,9 @@ def field_change(key: str, pair: Any) -> FieldChange:
     return FieldChange(key, label, custom, "value", old, new)
 
 
-def field_changes(changes: dict | None) -> list[FieldChange]:
+def field_changes(changes: dict | None, entity_type: str = "video") -> list[FieldChange]:
     """Every field of an audit row's `changes`, in the order of their labels."""
-    found = [field_change(str(key), pair) for key, pair in (changes or {}).items()]
+    found = [field_change(str(key), pair, entity_type) for key, pair in (changes or {}).items()]
     return sorted(found, key=lambda change: (change.custom, change.label.lower(), change.key))
 
 

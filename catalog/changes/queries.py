@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, select, tuple_
 from sqlalchemy.sql.elements import Grouping
 
+from catalog import timezones
 from catalog.changes.diffs import as_json
 from catalog.extensions import db
 from catalog.models import MetadataSync, MetadataSyncArchive, User
@@ -50,6 +51,9 @@ class AuditFilters:
     scope: str = "live"
     after: str = ""
     before: str = ""
+    # The zone whose days `start` and `end` are: the reader's, fixed when the filters are read
+    # (an export streams after the request's user has gone).
+    zone: str = "UTC"
 
     @property
     def model(self) -> AuditModel:
@@ -115,6 +119,7 @@ def parse_filters(args) -> AuditFilters:
         scope=args.get("scope") if args.get("scope") in SCOPES else "live",
         after=args.get("after", ""),
         before=args.get("before", ""),
+        zone=timezones.current_name(),
     )
 
 
@@ -143,9 +148,11 @@ def conditions(filters: AuditFilters, model: AuditModel | None = None) -> list[C
 
 
 def _days(filters: AuditFilters) -> tuple[datetime | None, datetime | None]:
-    """The date filter as instants [start, end): whole UTC days, the end day included."""
-    start = datetime.combine(filters.start, time(), UTC) if filters.start else None
-    end = datetime.combine(filters.end + timedelta(days=1), time(), UTC) if filters.end else None
+    """The date filter as instants [start, end): whole days of the reader's time zone, the
+    end day included."""
+    zone = timezones.zone(filters.zone)
+    start = datetime.combine(filters.start, time(), zone) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time(), zone) if filters.end else None
     return start, end
 
 

@@ -3,11 +3,12 @@ video back to a time, bringing a deleted video back, undoing a whole batch. Each
 preview (GET) and a confirmation (POST); the rules are in catalog.changes.revert."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from catalog import timezones
 from catalog.changes import bp, revert, states
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
@@ -20,14 +21,15 @@ LOOKED_AGAIN = "The video changed since you opened this page; here is what would
 
 
 def _time(value: str | None) -> datetime | None:
-    """An ISO 8601 time or a datetime-local value; without a zone it is UTC."""
+    """An ISO 8601 time or a datetime-local value, in UTC; a time without an offset is the
+    reader's wall-clock time (their time zone, as the pages show times)."""
     value = (value or "").strip()
     for text in (value, value.replace(" ", "+")):  # a "+hh:mm" that arrived unencoded
         try:
             at = datetime.fromisoformat(text)
         except ValueError:
             continue
-        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        return timezones.to_utc(at)
     return None
 
 
@@ -209,7 +211,7 @@ def restore_to(video_id: str):
         )
         status = 409 if message else 200
         if message is None:
-            when = at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            when = timezones.text(at, seconds=True)
             flash(f"Video restored to {when}: {count} value{'s' if count != 1 else ''} put back.",
                   "success")  # fmt: skip
             return redirect(url_for("videos.detail", video_id=video_id))

@@ -1,5 +1,6 @@
 import re
-from datetime import UTC
+from datetime import datetime
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,7 +15,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from catalog.models import CustomField
+from catalog import timezones
+from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
     ENGAGEMENT_FIELDS,
@@ -34,6 +36,14 @@ ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def _block(value):
+    """A text area's text: browsers send its line breaks as CRLF; they are stored as LF, so
+    a text posted back unchanged stays unchanged."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _upper(value):
@@ -68,6 +78,60 @@ def valid_upc(form, field) -> None:
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     if (10 - total % 10) % 10 != check:
         raise ValidationError("This UPC's check digit is wrong; please check the number.")
+
+
+class ZonedDateTimeField(DateTimeLocalField):
+    """A time shown and typed in the reader's time zone, to the second (a save must not
+    drop the seconds it did not show); its data is an aware UTC time. The label names the
+    zone. The form calls `use_zone` with the zone it is read in."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"])
+        kwargs.setdefault("render_kw", {"step": "1"})
+        super().__init__(label, validators, **kwargs)
+        self.zone_name = timezones.DEFAULT
+        self.plain_label = self.label.text
+        self.typed: datetime | None = None  # the wall-clock time as posted
+
+    def use_zone(self, name: str) -> None:
+        """Read a typed (naive) time in zone `name` and show the time in it from now on."""
+        self.zone_name = name
+        self.label.text = f"{self.plain_label} ({name})"
+        if isinstance(self.data, datetime) and self.data.tzinfo is None:
+            self.typed = self.data
+            self.data = timezones.to_utc(self.data, name)
+
+    def unchanged(self, stored: datetime | None) -> bool:
+        """Whether the posted time is `stored` as this field showed it: to the second, and
+        in the hour a clock change repeats, which a wall-clock time alone cannot tell."""
+        if stored is None or self.typed is None:
+            return False
+        shown = timezones.local(stored, self.zone_name).replace(tzinfo=None, microsecond=0)
+        return shown == self.typed
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if not isinstance(self.data, datetime):
+            return ""
+        return timezones.local(self.data, self.zone_name).strftime(self.format[0])
+
+
+class ZonedForm(FlaskForm):
+    """A form whose times are in the reader's zone. The zone it was shown in comes back with
+    it, so a form opened before the user changed their zone is read as it was shown."""
+
+    time_zone = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name = self.time_zone.data
+        if not timezones.is_valid(name):
+            name = timezones.current_name()
+        self.time_zone.data = name
+        for field in self:
+            if isinstance(field, ZonedDateTimeField):
+                field.use_zone(name)
 
 
 class ListOfStrings(TextAreaField):
@@ -106,7 +170,7 @@ FIELD_LABELS = {
 }
 
 
-class VideoForm(FlaskForm):
+class VideoForm(ZonedForm):
     """Every editable field of a video. Choices of channel and category are set by the view."""
 
     version = HiddenField()
@@ -141,10 +205,10 @@ class VideoForm(FlaskForm):
         "Claim status", choices=_blank("Not claimed", CLAIM_STATUSES), default=""
     )
     claimed_by_another_owner = _yes_no("Claimed by another owner")
-    other_owners_claiming = TextAreaField("Other owners claiming", filters=[_strip])
+    other_owners_claiming = TextAreaField("Other owners claiming", filters=[_block])
 
     privacy_status = SelectField("Privacy", choices=_blank("Not set", PRIVACY_STATUSES), default="")
-    effective_policy = TextAreaField("Effective policy", filters=[_strip])
+    effective_policy = TextAreaField("Effective policy", filters=[_block])
     video_length = IntegerField(
         "Length (seconds)", [Optional(), NumberRange(min=0, max=INT_MAX, message="Not negative.")]
     )
@@ -152,26 +216,42 @@ class VideoForm(FlaskForm):
         "Views", [Optional(), NumberRange(min=0, max=BIGINT_MAX, message="Not negative.")]
     )
     upload_source = _text("Upload source", 20)
-    time_published = DateTimeLocalField(
-        "Published (UTC)", [Optional()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-    )
+    time_published = ZonedDateTimeField("Published", [Optional()])
     hidden = BooleanField("Hidden")
     administered = BooleanField("Administered")
     is_short = BooleanField("Short")
     is_live_stream = BooleanField("Live stream")
     published = BooleanField("Published in the library")
     is_hero = BooleanField("Hero")
-    notes = TextAreaField("Notes", [Optional(), Length(max=500)], filters=[_strip])
+    notes = TextAreaField("Notes", [Optional(), Length(max=500)], filters=[_block])
 
-    def values(self) -> dict:
-        """The submitted values by field name, as the service takes them."""
+    def offer_stored(self, video: Video) -> None:
+        """Add to each menu the video's value when the menu does not list it (a value from
+        before the list was narrowed, or written by other means): otherwise the browser
+        sends the first option instead, and a save of anything else would clear it."""
+        for name, field in self._fields.items():
+            value = getattr(video, name, None)
+            if not isinstance(field, SelectField) or not isinstance(value, str) or not value:
+                continue
+            if value not in {choice.value for choice in field.choices}:
+                field.choices = [
+                    *field.choices,
+                    SelectChoice(value, f"{value} (not a listed value)"),
+                ]
+
+    def values(self, current: Video | None = None) -> dict:
+        """The submitted values by field name, as the service takes them.
+
+        A time that comes back as the form showed it was not changed and keeps its stored
+        value: the form shows no fraction of a second, and cannot tell the two 01:30s of the
+        night a clock goes back apart."""
         data = {
             name: f.data
             for name, f in self._fields.items()
-            if name not in ("version", "csrf_token") and not name.startswith("cf_")
+            if name not in ("version", "csrf_token", "time_zone") and not name.startswith("cf_")
         }
-        if data.get("time_published"):
-            data["time_published"] = data["time_published"].replace(tzinfo=UTC)
+        if current is not None and self.time_published.unchanged(current.time_published):
+            data["time_published"] = current.time_published
         return data
 
 
@@ -216,8 +296,18 @@ class ConfirmForm(FlaskForm):
 
 
 # -- custom fields ---------------------------------------------------------------------------
-def custom_input(field: CustomField):
-    """The input that fits a custom field's type; ratings as stars, booleans with "not set"."""
+def _kept(choices: list, current) -> list:
+    """`choices` plus the stored value when the field no longer offers it (an option removed,
+    a maximum lowered): shown as it is, so that a save that does not touch it keeps it."""
+    value = form_value(current)
+    if value and value not in {choice[0] for choice in choices}:
+        choices = [*choices, (value, f"{value} (no longer an option)")]
+    return choices
+
+
+def custom_input(field: CustomField, current=None):
+    """The input that fits a custom field's type; ratings as stars, booleans with "not set".
+    `current`: the video's stored value, offered even when the field no longer allows it."""
     validators = [DataRequired()] if field.required else [Optional()]
     kwargs = {"description": field.description or ""}
     if field.field_type == "rating":
@@ -228,7 +318,7 @@ def custom_input(field: CustomField):
         return SelectField(
             field.name,
             validators,
-            choices=options([("", "Not rated"), *stars]),
+            choices=options(_kept([("", "Not rated"), *stars], current)),
             default="",
             **kwargs,
         )
@@ -236,7 +326,7 @@ def custom_input(field: CustomField):
         return SelectField(
             field.name,
             validators,
-            choices=options([("", "—"), *((o, o) for o in field.options)]),
+            choices=options(_kept([("", "—"), *((o, o) for o in field.options)], current)),
             default="",
             **kwargs,
         )
@@ -248,7 +338,7 @@ def custom_input(field: CustomField):
             default="",
             **kwargs,
         )
-    return TextAreaField(field.name, [*validators, Length(max=2000)], filters=[_strip], **kwargs)
+    return TextAreaField(field.name, [*validators, Length(max=2000)], filters=[_block], **kwargs)
 
 
 def form_value(value) -> str:
@@ -261,19 +351,31 @@ def form_value(value) -> str:
 
 
 def with_custom_fields(
-    form_class: type, fields: list[CustomField], *, settable: bool = False
+    form_class: type,
+    fields: list[CustomField],
+    *,
+    settable: bool = False,
+    current: dict[int, Any] | None = None,
 ) -> type:
-    """`form_class` plus an input `cf_<id>` per field (and a `set_cf_<id>` tick for bulk edit)."""
+    """`form_class` plus an input `cf_<id>` per field (and a `set_cf_<id>` tick for bulk edit).
+    `current`: the edited video's values {field id: value}; one that comes back as it was
+    shown is no change, even when its field would no longer accept it."""
+    current = current or {}
 
     class WithCustomFields(form_class):
         custom_fields = fields
 
         def custom_values(self) -> dict:
-            """{field: clean value} of the fields this form carries (for bulk: the ticked ones);
-            a value that does not fit its field becomes an error on that input."""
+            """{field: clean value} of the fields this form carries (for bulk: the ticked ones;
+            for an edit: those whose value was changed); a value that does not fit its field
+            becomes an error on that input."""
             chosen = {}
             for field in self.custom_fields:
                 if settable and not self[f"set_cf_{field.id}"].data:
+                    continue
+                if field.id in current and self[f"cf_{field.id}"].data == form_value(
+                    current[field.id]
+                ):
                     continue
                 try:
                     chosen[field] = custom_values.clean(field, self[f"cf_{field.id}"].data)
@@ -282,7 +384,7 @@ def with_custom_fields(
             return chosen
 
     for field in fields:
-        setattr(WithCustomFields, f"cf_{field.id}", custom_input(field))
+        setattr(WithCustomFields, f"cf_{field.id}", custom_input(field, current.get(field.id)))
         if settable:
             setattr(WithCustomFields, f"set_cf_{field.id}", BooleanField("Set"))
     return WithCustomFields

@@ -223,21 +223,22 @@ def edit(video_id: str):
     # A save is the whole form as posted: nothing missing is filled in from the database,
     # least of all the version the editor started from.
     fields = [field for field, _ in applicable_fields(video.channel_id)]
-    form_class = with_custom_fields(VideoForm, fields)
+    current = custom_values.current_values(video.id)
+    form_class = with_custom_fields(VideoForm, fields, current=current)
     if request.method == "GET":
-        current = custom_values.current_values(video.id)
         form = form_class(obj=video, data={f"cf_{k}": form_value(v) for k, v in current.items()})
     else:
         form = form_class()
     del form.video_id  # a video's identity is not edited
     _set_choices(form, video)
+    form.offer_stored(video)
     if form.validate_on_submit() and _custom_values_valid(form):
         expected = _version(form)
         if expected is None:
             abort(400)
         try:
             changes = service.update_video(
-                video, form.values(), expected_version=expected, actor=signed_in_user(),
+                video, form.values(video), expected_version=expected, actor=signed_in_user(),
                 custom=form.custom_values(),
             )  # fmt: skip
         except service.VersionConflict:
@@ -249,8 +250,11 @@ def edit(video_id: str):
                 conflicts=conflicts, custom_fields=fields,
             ), 409  # fmt: skip
         db.session.commit()
+        # What the user changed: a derived value that followed (the channel's name, the time
+        # the video became administered) is recorded but was not a change of theirs.
+        made = len([name for name in changes if name not in service.DERIVED_FIELDS])
         if changes:
-            flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}.", "success")
+            flash(f"Saved {made} change{'s' if made != 1 else ''}.", "success")
         else:
             flash("Nothing changed, so nothing was saved.", "info")
         return redirect(url_for("videos.detail", video_id=video.video_id))

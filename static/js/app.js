@@ -2,18 +2,6 @@
 (function () {
   "use strict";
 
-  // Show times in the reader's time zone; UTC stays in the tooltip.
-  function localizeTimes(root) {
-    root.querySelectorAll("time[datetime]").forEach(function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) {
-        el.textContent = when.toLocaleString(undefined, {
-          year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-        });
-      }
-    });
-  }
-
   // Column chooser for the video list, remembered in this browser.
   var COLUMNS_KEY = "catalog.hiddenColumns";
   function hiddenColumns() {
@@ -60,12 +48,10 @@
     if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    localizeTimes(event.detail.target);
     applyColumns(document);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    localizeTimes(document);
     applyColumns(document);
   });
 })();

@@ -1,0 +1,63 @@
+"""The signed-in user's own settings page; any signed-in user, for their own account only."""
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_security import auth_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from catalog import timezones
+from catalog.accounts import bp, preferences
+from catalog.accounts.service import AccountError
+from catalog.extensions import db
+from catalog.permissions import signed_in_user
+
+
+class SettingsForm(FlaskForm):
+    time_zone = SelectField("Time zone", validate_choice=False)
+
+
+def _zone_choices(current: str | None) -> list[SelectChoice]:
+    names = list(timezones.names())
+    if current and current not in names:  # an alias the browser reported, e.g. US/Pacific
+        names.insert(1, current)
+    return [SelectChoice(name, name.replace("_", " ")) for name in names]
+
+
+# Signed-in is all these need: each acts only on the signed-in user's own account.
+@bp.route("/settings", methods=["GET", "POST"])
+@auth_required("session")
+def settings():
+    user = signed_in_user()
+    form = SettingsForm(data={"time_zone": user.time_zone or timezones.DEFAULT})
+    form.time_zone.choices = _zone_choices(user.time_zone)
+    if form.validate_on_submit():
+        try:
+            changes = preferences.set_time_zone(user, form.time_zone.data, actor=user)
+        except AccountError as exc:
+            db.session.rollback()
+            form.time_zone.errors = [str(exc)]
+        else:
+            db.session.commit()
+            if changes:
+                flash(f"Times are now shown in {user.time_zone}.", "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("accounts.settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "accounts/settings.html", form=form, chosen=user.time_zone is not None,
+        now=datetime.now(UTC),
+    ), status  # fmt: skip
+
+
+@bp.post("/settings/browser-time-zone")
+@auth_required("session")
+def browser_time_zone():
+    """The zone the browser reports (static/js/timezone.js), kept for a user without one."""
+    user = signed_in_user()
+    preferences.adopt_browser_time_zone(user, request.form.get("time_zone", ""), actor=user)
+    db.session.commit()
+    return "", 204

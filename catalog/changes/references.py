@@ -1,0 +1,45 @@
+"""How a value from an audit row reads on a page: a video's channel and category by name (the
+row keeps their ids), times in the reader's zone with UTC on hover, the rest as text.
+
+Names are looked up when shown, once per id and request: the history then names a category
+as it is called now, and one that was deleted since by its id."""
+
+import re
+from typing import Any
+
+from flask import g
+from markupsafe import Markup
+from sqlalchemy import select
+
+from catalog.changes import diffs
+from catalog.extensions import db
+from catalog.models import Channel, VideoCategory
+
+MODELS = {"channel_id": Channel, "category_id": VideoCategory}
+# How audit rows keep times (catalog.audit.jsonable): ISO 8601 with the time of day.
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def name(key: str, value: Any) -> str | None:
+    """The name of the channel or category `value` is the id of, None when it is none."""
+    model = MODELS.get(key)
+    if model is None or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    cache = g.setdefault("reference_names", {})
+    if (key, value) not in cache:
+        cache[key, value] = db.session.scalar(select(model.name).where(model.id == value))
+    return cache[key, value]
+
+
+def change_value(value: Any, key: str, entity_type: str = "video") -> Markup | str:
+    """One side of a change as people read it (the caller shows empties as "empty")."""
+    from catalog.templating import when  # the one place that renders times
+
+    if entity_type == "video" and key in MODELS and isinstance(value, int):
+        named = name(key, value)
+        if named is None:
+            return f"#{value} (deleted)"
+        return Markup('<span title="id {}">{}</span>').format(value, named)
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        return when(value, seconds=True)
+    return diffs.display(value)

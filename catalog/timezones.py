@@ -1,0 +1,104 @@
+"""The reader's time zone: every page shows times in it and every form reads times in it;
+the database and the audit log stay in UTC.
+
+A user's zone is a setting on their account (`users.time_zone`, an IANA name such as
+"Europe/Berlin"). Until it is set, times are shown in UTC and every label says so; the
+browser offers its own zone on the first page (static/js/timezone.js)."""
+
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import has_request_context
+from flask_security import current_user
+
+DEFAULT = "UTC"
+# The menu lists the canonical zones of these areas (old aliases such as US/Pacific are still
+# accepted, e.g. from a browser, but not offered).
+AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+         "Europe", "Indian", "Pacific")  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def names() -> tuple[str, ...]:
+    """Every zone a user may choose, sorted; UTC first."""
+    zones = {name for name in available_timezones() if name.split("/")[0] in AREAS}
+    return (DEFAULT, *sorted(zones))
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset({DEFAULT, *available_timezones()})
+
+
+def is_valid(name: str | None) -> bool:
+    """A zone name the zone database knows (old aliases such as "US/Pacific" included)."""
+    return bool(name) and name in _known()
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def current_name() -> str:
+    """The signed-in user's zone name, UTC when they have none (or outside a request)."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        name = getattr(current_user, "time_zone", None)
+        if is_valid(name):
+            return name
+    return DEFAULT
+
+
+def current() -> tzinfo:
+    return _zone(current_name())
+
+
+def zone(name: str | None) -> tzinfo:
+    """The zone called `name`, or the current user's when it is not a valid name."""
+    return _zone(name) if is_valid(name) else current()
+
+
+def local(value: datetime, name: str | None = None) -> datetime:
+    """An aware time (naive ones are UTC) in the user's zone, or in the zone `name`."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone(name))
+
+
+def to_utc(value: datetime, name: str | None = None) -> datetime:
+    """A wall-clock time read in the user's zone (or `name`) → the same instant in UTC.
+    An aware time keeps its own offset. A wall time that a clock change skips or repeats
+    is read with Python's rule (fold 0: the first of two, a skipped one moved forward)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(name))
+    return value.astimezone(UTC)
+
+
+# How a datetime-local input shows a time: to the second, so a save keeps the seconds.
+INPUT_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def aware(value: datetime | str) -> datetime:
+    """A datetime or ISO 8601 string as an aware datetime; without an offset it is UTC (as
+    the database and the audit log keep times)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def text(value: datetime | str | None, seconds: bool = False) -> str:
+    """A time as text in the reader's zone, naming the zone ("2024-10-15 11:29 PDT")."""
+    if value is None:
+        return ""
+    shown = local(aware(value))
+    shown_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{shown_text} {shown.tzname() or current_name()}"
+
+
+def input_value(value: datetime | None) -> str:
+    """A time as a datetime-local input's value, in the reader's zone, to the second."""
+    return "" if value is None else local(aware(value)).strftime(INPUT_FORMAT)
