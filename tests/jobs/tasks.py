@@ -61,3 +61,20 @@ def slow(entry) -> dict:
         Path(entry.payload["pid_file"]).write_text(str(os.getpid()))
         time.sleep(entry.payload["sleep"])
     return {"resumed": entry.retry_count > 0, "pid": os.getpid()}
+
+
+CONFLICT_SQL = (
+    "DO $$ BEGIN RAISE EXCEPTION 'planned conflict' USING ERRCODE = 'serialization_failure'; END $$"
+)
+_conflicts: dict[int, int] = {}  # entry id → conflicts raised so far, in this process
+
+
+@task("test_conflicted")
+def conflicted(entry) -> dict:
+    """Loses a race (serialization failure, after writing its trace) `conflicts` times."""
+    _ran(entry)
+    raised = _conflicts.get(entry.id, 0)
+    if raised < entry.payload["conflicts"]:
+        _conflicts[entry.id] = raised + 1
+        db.session.execute(text(CONFLICT_SQL))
+    return {"conflicts": raised}

@@ -7,6 +7,7 @@ import flask_migrate
 import pytest
 from procrastinate.jobs import Job
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from catalog import create_app
 from catalog.extensions import db
@@ -115,6 +116,34 @@ def test_runner_keeps_the_entry_in_step(app_ctx, two_attempts):
     assert run_attempt(entry_id, job_id=job_id, attempts=2) is None
     assert run_attempt(entry_id, job_id=job_id + 1000, attempts=0) is None
     assert db.session.get(ProcessingQueue, entry_id).status == "completed"
+
+
+def test_runner_runs_a_handler_that_lost_a_race_again_within_the_attempt(app_ctx):
+    db.session.execute(text(tasks.RUNS_TABLE))
+    entry = enqueue("test_conflicted", {"conflicts": 2})
+    entry_id, job_id = entry.id, entry.job_id
+    db.session.commit()
+
+    assert run_attempt(entry_id, job_id=job_id, attempts=0) == {"conflicts": 2}
+    entry = db.session.get(ProcessingQueue, entry_id)
+    # Not a failed attempt: no retry counted, no backoff, no error left on the entry.
+    assert (entry.status, entry.retry_count, entry.error_message) == ("completed", 0, None)
+    runs = db.session.execute(
+        text("SELECT count(*) FROM test_job_runs WHERE entry_id = :e"), {"e": entry_id}
+    )
+    assert runs.scalar() == 1  # the two runs that lost were rolled back whole
+
+
+def test_runner_gives_up_on_a_race_lost_every_time(app_ctx, two_attempts):
+    db.session.execute(text(tasks.RUNS_TABLE))
+    entry = enqueue("test_conflicted", {"conflicts": 99})
+    entry_id, job_id = entry.id, entry.job_id
+    db.session.commit()
+    with pytest.raises(OperationalError, match="planned conflict"):
+        run_attempt(entry_id, job_id=job_id, attempts=0)
+    entry = db.session.get(ProcessingQueue, entry_id)
+    assert (entry.status, entry.retry_count) == ("pending", 0)  # the engine's retry is due
+    assert "planned conflict" in entry.error_message
 
 
 def test_runner_fails_the_entry_on_the_last_attempt(app_ctx, two_attempts):

@@ -4,17 +4,19 @@ none deadlocks, none is lost, and the audit trail tells the story in the order i
 import random
 
 from flask_security import hash_password
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, User, Video
 from catalog.videos import service
 from tests import factories
+from tests.conftest import csrf_token
 from tests.race import run_together
 
 EDITS = 20
 VIDEOS = 40
 WINDOW = 14
+CONFLICT = "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = 'deadlock_detected'; END $$"
 
 
 def _seed(app) -> tuple[list[int], int, int]:
@@ -102,3 +104,34 @@ def test_overlapping_bulk_edits_at_once_neither_deadlock_nor_lose_a_change(race_
             state["hidden"],
         )
         assert values.get(video_id) == state["field:Stars"]
+
+
+def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(client, db_session, sign_in, monkeypatch):
+    """The page's bulk edit goes through the retry: the first run is aborted by PostgreSQL
+    after writing (as a deadlock victim is), the second run saves, once."""
+    sign_in("editor")
+    videos = factories.VideoFactory.create_batch(3, label="Before")
+    real = service.bulk_update
+    runs = []
+
+    def loses_the_first_race(*args, **kwargs):
+        changed = real(*args, **kwargs)
+        runs.append(changed)
+        if len(runs) == 1:
+            db.session.execute(text(CONFLICT))
+        return changed
+
+    monkeypatch.setattr(service, "bulk_update", loses_the_first_race)
+    ids = ",".join(str(video.id) for video in videos)
+    response = client.post("/videos/bulk", data={
+        "csrf_token": csrf_token(client, "/videos"), "ids": ids, "scope": "",
+        "set_label": "y", "label": "After",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert runs == [3, 3]
+    db_session.expire_all()
+    assert {video.label for video in videos} == {"After"}
+    rows = db_session.scalars(
+        select(MetadataSync).where(MetadataSync.entity_id.in_([video.id for video in videos]))
+    ).all()
+    assert len(rows) == 3  # one audit row each: the aborted run left none
