@@ -232,7 +232,7 @@ def changes_since(video: Video, version: int) -> list[MetadataSync]:
     )
 
 
-def lock_videos(selection: Select) -> int:
+def lock_videos(selection: Select, *, deleting: bool = False) -> int:
     """Lock the videos whose id `selection` yields, in id order, until the transaction ends;
     how many there are.
 
@@ -240,13 +240,14 @@ def lock_videos(selection: Select) -> int:
     (custom values included): two such writers then queue at the first video they share
     instead of each holding what the other waits for (a deadlock). Without the ORDER BY,
     rows are locked in the order the plan meets them, which follows where updates happened
-    to leave them in the table. FOR NO KEY UPDATE, as the UPDATE itself takes: rows that
-    only point to a video (its custom values, its progress) may still be added meanwhile."""
+    to leave them in the table. FOR NO KEY UPDATE, as an UPDATE itself takes: rows that only
+    point to a video (its custom values, its progress) may still be added meanwhile; FOR
+    UPDATE when some of them may be deleted (`deleting`)."""
     locked = (
         select(Video.id)
         .where(Video.id.in_(selection))
         .order_by(Video.id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=not deleting)
         .subquery()
     )
     return db.session.scalar(select(func.count()).select_from(locked))
