@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import column, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 from catalog.extensions import db
@@ -88,7 +88,7 @@ from catalog.reports.formats import (
     sniff,
     value_sql,
 )
-from catalog.videos.service import AUDITED_FIELDS
+from catalog.videos.service import AUDITED_FIELDS, lock_videos
 
 CHUNK = 1 << 20
 HEADER_LIMIT = 1 << 20  # a header line longer than this is no report
@@ -691,7 +691,7 @@ WITH renamed AS (
   SELECT c.id, c.name AS old_name, i.channel_name AS new_name
   FROM channels c JOIN import_channels i ON i.channel_key = c.channel_id
   WHERE i.channel_name IS NOT NULL AND c.name <> i.channel_name
-  ORDER BY c.id FOR UPDATE OF c
+  ORDER BY c.id FOR NO KEY UPDATE OF c
 ), updated AS (
   UPDATE channels c SET name = r.new_name, updated_at = now() FROM renamed r
   WHERE c.id = r.id RETURNING c.id, c.channel_id, c.name, r.old_name
@@ -939,6 +939,11 @@ def _apply(outcome: Outcome, columns: list[str], params: dict) -> None:
     if not columns:
         return
     clock = _Clock()
+    # The videos to update, locked first and in id order, as every writer of many videos
+    # takes them: the UPDATE's join meets them in whatever order its plan produces (the
+    # file's, say), which deadlocks with a bulk edit or an undo of the same videos.
+    diff = table("import_diff", column("id"))
+    lock_videos(select(diff.c.id).where(diff.c.id.is_not(None)))
     updated = db.session.scalar(
         text(
             f"""
