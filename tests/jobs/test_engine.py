@@ -211,6 +211,11 @@ def test_worker_settings():
     ]  # fmt: skip
 
 
+def test_reconnecting_backs_off_doubling_up_to_its_limit():
+    backoff = worker.Backoff(1, 30)
+    assert [backoff.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
 def test_a_dead_workers_entry_is_put_back_or_failed(app, app_ctx):
     entries = [enqueue("test_echo", {}) for _ in range(2)]
     for entry in entries:
