@@ -5,7 +5,7 @@ and the audit trail still replays to the videos as they are."""
 import uuid
 
 from flask_security import hash_password
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from catalog import audit
 from catalog.changes import revert
@@ -13,11 +13,13 @@ from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
 from catalog.videos import service
 from tests import factories
+from tests.conftest import csrf_token
 from tests.race import run_together
 
 VIDEOS = 30
 BATCHES = 5
 EDITS = 5
+CONFLICT = "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = 'deadlock_detected'; END $$"
 
 
 def _seed(app) -> tuple[list[uuid.UUID], int, int]:
@@ -91,3 +93,38 @@ def test_batch_undos_and_bulk_edits_at_once_do_not_deadlock(race_app, monkeypatc
                 label = new
         assert video.label == label
         assert video.version == len(trail)
+
+
+def test_an_undo_that_lost_a_race_is_run_again_whole(app, client, db_session, sign_in, monkeypatch):
+    """The undo pages go through the retry: the first run is aborted by PostgreSQL after
+    writing (as a deadlock victim is), the second run undoes the batch, once."""
+    sign_in("editor")
+    videos = factories.VideoFactory.create_batch(3, label="Before")
+    with app.app_context():
+        selection = select(Video.id).where(Video.id.in_([video.id for video in videos]))
+        service.bulk_update(selection, {"label": "Bulk"}, actor=None)
+        batch = db.session.scalar(
+            select(MetadataSync.batch_id).where(MetadataSync.source == "bulk")
+        )
+        seen = db.session.scalar(select(func.max(MetadataSync.chain_seq)))
+        db.session.commit()
+    real = revert.undo_batch
+    runs = []
+
+    def loses_the_first_race(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        runs.append(plan.videos)
+        if len(runs) == 1:
+            db.session.execute(text(CONFLICT))
+        return plan
+
+    monkeypatch.setattr(revert, "undo_batch", loses_the_first_race)
+    response = client.post(f"/audit/batch/{batch}/undo", data={
+        "csrf_token": csrf_token(client, "/videos"), "seen": seen, "conflicts": "skip",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert runs == [3, 3]
+    db_session.expire_all()
+    assert {video.label for video in videos} == {"Before"}
+    undo_rows = db_session.scalars(select(MetadataSync).where(MetadataSync.source == "revert"))
+    assert len(undo_rows.all()) == 3  # one each: the aborted run left none
