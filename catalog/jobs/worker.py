@@ -117,6 +117,8 @@ class Backoff:
 
 # Seconds to wait for a connection of the worker's pool (psycopg_pool's default: 30).
 POOL_TIMEOUT = 5.0
+# A worker that ran this long before it lost the database starts again without a pause.
+STEADY = 60.0
 
 # What a worker that lost the database meets: the engine's wrapper of any database error,
 # the driver's own (connecting), and the pool's (no connection came in time).
@@ -145,8 +147,10 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self.stop)
+        quick_stops = 0
         try:
             while await self.reachable():
+                started = loop.time()
                 try:
                     if await self.serve():
                         return
@@ -155,8 +159,20 @@ class Supervisor:
                     if self.stopping.is_set():
                         return  # stopping anyway; the database went at the same time
                     logger.warning("Lost the database: %s", _first_line(exc))
+                # A database that answers but fails the worker again and again (not a
+                # restart) must not make it spin: back off too.
+                quick_stops = 0 if loop.time() - started >= STEADY else quick_stops + 1
+                if quick_stops > 1:
+                    delay = self.backoff.delay(quick_stops - 1)
+                    logger.warning("Stopped again soon after starting: next start in %.1f s", delay)
+                    await self.pause(delay)
         finally:
             self.stop()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less if a stop is asked for meanwhile."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
 
     def stop(self) -> None:
         """The first SIGINT/SIGTERM: stop once the running jobs are done. The handlers go,
@@ -183,8 +199,7 @@ class Supervisor:
                     "Database unreachable (attempt %s): %s; trying again in %.1f s",
                     attempt, _first_line(exc), delay,
                 )  # fmt: skip
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), delay)
+                await self.pause(delay)
                 continue
             await connection.close()
             if attempt:

@@ -1,10 +1,12 @@
 """The engine's parts in-process: enqueue in the caller's transaction, the runner keeping the
 entry in step, the retry policy, the registry, the migration."""
 
+import asyncio
 from datetime import timedelta
 
 import flask_migrate
 import pytest
+from procrastinate import exceptions as engine_errors
 from procrastinate.jobs import Job
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
@@ -214,6 +216,30 @@ def test_worker_settings():
 def test_reconnecting_backs_off_doubling_up_to_its_limit():
     backoff = worker.Backoff(1, 30)
     assert [backoff.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+def test_a_worker_failing_again_and_again_backs_off_instead_of_spinning():
+    """The database answers, yet the worker fails at once each time: the supervisor pauses
+    longer and longer between starts (the first loss, a restart, costs no pause)."""
+
+    class Failing(worker.Supervisor):
+        starts, pauses = 0, []
+
+        async def reachable(self) -> bool:
+            return True
+
+        async def serve(self) -> bool:
+            self.starts += 1
+            if self.starts < 5:
+                raise engine_errors.ConnectorException("planned")
+            return True
+
+        async def pause(self, seconds: float) -> None:
+            self.pauses.append(seconds)
+
+    supervisor = Failing("", pool_size=1, backoff=worker.Backoff(1, 30), options={})
+    asyncio.run(supervisor.run())
+    assert (supervisor.starts, supervisor.pauses) == (5, [1, 2, 4])
 
 
 def test_a_dead_workers_entry_is_put_back_or_failed(app, app_ctx):
