@@ -78,3 +78,17 @@ def conflicted(entry) -> dict:
         _conflicts[entry.id] = raised + 1
         db.session.execute(text(CONFLICT_SQL))
     return {"conflicts": raised}
+
+
+@task("test_busy")
+def busy(entry) -> dict:
+    """The first attempt says it has started, then keeps the database busy (short queries)
+    for `seconds`; a retry returns at once."""
+    _ran(entry)
+    if entry.retry_count == 0:
+        db.session.flush()
+        Path(entry.payload["started_file"]).write_text(str(os.getpid()))
+        deadline = time.monotonic() + entry.payload["seconds"]
+        while time.monotonic() < deadline:
+            db.session.execute(text("SELECT pg_sleep(0.05)"))
+    return {"resumed": entry.retry_count > 0, "pid": os.getpid()}

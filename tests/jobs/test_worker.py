@@ -204,8 +204,11 @@ def test_the_worker_outlives_a_restart_of_the_database(private_postgres, tmp_pat
         worker = pool.start()
         before = _enqueue(app, "test_echo", {"message": "before"})
         assert wait_for_status(app, before.id, "completed").result["pid"] == worker.pid
+        started = tmp_path / "busy.started"
+        busy = _enqueue(app, "test_busy", {"started_file": str(started), "seconds": 60})
+        wait_for(started.exists, 15, "the busy job to start")
 
-        server.stop()  # a fast shutdown: every connection is cut
+        server.stop()  # a fast shutdown: every connection is cut, the busy job's too
         wait_for(
             lambda: "Database unreachable (attempt 3)" in worker.log.read_text(),
             30, "the worker to try the database again, and again",
@@ -216,6 +219,11 @@ def test_the_worker_outlives_a_restart_of_the_database(private_postgres, tmp_pat
         after = _enqueue(app, "test_echo", {"message": "after"})
         done = wait_for_status(app, after.id, "completed", timeout=30)
         assert done.result == {"echo": "after", "pid": worker.pid}  # the same process
+        # The job cut off by the restart is run again (by the stalled-job check), once.
+        resumed = wait_for_status(app, busy.id, "completed", timeout=30)
+        assert resumed.result == {"resumed": True, "pid": worker.pid}
+        assert resumed.retry_count == 1
+        assert runs(app, busy.id) == [(worker.pid, 1)]  # the cut attempt left nothing
         assert worker.poll() is None
         log = worker.log.read_text()
         # Backoff: the waits between attempts grow (0.2 s, 0.4 s, 0.8 s, then 1 s at most).
