@@ -967,12 +967,15 @@ WITH x AS (
     created_changes = (
         "jsonb_build_object('video_id', jsonb_build_array(NULL, x.video_id)) || d.changes"
     )
+    # New videos are inserted in video_id order: two imports bringing the same new videos
+    # then claim their ids in one order, one waiting for the other, instead of each holding
+    # an id the other is inserting (a deadlock on the unique index).
     created = db.session.scalar(
         text(
             f"""
 WITH x AS (
   INSERT INTO videos (video_id, {", ".join(columns)})
-  SELECT video_id, {", ".join(columns)} FROM import_diff WHERE id IS NULL ORDER BY row_no
+  SELECT video_id, {", ".join(columns)} FROM import_diff WHERE id IS NULL ORDER BY video_id
   ON CONFLICT (video_id) DO NOTHING
   RETURNING id, video_id, title, channel_display_name
 ), audited AS (

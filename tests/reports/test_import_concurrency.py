@@ -4,7 +4,7 @@ transactions: none deadlocks, and the audit trail still replays to the videos as
 import random
 
 from flask_security import hash_password
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
@@ -17,6 +17,7 @@ from tests.reports.conftest import opener
 VIDEOS = 40
 IMPORTS = 3
 EDITS = 7
+NEW = 5000  # new videos in each of two files: enough that the imports meet while inserting
 
 
 def _seed(app, tmp_path) -> tuple[list, int]:
@@ -88,3 +89,31 @@ def test_imports_and_bulk_edits_at_once_do_not_deadlock(race_app, tmp_path, monk
             state["label"],
         )
         assert video.version == len(trail)
+
+
+def test_imports_creating_the_same_videos_at_once_do_not_deadlock(race_app, tmp_path):
+    """Two files bring the same new videos, listed in opposite orders: each new video id is
+    claimed in one order (the id's), so one import waits for the other instead of each
+    holding an id the other needs."""
+    keys = [f"newRace{n:04d}" for n in range(NEW)]
+    files = []
+    for number, listed in enumerate((keys, list(reversed(keys)))):
+        path = tmp_path / f"new{number}.csv"
+        lines = [f"{key},New {number}" for key in listed]
+        path.write_text("video_id,title\n" + "\n".join(lines) + "\n")
+        files.append(path)
+
+    def work(number: int) -> tuple[int, int]:
+        outcome = importer.apply(
+            opener(files[number % 2]), actor=None, report_id=None, max_bytes=1 << 20
+        )
+        db.session.commit()
+        return outcome.created, outcome.updated
+
+    outcomes, failures = run_together(race_app, 6, work)
+    assert failures == [], [str(f)[:300] for f in failures]
+    # One import created them all; each of the others found them made and changed the title
+    # (or found it already its own).
+    assert sorted(created for created, _updated in outcomes) == [0, 0, 0, 0, 0, NEW]
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Video)) == NEW
