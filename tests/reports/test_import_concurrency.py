@@ -2,6 +2,7 @@
 transactions: none deadlocks, and the audit trail still replays to the videos as they are."""
 
 import random
+import threading
 
 from flask_security import hash_password
 from sqlalchemy import func, select, text
@@ -117,3 +118,55 @@ def test_imports_creating_the_same_videos_at_once_do_not_deadlock(race_app, tmp_
     assert sorted(created for created, _updated in outcomes) == [0, 0, 0, 0, 0, NEW]
     with race_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Video)) == NEW
+
+
+def test_a_video_may_join_a_channel_while_an_import_renames_it(race_app, tmp_path, monkeypatch):
+    """An import holds the channels it renames until it commits, and then locks its videos.
+    A save that holds one of those videos and points it to such a channel must not wait for
+    the import (which waits for the save: a deadlock): the import's lock on the channel
+    leaves its key alone, which is all a reference to it needs."""
+    with race_app.app_context():
+        factories.use_session(db.session, hash_password("race"))
+        channel = factories.ChannelFactory(name="Old name")
+        video = factories.VideoFactory(video_id="renRace0001", channel=None)
+        db.session.commit()
+        channel_pk, channel_key, video_pk = channel.id, channel.channel_id, video.id
+    path = tmp_path / "rename.csv"
+    path.write_text(
+        f"video_id,title,channel_id,channel_name\nrenRace0001,Imported,{channel_key},New name\n"
+    )
+    renamed, go_on = threading.Event(), threading.Event()
+    real = importer.lock_videos
+
+    def paused(selection):  # the import, between renaming channels and locking videos
+        renamed.set()
+        go_on.wait(30)
+        return real(selection)
+
+    monkeypatch.setattr(importer, "lock_videos", paused)
+
+    def work(_number: int) -> None:
+        importer.apply(opener(path), actor=None, report_id=None, max_bytes=1 << 20)
+        db.session.commit()
+
+    finished = []
+    importing = threading.Thread(target=lambda: finished.append(run_together(race_app, 1, work)[1]))
+    importing.start()
+    try:
+        assert renamed.wait(30)
+        with race_app.app_context(), db.engine.connect() as save:
+            save.execute(text("SET lock_timeout = '3s'"))
+            save.execute(text("SELECT id FROM videos WHERE id = :v FOR UPDATE"), {"v": video_pk})
+            save.execute(
+                text("UPDATE videos SET channel_id = :c WHERE id = :v"),
+                {"c": channel_pk, "v": video_pk},
+            )
+            save.commit()
+    finally:
+        go_on.set()
+        importing.join(30)
+    assert finished == [[]]  # the import went through
+    with race_app.app_context():
+        video = db.session.get(Video, video_pk)
+        assert (video.title, video.channel_id) == ("Imported", channel_pk)
+        assert video.channel.name == "New name"
