@@ -4,6 +4,7 @@ Any number of workers, on any number of machines, claim jobs from PostgreSQL; pr
 hands each job to one worker (FOR UPDATE SKIP LOCKED). Each worker records a heartbeat;
 a worker silent for JOB_STALLED_TIMEOUT seconds is taken for dead, and a periodic check
 (deferred once per tick for all workers together) hands its running jobs to the living.
+A worker that loses the database (a restart) waits for it and goes on (Supervisor).
 """
 
 import asyncio
