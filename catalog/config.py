@@ -121,4 +121,8 @@ def from_environment() -> dict:
         "JOB_HEARTBEAT_INTERVAL": float(env.get("JOB_HEARTBEAT_INTERVAL", "10")),
         "JOB_STALLED_TIMEOUT": float(env.get("JOB_STALLED_TIMEOUT", "60")),
         "JOB_STALLED_CHECK_INTERVAL": int(env.get("JOB_STALLED_CHECK_INTERVAL", "60")),
+        # A worker that cannot reach the database (it restarts, the network is down) tries
+        # again after JOB_RECONNECT_WAIT seconds, doubling up to JOB_RECONNECT_MAX_WAIT.
+        "JOB_RECONNECT_WAIT": float(env.get("JOB_RECONNECT_WAIT", "1")),
+        "JOB_RECONNECT_MAX_WAIT": float(env.get("JOB_RECONNECT_MAX_WAIT", "30")),
     }

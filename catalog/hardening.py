@@ -9,6 +9,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -23,10 +24,11 @@ from flask_login import user_logged_out
 from flask_security import current_user, user_authenticated
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import Conflict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog import config as settings
-from catalog import signin
+from catalog import db_retry, signin
 from catalog.extensions import csrf, db, security
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -76,7 +78,7 @@ def init_app(app: Flask) -> None:
     user_authenticated.connect(renew_session, app)
     user_logged_out.connect(revoke_sessions, app)
     app.before_request(refuse_nul_characters)
-    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(OperationalError, database_error)
     app.add_url_rule("/health", "health", health)
     csrf.exempt(health)
 
@@ -164,6 +166,30 @@ def require_two_factor_for_admins():
 
 
 # -- availability ---------------------------------------------------------------------------
+CONFLICT_MESSAGE = (
+    "Your change met other changes being saved at the same moment, and could not be "
+    "completed. Nothing you sent was saved; please try again."
+)
+
+
+def database_error(error: OperationalError):
+    """An OperationalError is not always an outage: tell people what happened."""
+    kind = db_retry.kind(error)
+    if kind == "unavailable":
+        return database_unavailable(error)
+    with suppress(DBAPIError):
+        db.session.rollback()
+    if kind == "conflict":
+        # Lost a race with other transactions even after the retries (catalog.db_retry).
+        current_app.logger.warning("Transaction conflict after retries: %s", error.orig)
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(status="conflict", error=CONFLICT_MESSAGE), 409
+        return render_template("errors/error.html", error=Conflict(CONFLICT_MESSAGE)), 409
+    # A real failure (a statement cancelled, out of resources …): a server error, logged.
+    current_app.logger.exception("Database error")
+    return render_template("errors/error.html", error=None), 500
+
+
 def database_unavailable(error: Exception):
     """The database is away: say so quickly; the pool reconnects by itself when it is back."""
     g.database_unavailable = True

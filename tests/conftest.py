@@ -178,3 +178,7 @@ def sign_in(client):
         return user
 
     return sign_in
+
+
+# Races between committed transactions (tests/race.py), for any test directory.
+from tests.race import race_app, race_template  # noqa: E402, F401

@@ -730,6 +730,13 @@ def undo_batch(batch_id: uuid.UUID, *, overwrite: bool, seen: int, actor: User |
     # Hold the custom field definitions still while values are written (as the video
     # service does): a definition change takes them FOR UPDATE.
     db.session.execute(select(CustomField.id).with_for_update(read=True))
+    # Every video of the batch, locked up front in id order, as every writer of many videos
+    # takes them: the chunks below go by audit row, and locking them chunk after chunk would
+    # take them in another order, which deadlocks with a bulk edit of the same videos.
+    batch_keys = select(MetadataSync.entity_key).where(
+        MetadataSync.batch_id == batch_id, MetadataSync.entity_type == "video"
+    )
+    service.lock_videos(select(Video.id).where(Video.video_id.in_(batch_keys)), deleting=True)
     rules = _Rules()
     plan = BatchPlan(batch_id, overwrite, seen=seen, undo_batch_id=uuid.uuid4())
     rows: list[dict] = []

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from catalog import timezones
+from catalog import db_retry, timezones
 from catalog.changes import bp, revert, states
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
@@ -66,14 +66,14 @@ def _attempt(undo, *, per_video: bool = True):
     for people). A video that moved on since the preview (`per_video`) gets the preview
     again, with a word saying why."""
     try:
-        result = undo()
+        # A deadlock or serialization failure runs the whole undo again (catalog.db_retry).
+        result = db_retry.run_in_transaction(undo)
     except (VersionConflict, revert.Changed) as exc:
         db.session.rollback()
         return None, LOOKED_AGAIN if per_video else str(exc)
     except (revert.RevertError, custom_values.InvalidValue) as exc:
         db.session.rollback()
         return None, str(exc)
-    db.session.commit()
     return result, None
 
 

@@ -23,6 +23,7 @@ from flask import Flask
 from procrastinate.job_context import JobContext
 from sqlalchemy import func, select
 
+from catalog import db_retry
 from catalog.audit import jsonable
 from catalog.extensions import db
 from catalog.jobs import engine, registry
@@ -49,17 +50,10 @@ def run_attempt(entry_id: int, *, job_id: int, attempts: int) -> dict | None:
     if not _claim(entry_id, job_id):
         return None
     try:
-        entry = _locked(entry_id)
-        if entry is None or entry.job_id != job_id or entry.status != "processing":
-            db.session.rollback()  # a concurrent run of the same job finished it
-            return None
-        result = _as_result(registry.handler_for(entry.task_type)(entry))
-        entry = db.session.get(ProcessingQueue, entry_id)  # the handler may have committed
-        entry.status = "completed"
-        entry.result = result
-        entry.error_message = None
-        entry.completed_at = func.clock_timestamp()
-        db.session.commit()
+        # A deadlock or serialization failure runs the handler again at once, in a new
+        # transaction (catalog.db_retry), rather than failing the attempt and waiting for
+        # the engine's backoff.
+        result = db_retry.run_in_transaction(lambda: _work(entry_id, job_id))
     except Exception as exc:
         db.session.rollback()
         final = not engine.retry_policy.will_retry(exc, attempts)
@@ -72,6 +66,20 @@ def run_attempt(entry_id: int, *, job_id: int, attempts: int) -> dict | None:
     except BaseException:
         db.session.rollback()  # stopping: the entry stays processing until retried
         raise
+    return result
+
+
+def _work(entry_id: int, job_id: int) -> dict | None:
+    """The handler and the entry's completion, one transaction (committed by the caller)."""
+    entry = _locked(entry_id)
+    if entry is None or entry.job_id != job_id or entry.status != "processing":
+        return None  # a concurrent run of the same job finished it: nothing to write
+    result = _as_result(registry.handler_for(entry.task_type)(entry))
+    entry = db.session.get(ProcessingQueue, entry_id)  # the handler may have committed
+    entry.status = "completed"
+    entry.result = result
+    entry.error_message = None
+    entry.completed_at = func.clock_timestamp()
     return result
 
 

@@ -4,15 +4,21 @@ Any number of workers, on any number of machines, claim jobs from PostgreSQL; pr
 hands each job to one worker (FOR UPDATE SKIP LOCKED). Each worker records a heartbeat;
 a worker silent for JOB_STALLED_TIMEOUT seconds is taken for dead, and a periodic check
 (deferred once per tick for all workers together) hands its running jobs to the living.
+A worker that loses the database (a restart) waits for it and goes on (Supervisor).
 """
 
+import asyncio
 import importlib
 import logging
 import os
+import signal
 import socket
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
+import psycopg
+import psycopg_pool
 from flask import Flask
 from procrastinate import exceptions as engine_errors
 from procrastinate import utils as engine_utils
@@ -60,7 +66,8 @@ def stalled_check_cron(seconds: int) -> str:
 
 def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool = True) -> None:
     """Run a worker until stopped (SIGINT/SIGTERM: running jobs finish first), or with
-    `wait=False` until the queue is empty."""
+    `wait=False` until the queue is empty. A worker that loses the database (a restart, a
+    network cut) waits for it with backoff and goes on claiming jobs when it is back."""
     config = flask_app.config
     for module in JOB_MODULES:
         importlib.import_module(module)
@@ -68,27 +75,170 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     concurrency = concurrency or int(config["JOB_WORKER_CONCURRENCY"])
     _schedule_stalled_check(int(config["JOB_STALLED_CHECK_INTERVAL"]))
     checkpoints.schedule(config["AUDIT_CHECKPOINT_CRON"])
-    connector = PsycopgConnector(
-        conninfo=conninfo(config["SQLALCHEMY_DATABASE_URI"]),
-        min_size=2,
-        max_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer
-    )
-    with engine.app.replace_connector(connector):
-        engine.app.run_worker(
-            name=f"catalog@{socket.gethostname()}:{os.getpid()}",
-            concurrency=concurrency,
-            wait=wait,
-            fetch_job_polling_interval=float(config["JOB_POLL_INTERVAL"]),
-            update_heartbeat_interval=float(config["JOB_HEARTBEAT_INTERVAL"]),
-            stalled_worker_timeout=float(config["JOB_STALLED_TIMEOUT"]),
+    supervisor = Supervisor(
+        conninfo(config["SQLALCHEMY_DATABASE_URI"]),
+        pool_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer
+        backoff=Backoff(
+            float(config["JOB_RECONNECT_WAIT"]), float(config["JOB_RECONNECT_MAX_WAIT"])
+        ),
+        options={
+            "name": f"catalog@{socket.gethostname()}:{os.getpid()}",
+            "concurrency": concurrency,
+            "wait": wait,
+            "fetch_job_polling_interval": float(config["JOB_POLL_INTERVAL"]),
+            "update_heartbeat_interval": float(config["JOB_HEARTBEAT_INTERVAL"]),
+            "stalled_worker_timeout": float(config["JOB_STALLED_TIMEOUT"]),
             # The ProcessingQueue entry is the lasting record; finished jobs that
             # succeeded need not pile up in the engine's table.
-            delete_jobs="successful",
-            additional_context={
+            "delete_jobs": "successful",
+            "additional_context": {
                 "flask_app": flask_app,
                 "stalled_timeout": float(config["JOB_STALLED_TIMEOUT"]),
             },
+            # The supervisor handles SIGINT/SIGTERM: a stop must also end a wait for the
+            # database, which the engine's own handlers (installed only while its worker
+            # runs) would miss.
+            "install_signal_handlers": False,
+        },
+    )
+    asyncio.run(supervisor.run())
+
+
+# -- losing the database --------------------------------------------------------------------
+
+
+class Backoff:
+    """Seconds to wait before attempt n (1, 2 …) to reach the database: doubling, capped."""
+
+    def __init__(self, first: float, longest: float):
+        self.first, self.longest = max(0.01, first), max(first, longest)
+
+    def delay(self, attempt: int) -> float:
+        return min(self.longest, self.first * 2 ** (attempt - 1))
+
+
+# Seconds to wait for a connection of the worker's pool (psycopg_pool's default: 30).
+POOL_TIMEOUT = 5.0
+# A worker that ran this long before it lost the database starts again without a pause.
+STEADY = 60.0
+
+# What a worker that lost the database meets: the engine's wrapper of any database error,
+# the driver's own (connecting), and the pool's (no connection came in time).
+LOST = (engine_errors.ConnectorException, psycopg.OperationalError, psycopg_pool.PoolTimeout)
+
+
+class Supervisor:
+    """Runs procrastinate's worker (App.run_worker_async) and runs it again when it stops
+    because the database went away.
+
+    procrastinate 3.10 leaves reconnection to the caller: a failed side task (heartbeat,
+    LISTEN) stops the worker ("Stop requested") and a failed claim raises ConnectorException
+    out of run_worker_async. Only a stop asked for (a signal) or, without `wait`, an empty
+    queue ends `run`; anything else is a lost database: wait for it (with backoff, each
+    attempt logged), open a new pool, start a new worker in the same process. Jobs that
+    were running when it went are handed out again by the stalled-job check, as for a
+    worker that died.
+    """
+
+    def __init__(self, conninfo: str, *, pool_size: int, backoff: Backoff, options: dict):
+        self.conninfo, self.pool_size, self.backoff = conninfo, pool_size, backoff
+        self.options = options
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stop)
+        quick_stops = 0
+        try:
+            while await self.reachable():
+                started = loop.time()
+                try:
+                    if await self.serve():
+                        return
+                    logger.warning("The worker stopped without being asked to: starting again")
+                except LOST as exc:
+                    if self.stopping.is_set():
+                        return  # stopping anyway; the database went at the same time
+                    logger.warning("Lost the database: %s", _first_line(exc))
+                # A database that answers but fails the worker again and again (not a
+                # restart) must not make it spin: back off too.
+                quick_stops = 0 if loop.time() - started >= STEADY else quick_stops + 1
+                if quick_stops > 1:
+                    delay = self.backoff.delay(quick_stops - 1)
+                    logger.warning("Stopped again soon after starting: next start in %.1f s", delay)
+                    await self.pause(delay)
+        finally:
+            self.stop()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less if a stop is asked for meanwhile."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    def stop(self) -> None:
+        """The first SIGINT/SIGTERM: stop once the running jobs are done. The handlers go,
+        so a second signal stops the process at once."""
+        if not self.stopping.is_set():
+            logger.info("Stop requested: finishing the running jobs")
+        self.stopping.set()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+    async def reachable(self) -> bool:
+        """Wait until the database answers (True), or a stop is asked for (False)."""
+        attempt = 0
+        while not self.stopping.is_set():
+            try:
+                connection = await psycopg.AsyncConnection.connect(
+                    self.conninfo, connect_timeout=10
+                )
+            except psycopg.OperationalError as exc:
+                attempt += 1
+                delay = self.backoff.delay(attempt)
+                logger.warning(
+                    "Database unreachable (attempt %s): %s; trying again in %.1f s",
+                    attempt, _first_line(exc), delay,
+                )  # fmt: skip
+                await self.pause(delay)
+                continue
+            await connection.close()
+            if attempt:
+                logger.warning("Database reachable again after %s attempts", attempt)
+            return True
+        return False
+
+    async def serve(self) -> bool:
+        """One worker on a new pool, until it stops: True when it was asked to (or, not
+        waiting, ran out of jobs); False when it stopped by itself (the database went)."""
+        connector = PsycopgConnector(
+            conninfo=self.conninfo,
+            min_size=2,
+            max_size=self.pool_size,  # enough that nobody waits for a connection, so
+            timeout=POOL_TIMEOUT,  # a long wait means the database is gone: say so soon
         )
+        with engine.app.replace_connector(connector):
+            async with engine.app.open_async():
+                worker = asyncio.create_task(engine.app.run_worker_async(**self.options))
+                stop = asyncio.create_task(self.stopping.wait())
+                await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if not worker.done():
+                    # Cancelling run_worker_async is procrastinate's graceful stop: no new
+                    # jobs, the running ones finish.
+                    worker.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await worker
+                    return True
+                stop.cancel()
+                worker.result()  # the database's error, if that is how it ended
+                return self.stopping.is_set() or not self.options["wait"]
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
 
 
 # -- stalled jobs ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from catalog import db_retry
 from catalog.extensions import db
 from catalog.reports import importer, service
 from catalog.reports.formats import ReportFileError
@@ -46,7 +47,8 @@ def _import(path: Path) -> None:
         raise click.ClickException(f"The file could not be stored: {exc}") from exc
     db.session.commit()  # the report exists, and says what happened, whatever happens next
     try:
-        applied = service.apply_report(report, actor=None)
+        # Commits; an import that lost a race (a deadlock) runs again whole.
+        applied = db_retry.run_in_transaction(lambda: service.apply_report(report, actor=None))
     except ReportFileError as exc:
         db.session.rollback()
         report.status, report.error_message = "error", str(exc)
@@ -55,7 +57,6 @@ def _import(path: Path) -> None:
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
     if applied.duplicate_of is not None:
         click.echo(
             f"This file was imported already, as report #{applied.duplicate_of.id}; "

@@ -82,6 +82,7 @@ from typing import BinaryIO
 
 import psycopg
 from sqlalchemy import select, text
+from sqlalchemy import sql as sa_sql
 from sqlalchemy.exc import DBAPIError
 
 from catalog import csvexport
@@ -105,7 +106,7 @@ from catalog.reports.formats import (
     sql_literal,
     value_sql,
 )
-from catalog.videos.service import AUDITED_FIELDS
+from catalog.videos.service import AUDITED_FIELDS, lock_videos
 
 CHUNK = 1 << 20
 HEADER_LIMIT = 1 << 20  # a header line longer than this is no report
@@ -817,7 +818,7 @@ WITH renamed AS (
   SELECT c.id, c.name AS old_name, i.channel_name AS new_name
   FROM channels c JOIN import_channels i ON i.channel_key = c.channel_id
   WHERE i.channel_name IS NOT NULL AND c.name <> i.channel_name
-  ORDER BY c.id FOR UPDATE OF c
+  ORDER BY c.id FOR NO KEY UPDATE OF c
 ), updated AS (
   UPDATE channels c SET name = r.new_name, updated_at = now() FROM renamed r
   WHERE c.id = r.id RETURNING c.id, c.channel_id, c.name, r.old_name
@@ -1106,6 +1107,11 @@ def _apply(outcome: Outcome, layout: Layout, columns: list[str], params: dict) -
     if not columns and not layout.custom:
         return
     clock = _Clock()
+    # The videos to update, locked first and in id order, as every writer of many videos
+    # takes them: the UPDATE's join meets them in whatever order its plan produces (the
+    # file's, say), which deadlocks with a bulk edit or an undo of the same videos.
+    diff = sa_sql.table("import_diff", sa_sql.column("id"))
+    lock_videos(select(diff.c.id).where(diff.c.id.is_not(None)))
     updated = db.session.scalar(
         text(
             f"""
@@ -1129,12 +1135,15 @@ WITH x AS (
     created_changes = (
         "jsonb_build_object('video_id', jsonb_build_array(NULL, x.video_id)) || d.changes"
     )
+    # New videos are inserted in video_id order: two imports bringing the same new videos
+    # then claim their ids in one order, one waiting for the other, instead of each holding
+    # an id the other is inserting (a deadlock on the unique index).
     created = db.session.scalar(
         text(
             f"""
 WITH x AS (
   INSERT INTO videos (video_id, {", ".join(columns)})
-  SELECT video_id, {", ".join(columns)} FROM import_diff WHERE id IS NULL ORDER BY row_no
+  SELECT video_id, {", ".join(columns)} FROM import_diff WHERE id IS NULL ORDER BY video_id
   ON CONFLICT (video_id) DO NOTHING
   RETURNING id, video_id, title, channel_display_name
 ), audited AS (

@@ -232,6 +232,27 @@ def changes_since(video: Video, version: int) -> list[MetadataSync]:
     )
 
 
+def lock_videos(selection: Select, *, deleting: bool = False) -> int:
+    """Lock the videos whose id `selection` yields, in id order, until the transaction ends;
+    how many there are.
+
+    Every writer of many videos takes their locks this way, first, before it writes anything
+    (custom values included): two such writers then queue at the first video they share
+    instead of each holding what the other waits for (a deadlock). Without the ORDER BY,
+    rows are locked in the order the plan meets them, which follows where updates happened
+    to leave them in the table. FOR NO KEY UPDATE, as an UPDATE itself takes: rows that only
+    point to a video (its custom values, its progress) may still be added meanwhile; FOR
+    UPDATE when some of them may be deleted (`deleting`)."""
+    locked = (
+        select(Video.id)
+        .where(Video.id.in_(selection))
+        .order_by(Video.id)
+        .with_for_update(key_share=not deleting)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(locked))
+
+
 def bulk_update(
     selection: Select,
     values: dict[str, Any],
@@ -252,6 +273,7 @@ def bulk_update(
         return 0
     values = {field: _normalize(value) for field, value in values.items()}
     db.session.flush()
+    lock_videos(selection)
     custom_changes: dict[int, dict[str, list]] = {}
     for field, value in (custom or {}).items():
         for video_id, pair in custom_values.bulk_set(selection, field, value).items():
@@ -261,8 +283,7 @@ def bulk_update(
     old = (
         select(table.c.id, *(table.c[field] for field in values))
         .where(table.c.id.in_(selection))
-        .with_for_update()
-        .cte("old")
+        .cte("old")  # locked already, by lock_videos
     )
     differs = [table.c[field].is_distinct_from(value) for field, value in values.items()]
     if custom_changes:

@@ -14,7 +14,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict
 
-from catalog import csvexport
+from catalog import csvexport, db_retry
 from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
@@ -310,8 +310,12 @@ def bulk():
         if not values and not custom:
             flash("Tick at least one field to set.", "warning")
         else:
-            changed = service.bulk_update(selection, values, actor=signed_in_user(), custom=custom)
-            db.session.commit()
+            # Commits; a deadlock or serialization failure runs the whole edit again.
+            changed = db_retry.run_in_transaction(
+                lambda: service.bulk_update(
+                    selection, values, actor=signed_in_user(), custom=custom
+                )
+            )
             flash(
                 f"Bulk edit saved: {changed} video{'s' if changed != 1 else ''} changed.",
                 "success",

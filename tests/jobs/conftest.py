@@ -6,9 +6,11 @@ with short polling, heartbeat and backoff settings; each is stopped at the end o
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +21,8 @@ from sqlalchemy import create_engine, text
 from catalog import create_app
 from catalog.extensions import db
 from catalog.models import ProcessingQueue
-from catalog.pgserver import as_owner
-from tests.conftest import app_config, migrated_database
+from catalog.pgserver import LocalPostgres, as_owner
+from tests.conftest import FAST_SERVER, app_config, migrated_database
 from tests.jobs import tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +47,27 @@ def jobs_url(postgres) -> str:
         connection.execute(text(tasks.RUNS_TABLE))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def private_postgres():
+    """A cluster of the test's own, migrated, for a test that stops and starts it: the
+    session's cluster serves every other test meanwhile. (cluster, database URL)"""
+    base = tempfile.mkdtemp(prefix="catalog-restart-")
+    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
+    server = LocalPostgres(base, settings=FAST_SERVER)
+    server.init()
+    server.start()
+    try:
+        url = migrated_database(server, "catalog_jobs")
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(tasks.RUNS_TABLE))
+        engine.dispose()
+        yield server, url
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -61,3 +61,34 @@ def slow(entry) -> dict:
         Path(entry.payload["pid_file"]).write_text(str(os.getpid()))
         time.sleep(entry.payload["sleep"])
     return {"resumed": entry.retry_count > 0, "pid": os.getpid()}
+
+
+CONFLICT_SQL = (
+    "DO $$ BEGIN RAISE EXCEPTION 'planned conflict' USING ERRCODE = 'serialization_failure'; END $$"
+)
+_conflicts: dict[int, int] = {}  # entry id → conflicts raised so far, in this process
+
+
+@task("test_conflicted")
+def conflicted(entry) -> dict:
+    """Loses a race (serialization failure, after writing its trace) `conflicts` times."""
+    _ran(entry)
+    raised = _conflicts.get(entry.id, 0)
+    if raised < entry.payload["conflicts"]:
+        _conflicts[entry.id] = raised + 1
+        db.session.execute(text(CONFLICT_SQL))
+    return {"conflicts": raised}
+
+
+@task("test_busy")
+def busy(entry) -> dict:
+    """The first attempt says it has started, then keeps the database busy (short queries)
+    for `seconds`; a retry returns at once."""
+    _ran(entry)
+    if entry.retry_count == 0:
+        db.session.flush()
+        Path(entry.payload["started_file"]).write_text(str(os.getpid()))
+        deadline = time.monotonic() + entry.payload["seconds"]
+        while time.monotonic() < deadline:
+            db.session.execute(text("SELECT pg_sleep(0.05)"))
+    return {"resumed": entry.retry_count > 0, "pid": os.getpid()}

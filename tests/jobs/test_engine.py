@@ -1,12 +1,15 @@
 """The engine's parts in-process: enqueue in the caller's transaction, the runner keeping the
 entry in step, the retry policy, the registry, the migration."""
 
+import asyncio
 from datetime import timedelta
 
 import flask_migrate
 import pytest
+from procrastinate import exceptions as engine_errors
 from procrastinate.jobs import Job
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from catalog import create_app
 from catalog.extensions import db
@@ -119,6 +122,34 @@ def test_runner_keeps_the_entry_in_step(app_ctx, two_attempts, db_owner):
     assert db.session.get(ProcessingQueue, entry_id).status == "completed"
 
 
+def test_runner_runs_a_handler_that_lost_a_race_again_within_the_attempt(app_ctx):
+    db.session.execute(text(tasks.RUNS_TABLE))
+    entry = enqueue("test_conflicted", {"conflicts": 2})
+    entry_id, job_id = entry.id, entry.job_id
+    db.session.commit()
+
+    assert run_attempt(entry_id, job_id=job_id, attempts=0) == {"conflicts": 2}
+    entry = db.session.get(ProcessingQueue, entry_id)
+    # Not a failed attempt: no retry counted, no backoff, no error left on the entry.
+    assert (entry.status, entry.retry_count, entry.error_message) == ("completed", 0, None)
+    runs = db.session.execute(
+        text("SELECT count(*) FROM test_job_runs WHERE entry_id = :e"), {"e": entry_id}
+    )
+    assert runs.scalar() == 1  # the two runs that lost were rolled back whole
+
+
+def test_runner_gives_up_on_a_race_lost_every_time(app_ctx, two_attempts):
+    db.session.execute(text(tasks.RUNS_TABLE))
+    entry = enqueue("test_conflicted", {"conflicts": 99})
+    entry_id, job_id = entry.id, entry.job_id
+    db.session.commit()
+    with pytest.raises(OperationalError, match="planned conflict"):
+        run_attempt(entry_id, job_id=job_id, attempts=0)
+    entry = db.session.get(ProcessingQueue, entry_id)
+    assert (entry.status, entry.retry_count) == ("pending", 0)  # the engine's retry is due
+    assert "planned conflict" in entry.error_message
+
+
 def test_runner_fails_the_entry_on_the_last_attempt(app_ctx, two_attempts):
     entry = enqueue("test_permanent", {})
     entry_id, job_id = entry.id, entry.job_id
@@ -182,6 +213,35 @@ def test_worker_settings():
     assert [timedelta(seconds=defaults.delay(n)) for n in range(3)] == [
         timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40),
     ]  # fmt: skip
+
+
+def test_reconnecting_backs_off_doubling_up_to_its_limit():
+    backoff = worker.Backoff(1, 30)
+    assert [backoff.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+def test_a_worker_failing_again_and_again_backs_off_instead_of_spinning():
+    """The database answers, yet the worker fails at once each time: the supervisor pauses
+    longer and longer between starts (the first loss, a restart, costs no pause)."""
+
+    class Failing(worker.Supervisor):
+        starts, pauses = 0, []
+
+        async def reachable(self) -> bool:
+            return True
+
+        async def serve(self) -> bool:
+            self.starts += 1
+            if self.starts < 5:
+                raise engine_errors.ConnectorException("planned")
+            return True
+
+        async def pause(self, seconds: float) -> None:
+            self.pauses.append(seconds)
+
+    supervisor = Failing("", pool_size=1, backoff=worker.Backoff(1, 30), options={})
+    asyncio.run(supervisor.run())
+    assert (supervisor.starts, supervisor.pauses) == (5, [1, 2, 4])
 
 
 def test_a_dead_workers_entry_is_put_back_or_failed(app, app_ctx):

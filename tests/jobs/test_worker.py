@@ -6,11 +6,21 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, select, text
 
+from catalog import create_app
 from catalog.extensions import db
 from catalog.jobs import enqueue
 from catalog.models import ProcessingQueue
 from catalog.queue import service as queue_service
-from tests.jobs.conftest import job_row, runs, wait_for, wait_for_status
+from tests.conftest import app_config
+from tests.jobs.conftest import (
+    JOB_SETTINGS,
+    Workers,
+    _num,
+    job_row,
+    runs,
+    wait_for,
+    wait_for_status,
+)
 
 
 def _enqueue(app, task_type: str, payload: dict, **options) -> ProcessingQueue:
@@ -184,3 +194,45 @@ def _retry_delays(app, job_id: int) -> list[timedelta]:
     failed = [at for kind, at in events if kind == "deferred_for_retry"]
     scheduled = [at for kind, at in events if kind == "scheduled"]
     return [when - at for at, when in zip(failed, scheduled, strict=True)]
+
+
+def test_the_worker_outlives_a_restart_of_the_database(private_postgres, tmp_path):
+    server, url = private_postgres
+    app = create_app({**app_config(url), **{k: _num(v) for k, v in JOB_SETTINGS.items()}})
+    pool = Workers(url, tmp_path, JOB_RECONNECT_WAIT="0.2", JOB_RECONNECT_MAX_WAIT="1")
+    try:
+        worker = pool.start()
+        before = _enqueue(app, "test_echo", {"message": "before"})
+        assert wait_for_status(app, before.id, "completed").result["pid"] == worker.pid
+        started = tmp_path / "busy.started"
+        busy = _enqueue(app, "test_busy", {"started_file": str(started), "seconds": 60})
+        wait_for(started.exists, 15, "the busy job to start")
+
+        server.stop()  # a fast shutdown: every connection is cut, the busy job's too
+        wait_for(
+            lambda: "Database unreachable (attempt 3)" in worker.log.read_text(),
+            30, "the worker to try the database again, and again",
+        )  # fmt: skip
+        assert worker.poll() is None  # still there, waiting for the database
+        server.start()
+
+        after = _enqueue(app, "test_echo", {"message": "after"})
+        done = wait_for_status(app, after.id, "completed", timeout=30)
+        assert done.result == {"echo": "after", "pid": worker.pid}  # the same process
+        # The job cut off by the restart is run again (by the stalled-job check), once.
+        resumed = wait_for_status(app, busy.id, "completed", timeout=30)
+        assert resumed.result == {"resumed": True, "pid": worker.pid}
+        assert resumed.retry_count == 1
+        assert runs(app, busy.id) == [(worker.pid, 1)]  # the cut attempt left nothing
+        assert worker.poll() is None
+        log = worker.log.read_text()
+        # Backoff: the waits between attempts grow (0.2 s, 0.4 s, 0.8 s, then 1 s at most).
+        assert "trying again in 0.2 s" in log
+        assert "trying again in 0.4 s" in log
+        assert "Database reachable again after" in log
+    finally:
+        pool.stop_all()
+        pool.dump()
+        with app.app_context():
+            db.engine.dispose()
+    assert worker.returncode == 0  # a SIGTERM is still a clean stop

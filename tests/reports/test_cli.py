@@ -1,11 +1,14 @@
 """`flask catalog import-report FILE [--dry-run]`: the same check and import as the web's."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Report, Video
+from catalog.reports import service
 from tests.reports.conftest import sample
 
 A2 = str(sample("youtube_video_report_a2.csv"))
+CONFLICT = "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = 'deadlock_detected'; END $$"
 
 
 def invoke(app, *args: str):
@@ -72,3 +75,24 @@ def test_a_file_that_is_no_csv_by_name_is_refused(app, db_session, reports_dir, 
 
 def test_a_missing_file_is_refused(app, db_session, reports_dir):
     assert invoke(app, "/no/such/report.csv").exit_code == 2
+
+
+def test_an_import_that_lost_a_race_is_run_again_whole(app, db_session, reports_dir, monkeypatch):
+    """The first run is aborted by PostgreSQL after writing (as a deadlock victim is); the
+    second imports the report, once."""
+    real, runs = service.apply_report, []
+
+    def loses_the_first_race(*args, **kwargs):
+        applied = real(*args, **kwargs)
+        runs.append(applied.outcome.created)
+        if len(runs) == 1:
+            db.session.execute(text(CONFLICT))
+        return applied
+
+    monkeypatch.setattr(service, "apply_report", loses_the_first_race)
+    result = invoke(app, A2)
+    assert result.exit_code == 0, result.output
+    assert "Created 4, updated 0, unchanged 0" in result.output
+    assert runs == [4, 4]
+    assert count(db_session, Video) == 4
+    assert count(db_session, MetadataSync, MetadataSync.entity_type == "video") == 4

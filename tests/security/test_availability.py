@@ -8,6 +8,7 @@ import time
 import flask_migrate
 import pytest
 from flask_security import hash_password
+from sqlalchemy import text
 
 from catalog import create_app
 from catalog.extensions import db, security
@@ -64,4 +65,40 @@ def test_health_and_pages_answer_503_quickly_and_recover(own_server):
     assert client.get("/health").status_code == 200
     assert client.get("/videos").status_code == 200  # same session, new connections
     with app.app_context():
+        db.engine.dispose()
+
+
+def _raising(state: str):
+    def view():
+        db.session.execute(
+            text(f"DO $$ BEGIN RAISE EXCEPTION 'planned' USING ERRCODE = '{state}'; END $$")
+        )
+        return "unreachable"
+
+    return view
+
+
+def test_a_conflict_or_a_failure_is_not_called_an_outage(app):
+    """Only a database that is away gets "briefly unavailable": a transaction that lost a
+    race even after its retries is a conflict (409), anything else an error (500)."""
+    probe = create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"]))
+    probe.add_url_rule("/probe/deadlock", "deadlock", _raising("40P01"))
+    probe.add_url_rule("/probe/serialization", "serialization", _raising("40001"))
+    probe.add_url_rule("/probe/cancelled", "cancelled", _raising("57014"))
+    probe.config["PROPAGATE_EXCEPTIONS"] = False
+    client = probe.test_client()
+    for url in ("/probe/deadlock", "/probe/serialization"):
+        page = client.get(url)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 409, url
+        assert "at the same moment" in body
+        assert "Nothing you sent was saved" in body
+        assert "unavailable" not in body
+        as_json = client.get(url, headers={"Accept": "application/json"})
+        assert (as_json.status_code, as_json.json["status"]) == (409, "conflict")
+    page = client.get("/probe/cancelled")
+    assert page.status_code == 500
+    assert "unavailable" not in page.get_data(as_text=True)
+    assert client.get("/health").status_code == 200  # the session was left usable
+    with probe.app_context():
         db.engine.dispose()
