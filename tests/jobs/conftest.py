@@ -60,7 +60,7 @@ def private_postgres():
     server.start()
     try:
         url = migrated_database(server, "catalog_jobs")
-        engine = create_engine(url)
+        engine = create_engine(as_owner(url))  # only the schema's owner may create a table
         with engine.begin() as connection:
             connection.execute(text(tasks.RUNS_TABLE))
         engine.dispose()

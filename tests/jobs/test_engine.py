@@ -122,7 +122,8 @@ def test_runner_keeps_the_entry_in_step(app_ctx, two_attempts, db_owner):
     assert db.session.get(ProcessingQueue, entry_id).status == "completed"
 
 
-def test_runner_runs_a_handler_that_lost_a_race_again_within_the_attempt(app_ctx):
+@pytest.mark.parametrize("db_owner", [True])
+def test_runner_runs_a_handler_that_lost_a_race_again_within_the_attempt(app_ctx, db_owner):
     db.session.execute(text(tasks.RUNS_TABLE))
     entry = enqueue("test_conflicted", {"conflicts": 2})
     entry_id, job_id = entry.id, entry.job_id
@@ -138,7 +139,8 @@ def test_runner_runs_a_handler_that_lost_a_race_again_within_the_attempt(app_ctx
     assert runs.scalar() == 1  # the two runs that lost were rolled back whole
 
 
-def test_runner_gives_up_on_a_race_lost_every_time(app_ctx, two_attempts):
+@pytest.mark.parametrize("db_owner", [True])
+def test_runner_gives_up_on_a_race_lost_every_time(app_ctx, two_attempts, db_owner):
     db.session.execute(text(tasks.RUNS_TABLE))
     entry = enqueue("test_conflicted", {"conflicts": 99})
     entry_id, job_id = entry.id, entry.job_id
