@@ -20,12 +20,11 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.exc import StaleDataError
 
 from catalog import audit
@@ -333,11 +332,12 @@ def _bulk_plan(selection: Select, values: dict[str, Any], custom: dict[CustomFie
 
 
 def _digest(plan) -> tuple:
-    """(count, md5 of every row's id and old values in id order) of a plan's rows."""
+    """(count, digest) of a plan's rows: the digest sums a 64-bit hash of each row's id and
+    old values, so it needs no order and no memory however many videos change (a string of
+    every row would grow with the catalog), and any row added, dropped or changed moves it."""
     row = func.json_build_array(*(column for column in plan.c if column.name != "title"))
-    text = cast(row, Text)
-    joined = func.string_agg(text, aggregate_order_by(literal_column("','"), plan.c.id))
-    return func.count(), func.coalesce(func.md5(joined), "")
+    hashed = func.hashtextextended(cast(row, Text), 0)
+    return func.count(), cast(func.coalesce(func.sum(hashed), 0), Text)
 
 
 def _fingerprint(
@@ -415,7 +415,7 @@ def apply_bulk(
     )
     digest = select(_digest(plan)[1]).select_from(plan).scalar_subquery()
     rows = db.session.execute(select(plan, digest.label("digest")).order_by(plan.c.id)).all()
-    total, checksum = len(rows), rows[0].digest if rows else ""
+    total, checksum = len(rows), rows[0].digest if rows else "0"
     fingerprint = _fingerprint(values, custom, total, checksum)
     if expected is not None and fingerprint != expected:
         raise BulkSetChanged(BulkPreview(total, _sample(rows, values, custom), fingerprint))

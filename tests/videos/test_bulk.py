@@ -246,3 +246,36 @@ def walk_list(client, url: str) -> tuple[int, str]:
 
 def test_an_unknown_batch_is_404_for_an_editor(client, db_session, editor):
     assert client.get(f"/audit/batch/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_preview_of_every_kind_of_value_is_confirmed_by_the_write(app_ctx):
+    """The preview and the write compute one fingerprint for numbers, booleans, ids, text and
+    custom values of each type; a changed old value changes it."""
+    from catalog.extensions import db
+    from catalog.videos import service
+
+    category = CategoryFactory()
+    stars = CustomFieldFactory(field_type="rating", config={"max_rating": 5})
+    ready = CustomFieldFactory(field_type="boolean")
+    videos = VideoFactory.create_batch(3, label="Old")
+    selection = select(Video.id).where(Video.id.in_([v.id for v in videos]))
+    values = {"category_id": category.id, "hidden": True, "label": "New", "notes": None}
+    custom = {stars: 4, ready: False}
+    preview = service.preview_bulk(selection, values, custom=custom)
+    assert preview.count == 3
+    assert preview.sample[0].changes == {
+        "category_id": [None, category.id], "hidden": [False, True], "label": ["Old", "New"],
+        stars.audit_key: [None, 4], ready.audit_key: [None, False],
+    }  # fmt: skip
+    videos[2].label = "Other"
+    db.session.flush()
+    with pytest.raises(service.BulkSetChanged) as changed:
+        service.apply_bulk(
+            selection, values, actor=None, custom=custom, expected=preview.fingerprint
+        )
+    assert changed.value.preview.count == 3
+    done = service.apply_bulk(
+        selection, values, actor=None, custom=custom, expected=changed.value.preview.fingerprint
+    )
+    assert done.count == 3
+    assert service.preview_bulk(selection, values, custom=custom).count == 0
