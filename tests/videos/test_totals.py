@@ -85,3 +85,16 @@ def test_the_total_costs_no_statement_of_its_own(app, client, db_session, viewer
         monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", limit)
         for url in ("/videos", f"/videos?channel={channel.id}", "/videos?sort=views"):
             assert _statements(client, connection, url) <= 4, (url, limit)
+
+
+def test_a_channels_count_and_the_list_it_links_to_agree(client, db_session, viewer):
+    """The issue's "About 26" vs 55: the channel's page counts its hidden videos too, so its
+    link opens the list with them, whose total is then the same number, exactly."""
+    channel = ChannelFactory()
+    VideoFactory.create_batch(50, channel=channel)
+    VideoFactory.create_batch(5, channel=channel, hidden=True)
+    html = client.get(f"/channels/{channel.channel_id}").get_data(as_text=True)
+    assert 'data-stat="video_count">55<' in html
+    link = re.search(r'href="([^"]+)" data-testid="all-videos">All 55 in the video list', html)
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert total(listed) == "55 videos"
