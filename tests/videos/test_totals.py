@@ -44,7 +44,7 @@ def test_above_the_limit_it_says_more_than_with_the_estimate_labelled(
 
 
 def test_sorted_by_a_custom_field_the_total_says_how_many_are_not_listed(
-    client, db_session, viewer
+    app, client, db_session, viewer, monkeypatch
 ):
     rating = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
     channel = ChannelFactory()
@@ -58,6 +58,13 @@ def test_sorted_by_a_custom_field_the_total_says_how_many_are_not_listed(
         "5 videos: 2 with a value of Stars, listed in its order; 3 without, not listed"
     )
     assert html.count('class="col-video_id font-monospace"') == 2
+    monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", 4)
+    html = client.get(f"/videos?channel={channel.id}&sort=cf{rating.id}").get_data(as_text=True)
+    assert re.fullmatch(
+        r"More than 4 videos \(estimated by the database: about [\d,]+\); only those with a "
+        r"value of Stars are listed in its order",
+        total(html),
+    )
 
 
 def _statements(client, connection, url: str) -> int:
