@@ -419,16 +419,24 @@ def apply_bulk(
     fingerprint = _fingerprint(values, custom, total, checksum)
     if expected is not None and fingerprint != expected:
         raise BulkSetChanged(BulkPreview(total, _sample(rows, values, custom), fingerprint))
-    if not rows:
-        return BulkResult(0, None)
-    ids = [row.id for row in rows]
+    # The custom values as written (what the plan read of them, under a concurrent change of
+    # a value, may be a moment old; the videos' own columns are re-read under their lock).
+    custom_changes: dict[int, dict[str, list]] = {}
     for field, value in custom.items():
         flagged = [row.id for row in rows if getattr(row, f"differs_cf{field.id}")]
-        if flagged:
-            custom_values.bulk_set(_ids(flagged), field, value)
+        written = custom_values.bulk_set(_ids(flagged), field, value) if flagged else {}
+        for video_id, pair in written.items():
+            custom_changes.setdefault(video_id, {})[field.audit_key] = pair
+    changed = []
+    for row in rows:
+        changes = _bulk_changes(row, values, {}) | custom_changes.get(row.id, {})
+        if changes:
+            changed.append((row, changes))
+    if not changed:
+        return BulkResult(0, None)
     db.session.execute(
         update(table)
-        .where(table.c.id == any_(_id_array(ids)))
+        .where(table.c.id == any_(_id_array([row.id for row, _ in changed])))
         .values(**values, version=table.c.version + 1, updated_at=func.now())
     )
     batch_id = uuid.uuid4()
@@ -436,13 +444,13 @@ def apply_bulk(
     # neither title nor channel).
     audit.record_many([
         audit.video_row(
-            row, action="update", changes=_bulk_changes(row, values, custom), source="bulk",
-            actor=actor, batch_id=batch_id,
+            row, action="update", changes=changes, source="bulk", actor=actor,
+            batch_id=batch_id,
         )
-        for row in rows
+        for row, changes in changed
     ])  # fmt: skip
     db.session.expire_all()
-    return BulkResult(len(rows), batch_id)
+    return BulkResult(len(changed), batch_id)
 
 
 def _id_array(ids: list[int]):
