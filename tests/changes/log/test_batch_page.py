@@ -40,6 +40,16 @@ def test_an_editor_opens_a_bulk_edits_page_and_undoes_it(
     assert client.get("/audit").status_code == 403  # the log itself stays closed
 
 
+def test_an_editor_reaches_the_batch_page_from_a_videos_history(
+    app, client, db_session, sign_in, videos, people
+):
+    sign_in("editor")
+    batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
+    html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
+    assert f'href="/audit/batch/{batch}">part of a batch</a>' in html
+    assert f"/audit?batch={batch}" not in html
+
+
 def test_an_auditor_sees_the_page_with_the_way_into_the_log_and_no_undo(
     app, client, db_session, sign_in, videos, people
 ):
