@@ -334,8 +334,10 @@ def _bulk_plan(selection: Select, values: dict[str, Any], custom: dict[CustomFie
 def _digest(plan) -> tuple:
     """(count, digest) of a plan's rows: the digest sums a 64-bit hash of each row's id and
     old values, so it needs no order and no memory however many videos change (a string of
-    every row would grow with the catalog), and any row added, dropped or changed moves it."""
-    row = func.json_build_array(*(column for column in plan.c if column.name != "title"))
+    every row would grow with the catalog), and any row added, dropped or changed moves it.
+    The title and channel name are left out: snapshots for the audit row, not what changes."""
+    snapshots = ("title", "channel_display_name")
+    row = func.json_build_array(*(column for column in plan.c if column.name not in snapshots))
     hashed = func.hashtextextended(cast(row, Text), 0)
     return func.count(), cast(func.coalesce(func.sum(hashed), 0), Text)
 
