@@ -423,7 +423,12 @@ def _bounded_count(state: ListState) -> Select:
     count stops there, so its cost is bounded at any catalog size. `with_value`: how many
     have a value of the custom field the list is sorted by (NULL when not sorted so)."""
     field_id = _sort_field_id(state)
-    flag = has_value(field_id) if field_id is not None else cast(null(), Boolean)
+    if field_id is None:
+        flag = cast(null(), Boolean)
+    elif any(c.field_id == field_id and c.op != "none" for c in state.custom):
+        flag = true()  # filtered on that field's value: every match has one, no probe each
+    else:
+        flag = has_value(field_id)
     matching = (
         select(flag.label("has_value"))
         .select_from(Video)  # with no filter at all, the WHERE would not name the table

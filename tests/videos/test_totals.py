@@ -105,3 +105,16 @@ def test_a_channels_count_and_the_list_it_links_to_agree(client, db_session, vie
     link = re.search(r'href="([^"]+)" data-testid="all-videos">All 55 in the video list', html)
     listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert total(listed) == "55 videos"
+
+
+def test_sorted_and_filtered_by_the_same_field_every_match_has_a_value(client, db_session, viewer):
+    rating = CustomFieldFactory(name="Stars", field_type="rating", config={"max_rating": 5})
+    channel = ChannelFactory()
+    videos = VideoFactory.create_batch(4, channel=channel)
+    for video, stars in zip(videos, (5, 4, 2), strict=False):
+        db_session.add(VideoFieldValue(video_id=video.id, field_id=rating.id, value_numeric=stars))
+    db_session.flush()
+    url = f"/videos?channel={channel.id}&sort=cf{rating.id}&cf{rating.id}=4&cf{rating.id}_op=gte"
+    html = client.get(url).get_data(as_text=True)
+    assert total(html) == "2 videos"  # none left out
+    assert html.count('class="col-video_id font-monospace"') == 2
