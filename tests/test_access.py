@@ -33,6 +33,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "videos.home": {"GET": Permission.CATALOG_READ},
     "videos.index": {"GET": Permission.CATALOG_READ},
     "videos.export": {"GET": Permission.CATALOG_READ},
+    "videos.total": {"GET": Permission.CATALOG_READ},
     "videos.channel_options": {"GET": Permission.CATALOG_READ},
     "videos.detail": {"GET": Permission.CATALOG_READ},
     "videos.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},

@@ -1,9 +1,10 @@
 """The read side of the video list: filters, keyset pages and their total.
 
 A page is one statement: the rows, their category and their latest audit row through a
-lateral join, and the number of matching videos counted up to LIST_EXACT_LIMIT + 1 (a
-count that stops there, never a count(*) over the catalog). Above that limit the total
-says "more than" it, with the planner's estimate labelled as one.
+lateral join. Its total is exact: when the whole list fits on the page, the page counts it;
+otherwise the page loads it in a request of its own (count_matching: a count that stops at
+LIST_EXACT_LIMIT + 1 rows, never a count(*) over the catalog; above that limit "more than"
+it, with the planner's estimate labelled as one), so counting never slows the page down.
 """
 
 from collections.abc import Iterator
@@ -295,7 +296,7 @@ class Page:
     rows: list
     next_cursor: str | None
     prev_cursor: str | None
-    total: Total
+    total: Total | None  # None: not known from the page; count_matching says
 
 
 def _sort_field_id(state: ListState) -> int | None:
@@ -387,11 +388,6 @@ def list_page(
             Video.id.desc() if descending else Video.id,
         )
     )
-    # The total rides along, a one-row subquery joined to every row: no statement of its own.
-    counted = _bounded_count(state).subquery("counted")
-    statement = statement.add_columns(counted.c.matching, counted.c.with_value).join(
-        counted, true()
-    )
     if card_fields:
         statement = _with_card_values(statement, page, card_fields)
     rows = list(db.session.execute(statement))
@@ -405,12 +401,9 @@ def list_page(
     next_cursor = encode_cursor(last.sort_key, last.Video.id) if has_next and last else None
     prev_cursor = encode_cursor(first.sort_key, first.Video.id) if has_prev and first else None
 
+    total = None
     if not cursor and not more and _sort_field_id(state) is None:
         total = Total(len(rows), True, exact_limit())  # the whole list is on this page
-    elif rows:
-        total = _total(state, rows[0].matching, rows[0].with_value)
-    else:  # a page beyond the end (a stale cursor): counted on its own
-        total = count_matching(state)
     return Page(rows, next_cursor, prev_cursor, total)
 
 
@@ -450,7 +443,8 @@ def _total(state: ListState, matching: int, with_value: int) -> Total:
 
 
 def count_matching(state: ListState) -> Total:
-    """The total of the list (see Total), in one statement (two above the limit)."""
+    """The total of the list (see Total), in one statement (two above the limit): bounded
+    by the limit, it still reads up to that many rows, hence a request of its own."""
     matching, with_value = db.session.execute(_bounded_count(state)).one()
     return _total(state, matching, with_value)
 

@@ -109,6 +109,18 @@ def index():
     )  # fmt: skip
 
 
+@bp.get("/videos/total")
+@require(Permission.CATALOG_READ)
+def total():
+    """The list's total (exact up to LIST_EXACT_LIMIT), which the list loads after itself
+    when its page alone cannot tell."""
+    _, _, fields = queries.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in fields})
+    return render_template(
+        "videos/total.html", state=state, fields=fields, total=queries.count_matching(state)
+    )
+
+
 EXPORT_COLUMNS = tuple(
     name for name in service.EDITABLE_FIELDS if name not in ("channel_id", "category_id")
 )

@@ -62,3 +62,22 @@ def test_preview_apply_and_undo_a_bulk_edit(page, live_server, live_data):
     expect(page.get_by_role("alert")).to_contain_text("Batch undone: 3 videos changed")
     assert all(live_data.get(v).label is None for v in videos)
     assert errors == []
+
+
+def test_a_list_longer_than_a_page_loads_its_exact_total(page, live_server, live_data):
+    """The total of a list beyond one page arrives by its own request (htmx, under the CSP),
+    also after a filter is changed in place."""
+    viewer, tag = live_data.user("viewer"), live_data.tag
+    for n in range(27):
+        live_data.video(video_id=f"t{n:02d}{tag}"[:11].ljust(11, "q"), title=f"Total {tag} {n}")
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live_server, viewer)
+    page.goto(f"{live_server}/videos?q={tag}")
+    expect(page.get_by_test_id("result-count")).to_have_text("27 videos")
+    expect(page.get_by_role("link", name="Next →")).to_be_visible()
+    page.get_by_label("Search").fill(f"total {tag} 2")  # 2, 20..26: eight videos
+    page.get_by_label("Search").press("Enter")
+    expect(page.get_by_test_id("result-count")).to_have_text("8 videos")
+    assert errors == []

@@ -274,7 +274,7 @@ def test_select_filter_over_several_pages_estimates_its_total(
         db_session.add(VideoFieldValue(video_id=video.id, field_id=mood.id, value_text="great"))
     db_session.flush()
     monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", 10)
-    response = client.get(f"/videos?cf{mood.id}=great&cf{mood.id}=good")
+    response = client.get(f"/videos/total?cf{mood.id}=great&cf{mood.id}=good")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "More than 10 videos" in html
