@@ -750,14 +750,19 @@ def search_probe(engine, conn, search: Result, terms: list[str]) -> list[Probe]:
                 started = time.perf_counter()
                 connection.exec_driver_sql(statement, args).all()
                 times.append((time.perf_counter() - started) * 1000)
-            shown = -1
             if estimate:
                 est_statement, est_parameters, _ = estimate[0]
                 est_key = uses(estimate[0])
                 plan_json = connection.exec_driver_sql(
                     est_statement, {**est_parameters, est_key: _like(term)}
                 ).scalar_one()
-                shown = int(plan_json[0]["Plan"]["Plan Rows"])
+            else:  # the page no longer asks the planner: ask it the same question here
+                plan_json = connection.exec_driver_sql(
+                    "EXPLAIN (FORMAT JSON) SELECT id FROM videos "
+                    "WHERE NOT hidden AND search_text LIKE %(term)s",
+                    {"term": _like(term)},
+                ).scalar_one()
+            shown = int(plan_json[0]["Plan"]["Plan Rows"])
             (matches,) = conn.execute(
                 "SELECT count(*) FROM videos WHERE NOT hidden AND search_text LIKE %s",
                 (_like(term),),

@@ -274,8 +274,9 @@ def render(
         lines += [
             "",
             "Search probe: the list statement of `/videos?q=...` (SQL only, median of 5) with "
-            "other terms. The plan follows the planner's row estimate (also the total the page "
-            "shows), which comes from ANALYZE's random sample of `search_text`:",
+            "other terms. The plan follows the planner's row estimate, which comes from "
+            "ANALYZE's random sample of `search_text` (the page's total is counted, by "
+            "`/videos/total`, up to 10,000; the estimate is shown only above that):",
             "",
             "| term | matching videos | planner estimate | plan | SQL ms |",
             "|---|---:|---:|---|---:|",
