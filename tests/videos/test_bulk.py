@@ -61,6 +61,9 @@ def test_the_preview_counts_exactly_the_videos_that_would_change_and_writes_noth
     assert all(v.video_id not in sample for v in already)
     assert sample.count(">appeal<") == 5  # each: Claim, empty → appeal
     assert "Apply to 5 videos" in html
+    bulk_form = re.search(r'<form method="post" action="/videos/bulk.*?</form>', html, re.S)
+    buttons = re.findall(r"<button[^>]*>", bulk_form.group(0))
+    assert 'name="confirm"' not in buttons[0]  # Enter presses the first: it previews again
     db_session.expire_all()
     assert {v.claimed_status for v in changing} == {None}
     assert bulk_rows(db_session) == []
