@@ -93,6 +93,9 @@ def from_environment() -> dict:
         "REPORTS_MAX_UNCOMPRESSED_BYTES": int(
             env.get("REPORTS_MAX_UNCOMPRESSED_BYTES", str(4 * 1024**3))
         ),
+        # The video list counts its matches exactly up to this many (a count that stops at
+        # this + 1 rows); above it, it says "more than" this, with the planner's estimate.
+        "LIST_EXACT_LIMIT": int(env.get("LIST_EXACT_LIMIT", "10000")),
         # YouTube Data API v3 (metadata_sync). The quota counts calls per UTC day across every
         # worker; videos.list costs 1 unit a call, and Google's default is 10,000 a day.
         "YOUTUBE_API_BASE_URL": env.get(

@@ -1,13 +1,13 @@
 import uuid
 from datetime import UTC, datetime
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, abort, make_response, render_template, request, stream_with_context
 
 from catalog import csvexport
 from catalog.changes import bp, queries, service
 from catalog.extensions import db
 from catalog.models.audit import SOURCES
-from catalog.permissions import Permission, require, signed_in_user
+from catalog.permissions import Permission, can, require, signed_in_user
 
 
 @bp.get("/audit")
@@ -22,14 +22,31 @@ def index():
 
 
 @bp.get("/audit/batch/<uuid:batch_id>")
-@require(Permission.AUDIT_READ)
+@require(Permission.CATALOG_READ)
 def batch(batch_id: uuid.UUID):
-    """A batch's first changes, for its line on /audit to show in place (htmx)."""
+    """A batch's first changes: in place on its line of /audit (htmx), or as a page of its
+    own, where a bulk edit's "Undo" leads. Readers of the log may open any batch; editors
+    the page of a live batch of video changes (what they may undo), and nothing else of the
+    log."""
+    reader = can(Permission.AUDIT_READ)
+    if not reader and not can(Permission.CATALOG_EDIT):
+        abort(403)
     scope = request.args.get("scope") if request.args.get("scope") in queries.SCOPES else "live"
+    if not reader and scope != "live":
+        abort(403)
     preview = queries.batch_preview(batch_id, queries.SCOPES[scope])
     if preview is None:
         abort(404)
-    return render_template("changes/batch.html", batch_id=batch_id, preview=preview, scope=scope)
+    # Every batch is written by one action on one kind of entity, so its rows tell.
+    if not reader and any(row.entity_type != "video" for row in preview.rows):
+        abort(403)
+    fragment = request.headers.get("HX-Request") == "true"
+    template = "changes/_batch_changes.html" if fragment else "changes/batch.html"
+    response = make_response(
+        render_template(template, batch_id=batch_id, preview=preview, scope=scope)
+    )
+    response.vary.add("HX-Request")  # one URL, two bodies: caches must tell them apart
+    return response
 
 
 @bp.get("/audit/export.csv")

@@ -1,7 +1,10 @@
-"""The read side of the video list: filters, keyset pages and an estimated total.
+"""The read side of the video list: filters, keyset pages and their total.
 
-A page is one statement (the rows, their category and their latest audit row through a
-lateral join); the total is the planner's estimate, never a count(*) over the catalog.
+A page is one statement: the rows, their category and their latest audit row through a
+lateral join. Its total is exact: when the whole list fits on the page, the page counts it;
+otherwise the page loads it in a request of its own (count_matching: a count that stops at
+LIST_EXACT_LIMIT + 1 rows, never a count(*) over the catalog; above that limit "more than"
+it, with the planner's estimate labelled as one), so counting never slows the page down.
 """
 
 from collections.abc import Iterator
@@ -10,11 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     and_,
+    cast,
     func,
+    null,
     select,
     text,
     true,
@@ -267,13 +274,29 @@ def matching_ids(state: ListState) -> Select:
     return select(Video.id).where(*filter_conditions(state))
 
 
+@dataclass(frozen=True)
+class Total:
+    """How many videos the filters match. `exact`: `count` is counted (it is at most
+    `limit`); otherwise more than `limit` match and `count` is the planner's estimate.
+    Sorted by a custom field, `with_value` says how many of them have a value of it (only
+    those are listed in that order); None otherwise, or when not counted."""
+
+    count: int
+    exact: bool
+    limit: int
+    with_value: int | None = None
+
+    @property
+    def without_value(self) -> int | None:
+        return None if self.with_value is None else self.count - self.with_value
+
+
 @dataclass
 class Page:
     rows: list
     next_cursor: str | None
     prev_cursor: str | None
-    estimate: int
-    exact: bool
+    total: Total | None  # None: not known from the page; count_matching says
 
 
 def _sort_field_id(state: ListState) -> int | None:
@@ -378,12 +401,52 @@ def list_page(
     next_cursor = encode_cursor(last.sort_key, last.Video.id) if has_next and last else None
     prev_cursor = encode_cursor(first.sort_key, first.Video.id) if has_prev and first else None
 
-    if not cursor and not more:
-        return Page(rows, next_cursor, prev_cursor, len(rows), exact=True)
-    # An estimate never claims fewer videos than this page shows.
-    at_least = len(rows) + (1 if next_cursor else 0)
-    estimate = estimate_count(state)
-    return Page(rows, next_cursor, prev_cursor, max(estimate, at_least), exact=False)
+    total = None
+    if not cursor and not more and _sort_field_id(state) is None:
+        total = Total(len(rows), True, exact_limit())  # the whole list is on this page
+    return Page(rows, next_cursor, prev_cursor, total)
+
+
+def exact_limit() -> int:
+    return current_app.config.get("LIST_EXACT_LIMIT", 10_000)
+
+
+def _bounded_count(state: ListState) -> Select:
+    """(matching, with_value) counted over at most exact_limit() + 1 matching videos: the
+    count stops there, so its cost is bounded at any catalog size. `with_value`: how many
+    have a value of the custom field the list is sorted by (NULL when not sorted so)."""
+    field_id = _sort_field_id(state)
+    if field_id is None:
+        flag = cast(null(), Boolean)
+    elif any(c.field_id == field_id and c.op != "none" for c in state.custom):
+        flag = true()  # filtered on that field's value: every match has one, no probe each
+    else:
+        flag = has_value(field_id)
+    matching = (
+        select(flag.label("has_value"))
+        .select_from(Video)  # with no filter at all, the WHERE would not name the table
+        .where(*filter_conditions(state))
+        .limit(exact_limit() + 1)
+        .subquery("matching")
+    )
+    with_value = func.count().filter(matching.c.has_value)
+    return select(func.count().label("matching"), with_value.label("with_value"))
+
+
+def _total(state: ListState, matching: int, with_value: int) -> Total:
+    limit = exact_limit()
+    if matching <= limit:
+        sorted_by_field = _sort_field_id(state) is not None
+        return Total(matching, True, limit, with_value if sorted_by_field else None)
+    # Above the limit, only the planner knows roughly how many (never fewer than counted).
+    return Total(max(estimate_count(state), limit + 1), False, limit)
+
+
+def count_matching(state: ListState) -> Total:
+    """The total of the list (see Total), in one statement (two above the limit): bounded
+    by the limit, it still reads up to that many rows, hence a request of its own."""
+    matching, with_value = db.session.execute(_bounded_count(state)).one()
+    return _total(state, matching, with_value)
 
 
 def _with_card_values(statement: Select, page, card_fields: tuple[int, ...]) -> Select:
@@ -402,11 +465,9 @@ def _with_card_values(statement: Select, page, card_fields: tuple[int, ...]) -> 
 
 
 def estimate_count(state: ListState) -> int:
-    """The planner's row estimate for the filtered list: instant at any size."""
-    conditions = filter_conditions(state)
-    if (field_id := _sort_field_id(state)) is not None:
-        conditions.append(has_value(field_id))
-    statement = select(Video.id).where(*conditions)
+    """The planner's row estimate for the filtered list: instant at any size, and only an
+    estimate (pages label it as one)."""
+    statement = select(Video.id).where(*filter_conditions(state))
     # Expanding parameters (IN lists) must be rendered, or EXPLAIN sees a placeholder.
     compiled = statement.compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}

@@ -11,6 +11,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict
 
@@ -106,6 +107,18 @@ def index():
         page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
         monetization_fields=MONETIZATION_FIELDS,
     )  # fmt: skip
+
+
+@bp.get("/videos/total")
+@require(Permission.CATALOG_READ)
+def total():
+    """The list's total (exact up to LIST_EXACT_LIMIT), which the list loads after itself
+    when its page alone cannot tell."""
+    _, _, fields = queries.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in fields})
+    return render_template(
+        "videos/total.html", state=state, fields=fields, total=queries.count_matching(state)
+    )
 
 
 EXPORT_COLUMNS = tuple(
@@ -288,9 +301,16 @@ def _bulk_selection(form: BulkEditForm, state: queries.ListState):
     return select(Video.id).where(Video.id.in_(ids)), len(ids)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
 @bp.route("/videos/bulk", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def bulk():
+    """Bulk edit in three steps: choose the fields (GET), preview exactly what would change
+    (POST), confirm (POST with the preview's fingerprint), which applies what was previewed
+    or, if that changed meanwhile, says so and previews again."""
     _, _, choices = queries.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in choices})
     fields = all_fields()
@@ -300,30 +320,65 @@ def bulk():
         form.scope.data = request.args.get("scope", "")
         form.ids.data = ",".join(request.args.getlist("ids"))
     selection, selected = _bulk_selection(form, state)
+    total = None
     if selected is None:
-        selected = queries.estimate_count(state)
+        total = queries.count_matching(state)
+        selected = total.count
     if not selected:
         flash("Select at least one video to edit.", "warning")
         return redirect(url_for("videos.index", **state.view_args()))
+    preview, message = None, None
     if form.validate_on_submit() and _custom_values_valid(form):
         values, custom = form.chosen_values(), form.custom_values()
+        confirmed = request.form.get("confirm")
         if not values and not custom:
             flash("Tick at least one field to set.", "warning")
-        else:
-            # Commits; a deadlock or serialization failure runs the whole edit again.
-            changed = db_retry.run_in_transaction(
-                lambda: service.bulk_update(
-                    selection, values, actor=signed_in_user(), custom=custom
+        elif confirmed:
+            try:
+                # Commits; a deadlock or serialization failure runs the whole edit again.
+                done = db_retry.run_in_transaction(
+                    lambda: service.apply_bulk(
+                        selection, values, actor=signed_in_user(), custom=custom,
+                        expected=confirmed,
+                    )
+                )  # fmt: skip
+            except service.BulkSetChanged as exc:
+                db.session.rollback()
+                preview = exc.preview
+                message = (
+                    "Nothing was saved: what this edit would change is no longer what the "
+                    "preview showed (videos changed, or the chosen values differ). Here is "
+                    f"what it would do now: {_plural(preview.count, 'video')} would change."
                 )
-            )
-            flash(
-                f"Bulk edit saved: {changed} video{'s' if changed != 1 else ''} changed.",
-                "success",
-            )
-            return redirect(url_for("videos.index", **state.view_args()))
+            else:
+                _flash_bulk_done(done)
+                return redirect(url_for("videos.index", **state.view_args()))
+        else:
+            preview = service.preview_bulk(selection, values, custom=custom)
     return render_template(
-        "videos/bulk.html", form=form, state=state, selected=selected,
-        exact=form.scope.data != "all", bulk_fields=service.BULK_FIELDS, custom_fields=fields,
+        "videos/bulk.html", form=form, state=state, selected=selected, total=total,
+        bulk_fields=service.BULK_FIELDS, custom_fields=fields, preview=preview,
+        message=message, labels=_bulk_labels(form),
+        categories={choice.value: choice.label for choice in form.category_id.choices},
+    ), 409 if message else 200  # fmt: skip
+
+
+def _bulk_labels(form) -> dict[str, str]:
+    """What the preview calls each field and custom value."""
+    labels = {name: form[name].label.text for name in service.BULK_FIELDS}
+    return labels | {field.audit_key: field.name for field in form.custom_fields}
+
+
+def _flash_bulk_done(done: service.BulkResult) -> None:
+    if not done.count:
+        flash("Nothing changed: every video already had these values.", "info")
+        return
+    undo = url_for("changes.batch", batch_id=done.batch_id)
+    # Markup: the message carries a link; its only inserted values are a number and our URL.
+    flash(
+        Markup('Bulk edit saved: {} changed. <a href="{}" data-testid="undo-bulk">Undo…</a>')
+        .format(_plural(done.count, "video"), undo),
+        "success",
     )  # fmt: skip
 
 

@@ -75,6 +75,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         targets, facts = measure.targets(conn, built["stats"]["biggest_channel"]["id"])
         field_targets = measure.field_targets(conn, built["stats"])
         channel_targets = measure.channel_targets(conn)
+        total_targets = measure.total_targets(conn, built["stats"])
         audit_targets, _ = measure.audit_targets(conn, built["stats"])
     log("Pages and the rows they must show, computed in SQL", t0)
 
@@ -95,6 +96,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     results = [timed(client, statements, target, args) for target in targets]
     field_results = [timed(client, statements, target, args) for target in field_targets]
     channel_results = [timed(client, statements, target, args) for target in channel_targets]
+    total_results = [timed(client, statements, target, args) for target in total_targets]
 
     # The Changes page, signed in as an auditor (audit-read) in a client of its own.
     auditor = app.test_client()
@@ -119,6 +121,7 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         requests=args.requests, warmup=args.warmup, login=login, pager=pager, probes=probes,
         audit_results=audit_results, audit_login=audit_login, machine=machine,
         field_results=field_results, channel_results=channel_results,
+        total_results=total_results,
     )  # fmt: skip
     print()
     print(text)
@@ -134,8 +137,9 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
         id(r) for r, misses in report.verdicts(channel_results, report.CHANNEL_GOALS) if misses
     }
     missing |= {id(r) for r, misses in report.audit_verdicts(audit_results) if misses}
+    missing |= {id(r) for r, misses in report.verdicts(total_results, report.TOTAL_GOALS) if misses}
     plans = []
-    for result in (*results, *field_results, *channel_results, *audit_results):
+    for result in (*results, *field_results, *channel_results, *total_results, *audit_results):
         t0 = time.perf_counter()
         plan = measure.explain(engine, result)
         log(f"EXPLAIN ANALYZE: {result.target.name}", t0)
@@ -146,7 +150,8 @@ def measure_pages(server, args: argparse.Namespace, built: dict) -> int:
     plan_file.write_text("\n".join(plans))
     log(f"Wrote {relative(plan_file)} (EXPLAIN ANALYZE, BUFFERS of every page's SQL)")
     engine.dispose()
-    failed = [r for r in (*results, *field_results, *channel_results, *audit_results) if r.error]
+    everything = (*results, *field_results, *channel_results, *total_results, *audit_results)
+    failed = [r for r in everything if r.error]
     for result in failed:
         log(f"FAILED: {result.target.name} ({result.target.path}): {result.error}")
     return 1 if failed else 0

@@ -406,6 +406,46 @@ def field_targets(conn, stats: dict) -> list[Target]:
     return result
 
 
+# -- the list's total (issue 11) -------------------------------------------------------------
+
+EXACT_LIMIT = 10_000  # catalog.config LIST_EXACT_LIMIT's default
+
+
+def total_targets(conn, stats: dict) -> list[Target]:
+    """The list's total as /videos/total answers it (the list loads it when its page cannot
+    tell): the whole catalog, the search, the biggest channel and "Rating >= 4", each with
+    the text it must show, counted in SQL here."""
+    biggest = stats["biggest_channel"]["id"]
+    rating = stats["custom_fields"]["rating_field"]["id"] if stats.get("custom_fields") else None
+    cases = [
+        ("total: the whole list", {}, "true", ()),
+        (f"total: search q={words.SEARCH_WORD}", {"q": words.SEARCH_WORD},
+         "search_text LIKE %s", (f"%{words.SEARCH_WORD}%",)),
+        (f"total: channel {biggest} (biggest)", {"channel": biggest}, "channel_id = %s",
+         (biggest,)),
+    ]  # fmt: skip
+    if rating is not None:
+        cases.append((
+            f"total: Rating >= {RATING_AT_LEAST}",
+            {f"cf{rating}": RATING_AT_LEAST, f"cf{rating}_op": "gte"},
+            "EXISTS (SELECT FROM video_field_values f WHERE f.video_id = videos.id "
+            "AND f.field_id = %s AND f.value_numeric >= %s)",
+            (rating, RATING_AT_LEAST),
+        ))  # fmt: skip
+    result = []
+    for name, args, where, params in cases:
+        (matching,) = conn.execute(
+            f"SELECT count(*) FROM videos WHERE {VISIBLE} AND {where}", params
+        ).fetchone()
+        if matching > EXACT_LIMIT:
+            shown = f"More than {EXACT_LIMIT:,} videos"
+        else:
+            shown = f"{matching:,} video{'s' if matching != 1 else ''}"
+        path = "/videos/total" + (f"?{urlencode(args)}" if args else "")
+        result.append(Target(name, path, [shown], f"{matching:,} match"))
+    return result
+
+
 # -- channels (issue 6) ----------------------------------------------------------------------
 
 CHANNEL_PAGE_SIZE = 50  # catalog.channels.queries.PAGE_SIZES[0]
@@ -750,14 +790,19 @@ def search_probe(engine, conn, search: Result, terms: list[str]) -> list[Probe]:
                 started = time.perf_counter()
                 connection.exec_driver_sql(statement, args).all()
                 times.append((time.perf_counter() - started) * 1000)
-            shown = -1
             if estimate:
                 est_statement, est_parameters, _ = estimate[0]
                 est_key = uses(estimate[0])
                 plan_json = connection.exec_driver_sql(
                     est_statement, {**est_parameters, est_key: _like(term)}
                 ).scalar_one()
-                shown = int(plan_json[0]["Plan"]["Plan Rows"])
+            else:  # the page no longer asks the planner: ask it the same question here
+                plan_json = connection.exec_driver_sql(
+                    "EXPLAIN (FORMAT JSON) SELECT id FROM videos "
+                    "WHERE NOT hidden AND search_text LIKE %(term)s",
+                    {"term": _like(term)},
+                ).scalar_one()
+            shown = int(plan_json[0]["Plan"]["Plan Rows"])
             (matches,) = conn.execute(
                 "SELECT count(*) FROM videos WHERE NOT hidden AND search_text LIKE %s",
                 (_like(term),),

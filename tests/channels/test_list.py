@@ -153,5 +153,5 @@ def test_channel_list_over_http(client, db_session, sign_in):
     html = client.get("/channels?q=searchable").get_data(as_text=True)
     assert "Searchable &lt;b&gt;Channel&lt;/b&gt;" in html
     assert re.search(r"\b1 channel\b", html)
-    assert f'href="/videos?channel={channel.id}"' in html
+    assert f'href="/videos?channel={channel.id}&amp;hidden=all"' in html  # as counted
     assert "New channel" not in html  # a viewer sees no edit controls

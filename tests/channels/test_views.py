@@ -109,7 +109,8 @@ def test_detail_shows_catalog_figures_and_videos(client, db_session, sign_in):
         assert f'data-stat="{name}">{value}<' in html, name
     assert 'data-field="video_count">999<' in html  # the YouTube figure, as typed
     assert "First &lt;i&gt;song&lt;/i&gt;" in html
-    assert f'href="/videos?channel={channel.id}"' in html
+    # The catalog figures count hidden videos too; so does the list they link to.
+    assert f'href="/videos?channel={channel.id}&amp;hidden=all"' in html
     assert "Hide channel" not in html  # a viewer gets no controls
 
 

@@ -142,16 +142,28 @@ def test_latest_change_shows_the_newest_audit_row(app_ctx):
     assert row.changed_by == second.email
 
 
-def test_count_is_exact_for_one_page_and_estimated_beyond(app_ctx):
+def test_count_is_exact_for_one_page_and_beyond(app_ctx):
     channel = ChannelFactory()
     VideoFactory.create_batch(3, channel=channel)
     page = queries.list_page(state(channel=channel.id))
-    assert page.exact
-    assert page.estimate == 3
+    assert page.total == queries.Total(3, True, 10_000)  # the page holds the whole list
     VideoFactory.create_batch(30, channel=channel)
     page = queries.list_page(state(channel=channel.id))
-    assert not page.exact
-    assert page.estimate >= 1
+    assert page.next_cursor
+    assert page.total is None  # more than a page: count_matching says
+    assert queries.count_matching(state(channel=channel.id)) == queries.Total(33, True, 10_000)
+
+
+def test_above_the_exact_limit_the_total_is_an_estimate(app, app_ctx, monkeypatch):
+    channel = ChannelFactory()
+    VideoFactory.create_batch(30, channel=channel)
+    monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", 29)
+    total = queries.count_matching(state(channel=channel.id))
+    assert not total.exact
+    assert total.limit == 29
+    assert total.count >= 30  # never fewer than the count that stopped past the limit
+    monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", 30)
+    assert queries.count_matching(state(channel=channel.id)) == queries.Total(30, True, 30)
 
 
 def test_foreign_or_malformed_cursors_are_ignored(app_ctx):

@@ -1,5 +1,7 @@
 """The video pages over HTTP: forms, validation messages, conflicts, delete and bulk edit."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -168,6 +170,13 @@ def test_post_without_csrf_token_is_refused(client, db_session, editor):
     assert video.title == "Safe"
 
 
+def confirm_value(html: str) -> str:
+    """The fingerprint a bulk edit's preview puts on its Apply button."""
+    match = re.search(r'name="confirm" value="([0-9a-f]+)"', html)
+    assert match, "the preview offers no Apply button"
+    return match.group(1)
+
+
 def test_bulk_edit_selected_videos(client, db_session, editor):
     a, b, c = (
         VideoFactory(privacy_status="public"),
@@ -177,10 +186,14 @@ def test_bulk_edit_selected_videos(client, db_session, editor):
     form = client.get(f"/videos/bulk?ids={a.id}&ids={b.id}")
     assert "2 selected videos" in form.get_data(as_text=True)
     token = csrf_token(client, "/videos")
-    response = client.post("/videos/bulk", data={
+    data = {
         "csrf_token": token, "ids": f"{a.id},{b.id}", "scope": "",
         "set_privacy_status": "y", "privacy_status": "unlisted", "label": "ignored, not ticked",
-    })  # fmt: skip
+    }  # fmt: skip
+    preview = client.post("/videos/bulk", data=data)
+    assert preview.status_code == 200
+    data["confirm"] = confirm_value(preview.get_data(as_text=True))
+    response = client.post("/videos/bulk", data=data)
     assert response.status_code == 302
     db_session.expire_all()
     assert [a.privacy_status, b.privacy_status, c.privacy_status] == [
@@ -197,9 +210,12 @@ def test_bulk_edit_every_matching_video(client, db_session, editor):
     matching = VideoFactory.create_batch(3, title="Bulk target song")
     other = VideoFactory(title="Elsewhere")
     token = csrf_token(client, "/videos")
-    response = client.post("/videos/bulk?q=bulk+target", data={
+    data = {
         "csrf_token": token, "scope": "all", "set_claimed_status": "y", "claimed_status": "appeal",
-    })  # fmt: skip
+    }  # fmt: skip
+    preview = client.post("/videos/bulk?q=bulk+target", data=data)
+    data["confirm"] = confirm_value(preview.get_data(as_text=True))
+    response = client.post("/videos/bulk?q=bulk+target", data=data)
     assert response.status_code == 302
     assert "q=bulk" in response.headers["Location"]
     db_session.expire_all()
