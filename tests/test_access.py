@@ -267,7 +267,7 @@ def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
         body = response.get_data(as_text=True)
         response.close()
         need = ACCESS[rule.endpoint]["GET"]
-        if need not in granted:
+        if not set(need if isinstance(need, tuple) else (need,)) & granted:
             assert response.status_code == 403, (role, url)
         elif rule.endpoint in UNDO_PAGES:
             assert response.status_code == 404, (role, url, response.status_code)
