@@ -1,5 +1,6 @@
-"""Step 3, lookups: what the file names that the catalog holds by name or key. The columns
-named as custom fields (the catalog's export), the categories (by name or slug), and the
+"""Lookups: what the file names that the catalog holds by name or key. The columns named
+as custom fields (the catalog's export) are found before the rows are read (step 2), as
+they decide how a cell is checked. Step 3: the categories (by name or slug), and the
 channels: the report's channels that the catalog does not know are created, renamed ones
 take the report's name; both audited (entity "channel"), set-based.
 """

@@ -39,7 +39,8 @@ COLLECT = (
 
 def record_audit(params: dict) -> None:
     """Write the collected audit rows in one statement, in the order they were collected;
-    the first carries the batch's size. Last thing before the commit: see the module's docstring."""
+    the first carries the batch's size. Last thing before the commit (see the module's
+    docstring)."""
     db.session.execute(
         text(f"""
 INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, video_title,
@@ -152,8 +153,8 @@ def clean_gin_pending_lists(written: tuple[str, ...]) -> None:
     so each one adds its ~50 search trigrams to the GIN index's pending list. With the
     default limit (4 MB) the list is merged again and again during the import, which costs
     more than the rest of the UPDATE; the import raises the limit for its own transaction
-    (pipeline._prepare) and merges once here, at the end, instead of leaving a long list for the
-    next writer (a person saving a video) to merge. Needs the indexes' owner: without that
+    (pipeline._prepare) and merges once here, at the end, instead of leaving a long list for
+    the next writer (a person saving a video) to merge. Needs the indexes' owner: without that
     right the merge is left to autovacuum."""
     tables = ", ".join(f"'{table}'::regclass" for table in written)
     names = run_sql(
