@@ -5,7 +5,7 @@ Two formats are known (reference.md F):
 
 - `youtube`: YouTube Content Manager's video report (`content_owner_video_metadata` a2/a4,
   and the CSV the Videos screen downloads): snake_case columns, one row per claim, so a
-  video may have several rows; they are merged into one video (importer.py).
+  video may have several rows; they are merged into one video (importer/merge.py).
 - `catalog`: the Catalog Tool's own import format; the latest row of a video wins. The
   catalog's own CSV export is read as this format too, with all its columns (and custom
   fields, matched by name in the importer).

@@ -27,16 +27,15 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import distinct_on
 
 from catalog import jobs
 from catalog.extensions import db
 from catalog.models import ProcessingQueue, Report, User
 from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
+from catalog.reports.queries import TASK, duplicate_of, latest_job
 from catalog.reports.storage import Storage, StorageError, get_storage, suffix_of
 
-TASK = "report_import"
 ACTIVE = ("pending", "processing")
 # The advisory lock namespace of report imports ("RP"); the key is the file's checksum.
 LOCK_NAMESPACE = 0x5250
@@ -146,46 +145,12 @@ def preview_report(report: Report, *, storage: Storage | None = None, progress=N
     return outcome
 
 
-def duplicate_of(report: Report) -> Report | None:
-    """The first completed report of the same file (same SHA-256), if any."""
-    if not report.sha256:
-        return None
-    return db.session.scalars(
-        select(Report)
-        .where(Report.sha256 == report.sha256, Report.id != report.id, Report.status == "completed")
-        .order_by(Report.id)
-        .limit(1)
-    ).first()
-
-
 # -- state --------------------------------------------------------------------------------------
-
-
-def latest_job(report: Report) -> ProcessingQueue | None:
-    return db.session.scalars(
-        select(ProcessingQueue)
-        .where(ProcessingQueue.report_id == report.id, ProcessingQueue.task_type == TASK)
-        .order_by(ProcessingQueue.id.desc())
-        .limit(1)
-    ).first()
-
-
-def latest_jobs(report_ids: list[int]) -> dict[int, ProcessingQueue]:
-    """The latest report_import job of each report, in one query."""
-    if not report_ids:
-        return {}
-    entries = db.session.scalars(
-        select(ProcessingQueue)
-        .where(ProcessingQueue.report_id.in_(report_ids), ProcessingQueue.task_type == TASK)
-        .order_by(ProcessingQueue.report_id, ProcessingQueue.id.desc())
-        .ext(distinct_on(ProcessingQueue.report_id))
-    )
-    return {entry.report_id: entry for entry in entries}
 
 
 def state(report: Report, job: ProcessingQueue | None = None) -> str:
     """checking, ready, queued, processing, completed or error: what a person sees, from
-    the report and its latest job (latest_job). A job that failed for good shows as an
+    the report and its latest job (queries.latest_job). A job that failed for good shows as an
     error; a cancelled import leaves the report ready to confirm again."""
     if report.status in ("completed", "error"):
         return report.status

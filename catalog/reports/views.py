@@ -1,11 +1,10 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from catalog.extensions import db
-from catalog.models import Report, User
+from catalog.models import Report
 from catalog.permissions import Permission, can, require, signed_in_user
-from catalog.reports import bp, service
+from catalog.reports import bp, queries, service
 from catalog.reports.forms import ConfirmForm, PickForm, UploadForm
 from catalog.reports.storage import StorageError, get_storage
 
@@ -16,10 +15,7 @@ FOLLOWED = ("checking", "queued", "processing")
 
 
 def _get_report(report_id: int, *, lock: bool = False) -> Report:
-    statement = select(Report).where(Report.id == report_id)
-    if lock:  # a confirmation reads the report under its row lock
-        statement = statement.with_for_update()
-    return db.session.scalars(statement).first() or abort(404)
+    return queries.report(report_id, lock=lock) or abort(404)
 
 
 def _pick_form() -> tuple[PickForm | None, str | None]:
@@ -41,13 +37,8 @@ def _pick_form() -> tuple[PickForm | None, str | None]:
 
 def _index(upload: UploadForm, status: int = 200):
     pick, pick_problem = _pick_form()
-    rows = db.session.execute(
-        select(Report, User.email)
-        .outerjoin(User, User.id == Report.uploaded_by)
-        .order_by(Report.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
-    latest = service.latest_jobs([report.id for report, _ in rows])
+    rows = queries.recent(LIST_LIMIT)
+    latest = queries.latest_jobs([report.id for report, _ in rows])
     states = {report.id: service.state(report, latest.get(report.id)) for report, _ in rows}
     idle = {report.id: bool(service.nothing_to_import(report)) for report, _ in rows}
     return render_template(
@@ -105,7 +96,7 @@ def pick():
 
 
 def _view_state(report: Report) -> dict:
-    job = service.latest_job(report)
+    job = queries.latest_job(report)
     return {
         "report": report, "job": job, "state": service.state(report, job),
         "error": service.error_message(report, job), "followed": FOLLOWED,
@@ -117,7 +108,7 @@ def _view_state(report: Report) -> dict:
 @require(Permission.CATALOG_READ)
 def detail(report_id: int):
     report = _get_report(report_id)
-    uploader = db.session.get(User, report.uploaded_by) if report.uploaded_by else None
+    uploader = queries.uploader(report)
     duplicate = (report.preview or {}).get("duplicate_of")
     return render_template(
         "reports/detail.html", **_view_state(report), uploader=uploader, form=ConfirmForm(),

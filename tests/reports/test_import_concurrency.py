@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
 from catalog.reports import importer
+from catalog.reports.importer import pipeline, writing
 from catalog.videos import service
 from tests import factories
 from tests.race import run_together
@@ -49,7 +50,7 @@ def _seed(app, tmp_path) -> tuple[list, int]:
 def test_imports_and_bulk_edits_at_once_do_not_deadlock(race_app, tmp_path, monkeypatch):
     # An import that finds a video changed since its comparison starts over: with this many
     # edits at once, let it start over often enough to get through.
-    monkeypatch.setattr(importer, "ATTEMPTS", 10)
+    monkeypatch.setattr(pipeline, "ATTEMPTS", 10)
     files, user_id = _seed(race_app, tmp_path)
 
     def work(number: int) -> str:
@@ -136,14 +137,14 @@ def test_a_video_may_join_a_channel_while_an_import_renames_it(race_app, tmp_pat
         f"video_id,title,channel_id,channel_name\nrenRace0001,Imported,{channel_key},New name\n"
     )
     renamed, go_on = threading.Event(), threading.Event()
-    real = importer.lock_videos
+    real = writing.lock_videos
 
     def paused(selection):  # the import, between renaming channels and locking videos
         renamed.set()
         go_on.wait(30)
         return real(selection)
 
-    monkeypatch.setattr(importer, "lock_videos", paused)
+    monkeypatch.setattr(writing, "lock_videos", paused)
 
     def work(_number: int) -> None:
         importer.apply(opener(path), actor=None, report_id=None, max_bytes=1 << 20)

@@ -11,6 +11,7 @@ from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
+from catalog.reports.importer import pipeline
 from catalog.videos import service as videos
 from tests.factories import CategoryFactory, UserFactory
 from tests.reports.conftest import CHANNEL, NEW_CHANNEL, opener
@@ -243,7 +244,7 @@ def test_a_file_without_the_claim_columns_leaves_claims_alone(app_ctx, tmp_path)
 
 
 def test_a_video_changed_meanwhile_makes_the_import_start_over(app_ctx, monkeypatch):
-    real, calls = importer._apply, []
+    real, calls = pipeline.write_videos, []
 
     def conflicting(*args):
         calls.append(1)
@@ -251,7 +252,7 @@ def test_a_video_changed_meanwhile_makes_the_import_start_over(app_ctx, monkeypa
             raise importer.ConcurrentChange("a video changed meanwhile")
         return real(*args)
 
-    monkeypatch.setattr(importer, "_apply", conflicting)
+    monkeypatch.setattr(pipeline, "write_videos", conflicting)
     outcome = apply("youtube_video_report_a2.csv")
     assert len(calls) == 2
     assert outcome.created == 4
@@ -260,13 +261,13 @@ def test_a_video_changed_meanwhile_makes_the_import_start_over(app_ctx, monkeypa
 
 
 def test_an_import_that_fails_half_way_leaves_nothing(app_ctx, monkeypatch):
-    real = importer._apply
+    real = pipeline.write_videos
 
     def fail_after_writing(*args):
         real(*args)  # the videos and their audit rows are written…
         raise RuntimeError("the worker dies")  # …and then the transaction is lost
 
-    monkeypatch.setattr(importer, "_apply", fail_after_writing)
+    monkeypatch.setattr(pipeline, "write_videos", fail_after_writing)
     with pytest.raises(RuntimeError):
         apply("youtube_video_report_a2.csv")
     assert count(Video) == count(Channel) == count(MetadataSync) == 0

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from catalog.extensions import db
 from catalog.jobs import PermanentError
 from catalog.models import MetadataSync, ProcessingQueue, Video
-from catalog.reports import service, tasks
+from catalog.reports import queries, service, tasks
 from catalog.reports.storage import get_storage
 from tests.factories import UserFactory
 from tests.reports.conftest import sample
@@ -62,7 +62,7 @@ def test_a_large_report_is_checked_by_a_job(app, app_ctx, reports_dir, monkeypat
     assert (entry.task_type, entry.payload, entry.report_id) == (
         "report_import", {"report_id": report.id, "mode": "preview"}, report.id,
     )  # fmt: skip
-    assert service.state(report, service.latest_job(report)) == "checking"
+    assert service.state(report, queries.latest_job(report)) == "checking"
     result = tasks.import_report(entry)
     assert result == {"mode": "preview", "rows": 7, "invalid": 2}
     assert report.preview["created"] == 4
@@ -83,7 +83,7 @@ def test_confirming_queues_the_import_once(app_ctx, reports_dir):
     assert (entry.task_type, entry.payload, entry.created_by) == (
         "report_import", {"report_id": report.id}, editor.id,
     )  # fmt: skip
-    assert service.state(report, service.latest_job(report)) == "queued"
+    assert service.state(report, queries.latest_job(report)) == "queued"
     with pytest.raises(service.ReportStateError, match="already queued"):
         service.confirm_report(report, actor=editor)
 

@@ -6,15 +6,15 @@ import os
 import signal
 
 from catalog import create_app
-from catalog.reports import importer
+from catalog.reports.importer import pipeline
 
 app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key"})
 
 if os.environ.get("REPORTS_TEST_DIE_IN_APPLY"):
-    _apply = importer._apply
+    _apply = pipeline.write_videos
 
     def _die_after_writing(*args):
         _apply(*args)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    importer._apply = _die_after_writing
+    pipeline.write_videos = _die_after_writing
