@@ -54,15 +54,58 @@
     }
   });
 
-  // htmx requests carry the CSRF token like forms do.
+  // Shared list URLs carry only the filters in use: a GET form (htmx builds its request from
+  // the same FormData) drops its empty fields. POST forms keep them: there "" clears a value.
+  function dropEmpty(formData) {
+    var kept = [];
+    formData.forEach(function (value, name) { if (value !== "") kept.push([name, value]); });
+    Array.from(new Set(Array.from(formData.keys()))).forEach(function (name) {
+      formData.delete(name);
+    });
+    kept.forEach(function (pair) { formData.append(pair[0], pair[1]); });
+  }
+  document.addEventListener("formdata", function (event) {
+    var form = event.target;
+    if (form && (form.getAttribute("method") || "get").toLowerCase() === "get") {
+      dropEmpty(event.formData);
+    }
+  });
+
+  // Enter in a text box fires "change" and then "submit"; both trigger the filter form, so
+  // the second, identical request is dropped while the first one stands for it.
+  var lastRequest = new WeakMap();
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector("meta[name='csrf-token']");
     if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+    if (event.detail.verb !== "get") return;
+    dropEmpty(event.detail.formData);
+    var elt = event.detail.elt;
+    var key = event.detail.path + "?" + new URLSearchParams(event.detail.formData || []).toString();
+    var last = lastRequest.get(elt);
+    if (last && last.key === key && Date.now() - last.at < 1000) {
+      event.preventDefault();
+      return;
+    }
+    lastRequest.set(elt, { key: key, at: Date.now() });
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    localizeTimes(event.detail.target);
+
+  // htmx snapshots the page for Back by cloning it, and cloning an element that has a style
+  // attribute breaks the CSP (style-src 'self'). The markup never has one (the CSP forbids
+  // it), so any there is Bootstrap's run-time state (an open menu's position): drop it.
+  document.addEventListener("htmx:beforeHistorySave", function (event) {
+    event.detail.historyElt.querySelectorAll("[style]").forEach(function (el) {
+      el.removeAttribute("style");
+    });
+  });
+
+  // After every swap, and after htmx restores a page from its history (Back), whose events
+  // carry no swap target: the whole document is enhanced again.
+  function enhance() {
+    localizeTimes(document);
     applyColumns(document);
-  });
+  }
+  document.addEventListener("htmx:afterSettle", enhance);
+  document.addEventListener("htmx:historyRestore", enhance);
 
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes(document);
