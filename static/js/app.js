@@ -45,6 +45,48 @@
     }
   }, true);
 
+  // Length limits: a live count under each limited field, and a word when the browser's
+  // maxlength cut a paste short (it does so silently).
+  function showCount(input, note) {
+    var box = document.querySelector("[data-limit-for='" + input.id + "']");
+    if (!box) return;
+    var max = input.maxLength;
+    var text = input.value.length.toLocaleString() + " of " + max.toLocaleString() + " characters";
+    if (note) text += ". " + note;
+    box.textContent = text;
+    box.classList.toggle("text-danger-emphasis", input.value.length >= max);
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.maxLength > 0 && input.id) showCount(input, "");
+  });
+  document.addEventListener("paste", function (event) {
+    var input = event.target;
+    if (!(input.maxLength > 0) || !input.id || !event.clipboardData) return;
+    var pasted = event.clipboardData.getData("text").length;
+    var room = input.maxLength - input.value.length + (input.selectionEnd - input.selectionStart);
+    if (pasted > room) {
+      // The input event that follows would overwrite the note: set it after that.
+      setTimeout(function () {
+        showCount(input, "The pasted text was " + pasted.toLocaleString() +
+          " characters; only the first " + room.toLocaleString() + " were kept.");
+      }, 0);
+    }
+  });
+
+  // The sticky Save bar must never cover the focused field (WCAG 2.4.11). app.css's scroll
+  // padding covers most cases; Chromium does not scroll for a field that is still inside
+  // the window, only under the bar, so move it up by what the bar hides.
+  document.addEventListener("focusin", function (event) {
+    var field = event.target;
+    var bar = field.closest && field.closest("form") && field.closest("form").querySelector(".sticky-bottom");
+    if (!bar || bar.contains(field)) return;
+    requestAnimationFrame(function () {
+      var hidden = field.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+      if (hidden > 0) window.scrollBy({ top: hidden + 8, behavior: "instant" });
+    });
+  });
+
   // "/" focuses the search box, as in most tools people know.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
