@@ -29,7 +29,9 @@ SKIP = re.compile(r"/logout|/export|\.csv|/api/|/tf-(validate|select|rescue)|/st
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations
-    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    // Serious and critical ones, and empty table headings (minor to axe, but the issue's).
+    .filter((v) => v.impact === "critical" || v.impact === "serious"
+      || v.id === "empty-table-header")
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} at ${v.nodes[0].target.join(" ")}`
       + ` ${v.nodes[0].failureSummary.replace(/\\s+/g, " ")}`);
 }"""
