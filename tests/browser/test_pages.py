@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from catalog.extensions import db
@@ -151,3 +152,24 @@ def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role):
     # Every navigation page of this role was checked, and more than those.
     assert len(visited) > len(set(nav)) - 2, visited
     assert problems == [], "\n".join(problems)
+
+
+def test_on_a_phone_the_navigation_folds_into_a_menu(page, live_server, live_data):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, live_data.user("editor"))
+    nav = page.get_by_role("navigation", name="Main")
+    sign_out = nav.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_hidden()
+    nav.get_by_role("button", name="Menu").click()
+    expect(sign_out).to_be_visible()
+    expect(nav.get_by_role("link", name="Channels")).to_be_visible()
+    box = sign_out.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    nav.get_by_role("link", name="Channels").click()
+    expect(page).to_have_url(f"{live_server}/channels")
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(sign_out).to_be_visible()
