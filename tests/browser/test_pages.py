@@ -173,3 +173,18 @@ def test_on_a_phone_the_navigation_folds_into_a_menu(page, live_server, live_dat
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
     expect(sign_out).to_be_visible()
+
+
+def test_a_long_title_on_the_audit_page_is_cut_with_the_whole_of_it_on_hover(
+    page, live_server, seeded
+):
+    people = LiveData(seeded.app)
+    sign_in(page, live_server, people.user("auditor"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/audit?field=title")
+    cut = page.locator(".entity-title", has_text="T" * 20).first
+    expect(cut).to_have_attribute("title", "T" * 200)
+    box = cut.bounding_box()
+    assert box is not None
+    assert box["width"] < 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
