@@ -156,7 +156,7 @@ def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role):
 
 def test_on_a_phone_the_navigation_folds_into_a_menu(page, live_server, live_data):
     page.set_viewport_size({"width": 390, "height": 844})
-    sign_in(page, live_server, live_data.user("editor"))
+    sign_in(page, live_server, live_data.user("admin"), live_data)  # the most links
     nav = page.get_by_role("navigation", name="Main")
     sign_out = nav.get_by_role("button", name="Sign out")
     expect(sign_out).to_be_hidden()
@@ -173,6 +173,8 @@ def test_on_a_phone_the_navigation_folds_into_a_menu(page, live_server, live_dat
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
     expect(sign_out).to_be_visible()
+    # Every link and the account line fit on one row.
+    assert nav.bounding_box()["height"] < 60
 
 
 def test_a_long_title_on_the_audit_page_is_cut_with_the_whole_of_it_on_hover(
