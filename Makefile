@@ -22,15 +22,19 @@ $(BIN)/.installed-test: $(BIN)/.installed
 	touch $@
 
 install: $(BIN)/.installed
-install-test: $(BIN)/.installed-test system-deps
+install-test: $(BIN)/.installed-test system-deps node_modules/.package-lock.json
 
-# PostgreSQL server binaries and Debian's Chromium, installed when missing and we are root.
+# axe-core for the browser tests' accessibility pass, pinned by package-lock.json.
+node_modules/.package-lock.json: package-lock.json | system-deps
+	npm ci --no-audit --no-fund
+
+# PostgreSQL server binaries, Debian's Chromium and npm (for axe-core), installed when missing and we are root.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium npm; \
 	  else \
-	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium"; exit 1; \
+	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium npm"; exit 1; \
 	  fi; \
 	fi
 
@@ -69,4 +73,4 @@ db-stop: install
 	$(BIN)/python -c 'from catalog.pgserver import LocalPostgres; LocalPostgres("instance").stop()'
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

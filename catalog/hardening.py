@@ -161,7 +161,9 @@ def require_two_factor_for_admins():
             "Admins sign in with a second factor. Please set up your authenticator app now.",
             "warning",
         )
-        return redirect(url_for("security.two_factor_setup"))
+        # Where they were going, so the set-up ends there (catalog/accounts/views.py).
+        going_to = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("security.two_factor_setup", next=going_to))
     return None
 
 

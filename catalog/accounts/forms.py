@@ -69,7 +69,8 @@ class CreateUserForm(FlaskForm):
     # Never stripped, never shown again: a password is exactly what was typed.
     password = PasswordField(
         "Initial password",
-        description="At least 12 characters, not a common password.",
+        description='Only with "Set an initial password now": at least 12 characters, not a '
+        "common password.",
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -78,6 +79,12 @@ class CreateUserForm(FlaskForm):
 
     def validate_password(self, field) -> None:
         if self.initial.data != "password":
+            # A typed password would otherwise be dropped without a word: say so instead.
+            if field.data:
+                raise ValidationError(
+                    "You chose a set-password link, so this password would not be used: "
+                    'clear it, or choose "Set an initial password now".'
+                )
             return
         if not field.data:
             raise ValidationError("Enter a password, or choose a set-password link instead.")

@@ -3,9 +3,11 @@ set-password page, which the link itself authorizes."""
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_security import current_user, url_for_security
+from flask_security.utils import validate_redirect_url
 from sqlalchemy import select
 
 from catalog.accounts import bp, queries, service, tokens
@@ -23,6 +25,11 @@ from catalog.permissions import (
 INT_MAX = 2**31 - 1
 # A set-password link waits here, in the admin's own session, for the page after the POST.
 LINK_KEY = "accounts_password_link"
+# Where a successful two-factor set-up ends (first set-up, and a change of method).
+TWO_FACTOR_DONE_ENDPOINTS = (
+    "security.two_factor_token_validation",
+    "security.two_factor_setup_validate",
+)
 PERMISSION_LABELS = {
     Permission.CATALOG_READ: "Read the catalog: videos, channels, values",
     Permission.CATALOG_EDIT: "Edit the catalog and upload reports",
@@ -235,4 +242,28 @@ def set_password(token: str):
             render_template("accounts/set_password.html", form=form, user=user), status
         )
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _local_path(target: str) -> bool:
+    """A path on this site (not //host, not a backslash trick), as Flask-Security checks."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and validate_redirect_url(target)
+    )
+
+
+@bp.after_app_request
+def continue_after_two_factor_setup(response):
+    """Flask-Security sends a user who has just set up two-factor back to the set-up page;
+    send them on to the page they were going to, the `next` the set-up forms carried."""
+    if (
+        request.endpoint in TWO_FACTOR_DONE_ENDPOINTS
+        and response.status_code in (302, 303)
+        and urlsplit(response.location or "").path == url_for("security.two_factor_setup")
+        and _local_path(target := request.args.get("next", ""))
+    ):
+        response.location = target
     return response

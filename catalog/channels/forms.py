@@ -1,12 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from catalog.channels.countries import COUNTRIES
 from catalog.channels.service import valid_channel_id, valid_image_url
+from catalog.formfields import BIGINT_MAX, CountField
 
-BIGINT_MAX = 2**63 - 1
 COUNTRY_CHOICES = [
     SelectChoice("", "Not set"),
     *(
@@ -32,10 +32,8 @@ def _image_url(form, field) -> None:
         raise ValidationError("An image URL starts with http:// or https://.")
 
 
-def _count(label: str) -> IntegerField:
-    return IntegerField(
-        label, [Optional(), NumberRange(min=0, max=BIGINT_MAX, message="Not negative.")]
-    )
+def _count(label: str) -> CountField:
+    return CountField(label, BIGINT_MAX)
 
 
 class ChannelForm(FlaskForm):

@@ -7,15 +7,15 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from catalog import timezones
+from catalog.formfields import BIGINT_MAX, INT_MAX, CountField
 from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
@@ -27,8 +27,6 @@ from catalog.models.video import (
 from catalog.videos import custom_values
 from catalog.videos.service import BULK_FIELDS
 
-BIGINT_MAX = 2**63 - 1
-INT_MAX = 2**31 - 1
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 # ISRC: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation (5).
 ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
@@ -209,12 +207,8 @@ class VideoForm(ZonedForm):
 
     privacy_status = SelectField("Privacy", choices=_blank("Not set", PRIVACY_STATUSES), default="")
     effective_policy = TextAreaField("Effective policy", filters=[_block])
-    video_length = IntegerField(
-        "Length (seconds)", [Optional(), NumberRange(min=0, max=INT_MAX, message="Not negative.")]
-    )
-    views = IntegerField(
-        "Views", [Optional(), NumberRange(min=0, max=BIGINT_MAX, message="Not negative.")]
-    )
+    video_length = CountField("Length (seconds)", INT_MAX)
+    views = CountField("Views", BIGINT_MAX)
     upload_source = _text("Upload source", 20)
     time_published = ZonedDateTimeField("Published", [Optional()])
     hidden = BooleanField("Hidden")

@@ -391,6 +391,9 @@ def sync():
     _, _, choices = queries.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in choices})
     back = redirect(url_for("videos.index", **state.view_args()))
+    if not youtube.sync_available():
+        flash(f"{youtube.SYNC_UNAVAILABLE} Nothing was enqueued.", "warning")
+        return back
     scope = request.values.get("scope", "selected")
     if scope == "all":
         selection = queries.matching_ids(state)

@@ -17,6 +17,7 @@ from catalog.youtube.client import DATA_API, MAX_IDS_PER_CALL
 from catalog.youtube.quota import DailyQuota
 
 TASK_TYPES = ("metadata_sync", "ownership_update", "asset_enrichment")
+SYNC_UNAVAILABLE = "YouTube sync is not available: no YouTube Data API key is configured."
 
 
 class SelectionTooLarge(ValueError):
@@ -45,6 +46,12 @@ def _keys(selection: Select | Iterable[int]) -> list[int]:
         wanted = {int(key) for key in selection}
         statement = select(Video.id).where(Video.id.in_(wanted)).order_by(Video.id)
     return list(db.session.scalars(statement))
+
+
+def sync_available() -> bool:
+    """Whether a metadata sync can run at all: without a Data API key every job would fail
+    at once, so the list neither offers nor accepts one."""
+    return bool(current_app.config.get("YOUTUBE_API_KEY"))
 
 
 def enqueue_sync(

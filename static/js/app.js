@@ -33,6 +33,48 @@
     }
   }, true);
 
+  // Length limits: a live count under each limited field, and a word when the browser's
+  // maxlength cut a paste short (it does so silently).
+  function showCount(input, note) {
+    var box = document.querySelector("[data-limit-for='" + input.id + "']");
+    if (!box) return;
+    var max = input.maxLength;
+    var text = input.value.length.toLocaleString() + " of " + max.toLocaleString() + " characters";
+    if (note) text += ". " + note;
+    box.textContent = text;
+    box.classList.toggle("text-danger-emphasis", input.value.length >= max);
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.maxLength > 0 && input.id) showCount(input, "");
+  });
+  document.addEventListener("paste", function (event) {
+    var input = event.target;
+    if (!(input.maxLength > 0) || !input.id || !event.clipboardData) return;
+    var pasted = event.clipboardData.getData("text").length;
+    var room = input.maxLength - input.value.length + (input.selectionEnd - input.selectionStart);
+    if (pasted > room) {
+      // The input event that follows would overwrite the note: set it after that.
+      setTimeout(function () {
+        showCount(input, "The pasted text was " + pasted.toLocaleString() +
+          " characters; only the first " + room.toLocaleString() + " were kept.");
+      }, 0);
+    }
+  });
+
+  // The sticky Save bar must never cover the focused field (WCAG 2.4.11). app.css's scroll
+  // padding covers most cases; Chromium does not scroll for a field that is still inside
+  // the window, only under the bar, so move it up by what the bar hides.
+  document.addEventListener("focusin", function (event) {
+    var field = event.target;
+    var bar = field.closest && field.closest("form") && field.closest("form").querySelector(".sticky-bottom");
+    if (!bar || bar.contains(field)) return;
+    requestAnimationFrame(function () {
+      var hidden = field.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+      if (hidden > 0) window.scrollBy({ top: hidden + 8, behavior: "instant" });
+    });
+  });
+
   // "/" focuses the search box, as in most tools people know.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
@@ -42,14 +84,57 @@
     }
   });
 
-  // htmx requests carry the CSRF token like forms do.
+  // Shared list URLs carry only the filters in use: a GET form (htmx builds its request from
+  // the same FormData) drops its empty fields. POST forms keep them: there "" clears a value.
+  function dropEmpty(formData) {
+    var kept = [];
+    formData.forEach(function (value, name) { if (value !== "") kept.push([name, value]); });
+    Array.from(new Set(Array.from(formData.keys()))).forEach(function (name) {
+      formData.delete(name);
+    });
+    kept.forEach(function (pair) { formData.append(pair[0], pair[1]); });
+  }
+  document.addEventListener("formdata", function (event) {
+    var form = event.target;
+    if (form && (form.getAttribute("method") || "get").toLowerCase() === "get") {
+      dropEmpty(event.formData);
+    }
+  });
+
+  // Enter in a text box fires "change" and then "submit"; both trigger the filter form, so
+  // the second, identical request is dropped while the first one stands for it.
+  var lastRequest = new WeakMap();
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector("meta[name='csrf-token']");
     if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+    if (event.detail.verb !== "get") return;
+    dropEmpty(event.detail.formData);
+    var elt = event.detail.elt;
+    var key = event.detail.path + "?" + new URLSearchParams(event.detail.formData || []).toString();
+    var last = lastRequest.get(elt);
+    if (last && last.key === key && Date.now() - last.at < 1000) {
+      event.preventDefault();
+      return;
+    }
+    lastRequest.set(elt, { key: key, at: Date.now() });
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
+
+  // htmx snapshots the page for Back by cloning it, and cloning an element that has a style
+  // attribute breaks the CSP (style-src 'self'). The markup never has one (the CSP forbids
+  // it), so any there is Bootstrap's run-time state (an open menu's position): drop it.
+  document.addEventListener("htmx:beforeHistorySave", function (event) {
+    event.detail.historyElt.querySelectorAll("[style]").forEach(function (el) {
+      el.removeAttribute("style");
+    });
+  });
+
+  // After every swap, and after htmx restores a page from its history (Back), whose events
+  // carry no swap target: the whole document is enhanced again.
+  function enhance() {
     applyColumns(document);
-  });
+  }
+  document.addEventListener("htmx:afterSettle", enhance);
+  document.addEventListener("htmx:historyRestore", enhance);
 
   document.addEventListener("DOMContentLoaded", function () {
     applyColumns(document);

@@ -111,7 +111,7 @@ def test_create_with_a_password(app, client, db_session, admin, other_client):
 def test_create_with_a_link_then_use_it_once(app, client, db_session, admin, other_client):
     response = post(
         client, "/accounts/users/new", email="linked@example.com", roles=["viewer"],
-        initial="link", password="ignored when a link is chosen",
+        initial="link", password="",
     )  # fmt: skip
     assert response.status_code == 302
     user = by_email(db_session, "linked@example.com")
@@ -176,6 +176,9 @@ def test_create_refuses_duplicates_and_missing_choices(client, db_session, admin
         ({"email": "fresh@example.com", "roles": ["owner"]}, "not a valid choice"),
         ({"email": "fresh@example.com", "roles": ["viewer"], "initial": "password"},
          "Enter a password"),
+        # A typed password that a link would throw away is refused, not dropped in silence.
+        ({"email": "fresh@example.com", "roles": ["viewer"], "password": STRONG_PASSWORD},
+         "You chose a set-password link, so this password would not be used"),
     ]  # fmt: skip
     for data, message in cases:
         response = post(client, "/accounts/users/new", **{"initial": "link", **data})

@@ -14,7 +14,9 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_editor_enqueues_a_sync_of_ticked_videos(page, live_server, live_data):
+def test_editor_enqueues_a_sync_of_ticked_videos(page, live_server, live_data, monkeypatch):
+    # The sync is offered only with an API key; no job runs here, so any key will do.
+    monkeypatch.setitem(live_data.app.config, "YOUTUBE_API_KEY", "browser-test-key")
     editor = live_data.user("editor")
     tag = live_data.tag
     ticked = live_data.video(video_id=f"yt{tag}Tck"[:11].ljust(11, "x"), title=f"Sync {tag} one")

@@ -167,6 +167,17 @@ def runs(app, entry_id: int) -> list[tuple[int, int]]:
         return [tuple(row) for row in rows]
 
 
+def wait_for_job(app, job_id: int, status: str, timeout: float = 15) -> dict:
+    """The engine's job row once it has `status`. The engine records a job's end in a
+    transaction of its own, after the handler's commit that ended the entry: reading the row
+    as soon as the entry changes can find the job still `doing`."""
+    return wait_for(
+        lambda: (row := job_row(app, job_id)) is not None and row["status"] == status and row,
+        timeout,
+        f"job {job_id} to become {status}",
+    )
+
+
 def job_row(app, job_id: int) -> dict | None:
     with app.app_context():
         row = db.session.execute(

@@ -19,6 +19,7 @@ from tests.jobs.conftest import (
     job_row,
     runs,
     wait_for,
+    wait_for_job,
     wait_for_status,
 )
 
@@ -56,7 +57,7 @@ def test_failed_attempts_retry_with_backoff_then_fail_and_run_again(jobs_app, wo
     assert failed.completed_at is not None
     assert failed.result is None
     assert runs(jobs_app, entry.id) == []  # each failed attempt's writes were rolled back
-    assert job_row(jobs_app, entry.job_id) == {"status": "failed", "attempts": 3}
+    assert wait_for_job(jobs_app, entry.job_id, "failed") == {"status": "failed", "attempts": 3}
     # Exponential backoff: each retry was scheduled twice as far out as the one before.
     delays = _retry_delays(jobs_app, entry.job_id)
     assert len(delays) == 2
@@ -92,7 +93,7 @@ def test_a_permanent_error_is_not_retried(jobs_app, workers):
     failed = wait_for_status(jobs_app, entry.id, "failed")
     assert failed.retry_count == 0
     assert failed.error_message == "PermanentError: this file can never be imported"
-    assert job_row(jobs_app, entry.job_id) == {"status": "failed", "attempts": 1}
+    assert wait_for_job(jobs_app, entry.job_id, "failed") == {"status": "failed", "attempts": 1}
 
 
 def test_rollback_leaves_neither_entry_nor_job(jobs_app, jobs_url):

@@ -108,7 +108,7 @@ def test_a_worker_process_imports_a_confirmed_report(worker_app, workers):
     report_id, person = upload_and_confirm(worker_app)
     workers.start()
     state = wait_for(
-        lambda: (s := snapshot(worker_app, report_id)).status == "completed" and s,
+        lambda: (s := snapshot(worker_app, report_id)).status == s.entry == "completed" and s,
         timeout=30, message="the report to be imported",
     )  # fmt: skip
     assert (state.created, state.failed, state.videos, state.entry) == (4, 2, 4, "completed")
@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again(worker
 
     workers.start()  # finds the dead worker's job stalled and runs it again
     state = wait_for(
-        lambda: (s := snapshot(worker_app, report_id)).status == "completed" and s,
+        lambda: (s := snapshot(worker_app, report_id)).status == s.entry == "completed" and s,
         timeout=40, message="the retried import",
     )  # fmt: skip
     assert (state.videos, len(state.audit), state.retries) == (4, 4, 1)

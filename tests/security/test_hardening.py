@@ -183,9 +183,9 @@ def test_brute_force_per_address_is_throttled(client, db_session):
 def test_admin_without_two_factor_is_sent_to_set_it_up(client, db_session):
     admin = UserFactory(roles=["admin"])
     login(client, admin)
-    response = client.get("/videos")
+    response = client.get("/videos?q=song")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/tf-setup")
+    assert response.headers["Location"].endswith("/tf-setup?next=/videos?q%3Dsong")
     assert client.get("/tf-setup").status_code == 200
 
 
@@ -234,6 +234,43 @@ def test_admin_sets_up_an_authenticator_app_and_then_needs_its_code(app, db_sess
     )
     assert right.status_code == 302
     assert client.get("/videos").status_code == 200
+
+
+def _set_up_authenticator(client, setup_url: str):
+    """Choose the authenticator app on `setup_url` and send its first code: the response."""
+    page = client.post(
+        setup_url, data={"setup": "authenticator", "csrf_token": csrf_token(client, "/tf-setup")}
+    )
+    html = page.get_data(as_text=True)
+    key = re.search(r"<div>([A-Z2-7]{4}(?:-[A-Z2-7]{4})+)</div>", html).group(1)
+    action = re.search(r'action="(/tf-(?:setup/|validate)[^"]*)"', html).group(1)
+    return client.post(
+        action.replace("&amp;", "&"),
+        data={"code": _totp(key), "csrf_token": csrf_token(client, "/tf-setup")},
+    )
+
+
+def test_after_setting_up_two_factor_the_admin_lands_where_they_were_going(app, db_session):
+    client = app.test_client()
+    login(client, UserFactory(roles=["admin"]))
+    sent = client.get("/audit?field=title").headers["Location"]
+    setup = client.get(sent)
+    assert setup.status_code == 200
+    html = setup.get_data(as_text=True)
+    assert '<nav class="navbar' in html  # the app's own layout and navigation
+    assert "/static/css/app.css" in html
+    done = _set_up_authenticator(client, sent)
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/audit?field=title"
+    assert client.get(done.headers["Location"]).status_code == 200
+
+
+def test_a_foreign_next_after_two_factor_set_up_is_not_followed(app, db_session):
+    client = app.test_client()
+    login(client, UserFactory(roles=["admin"]))
+    done = _set_up_authenticator(client, "/tf-setup?next=//evil.example.com/x")
+    assert done.status_code == 302
+    assert "evil" not in done.headers["Location"]
 
 
 def test_friendly_error_pages_without_tracebacks(app, client, db_session, sign_in, monkeypatch):

@@ -1,6 +1,7 @@
 """The video pages over HTTP: forms, validation messages, conflicts, delete and bulk edit."""
 
 import re
+from html import escape as html_escape
 
 import pytest
 from sqlalchemy import select
@@ -80,6 +81,31 @@ def test_invalid_input_is_refused_with_a_message_and_nothing_written(
     db_session.expire_all()
     assert video.title == "Keep me"
     assert rows_for(db_session, video.id) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("views", str(2**63), "Too large: at most 9,223,372,036,854,775,807."),
+        ("video_length", "99999999999", "Too large: at most 2,147,483,647."),
+        ("views", "-1", "Not negative."),
+        ("views", "12k", "Not a valid integer value: a whole number, digits only"),
+    ],
+)
+def test_a_wrong_number_gets_one_message_that_says_what_is_wrong(
+    client, db_session, editor, field, value, message
+):
+    video = VideoFactory()
+    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    response = client.post(
+        f"/videos/{video.video_id}/edit", data=form_data(video, token, **{field: value})
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    block = re.search(rf'<div class="mb-2 *" data-field="{field}">.*?\n</div>', html, re.S)
+    errors = re.findall(r'<div class="invalid-feedback d-block">([^<]*)</div>', block.group(0))
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(html_escape(message))
 
 
 def test_valid_identifiers_are_accepted(client, db_session, editor):

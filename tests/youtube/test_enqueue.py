@@ -99,8 +99,31 @@ def test_more_than_a_days_quota_is_refused_whole(app, editor, monkeypatch):
 
 
 @pytest.fixture
-def signed_in_editor(sign_in):
+def signed_in_editor(app, sign_in, monkeypatch):
+    """An editor, on an app with a YouTube Data API key (the sync is offered only then)."""
+    monkeypatch.setitem(app.config, "YOUTUBE_API_KEY", "test-key")
     return sign_in("editor")
+
+
+def test_without_an_api_key_the_sync_is_not_offered_nor_accepted(
+    app, client, db_session, sign_in, monkeypatch
+):
+    monkeypatch.setitem(app.config, "YOUTUBE_API_KEY", "")
+    sign_in("editor")
+    video = VideoFactory()
+    html = client.get("/videos").get_data(as_text=True)
+    assert 'data-testid="sync-selected"' not in html
+    assert 'data-testid="sync-all"' not in html
+    offered = re.search(r'<span[^>]*data-testid="sync-unavailable".*?</span>', html, re.S).group(0)
+    assert re.search(r"<button[^>]*disabled", offered)
+    assert "no YouTube Data API key is configured" in html
+
+    token = csrf_token(client, "/videos")
+    response = client.post(
+        "/videos/sync", data={"csrf_token": token, "ids": [str(video.id)]}, follow_redirects=True
+    )
+    assert service.SYNC_UNAVAILABLE in response.get_data(as_text=True)
+    assert queued(db_session) == []
 
 
 def test_the_list_offers_the_sync_to_editors(client, db_session, signed_in_editor):
