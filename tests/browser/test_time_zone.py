@@ -59,7 +59,7 @@ def test_a_los_angeles_browser_reads_and_writes_los_angeles_times(la_page, live_
     assert live_data.get(video_id).time_published == datetime(2024, 12, 1, 16, 15, 30, tzinfo=UTC)
     expect(page.get_by_test_id("change-row").first).to_contain_text("2024-12-01 08:15:30 PST")
 
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_test_id("whoami").click()  # the account line opens the settings
     expect(page.get_by_label("Time zone")).to_have_value("America/Los_Angeles")
     page.set_viewport_size({"width": 390, "height": 844})
     main_overflow = "(m => m.scrollWidth - m.clientWidth)(document.querySelector('main'))"
