@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     app.config.update(config or {})
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        settings.refuse_embedded_database(app.config)
         from catalog.pgserver import LocalPostgres
 
         server = LocalPostgres(app.instance_path)

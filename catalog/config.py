@@ -126,3 +126,13 @@ def from_environment() -> dict:
         "JOB_RECONNECT_WAIT": float(env.get("JOB_RECONNECT_WAIT", "1")),
         "JOB_RECONNECT_MAX_WAIT": float(env.get("JOB_RECONNECT_MAX_WAIT", "30")),
     }
+
+
+def refuse_embedded_database(config) -> None:
+    """Production without DATABASE_URL would otherwise start a private PostgreSQL under
+    instance/ and keep its data there, on one machine, outside every backup: refuse."""
+    if config["CATALOG_ENV"] == "production":
+        raise RuntimeError(
+            "Refusing to start in production without a database: set DATABASE_URL in the "
+            "environment (the embedded PostgreSQL under instance/ is for development only)."
+        )
