@@ -7,7 +7,7 @@ neither the runner nor the engine (the runner imports it, and the task's body is
 from collections.abc import Callable
 from typing import Any
 
-from catalog.models.work import TASK_TYPES
+from catalog.models.queue import TASK_TYPES
 
 Handler = Callable[[Any], dict | None]
 

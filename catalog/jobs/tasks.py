@@ -16,7 +16,7 @@ from procrastinate.job_context import JobContext
 
 from catalog.jobs import engine, registry, runner
 from catalog.jobs.registry import Handler
-from catalog.models.work import TASK_TYPES
+from catalog.models.queue import TASK_TYPES
 
 
 def task(task_type: str) -> Callable[[Handler], Handler]:
