@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=SignInForm)
 
-    from catalog import cli, hardening, templating
+    from catalog import cli, hardening
     from catalog.accounts import bp as accounts_bp
     from catalog.categories import bp as categories_bp
     from catalog.changes import bp as changes_bp
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
     from catalog.videos import bp as videos_bp
+    from catalog.web import templating
 
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)

@@ -28,8 +28,9 @@ from werkzeug.exceptions import Conflict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog import config as settings
-from catalog import db_retry, signin
+from catalog import signin
 from catalog.extensions import csrf, db, security
+from catalog.web import db_retry
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -180,7 +181,7 @@ def database_error(error: OperationalError):
     with suppress(DBAPIError):
         db.session.rollback()
     if kind == "conflict":
-        # Lost a race with other transactions even after the retries (catalog.db_retry).
+        # Lost a race with other transactions even after the retries (catalog.web.db_retry).
         current_app.logger.warning("Transaction conflict after retries: %s", error.orig)
         if request.accept_mimetypes.best == "application/json":
             return jsonify(status="conflict", error=CONFLICT_MESSAGE), 409

@@ -85,7 +85,6 @@ from sqlalchemy import select, text
 from sqlalchemy import sql as sa_sql
 from sqlalchemy.exc import DBAPIError
 
-from catalog import csvexport
 from catalog.extensions import db
 from catalog.models import CustomField, User
 from catalog.reports.formats import (
@@ -107,6 +106,7 @@ from catalog.reports.formats import (
     value_sql,
 )
 from catalog.videos.service import AUDITED_FIELDS, lock_videos
+from catalog.web import csv as csvexport
 
 CHUNK = 1 << 20
 HEADER_LIMIT = 1 << 20  # a header line longer than this is no report

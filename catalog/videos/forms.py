@@ -15,7 +15,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from catalog import timezones
 from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
@@ -26,6 +25,7 @@ from catalog.models.video import (
 )
 from catalog.videos import custom_values
 from catalog.videos.service import BULK_FIELDS
+from catalog.web import timezones
 
 BIGINT_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
