@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from catalog import demo
+from catalog.demo import data as demo
 from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, Video, VideoFieldValue
 from catalog.reports import importer
