@@ -5,12 +5,21 @@ import pytest
 from catalog import create_app
 from catalog.pgserver import LocalPostgres
 
+# Production secrets, so that the missing database is the only thing refused.
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "a-production-secret-key",
+    "SECURITY_PASSWORD_SALT": "a-production-password-salt",
+    "SECURITY_TOTP_SECRET": "a-production-totp-secret-0123456789",
+}
+
 
 def test_production_without_database_url_refuses_the_embedded_postgres(monkeypatch):
     started = []
     monkeypatch.setattr(LocalPostgres, "ensure_running", lambda self: started.append(self))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("CATALOG_ENV", "production")
+    for name, value in PRODUCTION_SECRETS.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match="set DATABASE_URL"):
         create_app()
     with pytest.raises(RuntimeError, match="set DATABASE_URL"):
