@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_security import SQLAlchemyUserDatastore
-from werkzeug.exceptions import HTTPException
 
 from catalog import config as settings
 from catalog.extensions import csrf, db, migrate, security
@@ -21,7 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(settings.from_environment())
     app.config.update(config or {})
+    settings.refuse_development_secrets(app.config)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        settings.refuse_embedded_database(app.config)
         from catalog.pgserver import LocalPostgres
 
         server = LocalPostgres(app.instance_path)
@@ -29,16 +30,17 @@ def create_app(config: dict | None = None) -> Flask:
         # Migrations run as the schema's owner; the app connects as a role that is not.
         app.config["DATABASE_OWNER_URL"] = app.config["DATABASE_OWNER_URL"] or server.owner_url()
 
+    from catalog.accounts.signin import SignInForm
     from catalog.models import Role, User
-    from catalog.signin import SignInForm
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=SignInForm)
 
-    from catalog import cli, hardening, templating
+    from catalog import cli
     from catalog.accounts import bp as accounts_bp
+    from catalog.accounts import sessions, signin
     from catalog.categories import bp as categories_bp
     from catalog.changes import bp as changes_bp
     from catalog.channels import bp as channels_bp
@@ -46,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
     from catalog.videos import bp as videos_bp
+    from catalog.web import error_pages, headers, templating
 
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)
@@ -56,20 +59,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(queue_bp)
     app.register_blueprint(reports_bp)
     templating.init_app(app)
-    hardening.init_app(app)
+    # Request hooks run in the order they are registered here: the sign-in's checks, then
+    # the admins' two-factor gate, then the refusal of NUL characters.
+    headers.init_app(app)
+    signin.init_app(app)
+    sessions.init_app(app)
+    app.before_request(headers.refuse_nul_characters)
+    error_pages.init_app(app)
     cli.init_app(app)
-    _register_error_pages(app)
 
     return app
-
-
-def _register_error_pages(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return render_template("errors/error.html", error=error), error.code
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
-        db.session.rollback()
-        app.logger.exception("Unhandled error")
-        return render_template("errors/error.html", error=None), 500

@@ -1,7 +1,5 @@
 """`flask catalog ...`: operator commands."""
 
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,21 +11,13 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from catalog.extensions import db, security
-from catalog.models import Channel, User, Video
+from catalog.accounts.commands import create_account, generate_password
+from catalog.demo import accounts as demo_accounts
+from catalog.extensions import db
+from catalog.models import Channel, Video
 from catalog.permissions import ROLE_PERMISSIONS
 
 catalog_cli = AppGroup("catalog", help="Catalog operator commands.")
-
-DEMO_URL = "http://127.0.0.1:5000"  # where `make run` serves the app
-DEMO_ADMIN = "admin@example.com"
-DEMO_ACCOUNTS = (
-    (DEMO_ADMIN, "admin"),
-    ("editor@example.com", "editor"),
-    ("auditor@example.com", "auditor"),
-    ("viewer@example.com", "viewer"),
-)
-LOGIN_FILE = "admin-login.txt"
 
 
 def init_app(app: Flask) -> None:
@@ -55,26 +45,6 @@ def create_user_command(email: str, role: str, password: str | None, username: s
         click.echo(f"Generated password: {password}")
 
 
-def generate_password() -> str:
-    """A strong random password (16 URL-safe characters)."""
-    return secrets.token_urlsafe(12)
-
-
-def create_account(email: str, role: str, password: str, *, username: str | None = None) -> User:
-    """Create an active user holding `role` through the audited accounts service (source
-    `cli`); ClickException when a rule refuses it. Does not commit."""
-    from catalog.accounts import service as accounts
-
-    if "@" not in email:
-        raise click.ClickException(f"{email!r} is not an email address (it has no @).")
-    try:
-        return accounts.create_user(
-            email, username=username, roles=[role], password=password, actor=None, source="cli"
-        )
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 # -- demo ----------------------------------------------------------------------------------
 
 
@@ -84,20 +54,20 @@ def demo_command():
     if not inspect(db.engine).has_table(Video.__tablename__):
         raise click.ClickException("The database has no tables yet: run `flask db upgrade` first.")
     data_line = _ensure_demo_data()
-    login_file = Path(current_app.instance_path) / LOGIN_FILE
-    logins = _ensure_demo_accounts(login_file)
+    login_file = Path(current_app.instance_path) / demo_accounts.LOGIN_FILE
+    logins = demo_accounts.ensure_demo_accounts(login_file)
     db.session.commit()
     # Fresh tables have no statistics yet; the list's estimated totals come from them. Only
     # a table's owner may analyze it.
     with owner_session() as session:
         session.execute(text("ANALYZE"))
         session.commit()
-    _print_banner(logins, data_line, login_file)
+    demo_accounts.print_banner(logins, data_line, login_file)
 
 
 def _ensure_demo_data() -> str:
     """Load the demo data when there are no videos; return the line that says what happened."""
-    from catalog.demo import load_demo_data  # only this command needs the demo generator
+    from catalog.demo.data import load_demo_data  # only this command needs the generator
 
     videos = db.session.scalar(select(func.count()).select_from(Video))
     if videos:
@@ -110,67 +80,6 @@ def _ensure_demo_data() -> str:
 
 def _plural(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def _ensure_demo_accounts(login_file: Path) -> dict[str, str | None]:
-    """Create the demo accounts that are missing; return each one's password if known.
-
-    Generated passwords are kept in `login_file` so later runs can show them again.
-    A demo account that exists but is not in the file was made by someone else: its
-    password is unknown and left alone.
-    """
-    known = _read_logins(login_file)
-    logins: dict[str, str | None] = {}
-    created = False
-    for email, role in DEMO_ACCOUNTS:
-        if security.datastore.find_user(case_insensitive=True, email=email):
-            logins[email] = known.get(email)
-            continue
-        logins[email] = known[email] = generate_password()
-        create_account(email, role, logins[email])
-        created = True
-    if created:
-        # Written before the commit: should the commit fail, the next run sees the accounts
-        # missing and makes new ones, so the file never lacks a password that works.
-        _write_logins(login_file, known)
-    return logins
-
-
-def _read_logins(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    logins = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and not line.startswith("#"):
-            logins[parts[0]] = parts[1]
-    return logins
-
-
-def _write_logins(path: Path, logins: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Demo sign-ins made by `flask catalog demo`: email password"]
-    lines += [f"{email} {password}" for email, password in logins.items()]
-    # Created owner-only, and chmod in case an older file had looser permissions.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    path.chmod(0o600)
-
-
-def _print_banner(logins: dict[str, str | None], data_line: str, login_file: Path) -> None:
-    def shown(email: str) -> str:
-        password = logins.get(email)
-        return f"{email} / {password}" if password else f"{email} (password not on file)"
-
-    rule = "=" * 78
-    click.echo(rule)
-    click.echo(f"Catalog is starting on {DEMO_URL} — sign in as {shown(DEMO_ADMIN)}")
-    others = [shown(email) for email, _role in DEMO_ACCOUNTS if email != DEMO_ADMIN]
-    click.echo("Other demo sign-ins: " + ", ".join(others))
-    click.echo(data_line)
-    click.echo(f"The demo passwords are kept in {login_file}")
-    click.echo(rule)
 
 
 # -- worker --------------------------------------------------------------------------------

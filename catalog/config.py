@@ -69,7 +69,7 @@ def from_environment() -> dict:
         "SECURITY_RETURN_GENERIC_RESPONSES": True,
         "SECURITY_MSG_GENERIC_AUTHN_FAILED": ("The email or the password is not right.", "error"),
         # Flask-Security's default writes "private=True, no-store=True", which no cache
-        # understands; catalog.hardening sends a valid "no-store" instead.
+        # understands; catalog.web.headers sends a valid "no-store" instead.
         "SECURITY_CACHE_CONTROL": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -129,3 +129,35 @@ def from_environment() -> dict:
         "JOB_RECONNECT_WAIT": float(env.get("JOB_RECONNECT_WAIT", "1")),
         "JOB_RECONNECT_MAX_WAIT": float(env.get("JOB_RECONNECT_MAX_WAIT", "30")),
     }
+
+
+def refuse_embedded_database(config) -> None:
+    """Production without DATABASE_URL would otherwise start a private PostgreSQL under
+    instance/ and keep its data there, on one machine, outside every backup: refuse."""
+    if config["CATALOG_ENV"] == "production":
+        raise RuntimeError(
+            "Refusing to start in production without a database: set DATABASE_URL in the "
+            "environment (the embedded PostgreSQL under instance/ is for development only)."
+        )
+
+
+def refuse_development_secrets(config) -> None:
+    """In production, starting with the development secrets would be a silent disaster."""
+    if config["CATALOG_ENV"] != "production":
+        return
+    weak = [
+        name
+        for name, dev_value in (
+            ("SECRET_KEY", DEV_SECRET_KEY),
+            ("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT),
+        )
+        if config.get(name) in (dev_value, "", None)
+    ]
+    if DEV_TOTP_SECRET in config["SECURITY_TOTP_SECRETS"].values():
+        weak.append("SECURITY_TOTP_SECRET")
+    if weak:
+        raise RuntimeError(
+            "Refusing to start in production with development secrets: set "
+            + ", ".join(weak)
+            + " in the environment."
+        )

@@ -7,7 +7,7 @@ import pytest
 from flask_security import verify_password
 from sqlalchemy import func, select
 
-from catalog import demo
+from catalog.demo import data as demo
 from catalog.models import Channel, MetadataSync, User, Video, VideoCategory
 from tests.factories import UserFactory, VideoFactory
 

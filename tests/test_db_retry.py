@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DataError, OperationalError
 
-from catalog import db_retry
 from catalog.extensions import db
 from catalog.models import Video
+from catalog.web import db_retry
 from tests import factories
 from tests.race import run_together
 

@@ -3,9 +3,10 @@
 Like every account change it leaves an audit row (entity "user") in the caller's
 transaction; nothing here commits."""
 
-from catalog import audit, timezones
+from catalog import audit
 from catalog.accounts.service import AccountError
 from catalog.models import User
+from catalog.web import timezones
 
 
 def set_time_zone(

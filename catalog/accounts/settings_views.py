@@ -8,11 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from catalog import timezones
 from catalog.accounts import bp, preferences
 from catalog.accounts.service import AccountError
 from catalog.extensions import db
 from catalog.permissions import signed_in_user
+from catalog.web import timezones
 
 
 class SettingsForm(FlaskForm):

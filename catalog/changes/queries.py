@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, select, tuple_
 from sqlalchemy.sql.elements import Grouping
 
-from catalog import timezones
 from catalog.changes.diffs import as_json
 from catalog.extensions import db
 from catalog.models import MetadataSync, MetadataSyncArchive, User
 from catalog.models.audit import EVENT, SOURCES
-from catalog.pagination import decode_cursor, encode_cursor
+from catalog.web import timezones
+from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
 # The changes of a batch shown in place when its line is expanded.

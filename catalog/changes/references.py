@@ -33,7 +33,7 @@ def name(key: str, value: Any) -> str | None:
 
 def change_value(value: Any, key: str, entity_type: str = "video") -> Markup | str:
     """One side of a change as people read it (the caller shows empties as "empty")."""
-    from catalog.templating import when  # the one place that renders times
+    from catalog.web.timezones import when  # the one place that renders times
 
     if entity_type == "video" and key in MODELS and isinstance(value, int):
         named = name(key, value)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from catalog import db_retry, timezones
 from catalog.changes import bp, revert, states
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
@@ -16,6 +15,7 @@ from catalog.permissions import Permission, require, signed_in_user
 from catalog.videos import custom_values
 from catalog.videos.forms import FORM_GROUPS, ConfirmForm, VideoForm
 from catalog.videos.service import VersionConflict
+from catalog.web import db_retry, timezones
 
 LOOKED_AGAIN = "The video changed since you opened this page; here is what would happen now."
 

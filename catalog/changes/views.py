@@ -3,11 +3,11 @@ from datetime import UTC, datetime
 
 from flask import Response, abort, make_response, render_template, request, stream_with_context
 
-from catalog import csvexport
 from catalog.changes import bp, queries, service
 from catalog.extensions import db
 from catalog.models.audit import SOURCES
 from catalog.permissions import Permission, can, require, signed_in_user
+from catalog.web import csv as csvexport
 
 
 @bp.get("/audit")

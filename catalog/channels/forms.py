@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from catalog.channels.countries import COUNTRIES
 from catalog.channels.service import valid_channel_id, valid_image_url
-from catalog.formfields import BIGINT_MAX, CountField
+from catalog.web.forms import BIGINT_MAX, CountField
 
 COUNTRY_CHOICES = [
     SelectChoice("", "Not set"),

@@ -21,7 +21,7 @@ from catalog.models import (
     schema_channels,
 )
 from catalog.models.channel import CHANNEL_SORT_KEYS
-from catalog.pagination import decode_cursor, encode_cursor
+from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZES = (50, 100, 200)
 SORTS = tuple(CHANNEL_SORT_KEYS)

@@ -14,7 +14,7 @@ The interface the rest of the app uses (implemented in this package):
 """
 
 from catalog.jobs.engine import PermanentError
-from catalog.jobs.registry import task
 from catalog.jobs.service import enqueue
+from catalog.jobs.tasks import task
 
 __all__ = ["PermanentError", "enqueue", "task"]

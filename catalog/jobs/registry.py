@@ -1,48 +1,24 @@
-"""Task types and their handlers.
-
-Each task type is one procrastinate task of the same name whose body is the runner
-(catalog.jobs.runner); the runner looks the handler up here when the job runs. The known
-types (models.work.TASK_TYPES) are registered with the engine at import, so jobs of a type
-whose handler module a process has not imported still defer, and fail visibly ("no
-handler") instead of vanishing, should a worker lack it.
-
-Handler modules must be imported by the worker: from their blueprint package (create_app
-imports every blueprint) or through JOB_MODULES in catalog.jobs.worker.
+"""The handler of each task type: the table the runner (catalog.jobs.runner) reads when a
+job runs. Handlers are added by the @task decorator (catalog.jobs.tasks), which also makes
+the task type's procrastinate task; that side lives there so that this table depends on
+neither the runner nor the engine (the runner imports it, and the task's body is the runner).
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from procrastinate.job_context import JobContext
-
-from catalog.jobs import engine
-from catalog.models.work import TASK_TYPES
+from catalog.models.queue import TASK_TYPES
 
 Handler = Callable[[Any], dict | None]
 
 _handlers: dict[str, Handler] = {}
 
 
-def task(task_type: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of `task_type`.
-
-    It is called in the worker with an app context and the ProcessingQueue entry, inside
-    the job's transaction (committed by the runner after it returns, with the entry marked
-    completed and its return value stored as the result). Raising fails the attempt: the
-    runner rolls back, and the job is retried with backoff up to JOB_MAX_ATTEMPTS
-    (PermanentError: not retried).
-    """
-    if not task_type or len(task_type) > 50:
-        raise ValueError(f"A task type is 1 to 50 characters: {task_type!r}")
-
-    def register(handler: Handler) -> Handler:
-        if task_type in _handlers and _handlers[task_type] is not handler:
-            raise ValueError(f"Task type {task_type!r} already has a handler")
-        _handlers[task_type] = handler
-        _ensure_engine_task(task_type)
-        return handler
-
-    return register
+def add(task_type: str, handler: Handler) -> None:
+    """Make `handler` the handler of `task_type`; a second, different handler is refused."""
+    if task_type in _handlers and _handlers[task_type] is not handler:
+        raise ValueError(f"Task type {task_type!r} already has a handler")
+    _handlers[task_type] = handler
 
 
 def handler_for(task_type: str) -> Handler:
@@ -58,21 +34,3 @@ def handler_for(task_type: str) -> Handler:
 def is_known(task_type: str) -> bool:
     """A task type that enqueue accepts: a standard one, or one with a handler."""
     return task_type in TASK_TYPES or task_type in _handlers
-
-
-def _ensure_engine_task(task_type: str) -> None:
-    if task_type in engine.app.tasks:
-        return
-
-    def run_job(context: JobContext, entry_id: int) -> dict | None:
-        from catalog.jobs.runner import run_job as run
-
-        return run(context, entry_id)
-
-    engine.app.task(
-        name=task_type, pass_context=True, queue=engine.QUEUE, retry=engine.retry_policy
-    )(run_job)
-
-
-for _task_type in TASK_TYPES:
-    _ensure_engine_task(_task_type)

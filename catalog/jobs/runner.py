@@ -23,11 +23,11 @@ from flask import Flask
 from procrastinate.job_context import JobContext
 from sqlalchemy import func, select
 
-from catalog import db_retry
 from catalog.audit import jsonable
 from catalog.extensions import db
 from catalog.jobs import engine, registry
 from catalog.models import ProcessingQueue
+from catalog.web import db_retry
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def run_attempt(entry_id: int, *, job_id: int, attempts: int) -> dict | None:
         return None
     try:
         # A deadlock or serialization failure runs the handler again at once, in a new
-        # transaction (catalog.db_retry), rather than failing the attempt and waiting for
+        # transaction (catalog.web.db_retry), rather than failing the attempt and waiting for
         # the engine's backoff.
         result = db_retry.run_in_transaction(lambda: _work(entry_id, job_id))
     except Exception as exc:

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from catalog.extensions import db
-from catalog.jobs import checkpoints, engine, registry  # noqa: F401  (registry: the task types)
+from catalog.jobs import checkpoints, engine, tasks  # noqa: F401  (tasks: the task types)
 from catalog.models import ProcessingQueue
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,10 @@ from catalog.models.fields import (
     schema_channels,
 )
 from catalog.models.login_attempt import LoginAttempt
+from catalog.models.queue import ProcessingQueue
+from catalog.models.report import Report
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
-from catalog.models.work import ProcessingQueue, Report
 
 __all__ = [
     "AuditChainHead",

@@ -56,7 +56,7 @@ class User(Base, UserMixin):
     tf_totp_secret: Mapped[str | None] = mapped_column(String(255))
     tf_phone_number: Mapped[str | None] = mapped_column(String(128))
     # The IANA zone (e.g. "Europe/Berlin") the user reads and types times in; None: not
-    # chosen yet, times are shown in UTC (catalog/timezones.py).
+    # chosen yet, times are shown in UTC (catalog/web/timezones.py).
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
     # Joined so that loading the signed-in user is one statement per request.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 
 from catalog.extensions import db
 from catalog.models import ProcessingQueue, Report, User, Video
-from catalog.models.work import QUEUE_STATUSES, TASK_TYPES
+from catalog.models.queue import QUEUE_STATUSES, TASK_TYPES
 
 PAGE_SIZE = 50
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from catalog import db_retry
 from catalog.extensions import db
 from catalog.reports import importer, service
 from catalog.reports.formats import ReportFileError
 from catalog.reports.storage import StorageError, get_storage, suffix_of
+from catalog.web import db_retry
 
 ERRORS_SHOWN = 50
 

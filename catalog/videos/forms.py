@@ -14,8 +14,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from catalog import timezones
-from catalog.formfields import BIGINT_MAX, INT_MAX, CountField
 from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
@@ -26,6 +24,8 @@ from catalog.models.video import (
 )
 from catalog.videos import custom_values
 from catalog.videos.service import BULK_FIELDS
+from catalog.web import timezones
+from catalog.web.forms import BIGINT_MAX, INT_MAX, CountField
 
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 # ISRC: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation (5).

@@ -49,8 +49,8 @@ from catalog.models.video import (
     SORT_KEYS,
     YES_NO,
 )
-from catalog.pagination import decode_cursor, encode_cursor
 from catalog.videos.custom_values import has_value
+from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZES = (25, 50, 100)
 # "added" is the default order, newest first, on the primary key itself.

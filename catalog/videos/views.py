@@ -15,7 +15,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict
 
-from catalog import csvexport, db_retry
 from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
@@ -31,6 +30,8 @@ from catalog.videos.forms import (
     options,
     with_custom_fields,
 )
+from catalog.web import csv as csvexport
+from catalog.web import db_retry
 from catalog.youtube import service as youtube
 
 HISTORY_LIMIT = 100

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import event
 
-from catalog.pagination import decode_cursor, encode_cursor
+from catalog.web.pagination import decode_cursor, encode_cursor
 from tests.bench import words
 from tests.bench.build import EDITORS, LOGIN_EMAIL, PASSWORD
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from catalog.extensions import db
 from catalog.fields import service
-from catalog.fields.service import Member
+from catalog.fields.service import Member, definitions
 from catalog.models import CustomField, FieldSchema, MetadataSync, SchemaField
 from tests.factories import ChannelFactory, CustomFieldFactory, FieldSchemaFactory, VideoFactory
 from tests.fields.conftest import add_value, audit_rows, values_of
@@ -133,7 +133,7 @@ def test_a_name_taken_concurrently_is_a_form_error_and_the_transaction_lives_on(
 ):
     """Between the check and the write another transaction can take the name; the unique
     index refuses it then, reported as the check would, in a savepoint the caller survives."""
-    monkeypatch.setattr(service, "_check_field_name", lambda name, field: None)
+    monkeypatch.setattr(definitions, "_check_field_name", lambda name, field: None)
     with pytest.raises(service.FieldError, match="already a field named") as caught:
         service.create_field(field_values(name="rating"), actor=admin_user)
     assert caught.value.field == "name"

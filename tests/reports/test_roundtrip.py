@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from catalog import demo
-from catalog.csvexport import FORMULA_STARTS, NEUTRALISED_SQL, cell
+from catalog.demo import data as demo
 from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, Video, VideoFieldValue
 from catalog.reports import importer
+from catalog.web.csv import FORMULA_STARTS, NEUTRALISED_SQL, cell
 from tests.factories import CategoryFactory, ChannelFactory, CustomFieldFactory, VideoFactory
 
 LIMIT = 10**9

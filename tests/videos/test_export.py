@@ -3,8 +3,8 @@
 import csv
 import io
 
-from catalog.csvexport import cell
 from catalog.models import CustomField, FieldSchema, SchemaField, VideoFieldValue
+from catalog.web.csv import cell
 from tests.factories import ChannelFactory, VideoFactory
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from catalog.extensions import db
 from catalog.models import Video
 from catalog.models.video import SORT_KEYS
-from catalog.pagination import encode_cursor
 from catalog.videos import queries, service
+from catalog.web.pagination import encode_cursor
 from tests.factories import CategoryFactory, ChannelFactory, UserFactory, VideoFactory
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from catalog.demo import load_demo_data
+from catalog.demo.data import load_demo_data
 from catalog.extensions import db
 from catalog.models import (
     Channel,

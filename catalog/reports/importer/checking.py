@@ -3,12 +3,12 @@ and, per row, whether it is refused (formats.value_sql, formats.check_sql): `imp
 The reasons of the refused rows are worked out afterwards, for the first of them only.
 """
 
-from catalog import csvexport
 from catalog.reports.formats import SOFT_KINDS, Layout, check_sql, value_sql
 from catalog.reports.importer.outcome import MAX_ROW_ERRORS, Outcome, plural
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.staging import Rejected
 from catalog.reports.importer.unreadable import soft_fields, unreadable_cells
+from catalog.web import csv as csvexport
 
 # A cell: surrounding spaces trimmed (btrim's default set, three times cheaper than naming
 # the characters), empty as NULL.

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from catalog.changes import queries
 from catalog.extensions import db
-from catalog.pagination import encode_cursor
+from catalog.web.pagination import encode_cursor
 from tests.changes.log.conftest import record, record_batch, video_change
 
 

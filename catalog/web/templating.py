@@ -1,13 +1,12 @@
 """Template filters and globals shared by every page."""
 
-from datetime import UTC, datetime
-
 from flask import Flask
-from markupsafe import Markup, escape
+from markupsafe import escape
 
-from catalog import timezones
 from catalog.changes import diffs, references
 from catalog.permissions import Permission, can
+from catalog.web import timezones
+from catalog.web.timezones import when
 
 
 def init_app(app: Flask) -> None:
@@ -25,19 +24,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["change_value"] = references.change_value
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-
-def when(value: datetime | str | None, seconds: bool = False) -> Markup:
-    """A <time> element in the reader's zone, rendered here so that it needs no script;
-    the UTC time is its tooltip (audit and database times are UTC)."""
-    if value is None:
-        return Markup("")
-    utc = timezones.aware(value).astimezone(UTC)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc.isoformat(timespec="seconds"),
-        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        timezones.text(utc, seconds=seconds),
-    )
 
 
 def show(value) -> str:

@@ -11,7 +11,7 @@ Writers of many rows lock them in one order (by id) so that they queue rather th
 this is the safety net for the races that ordering cannot rule out.
 
 The classification of database errors (`kind`) is shared with the error pages
-(catalog.hardening): a conflict that outlived its retries is a conflict, not an outage.
+(catalog.web.error_pages): a conflict that outlived its retries is a conflict, not an outage.
 """
 
 import logging

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import has_request_context
 from flask_security import current_user
+from markupsafe import Markup
 
 DEFAULT = "UTC"
 # The menu lists the canonical zones of these areas (old aliases such as US/Pacific are still
@@ -102,3 +103,16 @@ def text(value: datetime | str | None, seconds: bool = False) -> str:
 def input_value(value: datetime | None) -> str:
     """A time as a datetime-local input's value, in the reader's zone, to the second."""
     return "" if value is None else local(aware(value)).strftime(INPUT_FORMAT)
+
+
+def when(value: datetime | str | None, seconds: bool = False) -> Markup:
+    """A <time> element in the reader's zone, rendered here so that it needs no script;
+    the UTC time is its tooltip (audit and database times are UTC)."""
+    if value is None:
+        return Markup("")
+    utc = aware(value).astimezone(UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"),
+        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        text(utc, seconds=seconds),
+    )

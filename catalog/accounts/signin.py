@@ -1,4 +1,5 @@
-"""Sign-in attempts: what is recorded, what is throttled, and the guard of the second factor.
+"""Sign-in attempts: what is recorded, what is throttled, the guard of the second factor, and
+the admins' duty to have one.
 
 Each step of a sign-in that checks a credential leaves a row in login_attempts: kind
 "password" for the form at /login, "second_factor" for the code at /tf-validate. Recent
@@ -40,6 +41,15 @@ CODE_ENDPOINT = "security.two_factor_token_validation"
 PENDING_KEY = "sign_in_password_attempt"
 # The first key ("SI") of the advisory locks that serialize the attempts of one account.
 LOCK_SPACE = 0x5349
+# Endpoints an admin without two-factor may still reach: the set-up itself and the way out.
+TWO_FACTOR_SETUP_ENDPOINTS = {
+    "security.two_factor_setup",
+    "security.two_factor_setup_validate",
+    "security.logout",
+    "security.static",
+    "static",
+    "health",
+}
 TWO_FACTOR_PAGES = {
     CODE_ENDPOINT,
     "security.two_factor_setup",
@@ -75,6 +85,8 @@ def init_app(app: Flask) -> None:
     app.after_request(record_sign_in)
     app.after_request(record_second_factor)
     user_failed_authn.connect(_note_failed_code, app)
+    # The admins' gate runs after the sign-in's own checks, as it always has.
+    app.before_request(require_two_factor_for_admins)
 
 
 # -- keys and counts --------------------------------------------------------------------------
@@ -332,3 +344,21 @@ def notify_failed_codes(user) -> None:
         "If that was not you, change your password.",
         "warning",
     )
+
+
+# -- two-factor -----------------------------------------------------------------------------
+def require_two_factor_for_admins():
+    if (
+        current_user.is_authenticated
+        and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+        and current_user.is_admin
+        and not current_user.tf_primary_method
+    ):
+        flash(
+            "Admins sign in with a second factor. Please set up your authenticator app now.",
+            "warning",
+        )
+        # Where they were going, so the set-up ends there (catalog/accounts/views.py).
+        going_to = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("security.two_factor_setup", next=going_to))
+    return None

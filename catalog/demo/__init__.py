@@ -1,0 +1,1 @@
+"""Demo data and demo accounts for `make run` (`flask catalog demo`)."""

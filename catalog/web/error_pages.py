@@ -1,0 +1,74 @@
+"""The error pages: HTTP errors and unexpected ones, the database's (away: 503; a conflict
+that outlived its retries: 409; any other failure: 500), and the health check that load
+balancers ask."""
+
+from contextlib import suppress
+
+from flask import Flask, current_app, g, jsonify, render_template, request
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import Conflict, HTTPException
+
+from catalog.extensions import csrf, db, security
+from catalog.web import db_retry
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(OperationalError, database_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+    app.add_url_rule("/health", "health", health)
+    csrf.exempt(health)
+
+
+def http_error(error: HTTPException):
+    return render_template("errors/error.html", error=error), error.code
+
+
+def unexpected_error(error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error")
+    return render_template("errors/error.html", error=None), 500
+
+
+# -- availability ---------------------------------------------------------------------------
+CONFLICT_MESSAGE = (
+    "Your change met other changes being saved at the same moment, and could not be "
+    "completed. Nothing you sent was saved; please try again."
+)
+
+
+def database_error(error: OperationalError):
+    """An OperationalError is not always an outage: tell people what happened."""
+    kind = db_retry.kind(error)
+    if kind == "unavailable":
+        return database_unavailable(error)
+    with suppress(DBAPIError):
+        db.session.rollback()
+    if kind == "conflict":
+        # Lost a race with other transactions even after the retries (catalog.web.db_retry).
+        current_app.logger.warning("Transaction conflict after retries: %s", error.orig)
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(status="conflict", error=CONFLICT_MESSAGE), 409
+        return render_template("errors/error.html", error=Conflict(CONFLICT_MESSAGE)), 409
+    # A real failure (a statement cancelled, out of resources …): a server error, logged.
+    current_app.logger.exception("Database error")
+    return render_template("errors/error.html", error=None), 500
+
+
+def database_unavailable(error: Exception):
+    """The database is away: say so quickly; the pool reconnects by itself when it is back."""
+    g.database_unavailable = True
+    # Rendering asks Flask-Login for the user, which would ask the database again.
+    g._login_user = security.login_manager.anonymous_user()
+    with suppress(DBAPIError):
+        db.session.rollback()
+    if request.path == "/health" or request.accept_mimetypes.best == "application/json":
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return render_template("errors/unavailable.html", minimal=True), 503
+
+
+def health():
+    """For load balancers: no sign-in, no data, only whether the database answers."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok", database="ok")

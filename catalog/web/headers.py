@@ -1,0 +1,64 @@
+"""What every response and request gets that Flask-Security leaves open by default: security
+headers, Secure session cookies over HTTPS, client addresses through trusted proxies, and the
+refusal of NUL characters. (Sign-in throttling, session renewal and the admins' two-factor
+requirement are in catalog.accounts; the database's error pages and the health check in
+catalog.web.error_pages.)"""
+
+from flask import Flask, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # Bootstrap's form icons and the TOTP QR code are data: URIs
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
+def init_app(app: Flask) -> None:
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = SessionInterface()
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if response.mimetype == "text/html" or (
+        request.blueprint == "security" and request.endpoint != "security.static"
+    ):
+        # Pages carry catalog data; a shared machine's back button should not show them.
+        # Sign-in, two-factor and password answers (JSON ones too) carry secrets: a TOTP
+        # key and its QR code, a password typed back, an authentication token.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def refuse_nul_characters():
+    """PostgreSQL text cannot hold NUL: refuse it up front with a 400, not a 500 later."""
+    values = [request.path, *request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400, "Text may not contain NUL characters.")
