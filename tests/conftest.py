@@ -76,14 +76,18 @@ def start_cluster() -> LocalPostgres:
     server = LocalPostgres(base, settings=SUITE_SERVER)
     server.init()
     server.start()
-    # Also creates both roles, before any worker could race to create them.
-    server.create_database(TEMPLATE)
-    app = create_app(app_config(server.url(TEMPLATE)))
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-    # A clone fails while anyone is connected to its template; nobody may, from now on.
-    server.psql(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    try:
+        # Also creates both roles, before any worker could race to create them.
+        server.create_database(TEMPLATE)
+        app = create_app(app_config(server.url(TEMPLATE)))
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.engine.dispose()
+        # A clone fails while anyone is connected to its template; nobody may, from now on.
+        server.psql(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    except BaseException:
+        stop_cluster(server)  # a failed migration must not leave a server running
+        raise
     return server
 
 
