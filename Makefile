@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
 # M: audit rows for the /audit pages (default 10,000,000).
 
-.PHONY: run worker test lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
+.PHONY: run worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
 # Dependencies come from setup.cfg; the stamp re-installs when it changes.
 $(BIN)/.installed: setup.cfg
@@ -49,8 +49,18 @@ run: install
 worker: install
 	$(FLASK) catalog worker
 
+# The suite on $(TEST_WORKERS) pytest-xdist processes sharing one PostgreSQL cluster, each on
+# databases of its own cloned from one migrated template (tests/conftest.py); the 15 slowest
+# tests are listed at the end. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
+PYTEST_RUN := $(BIN)/pytest -n $(TEST_WORKERS) --durations=15
+
 test: install-test
-	$(BIN)/pytest
+	$(PYTEST_RUN)
+
+# Everything but the browser tests.
+test-fast: install-test
+	$(PYTEST_RUN) -m "not browser"
 
 lint: install-test
 	$(BIN)/ruff check .

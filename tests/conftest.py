@@ -1,5 +1,11 @@
-"""Test setup: a throwaway PostgreSQL cluster from the system's binaries, migrated once with
-the real migrations; every test runs inside a transaction that is rolled back at its end.
+"""Test setup: a throwaway PostgreSQL cluster from the system's binaries, with one database
+migrated once by the real migrations into a template; every test runs inside a transaction
+that is rolled back at its end.
+
+Under pytest-xdist (`make test`, `pytest -n 2`) the controller starts the one cluster and
+builds the template before any worker exists, and stops it after the last; each worker clones
+its own databases from the template under names that end in its id (`worker_database`), so
+workers never share a database. Without xdist the `postgres` fixture does the same alone.
 
 HTTP tests must not hold an app context while they make requests (Flask would reuse it, and
 with it `g` and the signed-in user, across requests), so data for them is made through
@@ -26,6 +32,19 @@ from tests import factories
 
 TEST_PASSWORD = "correct horse battery staple"
 FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# Several workers' apps, live servers and job workers connect to the one cluster at once.
+SUITE_SERVER = {**FAST_SERVER, "max_connections": "300"}
+# The migrated database every test database is cloned from (CREATE DATABASE ... TEMPLATE).
+TEMPLATE = "catalog_template"
+# Under xdist the controller hands its cluster's directory to the workers through this.
+CLUSTER_ENV = "CATALOG_TEST_CLUSTER"
+# "gw0", "gw1", ... in an xdist worker (set before this module is imported); "" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Argon2 at a few milliseconds instead of half a second: every test sign-in verifies a hash.
+# Production keeps passlib's defaults (m=65536, t=3, p=4); tests/accounts/test_argon2.py
+# checks that an app without this option still stores those.
+CHEAP_ARGON2 = {"argon2__rounds": 1, "argon2__memory_cost": 8, "argon2__parallelism": 1}
+_CLUSTER = pytest.StashKey[LocalPostgres]()
 
 
 def app_config(url: str) -> dict:
@@ -40,31 +59,76 @@ def app_config(url: str) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SECURITY_PASSWORD_SALT": "test-password-salt",
         "WTF_CSRF_ENABLED": True,
+        "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": CHEAP_ARGON2,
     }
+
+
+def worker_database(name: str) -> str:
+    """`name` for this xdist worker alone ("catalog_jobs_gw1"); `name` itself without xdist."""
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+def start_cluster() -> LocalPostgres:
+    """A new cluster with the migrated template in it."""
+    # A short path under /tmp: Unix socket paths are limited to 107 bytes.
+    base = tempfile.mkdtemp(prefix="catalog-test-")
+    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
+    server = LocalPostgres(base, settings=SUITE_SERVER)
+    server.init()
+    server.start()
+    try:
+        # Also creates both roles, before any worker could race to create them.
+        server.create_database(TEMPLATE)
+        app = create_app(app_config(server.url(TEMPLATE)))
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.engine.dispose()
+        # A clone fails while anyone is connected to its template; nobody may, from now on.
+        server.psql(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    except BaseException:
+        stop_cluster(server)  # a failed migration must not leave a server running
+        raise
+    return server
+
+
+def stop_cluster(server: LocalPostgres) -> None:
+    server.stop()
+    shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    # Under xdist ("dsession" is its controller, which starts the workers after this hook),
+    # the controller builds the cluster once: nothing left for the workers to coordinate.
+    if session.config.pluginmanager.hasplugin("dsession"):
+        server = start_cluster()
+        session.config.stash[_CLUSTER] = server
+        os.environ[CLUSTER_ENV] = str(server.base_dir)
+
+
+def pytest_sessionfinish(session):
+    # The controller's, after its workers have finished (or died).
+    if server := session.config.stash.get(_CLUSTER, None):
+        os.environ.pop(CLUSTER_ENV, None)
+        stop_cluster(server)
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    # A short path under /tmp: Unix socket paths are limited to 107 bytes.
-    base = tempfile.mkdtemp(prefix="catalog-test-")
-    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
-    server = LocalPostgres(base, settings=FAST_SERVER)
-    server.init()
-    server.start()
+    if WORKER and (shared := os.environ.get(CLUSTER_ENV)):
+        yield LocalPostgres(shared)  # the controller's: it stops it
+        return
+    server = start_cluster()
     yield server
-    server.stop()
-    shutil.rmtree(base, ignore_errors=True)
+    stop_cluster(server)
 
 
 def migrated_database(postgres: LocalPostgres, name: str) -> str:
-    """Create database `name` and bring it to the newest migration; return its URL."""
-    postgres.create_database(name)
-    url = postgres.url(name)
-    app = create_app(app_config(url))
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-    return url
+    """A migrated database of this worker's own, named after `name` (see `worker_database`),
+    cloned from the template; its URL."""
+    name = worker_database(name)
+    postgres.create_database(name, template=TEMPLATE)
+    return postgres.url(name)
 
 
 @pytest.fixture(scope="session")

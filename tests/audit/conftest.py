@@ -7,14 +7,15 @@ from sqlalchemy import create_engine
 from catalog import create_app
 from catalog.extensions import db
 from catalog.pgserver import LocalPostgres
-from tests.conftest import app_config, migrated_database
+from tests.conftest import app_config, migrated_database, worker_database
 
-TEMPLATE, DATABASE = "catalog_ledger_template", "catalog_ledger"
+# Per xdist worker: this folder's tests may run on several workers at once.
+TEMPLATE, DATABASE = worker_database("catalog_ledger_template"), worker_database("catalog_ledger")
 
 
 @pytest.fixture(scope="session")
 def ledger_template(postgres: LocalPostgres) -> str:
-    return migrated_database(postgres, TEMPLATE)
+    return migrated_database(postgres, "catalog_ledger_template")  # named TEMPLATE
 
 
 @pytest.fixture

@@ -15,11 +15,20 @@ from catalog import create_app
 from catalog.extensions import db, security
 from catalog.models import MetadataSync, ProcessingQueue, Report, Role, Video
 from catalog.reports import service
-from tests.conftest import TEST_PASSWORD, app_config, csrf_token, login, migrated_database
+from tests.conftest import (
+    TEST_PASSWORD,
+    app_config,
+    csrf_token,
+    login,
+    migrated_database,
+    worker_database,
+)
 from tests.jobs.conftest import Workers, wait_for
 from tests.reports.conftest import sample
 
 A2 = "youtube_video_report_a2.csv"
+# Per xdist worker: this module's tests may run on several workers at once.
+TEMPLATE, DATABASE = worker_database("catalog_reports_template"), worker_database("catalog_reports")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +39,8 @@ def shared_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def worker_app(postgres, shared_dir):
     # A migrated template, copied afresh for each test (see empty_catalog).
-    migrated_database(postgres, "catalog_reports_template")
-    url = postgres.url("catalog_reports")
+    migrated_database(postgres, "catalog_reports_template")  # named TEMPLATE
+    url = postgres.url(DATABASE)
     app = create_app({**app_config(url), "REPORTS_DIR": str(shared_dir)})
     app.config["DATABASE_URL_FOR_WORKERS"] = url
     return app
@@ -43,8 +52,8 @@ def empty_catalog(postgres, worker_app):
     commit, and audit rows cannot be deleted, so it is made again from the template."""
     with worker_app.app_context():
         db.engine.dispose()
-    postgres.drop_database("catalog_reports")
-    postgres.create_database("catalog_reports", template="catalog_reports_template")
+    postgres.drop_database(DATABASE)
+    postgres.create_database(DATABASE, template=TEMPLATE)
 
 
 @pytest.fixture

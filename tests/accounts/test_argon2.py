@@ -1,0 +1,41 @@
+"""Argon2's cost: production-strength in the app's own configuration, a few milliseconds in
+the tests' (tests/conftest.py CHEAP_ARGON2), where every sign-in verifies a hash."""
+
+from flask import Flask
+from flask_security import hash_password, verify_password
+from sqlalchemy import select
+
+from catalog import create_app
+from catalog.extensions import db, security
+from catalog.models import User
+from tests.conftest import TEST_PASSWORD, app_config
+
+# argon2id, version 1.3, 64 MiB of memory, 3 passes, 4 lanes: passlib's defaults, which
+# catalog/config.py keeps.
+PRODUCTION = "$argon2id$v=19$m=65536,t=3,p=4$"
+CHEAP = "$argon2id$v=19$m=8,t=1,p=1$"
+
+
+def test_the_tests_sign_in_against_cheap_hashes(password_hash: str):
+    assert password_hash.startswith(CHEAP)
+
+
+def test_the_production_configuration_stores_production_strength_hashes(app: Flask):
+    config = app_config(app.config["SQLALCHEMY_DATABASE_URI"])
+    del config["SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS"]
+    production = create_app(config)
+    with production.app_context():
+        try:
+            security.datastore.create_user(
+                email="argon2@example.com", password=hash_password(TEST_PASSWORD)
+            )
+            db.session.flush()
+            stored = db.session.scalar(
+                select(User.password).where(User.email == "argon2@example.com")
+            )
+            assert stored.startswith(PRODUCTION), stored
+            assert verify_password(TEST_PASSWORD, stored)
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
