@@ -11,14 +11,15 @@ import pytest
 from catalog import create_app
 from catalog.extensions import db
 from catalog.pgserver import LocalPostgres
-from tests.conftest import app_config, migrated_database
+from tests.conftest import app_config, migrated_database, worker_database
 
-TEMPLATE, DATABASE = "catalog_race_template", "catalog_race"
+# Per xdist worker: the race tests of several folders may run on several workers at once.
+TEMPLATE, DATABASE = worker_database("catalog_race_template"), worker_database("catalog_race")
 
 
 @pytest.fixture(scope="session")
 def race_template(postgres: LocalPostgres) -> str:
-    return migrated_database(postgres, TEMPLATE)
+    return migrated_database(postgres, "catalog_race_template")  # named TEMPLATE
 
 
 @pytest.fixture
