@@ -6,11 +6,9 @@ with short polling, heartbeat and backoff settings; each is stopped at the end o
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +19,8 @@ from sqlalchemy import create_engine, text
 from catalog import create_app
 from catalog.extensions import db
 from catalog.models import ProcessingQueue
-from catalog.pgserver import LocalPostgres, as_owner
-from tests.conftest import FAST_SERVER, app_config, migrated_database
+from catalog.pgserver import as_owner
+from tests.conftest import app_config, migrated_database, start_cluster, stop_cluster
 from tests.jobs import tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,11 +51,7 @@ def jobs_url(postgres) -> str:
 def private_postgres():
     """A cluster of the test's own, migrated, for a test that stops and starts it: the
     session's cluster serves every other test meanwhile. (cluster, database URL)"""
-    base = tempfile.mkdtemp(prefix="catalog-restart-")
-    os.chmod(base, 0o755)  # noqa: S103  (the cluster may belong to an unprivileged user)
-    server = LocalPostgres(base, settings=FAST_SERVER)
-    server.init()
-    server.start()
+    server = start_cluster()  # with the migrated template, as the session's
     try:
         url = migrated_database(server, "catalog_jobs")
         engine = create_engine(as_owner(url))  # only the schema's owner may create a table
@@ -66,8 +60,7 @@ def private_postgres():
         engine.dispose()
         yield server, url
     finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        stop_cluster(server)
 
 
 @pytest.fixture(scope="session")
