@@ -147,8 +147,7 @@ class Supervisor:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, self.stop)
+        self.catch_signals(loop)
         quick_stops = 0
         try:
             while await self.reachable():
@@ -170,6 +169,11 @@ class Supervisor:
                     await self.pause(delay)
         finally:
             self.stop()
+
+    def catch_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGINT/SIGTERM ask for a stop (see `stop`)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stop)
 
     async def pause(self, seconds: float) -> None:
         """Wait `seconds`, or less if a stop is asked for meanwhile."""

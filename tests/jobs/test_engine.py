@@ -2,6 +2,7 @@
 entry in step, the retry policy, the registry, the migration."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import flask_migrate
@@ -241,8 +242,14 @@ def test_a_worker_failing_again_and_again_backs_off_instead_of_spinning():
         async def pause(self, seconds: float) -> None:
             self.pauses.append(seconds)
 
+        def catch_signals(self, loop) -> None:
+            pass  # signal handlers belong to the main thread; this runs in another one
+
     supervisor = Failing("", pool_size=1, backoff=worker.Backoff(1, 30), options={})
-    asyncio.run(supervisor.run())
+    # In a thread of its own: this thread may already run an event loop (Playwright's sync
+    # API keeps one while the browser tests' browser is open in the same test process).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, supervisor.run()).result(timeout=60)
     assert (supervisor.starts, supervisor.pauses) == (5, [1, 2, 4])
 
 
