@@ -9,7 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_security import current_user
 from markupsafe import Markup
 
@@ -47,11 +47,24 @@ def _zone(name: str) -> tzinfo:
 
 def current_name() -> str:
     """The signed-in user's zone name, UTC when they have none (or outside a request)."""
-    if has_request_context() and current_user and current_user.is_authenticated:
-        name = getattr(current_user, "time_zone", None)
-        if is_valid(name):
-            return name
-    return DEFAULT
+    if not has_request_context():
+        return DEFAULT
+    # Read once per request: a list page shows a time in every row, and each read of
+    # current_user goes through two proxies and the login manager.
+    name = g.get("time_zone_name")
+    if name is None:
+        name = DEFAULT
+        if current_user and current_user.is_authenticated:
+            chosen = getattr(current_user, "time_zone", None)
+            name = chosen if is_valid(chosen) else DEFAULT
+        g.time_zone_name = name
+    return name
+
+
+def forget_current() -> None:
+    """The user's zone changed during this request: read it again when next needed."""
+    if has_request_context():
+        g.pop("time_zone_name", None)
 
 
 def current() -> tzinfo:
