@@ -125,3 +125,31 @@ def test_the_errors_alert_shows_only_for_a_form_with_errors(app):
     assert '<div class="alert alert-danger py-2" role="alert">Please correct the fields' in wide
     narrow = render(app, source, form={"errors": {"name": ["Required."]}}, narrow=True)
     assert 'class="alert alert-danger py-2 narrow"' in narrow
+
+
+FORM_PAGE = (
+    '{% from "_macros/forms.html" import form_page %}'
+    "{% call form_page(form, '/things/1', 'Save', '/things', **options) %}"
+    "<p>fields</p>{% endcall %}"
+)
+
+
+def test_a_narrow_form_page_keeps_its_alert_and_buttons_as_narrow_as_its_form(app):
+    html = render(app, FORM_PAGE, form={"errors": {"name": ["Required."]}}, options={})
+    assert 'class="alert alert-danger py-2 narrow"' in html
+    assert '<form method="post" action="/things/1" class="narrow" novalidate>' in html
+    assert html.index("<p>fields</p>") < html.index(
+        '<button class="btn btn-primary" type="submit">Save'
+    )
+    assert 'href="/things">Cancel<' in html
+    assert "sticky-bottom" not in html
+    assert "Delete" not in html
+
+
+def test_a_wide_form_page_keeps_its_buttons_in_a_bar_at_the_bottom(app):
+    options = {"wide": True, "delete": "/things/1/delete", "form_id": "thing-form", "alert": False}
+    html = render(app, FORM_PAGE, form={"errors": {"name": ["Required."]}}, options=options)
+    assert "alert" not in html  # the page shows its own message instead
+    assert '<form id="thing-form" method="post" action="/things/1" novalidate>' in html
+    assert 'class="sticky-bottom bg-body border-top py-2 d-flex gap-2 mt-3"' in html
+    assert '<a class="btn btn-outline-danger ms-auto" href="/things/1/delete">Delete…</a>' in html
