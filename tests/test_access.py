@@ -46,7 +46,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.sync": {"POST": Permission.CATALOG_EDIT},
     # A batch's page: the log's readers, and editors for batches of video changes (a batch
-    # of other changes is 403 for them: tests/changes/test_batch_page.py).
+    # of other changes is 403 for them: tests/changes/log/test_batch_page.py).
     "changes.batch": {"GET": (Permission.AUDIT_READ, Permission.CATALOG_EDIT)},
     "changes.export": {"GET": Permission.AUDIT_READ},
     "changes.index": {"GET": Permission.AUDIT_READ},

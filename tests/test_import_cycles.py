@@ -3,8 +3,8 @@ functions included: a cycle hidden in a function is still two modules that canno
 understood, or split, one without the other.
 
 One pattern is allowed: a blueprint's views importing `bp` from their own package, whose
-__init__ imports the views to register the routes (Flask's documented layout, and
-style.md's `__init__.py  bp = Blueprint(...)`)."""
+__init__ imports the views to register the routes (Flask's documented layout: the
+package's `__init__.py` holds `bp = Blueprint(...)`)."""
 
 import ast
 from pathlib import Path

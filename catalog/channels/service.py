@@ -201,8 +201,8 @@ def usage(channel: Channel) -> dict[str, int]:
     Videos are counted by channel_stats (exact, kept by PostgreSQL, no count(*) over a
     big channel). Custom-field schemas attached to it would silently apply more widely
     without it (a schema attached to no channel applies to every video), so they count too.
-    Production tasks (design.md: Task → Channel, RESTRICT) do not exist yet; when they do,
-    they are counted here as well.
+    Production tasks (planned: a task's channel will be a RESTRICT foreign key) do not exist
+    yet; when they do, they are counted here as well.
     """
     schemas = (
         select(func.count())

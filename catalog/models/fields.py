@@ -1,7 +1,7 @@
 """Custom fields: staff define their own fields, group them in schemas, and set values on videos.
 
-Values live in typed columns (reference.md B) so that "Rating >= 4" or "Presentation = great"
-is an index range, which a single JSON value column could not be.
+Values live in typed columns (text, numeric, boolean) so that "Rating >= 4" or
+"Presentation = great" is an index range, which a single JSON value column could not be.
 """
 
 from datetime import datetime

@@ -1,7 +1,7 @@
 """What a report file is: its kind (sniffed from its first bytes), its format (detected from
 its header) and how each of its cells becomes a video field (SQL, run over the staged rows).
 
-Two formats are known (reference.md F):
+Two formats are known:
 
 - `youtube`: YouTube Content Manager's video report (`content_owner_video_metadata` a2/a4,
   and the CSV the Videos screen downloads): snake_case columns, one row per claim, so a
@@ -12,10 +12,10 @@ Two formats are known (reference.md F):
 
 Headers match whatever their case, spaces, underscores or hyphens ("Video ID" is
 `video_id`). Cells are validated in SQL over the whole staged file at once (never row by
-row in Python): `field_sql` gives, per field, the expression of its value and of the reason
-a cell is refused. A refused cell rejects its row; the row's number, column and reason are
-reported; an unreadable cell of a SOFT_KINDS field (a date) does not: the row stays and
-the cell is listed as a warning.
+row in Python): per field, `value_sql` gives the expression of its value and `check_sql`
+the condition and the reason a cell is refused. A refused cell rejects its row; the row's
+number, column and reason are reported; an unreadable cell of a SOFT_KINDS field (a date)
+does not: the row stays and the cell is listed as a warning.
 """
 
 import re
@@ -51,7 +51,7 @@ def normalize(name: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One staged field: how its cells are read. `kind` picks the SQL (see field_sql)."""
+    """One staged field: how its cells are read. `kind` picks the SQL (see value_sql, check_sql)."""
 
     name: str
     kind: str
@@ -98,7 +98,7 @@ FIELDS = {
 
 # Kinds whose unreadable cell does not refuse its row: the catalog keeps the value it has
 # (a video the import creates gets none) and the preview lists the cell as a warning.
-# reference.md F: "invalid dates become null", which is right only for a new video.
+# The original Catalog Tool's "invalid dates become null" is right only for a new video.
 SOFT_KINDS = ("timestamp",)
 
 # Columns both formats may carry under the same name.
@@ -570,7 +570,7 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     if f.kind == "duration":
         return unreadable, f"'not a duration (seconds, H:MM:SS or PT#M#S): ' || {snippet}"
     if f.kind == "timestamp":
-        return None  # reference.md F: an unreadable date becomes empty; the row stays
+        return None  # a SOFT_KINDS field: an unreadable date becomes empty; the row stays
     if f.kind == "yes_no":
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "choice":

@@ -2,7 +2,7 @@
 rows applied to the bench catalog through the real code path, side by side with plain
 COPYs of the same file.
 
-- The report (`content_owner_video_metadata` a2 columns, reference.md F) is written by
+- The report (`content_owner_video_metadata` a2 columns) is written by
   PostgreSQL itself (COPY ... TO STDOUT, streamed to a file in 1 MiB chunks) from the
   bench catalog: 98% of its videos (chosen by a hash of their YouTube id), ~10% of the
   report's rows with metadata changes (views; some privacy, title, a monetization flag),
@@ -41,7 +41,7 @@ GOAL_RATIO = 0.5
 GOAL_RSS_MB = 500
 GOAL_CHAIN_OVERHEAD = 0.15  # issue 7: the hash chain may cost an import at most 15%
 
-# The a2 version's columns, in YouTube's order (reference.md F).
+# The a2 version's columns, in YouTube's order.
 A2_COLUMNS = (
     "video_id", "channel_id", "channel_display_name", "time_uploaded", "time_published",
     "video_title", "video_length", "views", "comments", "video_privacy_status", "video_url",

@@ -1,4 +1,4 @@
-"""The data model of custom fields (reference.md B), enforced by the database itself."""
+"""The data model of custom fields, enforced by the database itself."""
 
 from decimal import Decimal
 

@@ -49,7 +49,7 @@ What an empty cell means: for a column the file has, empty is empty (the report 
 truth for what it carries) — except the channel, the category and the Yes/No flags (NOT
 NULL), which an empty cell leaves as they are. A column the file does not have is never
 touched. An import never blanks what it cannot read: an unreadable date keeps the date a
-video has (a video the import creates gets none, reference.md F) and is listed as a
+video has (a video the import creates gets none) and is listed as a
 warning (row, column, value, reason); any other unreadable cell refuses its row. An
 unknown category name leaves the category as it is (a note says so).
 

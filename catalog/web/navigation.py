@@ -1,0 +1,28 @@
+"""The main navigation: one list of the areas, which the base layout loops over."""
+
+from typing import NamedTuple
+
+from catalog.permissions import Permission
+
+
+class NavItem(NamedTuple):
+    endpoint: str
+    label: str
+    permission: Permission
+
+    @property
+    def blueprint(self) -> str:
+        """The link is marked active on every page of its blueprint, not only its own."""
+        return self.endpoint.partition(".")[0]
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("videos.index", "Videos", Permission.CATALOG_READ),
+    NavItem("channels.index", "Channels", Permission.CATALOG_READ),
+    NavItem("reports.index", "Reports", Permission.CATALOG_READ),
+    NavItem("categories.index", "Categories", Permission.CATEGORIES_MANAGE),
+    NavItem("changes.index", "Changes", Permission.AUDIT_READ),
+    NavItem("queue.index", "Queue", Permission.CATALOG_READ),
+    NavItem("fields.index", "Fields", Permission.FIELDS_MANAGE),
+    NavItem("accounts.users", "Accounts", Permission.USERS_MANAGE),
+)

@@ -1,0 +1,155 @@
+"""The pieces every page shares, each written once: the main navigation (one list,
+catalog/web/navigation.py) and the macros of templates/_macros/, which render the markup
+the pages wrote out by hand before."""
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import render_template_string
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+# Each marker belongs to one macro; a page that writes it out again is a copy that drifts.
+MARKERS = {
+    "Please correct the fields marked below": "_macros/forms.html",
+    'class="breadcrumb': "_macros/nav.html",
+    'aria-label="Pages"': "_macros/lists.html",
+    'id="f-size"': "_macros/lists.html",
+}
+# The undo pages move into a blueprint of their own in parallel work; this page's trail
+# (an id that may no longer link anywhere) joins the macro after that move.
+NOT_YET = {"as_of.html"}
+
+
+@pytest.mark.parametrize(("marker", "home"), MARKERS.items())
+def test_each_shared_piece_is_written_once(marker, home):
+    holders = sorted(
+        str(path.relative_to(TEMPLATES))
+        for path in TEMPLATES.rglob("*.html")
+        if marker in path.read_text() and path.name not in NOT_YET
+    )
+    assert holders == [home]
+
+
+def test_the_navigation_is_one_loop():
+    assert (TEMPLATES / "base.html").read_text().count('class="nav-link') == 1
+
+
+NAV_LINK = re.compile(
+    r'<li class="nav-item"><a class="nav-link (active)?" href="([^"]+)">([^<]+)</a></li>'
+)
+READERS = ["Videos", "Channels", "Reports", "Queue"]
+EVERYTHING = ["Videos", "Channels", "Reports", "Categories", "Changes", "Queue", "Fields"]
+
+
+@pytest.mark.parametrize(
+    ("role", "labels"),
+    [
+        ("viewer", READERS),
+        ("editor", READERS),
+        ("auditor", ["Videos", "Channels", "Reports", "Changes", "Queue"]),
+        ("admin", [*EVERYTHING, "Accounts"]),
+    ],
+)
+def test_the_navigation_offers_what_the_role_may_open(client, sign_in, role, labels):
+    sign_in(role)
+    links = NAV_LINK.findall(client.get("/channels").get_data(as_text=True))
+    assert [label for _, _, label in links] == labels
+    # Active on every page of its blueprint (request.blueprint), and only there.
+    assert [label for active, _, label in links if active] == ["Channels"]
+    for _, href, label in links:
+        assert client.get(href).status_code == 200, label
+
+
+def render(app, source: str, **context) -> str:
+    with app.test_request_context():
+        return render_template_string(source, **context)
+
+
+def test_breadcrumbs_render_the_markup_of_the_pages(app):
+    html = render(
+        app,
+        '{% from "_macros/nav.html" import breadcrumbs %}'
+        "{{ breadcrumbs([('Videos', '/videos'), (id, '/videos/' ~ id, 'font-monospace')],"
+        " 'Edit') }}"
+        "{{ breadcrumbs([('Videos', '/videos')], id, 'font-monospace') }}",
+        id="<b>x</b>",
+    )
+    assert html == (
+        '<nav aria-label="breadcrumb"><ol class="breadcrumb small mb-1">'
+        '<li class="breadcrumb-item"><a href="/videos">Videos</a></li>'
+        '<li class="breadcrumb-item"><a class="font-monospace" href="/videos/&lt;b&gt;x&lt;/b&gt;">'
+        "&lt;b&gt;x&lt;/b&gt;</a></li>"
+        '<li class="breadcrumb-item active">Edit</li></ol></nav>\n'
+        '<nav aria-label="breadcrumb"><ol class="breadcrumb small mb-1">'
+        '<li class="breadcrumb-item"><a href="/videos">Videos</a></li>'
+        '<li class="breadcrumb-item active font-monospace">&lt;b&gt;x&lt;/b&gt;</li></ol></nav>\n'
+    )
+
+
+def test_the_pager_offers_only_the_pages_there_are(app):
+    source = '{% from "_macros/lists.html" import pager %}{{ pager(**links) }}'
+    first_page = render(app, source, links={"first": "/v", "next": "/v?after=2"})
+    assert ">First<" in first_page
+    assert 'rel="next" href="/v?after=2">Next →<' in first_page
+    assert 'rel="prev"' not in first_page
+    log = render(
+        app,
+        source,
+        links={"first": "/q", "prev": "/q?before=9", "labels": ("Newest", "← Newer", "Older →")},
+    )
+    assert 'href="/q">Newest<' in log
+    assert 'rel="prev" href="/q?before=9">← Newer<' in log
+    assert "Older" not in log
+    numbered = render(app, source, links={"prev": "/u?page=1", "position": "Page 2 of 2"})
+    assert "First" not in numbered
+    assert '<span class="small text-body-secondary">Page 2 of 2</span>' in numbered
+
+
+def test_the_page_size_menu_selects_the_current_size(app):
+    html = render(
+        app, '{% from "_macros/lists.html" import page_size %}{{ page_size([25, 50, 100], 50) }}'
+    )
+    assert re.findall(r"<option[^>]*>", html) == [
+        '<option value="25">',
+        '<option value="50" selected>',
+        '<option value="100">',
+    ]
+
+
+def test_the_errors_alert_shows_only_for_a_form_with_errors(app):
+    source = '{% from "_macros/forms.html" import errors_alert %}{{ errors_alert(form, narrow) }}'
+    assert "alert" not in render(app, source, form={"errors": {}}, narrow=False)
+    wide = render(app, source, form={"errors": {"name": ["Required."]}}, narrow=False)
+    assert '<div class="alert alert-danger py-2" role="alert">Please correct the fields' in wide
+    narrow = render(app, source, form={"errors": {"name": ["Required."]}}, narrow=True)
+    assert 'class="alert alert-danger py-2 narrow"' in narrow
+
+
+FORM_PAGE = (
+    '{% from "_macros/forms.html" import form_page %}'
+    "{% call form_page(form, '/things/1', 'Save', '/things', **options) %}"
+    "<p>fields</p>{% endcall %}"
+)
+
+
+def test_a_narrow_form_page_keeps_its_alert_and_buttons_as_narrow_as_its_form(app):
+    html = render(app, FORM_PAGE, form={"errors": {"name": ["Required."]}}, options={})
+    assert 'class="alert alert-danger py-2 narrow"' in html
+    assert '<form method="post" action="/things/1" class="narrow" novalidate>' in html
+    assert html.index("<p>fields</p>") < html.index(
+        '<button class="btn btn-primary" type="submit">Save'
+    )
+    assert 'href="/things">Cancel<' in html
+    assert "sticky-bottom" not in html
+    assert "Delete" not in html
+
+
+def test_a_wide_form_page_keeps_its_buttons_in_a_bar_at_the_bottom(app):
+    options = {"wide": True, "delete": "/things/1/delete", "form_id": "thing-form", "alert": False}
+    html = render(app, FORM_PAGE, form={"errors": {"name": ["Required."]}}, options=options)
+    assert "alert" not in html  # the page shows its own message instead
+    assert '<form id="thing-form" method="post" action="/things/1" novalidate>' in html
+    assert 'class="sticky-bottom bg-body border-top py-2 d-flex gap-2 mt-3"' in html
+    assert '<a class="btn btn-outline-danger ms-auto" href="/things/1/delete">Delete…</a>' in html
