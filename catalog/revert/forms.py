@@ -4,7 +4,7 @@ a post that lacks it did not come from the page, and is refused with 400 by the 
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, HiddenField, RadioField, SelectMultipleField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, StopValidation
 
 CHOICE = "choice-"
 
@@ -20,7 +20,7 @@ class WholeNumber(HiddenField):
 
     def pre_validate(self, form) -> None:
         if self.flags.required and self.data is None:
-            raise ValueError("Missing: the page's form sends it.")
+            raise StopValidation("Missing: the page's form sends it.")
 
 
 class Chosen(Field):

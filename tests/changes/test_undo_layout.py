@@ -103,3 +103,12 @@ def test_an_undo_post_without_what_its_preview_showed_is_refused(client, db_sess
     db_session.expire_all()
     assert video.title == "Now"
     assert db_session.scalar(select(func.count()).where(MetadataSync.source == "revert")) == 0
+
+
+def test_the_undo_pages_stay_under_changes_in_the_navigation(client, db_session, sign_in):
+    sign_in("auditor")
+    video = VideoFactory()
+    db_session.flush()
+    page = client.get(f"/videos/{video.video_id}/as-of?at=2030-01-01T00:00")
+    assert page.status_code == 200
+    assert 'class="nav-link active" href="/audit"' in page.get_data(as_text=True)
