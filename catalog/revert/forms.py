@@ -3,14 +3,16 @@ version, the audit chain's position), so the undo can refuse when the video move
 a post that lacks it did not come from the page, and is refused with 400 by the view."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, HiddenField, RadioField, SelectMultipleField
+from wtforms import BooleanField, Field, RadioField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, StopValidation
 
 CHOICE = "choice-"
 
 
-class WholeNumber(HiddenField):
-    """A whole number the page wrote into the form; None when it is missing or is not one."""
+class WholeNumber(StringField):
+    """A whole number the page wrote into the form; None when it is missing or is not one.
+    Not a HiddenField: `form.hidden_tag()` would render it a second time, empty, ahead of
+    the page's own input, and the empty one is what the browser's post would be read as."""
 
     def process_formdata(self, valuelist) -> None:
         try:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from catalog.models import MetadataSync
 from catalog.videos import forms as video_forms
 from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.html_forms import submitted_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = uuid.UUID(int=1)
@@ -112,3 +114,42 @@ def test_the_undo_pages_stay_under_changes_in_the_navigation(client, db_session,
     page = client.get(f"/videos/{video.video_id}/as-of?at=2030-01-01T00:00")
     assert page.status_code == 200
     assert 'class="nav-link active" href="/audit"' in page.get_data(as_text=True)
+
+
+def _posted(client, page_url: str, action: str) -> MultiDict:
+    """The undo form of the page at `page_url` as a browser would post it, untouched."""
+    html = client.get(page_url).get_data(as_text=True)
+    start = html.index(f'<form method="post" action="{action}"')
+    return MultiDict(submitted_fields(html[start:]))
+
+
+def test_each_undo_form_posts_as_rendered(client, db_session, sign_in):
+    """What the pages render is what the forms read: the version and chain position come
+    through once, as the preview wrote them (not shadowed by an empty copy)."""
+    sign_in("editor")
+    first, second, third = VideoFactory.create_batch(3, title="Now")
+    batch_id = uuid.uuid4()
+    for video in (first, second):
+        db_session.add(MetadataSync(
+            entity_type="video", entity_id=video.id, entity_key=video.video_id,
+            action="update", source="bulk", video_title=video.title,
+            changes={"title": ["Before", "Now"]}, batch_id=batch_id, batch_size=2,
+        ))  # fmt: skip
+    change = MetadataSync(
+        entity_type="video", entity_id=third.id, entity_key=third.video_id, action="update",
+        source="web", video_title=third.title, changes={"title": ["Before", "Now"]},
+    )  # fmt: skip
+    db_session.add(change)
+    db_session.flush()
+    restore = f"/videos/{third.video_id}/restore-to"
+    at = "2000-01-01T00:00:00+00:00"
+    fields = _posted(client, f"{restore}?at={at}", restore)
+    assert fields.getlist("version") == [str(third.version)]
+    revert = f"/audit/{change.id}/revert"
+    response = client.post(revert, data=_posted(client, revert, revert))
+    assert response.status_code == 302
+    undo = f"/audit/batch/{batch_id}/undo"
+    response = client.post(undo, data=_posted(client, undo, undo))
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert [first.title, second.title, third.title] == ["Before"] * 3
