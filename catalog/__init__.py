@@ -47,11 +47,13 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.fields import bp as fields_bp
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
+    from catalog.revert import bp as revert_bp
     from catalog.videos import bp as videos_bp
     from catalog.web import error_pages, headers, templating
 
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)
+    app.register_blueprint(revert_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(channels_bp)
     app.register_blueprint(categories_bp)

@@ -50,11 +50,11 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "changes.batch": {"GET": (Permission.AUDIT_READ, Permission.CATALOG_EDIT)},
     "changes.export": {"GET": Permission.AUDIT_READ},
     "changes.index": {"GET": Permission.AUDIT_READ},
-    "changes.as_of": {"GET": Permission.CATALOG_READ},
-    "changes.revert_change": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
-    "changes.restore_to": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
-    "changes.restore_video": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
-    "changes.undo_batch": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "revert.as_of": {"GET": Permission.CATALOG_READ},
+    "revert.revert_change": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "revert.restore_to": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "revert.restore_video": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "revert.undo_batch": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "queue.index": {"GET": Permission.CATALOG_READ},
     "queue.retry": {"POST": Permission.CATALOG_EDIT},
     "queue.cancel": {"POST": Permission.CATALOG_EDIT},
@@ -186,15 +186,16 @@ def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in
     assert "New video" not in html
 
 
-# Every page that shows audit rows. A new page of catalog.changes must be listed here (the
-# first assertion below), so no page that reads the log escapes the content check.
+# Every page that shows audit rows. A new page of catalog.changes or catalog.revert must be
+# listed here (the first assertion below), so no page that reads the log escapes the content
+# check.
 AUDIT_READING = {
-    "changes.index", "changes.batch", "changes.export", "changes.as_of",
-    "changes.revert_change", "changes.restore_to", "changes.restore_video",
-    "changes.undo_batch", "videos.detail", "channels.detail",
+    "changes.index", "changes.batch", "changes.export", "revert.as_of",
+    "revert.revert_change", "revert.restore_to", "revert.restore_video",
+    "revert.undo_batch", "videos.detail", "channels.detail",
 }  # fmt: skip
 # Undo pages given a row (or a batch) that is not a video's: 404 for everyone who may undo.
-UNDO_PAGES = ("changes.revert_change", "changes.restore_video", "changes.undo_batch")
+UNDO_PAGES = ("revert.revert_change", "revert.restore_video", "revert.undo_batch")
 # Rows only the audit log's readers may see; each carries SECRET in what a page would show.
 SECRET = "zzsecretzz"
 
@@ -228,7 +229,7 @@ def _secret_rows(session, batch_id: uuid.UUID) -> list[MetadataSync]:
 
 def test_every_page_of_the_log_is_checked_for_what_it_shows(app):
     endpoints = {rule.endpoint for rule, _method in _rules(app)}
-    assert {e for e in endpoints if e.startswith("changes.")} <= AUDIT_READING
+    assert {e for e in endpoints if e.startswith(("changes.", "revert."))} <= AUDIT_READING
     assert endpoints >= AUDIT_READING
 
 

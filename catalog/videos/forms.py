@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from catalog.models import CustomField, Video
@@ -264,6 +265,16 @@ FORM_GROUPS = (
                 "published", "is_hero")),
     ("Notes", ("notes",)),
 )  # fmt: skip
+
+# What people call each field of a video on pages that show its values (the history, the
+# undo pages): read once off the form's declared fields, so the form stays the one place a
+# label is written and no page builds a form to read them. Times carry no zone here: the
+# values shown beside them name theirs.
+LABELS: dict[str, str] = {
+    name: unbound.args[0]
+    for name, unbound in vars(VideoForm).items()
+    if isinstance(unbound, UnboundField) and unbound.args
+} | {"channel_display_name": "Channel name", "administered_at": "Administered at"}
 
 
 class BulkEditForm(FlaskForm):

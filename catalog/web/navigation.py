@@ -9,11 +9,13 @@ class NavItem(NamedTuple):
     endpoint: str
     label: str
     permission: Permission
+    # Other blueprints whose pages belong to this area (undo pages are part of the log).
+    also: tuple[str, ...] = ()
 
     @property
-    def blueprint(self) -> str:
-        """The link is marked active on every page of its blueprint, not only its own."""
-        return self.endpoint.partition(".")[0]
+    def blueprints(self) -> tuple[str, ...]:
+        """The link is marked active on every page of these blueprints, not only its own."""
+        return (self.endpoint.partition(".")[0], *self.also)
 
 
 NAVIGATION: tuple[NavItem, ...] = (
@@ -21,7 +23,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("channels.index", "Channels", Permission.CATALOG_READ),
     NavItem("reports.index", "Reports", Permission.CATALOG_READ),
     NavItem("categories.index", "Categories", Permission.CATEGORIES_MANAGE),
-    NavItem("changes.index", "Changes", Permission.AUDIT_READ),
+    NavItem("changes.index", "Changes", Permission.AUDIT_READ, also=("revert",)),
     NavItem("queue.index", "Queue", Permission.CATALOG_READ),
     NavItem("fields.index", "Fields", Permission.FIELDS_MANAGE),
     NavItem("accounts.users", "Accounts", Permission.USERS_MANAGE),

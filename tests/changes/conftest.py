@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog import audit
-from catalog.changes import states
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
+from catalog.revert import states
 from catalog.videos import service
 from tests.factories import UserFactory
 

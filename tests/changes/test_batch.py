@@ -9,10 +9,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import DataError
 
 from catalog import audit
-from catalog.changes import revert, states
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
 from catalog.reports import importer
+from catalog.revert import batch as batch_undo
+from catalog.revert import states
 from catalog.videos import service
 from tests.changes.conftest import create, now_state, rows_of, update
 from tests.factories import CustomFieldFactory
@@ -28,9 +29,9 @@ def bulk(videos, values, *, actor, custom=None):
     )
 
 
-def undo(batch_id, *, overwrite=False, actor=None) -> revert.BatchPlan:
-    plan = revert.plan_batch(batch_id, overwrite=overwrite)
-    return revert.undo_batch(batch_id, overwrite=overwrite, seen=plan.seen, actor=actor)
+def undo(batch_id, *, overwrite=False, actor=None) -> batch_undo.BatchPlan:
+    plan = batch_undo.plan_batch(batch_id, overwrite=overwrite)
+    return batch_undo.undo_batch(batch_id, overwrite=overwrite, seen=plan.seen, actor=actor)
 
 
 @pytest.fixture
@@ -49,10 +50,10 @@ def test_undoing_a_bulk_edit_puts_every_value_back_in_one_new_batch(editor, vide
     bulk_rows = {row.entity_key: row for row in db.session.scalars(
         select(MetadataSync).where(MetadataSync.batch_id == batch_id))}  # fmt: skip
 
-    plan = revert.plan_batch(batch_id)
+    plan = batch_undo.plan_batch(batch_id)
     assert (plan.rows, plan.videos, plan.fields, plan.conflicts) == (4, 4, 12, 0)
     assert plan.by_field == {"claimed_status": 4, "label": 4, "field:Stars": 4}
-    done = revert.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
+    done = batch_undo.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
 
     for video in videos:
         state = now_state(video.video_id)
@@ -78,13 +79,13 @@ def test_conflicts_are_kept_by_default(editor, videos):
     batch_id = bulk(videos, {"claimed_status": "appeal", "label": "After"}, actor=editor)
     update(db.session.get(Video, videos[0].id), actor=editor, label="Edited since")
 
-    plan = revert.plan_batch(batch_id)
+    plan = batch_undo.plan_batch(batch_id)
     assert (plan.videos, plan.fields, plan.conflicts, plan.conflict_videos) == (4, 7, 1, 1)
     [example] = plan.examples
     assert (example.video_key, example.key, example.then, example.set_to, example.now) == (
         videos[0].video_id, "label", "Before", "After", "Edited since"
     )  # fmt: skip
-    revert.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
+    batch_undo.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
 
     first = now_state(videos[0].video_id)
     assert (first["claimed_status"], first["label"]) == ("claim", "Edited since")
@@ -116,18 +117,18 @@ def test_a_video_deleted_since_is_left_alone(editor, videos):
 
 def test_a_batch_changed_after_the_preview_writes_nothing(editor, videos):
     batch_id = bulk(videos, {"label": "After"}, actor=editor)
-    plan = revert.plan_batch(batch_id)
+    plan = batch_undo.plan_batch(batch_id)
     update(db.session.get(Video, videos[1].id), actor=editor, title="Meanwhile")
-    with pytest.raises(revert.Changed):
-        revert.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
+    with pytest.raises(batch_undo.Changed):
+        batch_undo.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
     reverts = select(func.count()).where(MetadataSync.source == "revert")
     assert db.session.scalar(reverts) == 0
     assert [now_state(v.video_id)["label"] for v in videos] == ["After"] * 4
 
 
 def test_a_batch_without_videos_is_refused(app_ctx):
-    with pytest.raises(revert.RevertError):
-        revert.plan_batch(uuid.uuid4())
+    with pytest.raises(batch_undo.RevertError):
+        batch_undo.plan_batch(uuid.uuid4())
 
 
 def test_undoing_a_report_import_deletes_the_videos_it_created(editor):
@@ -144,10 +145,10 @@ def test_undoing_a_report_import_deletes_the_videos_it_created(editor):
     update(db.session.scalars(select(Video).where(Video.video_id == kept)).one(), actor=editor,
            notes="worked on since")  # fmt: skip
 
-    plan = revert.plan_batch(batch_id)
+    plan = batch_undo.plan_batch(batch_id)
     assert (plan.deletes, plan.kept, plan.conflict_videos) == (3, 1, 1)
     assert [e.key for e in plan.examples] == ["notes"]
-    done = revert.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
+    done = batch_undo.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
 
     assert now_state(kept) is not None
     for key in created[1:]:
@@ -183,12 +184,12 @@ def test_overwrite_deletes_created_videos_changed_since(editor):
 @pytest.mark.parametrize("chunk", [2, 5000])
 def test_a_batch_is_undone_in_a_few_statements_whatever_its_size(editor, monkeypatch, chunk):
     """Set-based: the statements of an undo grow with the number of chunks, not of videos."""
-    monkeypatch.setattr(revert, "CHUNK", chunk)
+    monkeypatch.setattr(batch_undo, "CHUNK", chunk)
 
     def statements(count: int) -> int:
         made = [create(f"sz{count:03d}{n:06d}", actor=editor, label="Before") for n in range(count)]
         batch_id = bulk(made, {"label": "After", "notes": "n"}, actor=editor)
-        plan = revert.plan_batch(batch_id)
+        plan = batch_undo.plan_batch(batch_id)
         executed = []
 
         def count_statement(*args):
@@ -197,7 +198,7 @@ def test_a_batch_is_undone_in_a_few_statements_whatever_its_size(editor, monkeyp
         connection = db.session.connection()
         event.listen(connection, "before_cursor_execute", count_statement)
         try:
-            revert.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
+            batch_undo.undo_batch(batch_id, overwrite=False, seen=plan.seen, actor=editor)
         finally:
             event.remove(connection, "before_cursor_execute", count_statement)
         assert [now_state(v.video_id)["label"] for v in made] == ["Before"] * count
@@ -248,5 +249,5 @@ def test_a_batch_that_changed_a_video_twice_is_not_guessed_at(editor):
             video, action="update", changes=changes, source="bulk", actor=None, batch_id=batch_id
         )
         audit.record_many([row])
-    with pytest.raises(revert.RevertError, match="more than once"):
-        revert.plan_batch(batch_id)
+    with pytest.raises(batch_undo.RevertError, match="more than once"):
+        batch_undo.plan_batch(batch_id)

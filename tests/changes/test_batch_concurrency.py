@@ -8,9 +8,9 @@ from flask_security import hash_password
 from sqlalchemy import func, select, text
 
 from catalog import audit
-from catalog.changes import revert
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
+from catalog.revert import batch as batch_undo
 from catalog.videos import service
 from tests import factories
 from tests.conftest import csrf_token
@@ -58,15 +58,15 @@ def _seed(app) -> tuple[list[uuid.UUID], int, int]:
 
 def test_batch_undos_and_bulk_edits_at_once_do_not_deadlock(race_app, monkeypatch):
     # Small chunks: the undo meets the batch's videos a few at a time, highest ids first.
-    monkeypatch.setattr(revert, "CHUNK", 4)
+    monkeypatch.setattr(batch_undo, "CHUNK", 4)
     batches, seen, user_id = _seed(race_app)
 
     def work(number: int) -> str:
         editor = db.session.get(User, user_id)
         if number < BATCHES:
             try:
-                revert.undo_batch(batches[number], overwrite=True, seen=seen, actor=editor)
-            except revert.Changed:
+                batch_undo.undo_batch(batches[number], overwrite=True, seen=seen, actor=editor)
+            except batch_undo.Changed:
                 db.session.rollback()
                 return "changed since"  # a refusal people see, not a failure
             db.session.commit()
@@ -108,7 +108,7 @@ def test_an_undo_that_lost_a_race_is_run_again_whole(app, client, db_session, si
         )
         seen = db.session.scalar(select(func.max(MetadataSync.chain_seq)))
         db.session.commit()
-    real = revert.undo_batch
+    real = batch_undo.undo_batch
     runs = []
 
     def loses_the_first_race(*args, **kwargs):
@@ -118,7 +118,7 @@ def test_an_undo_that_lost_a_race_is_run_again_whole(app, client, db_session, si
             db.session.execute(text(CONFLICT))
         return plan
 
-    monkeypatch.setattr(revert, "undo_batch", loses_the_first_race)
+    monkeypatch.setattr(batch_undo, "undo_batch", loses_the_first_race)
     response = client.post(f"/audit/batch/{batch}/undo", data={
         "csrf_token": csrf_token(client, "/videos"), "seen": seen, "conflicts": "skip",
     })  # fmt: skip

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from catalog import create_app
-from catalog.changes import revert, states
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, MetadataSync, Video
+from catalog.revert import batch as batch_undo
+from catalog.revert import service as revert
+from catalog.revert import states
 from catalog.videos import custom_values, service
 from tests.conftest import app_config, migrated_database
 
@@ -172,8 +174,8 @@ class Example:
         batches = list(dict.fromkeys(row.batch_id for row in self.rows() if row.batch_id))
         if batches:
             batch_id = batches[choice % len(batches)]
-            plan = revert.plan_batch(batch_id, overwrite=overwrite)
-            revert.undo_batch(batch_id, overwrite=overwrite, seen=plan.seen, actor=None)
+            plan = batch_undo.plan_batch(batch_id, overwrite=overwrite)
+            batch_undo.undo_batch(batch_id, overwrite=overwrite, seen=plan.seen, actor=None)
 
 
 def _check(example: Example) -> None:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from catalog.changes import revert, states
 from catalog.extensions import db
 from catalog.fields import service as fields
 from catalog.models import MetadataSync, Video
+from catalog.revert import service as revert
+from catalog.revert import states
 from catalog.videos import service
 from tests.changes.conftest import HOUR, create, now_state, past_row, rows_of, update
 from tests.factories import CategoryFactory, ChannelFactory, CustomFieldFactory, VideoFactory

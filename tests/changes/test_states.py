@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from catalog.changes import states
 from catalog.fields import service as fields
+from catalog.revert import states
 from catalog.videos import service
 from tests.changes.conftest import HOUR, create, now_state, past_row, rows_of, update
 from tests.factories import CustomFieldFactory, VideoFactory

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from catalog.changes import states
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
+from catalog.revert import states
 from catalog.videos import service
 from tests import factories
 from tests.changes.conftest import HOUR, past_row

@@ -1,6 +1,7 @@
 """Pages that look back and undo: a video as it was at a time, reverting one change, putting a
 video back to a time, bringing a deleted video back, undoing a whole batch. Each undo is a
-preview (GET) and a confirmation (POST); the rules are in catalog.changes.revert."""
+preview (GET) and a confirmation (POST); the rules are in catalog.revert.service (one
+video) and catalog.revert.batch (a batch)."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -8,12 +9,13 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from catalog.changes import bp, revert, states
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
+from catalog.revert import batch, bp, forms, states
+from catalog.revert import service as revert
 from catalog.videos import custom_values
-from catalog.videos.forms import FORM_GROUPS, ConfirmForm, VideoForm
+from catalog.videos.forms import FORM_GROUPS, LABELS
 from catalog.videos.service import VersionConflict
 from catalog.web import db_retry, timezones
 
@@ -31,21 +33,6 @@ def _time(value: str | None) -> datetime | None:
             continue
         return timezones.to_utc(at)
     return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
-
-
-def _labels() -> dict[str, str]:
-    """What people call each audited field and custom value."""
-    form = VideoForm(formdata=None, meta={"csrf": False})
-    labels = {field.name: field.label.text for field in form}
-    labels |= {"channel_display_name": "Channel name", "administered_at": "Administered at"}
-    return labels
 
 
 def _names(*values: dict) -> dict[str, dict[int, str]]:
@@ -93,7 +80,7 @@ def _after_undo(video_key: str):
     if db.session.scalar(select(Video.id).where(Video.video_id == video_key)):
         return redirect(url_for("videos.detail", video_id=video_key))
     deletion = states.history(video_key)[-1]
-    return redirect(url_for("changes.as_of", video_id=video_key, at=_just_before(deletion)))
+    return redirect(url_for("revert.as_of", video_id=video_key, at=_just_before(deletion)))
 
 
 def _just_before(row: MetadataSync) -> str:
@@ -107,23 +94,23 @@ def as_of(video_id: str):
     rows = states.history(video_id)
     video = db.session.scalars(select(Video).where(Video.video_id == video_id)).first()
     if not rows and video is None:
-        return render_template("changes/as_of.html", video_id=video_id, unknown=True), 404
+        return render_template("revert/as_of.html", video_id=video_id, unknown=True), 404
     at = _time(request.args.get("at"))
     deletion = rows[-1] if video is None and rows and rows[-1].action == "delete" else None
     context = {
         "video_id": video_id, "video": video, "deletion": deletion, "at": at,
-        "groups": FORM_GROUPS, "labels": _labels(),
+        "groups": FORM_GROUPS, "labels": LABELS,
     }  # fmt: skip
     if deletion is not None:
         # The moment before the deletion: what "restore this video" would bring back.
         context["before_deletion"] = _just_before(deletion)
     if at is None:
-        return render_template("changes/as_of.html", bad_time=True, **context), 400
+        return render_template("revert/as_of.html", bad_time=True, **context), 400
     state = states.state_at(video_id, at, rows)
     since = [row for row in reversed(rows) if row.sync_time > at]
     custom = sorted((k, v) for k, v in (state or {}).items() if states.is_custom(k))
     return render_template(
-        "changes/as_of.html", state=state, custom=custom, since=since,
+        "revert/as_of.html", state=state, custom=custom, since=since,
         names=_names(state or {}), **context,
     )  # fmt: skip
 
@@ -134,27 +121,18 @@ def revert_change(audit_id: int):
     """Revert one change of a video: preview each field (conflicts to choose), then apply."""
     row = _row(audit_id)
     if row.entity_type == "video" and row.action == "delete":
-        return redirect(url_for("changes.restore_video", audit_id=audit_id))
-    form = ConfirmForm()
+        return redirect(url_for("revert.restore_video", audit_id=audit_id))
+    form = forms.RevertChangeForm()
     message, status = None, 200
-    if form.validate_on_submit():
-        version = _int(request.form.get("version"))
-        if version is None:
-            abort(400)
-        chosen = {
-            key.removeprefix("choice-")
-            for key, value in request.form.items()
-            if key.startswith("choice-") and value == "restore"
-        }
-        acknowledged = set(request.form.getlist("conflict"))
-        if row.action == "create" and not request.form.get("confirm"):
-            acknowledged = set()
+    if form.is_submitted() and not form.validate():
+        abort(400)
+    if form.is_submitted():
         changes, message = _attempt(
             lambda: revert.apply_revert(
                 row,
-                restore=chosen,
-                acknowledged=acknowledged,
-                expected_version=version,
+                restore=form.restore.data,
+                acknowledged=form.acknowledged(creation=row.action == "create"),
+                expected_version=form.version.data,
                 actor=signed_in_user(),
             )
         )
@@ -174,8 +152,8 @@ def revert_change(audit_id: int):
     except revert.RevertError as exc:
         plan, message, status = None, str(exc), 409
     return render_template(
-        "changes/revert_change.html", row=row, plan=plan, form=form, message=message,
-        labels=_labels(), names=_names(*_values(plan)),
+        "revert/revert_change.html", row=row, plan=plan, form=form, message=message,
+        labels=LABELS, names=_names(*_values(plan)),
     ), status  # fmt: skip
 
 
@@ -198,14 +176,14 @@ def restore_to(video_id: str):
     video = db.session.scalar(select(Video.id).where(Video.video_id == video_id))
     if video is None and not states.history(video_id):
         abort(404)
-    form = ConfirmForm()
+    form = forms.RestoreToForm()
     message, status = None, 200
     if form.validate_on_submit():
         count, message = _attempt(
             lambda: revert.restore_to(
                 video_id,
                 at,
-                expected_version=_int(request.form.get("version")),
+                expected_version=form.version.data,
                 actor=signed_in_user(),
             )
         )
@@ -220,8 +198,8 @@ def restore_to(video_id: str):
     except revert.RevertError as exc:
         plan, message, status = None, str(exc), 409
     return render_template(
-        "changes/restore_to.html", video_id=video_id, at=at, plan=plan, form=form,
-        message=message, labels=_labels(), names=_names(*_values(plan)),
+        "revert/restore_to.html", video_id=video_id, at=at, plan=plan, form=form,
+        message=message, labels=LABELS, names=_names(*_values(plan)),
     ), status  # fmt: skip
 
 
@@ -230,7 +208,7 @@ def restore_to(video_id: str):
 def restore_video(audit_id: int):
     """Bring back a deleted video, with every value its deletion recorded."""
     row = _row(audit_id)
-    form = ConfirmForm()
+    form = forms.RestoreVideoForm()
     message, status = None, 200
     if form.validate_on_submit():
         video, message = _attempt(
@@ -245,8 +223,8 @@ def restore_video(audit_id: int):
     except revert.RevertError as exc:
         plan, message, status = None, str(exc), 409
     return render_template(
-        "changes/restore_video.html", row=row, plan=plan, form=form, message=message,
-        labels=_labels(), names=_names(*_values(plan)),
+        "revert/restore_video.html", row=row, plan=plan, form=form, message=message,
+        labels=LABELS, names=_names(*_values(plan)),
     ), status  # fmt: skip
 
 
@@ -264,16 +242,15 @@ def undo_batch(batch_id: uuid.UUID):
     ).first()
     if first is None:
         abort(404)
-    form = ConfirmForm()
+    form = forms.UndoBatchForm()
     message, status = None, 200
-    overwrite = request.form.get("conflicts") == "overwrite"
-    if form.validate_on_submit():
-        seen = _int(request.form.get("seen"))
-        if seen is None:
-            abort(400)
+    overwrite = form.overwrite
+    if form.is_submitted() and not form.validate():
+        abort(400)
+    if form.is_submitted():
         done, message = _attempt(
-            lambda: revert.undo_batch(
-                batch_id, overwrite=overwrite, seen=seen, actor=signed_in_user()
+            lambda: batch.undo_batch(
+                batch_id, overwrite=overwrite, seen=form.seen.data, actor=signed_in_user()
             ),
             per_video=False,
         )
@@ -287,12 +264,12 @@ def undo_batch(batch_id: uuid.UUID):
             )
             return redirect(url_for("videos.index"))
     try:
-        plan = revert.plan_batch(batch_id)
+        plan = batch.plan_batch(batch_id)
     except revert.RevertError as exc:
         plan, message, status = None, str(exc), 409
     examples = plan.examples if plan else []
     return render_template(
-        "changes/undo_batch.html", batch_id=batch_id, first=first, plan=plan, form=form,
-        message=message, overwrite=overwrite, labels=_labels(),
+        "revert/undo_batch.html", batch_id=batch_id, first=first, plan=plan, form=form,
+        message=message, overwrite=overwrite, labels=LABELS,
         names=_names(*({e.key: v} for e in examples for v in (e.then, e.set_to, e.now))),
     ), status  # fmt: skip
