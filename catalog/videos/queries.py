@@ -7,7 +7,6 @@ LIST_EXACT_LIMIT + 1 rows, never a count(*) over the catalog; above that limit "
 it, with the planner's estimate labelled as one), so counting never slows the page down.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,25 +22,19 @@ from sqlalchemy import (
     func,
     null,
     select,
-    text,
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from catalog.extensions import db
 from catalog.models import (
-    Channel,
-    CustomField,
     MetadataSync,
-    SchemaField,
     Video,
     VideoCategory,
     VideoFieldValue,
 )
 from catalog.models.channel import in_hidden_channel, in_visible_channel
-from catalog.models.fields import VALUE_COLUMNS
 from catalog.models.video import (
     CLAIM_STATUSES,
     MONETIZATION_FIELDS,
@@ -50,6 +43,7 @@ from catalog.models.video import (
     YES_NO,
 )
 from catalog.videos.custom_values import has_value
+from catalog.videos.menus import FieldChoice, contains_pattern
 from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZES = (25, 50, 100)
@@ -151,7 +145,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _custom_filter(field: "FieldChoice", args) -> CustomFilter | None:
+def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
     name = f"cf{field.id}"
     values = tuple(v.strip() for v in args.getlist(name) if v and v.strip())
     if not values:
@@ -170,14 +164,14 @@ def _custom_filter(field: "FieldChoice", args) -> CustomFilter | None:
     return CustomFilter(field.id, "contains", (values[0][:200],))
 
 
-def sortable(sort: str, fields: dict[int, "FieldChoice"]) -> bool:
+def sortable(sort: str, fields: dict[int, FieldChoice]) -> bool:
     if sort in SORTS:
         return True
     field = fields.get(_int(sort.removeprefix("cf")) or 0) if sort.startswith("cf") else None
     return field is not None and field.field_type != "boolean"
 
 
-def parse_state(args, fields: dict[int, "FieldChoice"] | None = None) -> ListState:
+def parse_state(args, fields: dict[int, FieldChoice] | None = None) -> ListState:
     """Read a ListState from request arguments; anything unknown or malformed is ignored.
     `fields` are the custom fields by id, whose filters and sorts the URL may name."""
     fields = fields or {}
@@ -207,11 +201,6 @@ def parse_state(args, fields: dict[int, "FieldChoice"] | None = None) -> ListSta
     )
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _custom_condition(custom: CustomFilter, value=VideoFieldValue) -> ColumnElement[bool]:
     """The test a value row must pass; `value` is the table or an alias of it."""
     if custom.op in ("eq", "gte", "lte"):
@@ -221,7 +210,7 @@ def _custom_condition(custom: CustomFilter, value=VideoFieldValue) -> ColumnElem
     if custom.op == "any":
         return value.value_text.in_(custom.values)
     if custom.op == "contains":
-        return value.value_text.ilike(_like(custom.values[0]))
+        return value.value_text.ilike(contains_pattern(custom.values[0]))
     return value.value_boolean.is_(custom.op == "yes")
 
 
@@ -230,7 +219,7 @@ def filter_conditions(state: ListState, sorted_value=None) -> list[ColumnElement
     list is sorted by, if any: a filter on that same field tests it directly."""
     conditions: list[ColumnElement[bool]] = []
     if state.q:
-        conditions.append(Video.search_text.like(_like(state.q)))
+        conditions.append(Video.search_text.like(contains_pattern(state.q)))
     if state.channel:
         conditions.append(Video.channel_id == state.channel)
     if state.category:
@@ -244,7 +233,7 @@ def filter_conditions(state: ListState, sorted_value=None) -> list[ColumnElement
     if state.privacy:
         conditions.append(Video.privacy_status == state.privacy)
     if state.policy:
-        conditions.append(Video.effective_policy.ilike(_like(state.policy)))
+        conditions.append(Video.effective_policy.ilike(contains_pattern(state.policy)))
     if state.has_asset:
         has = Video.asset_id.is_not(None)
         conditions.append(has if state.has_asset == "yes" else ~has)
@@ -303,7 +292,7 @@ def _sort_field_id(state: ListState) -> int | None:
     return int(state.sort[2:]) if state.sort.startswith("cf") else None
 
 
-def _key_types(sort: str, fields: dict[int, "FieldChoice"]) -> tuple[type, ...]:
+def _key_types(sort: str, fields: dict[int, FieldChoice]) -> tuple[type, ...]:
     if sort.startswith("cf"):
         rating = fields[int(sort[2:])].field_type == "rating"
         return (int, float) if rating else (str,)
@@ -312,7 +301,7 @@ def _key_types(sort: str, fields: dict[int, "FieldChoice"]) -> tuple[type, ...]:
     return (datetime,) if sort == "changed" else (str,)
 
 
-def _cursor(state: ListState, fields: dict[int, "FieldChoice"]) -> tuple[Any, int] | None:
+def _cursor(state: ListState, fields: dict[int, FieldChoice]) -> tuple[Any, int] | None:
     """The cursor of the request, if it is a well-formed one for the current sort."""
     token = state.before or state.after
     cursor = decode_cursor(token) if token else None
@@ -321,7 +310,7 @@ def _cursor(state: ListState, fields: dict[int, "FieldChoice"]) -> tuple[Any, in
     return None
 
 
-def _ordered_ids(state: ListState, fields: dict[int, "FieldChoice"]):
+def ordered_ids(state: ListState, fields: dict[int, FieldChoice]):
     """(select of video ids with their sort key, the key, the id column to break ties).
 
     Sorting by a custom field walks that field's value index, so it lists the videos that
@@ -344,13 +333,13 @@ def _ordered_ids(state: ListState, fields: dict[int, "FieldChoice"]):
 
 def list_page(
     state: ListState,
-    fields: dict[int, "FieldChoice"] | None = None,
+    fields: dict[int, FieldChoice] | None = None,
     card_fields: tuple[int, ...] = (),
 ) -> Page:
     """One page of the list in the order `state` asks for, with its neighbours' cursors.
     `card_fields` are the custom fields shown as columns; their values come along."""
     fields = fields or {}
-    page, key, row_id = _ordered_ids(state, fields)
+    page, key, row_id = ordered_ids(state, fields)
     backwards = bool(state.before)
     cursor = _cursor(state, fields)
     # Walking backwards reverses the order; the rows are put right way round afterwards.
@@ -389,7 +378,7 @@ def list_page(
         )
     )
     if card_fields:
-        statement = _with_card_values(statement, page, card_fields)
+        statement = with_card_values(statement, page, card_fields)
     rows = list(db.session.execute(statement))
     more = len(rows) > state.size
     rows = rows[: state.size]
@@ -449,7 +438,7 @@ def count_matching(state: ListState) -> Total:
     return _total(state, matching, with_value)
 
 
-def _with_card_values(statement: Select, page, card_fields: tuple[int, ...]) -> Select:
+def with_card_values(statement: Select, page, card_fields: tuple[int, ...]) -> Select:
     """Add each row's card values as one JSON object {field id: value}, in the same statement."""
     value = func.coalesce(
         func.to_jsonb(VideoFieldValue.value_text),
@@ -478,114 +467,3 @@ def estimate_count(state: ListState) -> int:
         .scalar_one()
     )
     return int(plan[0]["Plan"]["Plan Rows"])
-
-
-@dataclass(frozen=True)
-class FieldChoice:
-    """What the list needs of a custom field: to filter, sort and show it as a column."""
-
-    id: int
-    name: str
-    field_type: str
-    config: dict
-    on_card: bool
-
-    @property
-    def options(self) -> list[str]:
-        return list(self.config.get("options", []))
-
-    @property
-    def max_rating(self) -> int:
-        return int(self.config.get("max_rating", 5))
-
-    @property
-    def value_column(self) -> str:
-        return VALUE_COLUMNS[self.field_type]
-
-
-def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, list[FieldChoice]]:
-    """The chosen channel's name, the categories and the custom fields for the filters and
-    columns, in one statement (the list page's budget is four). Channels are not listed:
-    a catalog has hundreds or thousands; the filter finds them as you type."""
-    pair = func.json_build_array(VideoCategory.id, VideoCategory.name)
-    categories = select(
-        func.coalesce(func.json_agg(aggregate_order_by(pair, VideoCategory.name)), text("'[]'"))
-    ).scalar_subquery()
-    channel_name = select(Channel.name).where(Channel.id == channel_id).scalar_subquery()
-    on_card = (
-        select(SchemaField.field_id)
-        .where(SchemaField.field_id == CustomField.id, SchemaField.show_on_card)
-        .exists()
-    )
-    fields = (
-        select(
-            func.coalesce(
-                func.json_agg(
-                    aggregate_order_by(
-                        func.json_build_array(
-                            CustomField.id, CustomField.name, CustomField.field_type,
-                            CustomField.config, on_card,
-                        ),
-                        func.lower(CustomField.name),
-                    )
-                ),
-                text("'[]'"),
-            )
-        ).scalar_subquery()
-    )  # fmt: skip
-    name, category_pairs, custom = db.session.execute(
-        select(channel_name, categories, fields)
-    ).one()
-    return name, [tuple(p) for p in category_pairs], [FieldChoice(*row) for row in custom]
-
-
-CHANNEL_SUGGESTIONS = 15
-
-
-def channel_suggestions(text_: str) -> list[tuple[int, str, str]]:
-    """Channels whose name or channel id contains `text_`, for the list's channel filter."""
-    if not text_.strip():
-        return []
-    pattern = _like(text_.strip())
-    rows = db.session.execute(
-        select(Channel.id, Channel.name, Channel.channel_id)
-        .where(
-            func.lower(Channel.name).like(pattern) | func.lower(Channel.channel_id).like(pattern)
-        )
-        .order_by(func.lower(Channel.name))
-        .limit(CHANNEL_SUGGESTIONS)
-    )
-    return [tuple(row) for row in rows]
-
-
-EXPORT_BATCH = 2000
-
-
-def export_rows(state: ListState, fields: list["FieldChoice"]) -> Iterator:
-    """Every video the list's filters match, in the list's order, with its category name and
-    custom values ({field id: value}): keyset batches, so memory stays flat at any size and
-    no transaction is held open by a server-side cursor."""
-    by_id = {field.id: field for field in fields}
-    cursor = None
-    while True:
-        ids, key, row_id = _ordered_ids(state, by_id)
-        if cursor is not None:
-            position, bound = tuple_(key, row_id), tuple_(*cursor)
-            ids = ids.where(position < bound if state.desc else position > bound)
-        order = (key.desc(), row_id.desc()) if state.desc else (key, row_id)
-        batch = ids.order_by(*order).limit(EXPORT_BATCH).subquery("batch")
-        statement = (
-            select(Video, VideoCategory.name.label("category_name"), batch.c.sort_key)
-            .join(batch, batch.c.id == Video.id)
-            .outerjoin(VideoCategory, VideoCategory.id == Video.category_id)
-            .order_by(batch.c.sort_key.desc() if state.desc else batch.c.sort_key,
-                      Video.id.desc() if state.desc else Video.id)
-        )  # fmt: skip
-        if fields:
-            statement = _with_card_values(statement, batch, tuple(by_id))
-        rows = db.session.execute(statement).all()
-        yield from rows
-        if len(rows) < EXPORT_BATCH:
-            return
-        cursor = (rows[-1].sort_key, rows[-1].Video.id)
-        db.session.expunge_all()  # the identity map would otherwise grow with every batch

@@ -20,7 +20,8 @@ from catalog.fields.queries import all_fields, applicable_fields
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.videos import bp, custom_values, queries, service
+from catalog.videos import bp, custom_values, menus, queries, service
+from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
     BulkEditForm,
@@ -96,7 +97,7 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    channel_name, categories, fields = queries.filter_choices(_int_arg("channel"))
+    channel_name, categories, fields = menus.filter_choices(_int_arg("channel"))
     by_id = {field.id: field for field in fields}
     state = queries.parse_state(request.args, by_id)
     card_fields = [field for field in fields if field.on_card]
@@ -115,7 +116,7 @@ def index():
 def total():
     """The list's total (exact up to LIST_EXACT_LIMIT), which the list loads after itself
     when its page alone cannot tell."""
-    _, _, fields = queries.filter_choices()
+    _, _, fields = menus.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in fields})
     return render_template(
         "videos/total.html", state=state, fields=fields, total=queries.count_matching(state)
@@ -131,9 +132,9 @@ EXPORT_COLUMNS = tuple(
 @require(Permission.CATALOG_READ)
 def export():
     """The current list, every matching video, as CSV, streamed."""
-    _, _, fields = queries.filter_choices()
+    _, _, fields = menus.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in fields})
-    result = queries.export_rows(state, fields)
+    result = export_rows(state, fields)
 
     def rows():
         for row in result:
@@ -161,9 +162,9 @@ def export():
 @require(Permission.CATALOG_READ)
 def channel_options():
     """Suggestions for the list's channel filter: links to the list, its other filters kept."""
-    _, _, fields = queries.filter_choices()
+    _, _, fields = menus.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in fields})
-    suggestions = queries.channel_suggestions(request.args.get("channel_q", ""))
+    suggestions = menus.channel_suggestions(request.args.get("channel_q", ""))
     return render_template("videos/channel_options.html", state=state, suggestions=suggestions)
 
 
@@ -312,7 +313,7 @@ def bulk():
     """Bulk edit in three steps: choose the fields (GET), preview exactly what would change
     (POST), confirm (POST with the preview's fingerprint), which applies what was previewed
     or, if that changed meanwhile, says so and previews again."""
-    _, _, choices = queries.filter_choices()
+    _, _, choices = menus.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in choices})
     fields = all_fields()
     form = with_custom_fields(BulkEditForm, fields, settable=True)()
@@ -389,7 +390,7 @@ def sync():
     """Enqueue a YouTube metadata sync of the ticked videos (scope "selected"), of every video
     the list's filters match ("all"), or of the whole channel the list is filtered by
     ("channel"): one job per 50 videos, committed with nothing else."""
-    _, _, choices = queries.filter_choices()
+    _, _, choices = menus.filter_choices()
     state = queries.parse_state(request.args, {field.id: field for field in choices})
     back = redirect(url_for("videos.index", **state.view_args()))
     if not youtube.sync_available():

@@ -226,7 +226,7 @@ def test_list_filters_sorts_and_shows_custom_columns(client, db_session, sign_in
 
 
 def test_keyset_pages_by_a_custom_field(app_ctx):
-    from catalog.videos import queries
+    from catalog.videos import menus, queries
 
     field = make_field("Score", "rating", max_rating=10)
     videos = VideoFactory.create_batch(30)
@@ -235,7 +235,7 @@ def test_keyset_pages_by_a_custom_field(app_ctx):
             VideoFieldValue(video_id=video.id, field_id=field.id, value_numeric=n % 7 + 1)
         )
     db.session.flush()
-    choice = queries.FieldChoice(field.id, "Score", "rating", {"max_rating": 10}, True)
+    choice = menus.FieldChoice(field.id, "Score", "rating", {"max_rating": 10}, True)
     state = queries.ListState(sort=f"cf{field.id}", desc=True, size=25, hidden="all")
     seen, current = [], state
     while True:

@@ -48,9 +48,9 @@ def test_export_streams_the_filtered_list_with_custom_fields(client, db_session,
 
 
 def test_export_walks_every_batch_in_list_order(client, db_session, sign_in, monkeypatch):
-    from catalog.videos import queries
+    from catalog.videos import export
 
-    monkeypatch.setattr(queries, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
     sign_in("viewer")
     channel = ChannelFactory()
     for views in (5, 50, 500, 5000, 50000):

@@ -8,7 +8,7 @@
    that each bad row is skipped and reported instead of failing the file, and a file-level
    problem (another encoding) gets its own clear message.
 2. Read (checking.py). One statement turns the text into typed fields and, per row, whether
-   it is refused (formats.value_sql, formats.check_sql): `import_rows`. Unreadable cells
+   it is refused (cells.value_sql, cells.check_sql): `import_rows`. Unreadable cells
    that do not refuse their row become warnings (unreadable.py).
 3. Channels (lookups.py, with the categories and the custom fields a file names). The
    report's channels that the catalog does not know are created, renamed ones take the

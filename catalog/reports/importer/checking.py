@@ -1,9 +1,10 @@
 """Step 2, reading and checking: one statement turns the staged text into typed fields
-and, per row, whether it is refused (formats.value_sql, formats.check_sql): `import_rows`.
+and, per row, whether it is refused (cells.value_sql, cells.check_sql): `import_rows`.
 The reasons of the refused rows are worked out afterwards, for the first of them only.
 """
 
-from catalog.reports.formats import SOFT_KINDS, Layout, check_sql, value_sql
+from catalog.reports.cells import check_sql, value_sql
+from catalog.reports.formats import SOFT_KINDS, Layout
 from catalog.reports.importer.outcome import MAX_ROW_ERRORS, Outcome, plural
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.staging import Rejected

@@ -5,7 +5,8 @@ import uuid
 
 from catalog.extensions import db
 from catalog.models import User
-from catalog.reports.formats import HELPER_FUNCTIONS, ReportFileError
+from catalog.reports.cells import HELPER_FUNCTIONS
+from catalog.reports.formats import ReportFileError
 from catalog.reports.importer.checking import counts, typed_rows
 from catalog.reports.importer.lookups import categories, channels, with_custom_fields
 from catalog.reports.importer.merge import diff, merge, summarize

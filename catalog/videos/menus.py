@@ -1,0 +1,95 @@
+"""What the video list's menus offer: the categories, the custom fields (filters, sort
+keys and columns) and the channels suggested as one types in the channel filter."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from catalog.extensions import db
+from catalog.models import Channel, CustomField, SchemaField, VideoCategory
+from catalog.models.fields import VALUE_COLUMNS
+
+
+def contains_pattern(text_: str) -> str:
+    """A LIKE pattern matching `text_` anywhere, lower-cased, its wildcards escaped."""
+    escaped = text_.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """What the list needs of a custom field: to filter, sort and show it as a column."""
+
+    id: int
+    name: str
+    field_type: str
+    config: dict
+    on_card: bool
+
+    @property
+    def options(self) -> list[str]:
+        return list(self.config.get("options", []))
+
+    @property
+    def max_rating(self) -> int:
+        return int(self.config.get("max_rating", 5))
+
+    @property
+    def value_column(self) -> str:
+        return VALUE_COLUMNS[self.field_type]
+
+
+def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, list[FieldChoice]]:
+    """The chosen channel's name, the categories and the custom fields for the filters and
+    columns, in one statement (the list page's budget is four). Channels are not listed:
+    a catalog has hundreds or thousands; the filter finds them as you type."""
+    pair = func.json_build_array(VideoCategory.id, VideoCategory.name)
+    categories = select(
+        func.coalesce(func.json_agg(aggregate_order_by(pair, VideoCategory.name)), text("'[]'"))
+    ).scalar_subquery()
+    channel_name = select(Channel.name).where(Channel.id == channel_id).scalar_subquery()
+    on_card = (
+        select(SchemaField.field_id)
+        .where(SchemaField.field_id == CustomField.id, SchemaField.show_on_card)
+        .exists()
+    )
+    fields = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(
+                            CustomField.id, CustomField.name, CustomField.field_type,
+                            CustomField.config, on_card,
+                        ),
+                        func.lower(CustomField.name),
+                    )
+                ),
+                text("'[]'"),
+            )
+        ).scalar_subquery()
+    )  # fmt: skip
+    name, category_pairs, custom = db.session.execute(
+        select(channel_name, categories, fields)
+    ).one()
+    return name, [tuple(p) for p in category_pairs], [FieldChoice(*row) for row in custom]
+
+
+CHANNEL_SUGGESTIONS = 15
+
+
+def channel_suggestions(text_: str) -> list[tuple[int, str, str]]:
+    """Channels whose name or channel id contains `text_`, for the list's channel filter."""
+    if not text_.strip():
+        return []
+    pattern = contains_pattern(text_.strip())
+    rows = db.session.execute(
+        select(Channel.id, Channel.name, Channel.channel_id)
+        .where(
+            func.lower(Channel.name).like(pattern) | func.lower(Channel.channel_id).like(pattern)
+        )
+        .order_by(func.lower(Channel.name))
+        .limit(CHANNEL_SUGGESTIONS)
+    )
+    return [tuple(row) for row in rows]
