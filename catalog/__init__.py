@@ -50,7 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.revert import bp as revert_bp
     from catalog.videos import bp as videos_bp
     from catalog.web import error_pages, headers, templating
+    from catalog.web.loaders import IdConverter
 
+    # Before the blueprints: their routes use it (<id:report_id>).
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(videos_bp)
     app.register_blueprint(changes_bp)
     app.register_blueprint(revert_bp)

@@ -1,10 +1,21 @@
-"""Form fields that more than one area's forms use."""
+"""Forms and form fields that more than one area uses."""
 
+from flask_wtf import FlaskForm
 from wtforms import IntegerField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 BIGINT_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token: confirmations of deletions and other actions."""
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Menu options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class CountField(IntegerField):

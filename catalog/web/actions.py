@@ -1,0 +1,75 @@
+"""The one step by which a view writes: run a service call, commit once, or roll back and
+explain. (In the spirit of indico's request handler, which commits once or rolls back.)
+
+    outcome = commit_or_explain(lambda: service.rename(channel, form.name.data, actor=...),
+                                form=form)
+    if outcome:
+        flash(...)
+        return redirect(...)
+    return render_template(..., form=form), 422
+
+The service call is the whole unit of work: it runs in db_retry.run_in_transaction, so a
+deadlock or serialization failure runs it again from the start, and it commits once. A
+RuleError rolls everything back: nothing is written, no audit row; its message goes on the
+form field it names (or the form's `default_field`), or, without a form, into a flash.
+Any other exception rolls back and propagates to the error pages."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from catalog.extensions import db
+from catalog.rules import RuleError
+from catalog.web import db_retry
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write came to: true when it was committed. `value` is what the service call
+    returned; `error` the refusal when it was rolled back."""
+
+    value: Any = None
+    error: RuleError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+def commit_or_explain(
+    work: Callable[[], Any],
+    *,
+    form: FlaskForm | None = None,
+    default_field: str | None = None,
+    flash_prefix: str = "",
+    refused: tuple[type[Exception], ...] = (),
+) -> Outcome:
+    """Run `work`, commit, and return Outcome(value). Refused (a RuleError, or one of the
+    `refused` exception types a caller treats the same way): roll back, put the message on
+    the form (its field, else `default_field`) or flash it as a warning (prefixed with
+    `flash_prefix`), and return Outcome(error=...)."""
+    try:
+        return Outcome(value=db_retry.run_in_transaction(work))
+    except (RuleError, *refused) as exc:
+        db.session.rollback()
+        error = exc if isinstance(exc, RuleError) else RuleError(str(exc))
+        explain(error, form=form, default_field=default_field, flash_prefix=flash_prefix)
+        return Outcome(error=error)
+
+
+def explain(
+    error: RuleError,
+    *,
+    form: FlaskForm | None = None,
+    default_field: str | None = None,
+    flash_prefix: str = "",
+) -> None:
+    """Show a refusal where the user will look: on its form field, else as a flash."""
+    if form is not None:
+        name = error.field if error.field in form else default_field
+        if name in form:
+            form[name].errors = [*form[name].errors, *error.messages]
+            return
+    flash(f"{flash_prefix}{' '.join(error.messages)}", "warning")

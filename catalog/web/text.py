@@ -1,0 +1,7 @@
+"""Words for numbers, the same on every page and in every flash."""
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 video", "2 videos", "12,345 videos": the count with thousands separators and the
+    noun that agrees with it. `many` for nouns that do not just take an "s"."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
