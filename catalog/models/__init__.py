@@ -9,9 +9,11 @@ from catalog.models.fields import (
     VideoFieldValue,
     schema_channels,
 )
+from catalog.models.library import VideoProgress, VideoReaction
 from catalog.models.login_attempt import LoginAttempt
 from catalog.models.queue import ProcessingQueue
 from catalog.models.report import Report
+from catalog.models.task import PipelineWorker, Task
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
 
@@ -24,15 +26,19 @@ __all__ = [
     "LoginAttempt",
     "MetadataSync",
     "MetadataSyncArchive",
+    "PipelineWorker",
     "ProcessingQueue",
     "Report",
     "Role",
     "SchemaField",
+    "Task",
     "User",
     "Video",
     "VideoCategory",
     "VideoFieldValue",
     "VideoMetadata",
+    "VideoProgress",
+    "VideoReaction",
     "roles_users",
     "schema_channels",
 ]

@@ -7,6 +7,7 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     all_,
@@ -41,6 +42,9 @@ class Channel(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     is_monetized: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # How many of the channel's production tasks may be in production at once (claims skip
+    # a channel at capacity).
+    production_capacity: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -51,6 +55,7 @@ class Channel(Base):
         CheckConstraint("subscriber_count >= 0", name="subscriber_count_not_negative"),
         CheckConstraint("video_count >= 0", name="video_count_not_negative"),
         CheckConstraint("view_count >= 0", name="view_count_not_negative"),
+        CheckConstraint("production_capacity >= 0", name="production_capacity_not_negative"),
     )
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -121,6 +122,10 @@ class Video(Base):
     upload_source: Mapped[str | None] = mapped_column(String(20))
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     is_hero: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # the library: the uploaded file (a storage key), its probed length, and who put it in
+    video_url: Mapped[str | None] = mapped_column(String(512))
+    duration_seconds: Mapped[float | None] = mapped_column(Double)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     # housekeeping
     time_published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(String(500))
@@ -139,6 +144,7 @@ class Video(Base):
     __table_args__ = (
         CheckConstraint("video_length >= 0", name="video_length_not_negative"),
         CheckConstraint("views >= 0", name="views_not_negative"),
+        CheckConstraint("duration_seconds >= 0", name="duration_seconds_not_negative"),
     )
     __mapper_args__ = {"version_id_col": version}
 
@@ -190,6 +196,8 @@ for _name, _key in SORT_KEYS.items():
 # Filtering by channel or category keeps the default order (newest first) on the index.
 Index("ix_videos_channel_id_id", Video.channel_id, Video.id)
 Index("ix_videos_category_id_id", Video.category_id, Video.id)
+# The library's rows: published videos of a category by view count (reference E).
+Index("ix_videos_published_category_id_views", Video.published, Video.category_id, Video.views)
 Index(
     "ix_videos_search_text_trgm",
     Video.search_text,
