@@ -21,6 +21,10 @@ catalog_cli = AppGroup("catalog", help="Catalog operator commands.")
 
 
 def init_app(app: Flask) -> None:
+    from catalog.production import tasks_cli  # `flask catalog tasks ...`
+
+    if tasks_cli.name not in catalog_cli.commands:
+        catalog_cli.add_command(tasks_cli)
     app.cli.add_command(catalog_cli)
 
 

@@ -109,6 +109,23 @@ def from_environment() -> dict:
         # configured, and those jobs fail saying so.
         "YOUTUBE_RIGHTS_API_URL": env.get("YOUTUBE_RIGHTS_API_URL", ""),
         "YOUTUBE_RIGHTS_API_KEY": env.get("YOUTUBE_RIGHTS_API_KEY", ""),
+        # Notion, the source of production drafts (catalog/production/notion.py, sync.py).
+        # Empty token or database id: not configured, and drafts are made in Catalog only.
+        "NOTION_TOKEN": env.get("NOTION_TOKEN", ""),
+        "NOTION_DATABASE_ID": env.get("NOTION_DATABASE_ID", ""),
+        "NOTION_API_URL": env.get("NOTION_API_URL", "https://api.notion.com/v1"),
+        # Notion allows an average of 3 requests per second per integration.
+        "NOTION_REQUESTS_PER_SECOND": float(env.get("NOTION_REQUESTS_PER_SECOND", "3")),
+        # Attempts per request (the first included) on 429 and 5xx answers; the n-th retry
+        # after a 5xx waits NOTION_RETRY_WAIT * 2**n seconds, a 429 what Retry-After says.
+        "NOTION_MAX_ATTEMPTS": int(env.get("NOTION_MAX_ATTEMPTS", "5")),
+        "NOTION_RETRY_WAIT": float(env.get("NOTION_RETRY_WAIT", "1")),
+        # The page property Catalog writes each task's status to, and its Notion type
+        # ("select": missing options are created by Notion; "status": they must exist).
+        "NOTION_STATUS_PROPERTY": env.get("NOTION_STATUS_PROPERTY", "Catalog status"),
+        "NOTION_STATUS_PROPERTY_TYPE": env.get("NOTION_STATUS_PROPERTY_TYPE", "select"),
+        # When workers run the sync (procrastinate's cron; minutes first). Empty: never.
+        "NOTION_SYNC_CRON": env.get("NOTION_SYNC_CRON", "*/10 * * * *"),
         # Background jobs (catalog/jobs). Attempts in all, the first included; a failed
         # attempt waits JOB_RETRY_WAIT * 2**n seconds (at most JOB_RETRY_MAX_WAIT).
         "JOB_MAX_ATTEMPTS": int(env.get("JOB_MAX_ATTEMPTS", "5")),

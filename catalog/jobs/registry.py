@@ -34,3 +34,19 @@ def handler_for(task_type: str) -> Handler:
 def is_known(task_type: str) -> bool:
     """A task type that enqueue accepts: a standard one, or one with a handler."""
     return task_type in TASK_TYPES or task_type in _handlers
+
+
+# Called by every worker as it starts, with the app's settings: where a module registers its
+# periodic jobs (procrastinate's cron), which depend on the settings.
+_on_worker_start: list[Callable[[Any], None]] = []
+
+
+def on_worker_start(schedule: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Decorate a function of the app's config that every worker calls before it starts."""
+    if schedule not in _on_worker_start:
+        _on_worker_start.append(schedule)
+    return schedule
+
+
+def worker_start_hooks() -> list[Callable[[Any], None]]:
+    return list(_on_worker_start)

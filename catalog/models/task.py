@@ -113,6 +113,9 @@ class Task(Base):
     )
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The status the task's Notion page is known to show (migration 0016): the draft sync
+    # pushes the status again while the two differ. Null: none known.
+    notion_status_pushed: Mapped[str | None] = mapped_column(task_status)
     # When the status last changed: "how long in its state" on the board, the age filter.
     status_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()"), nullable=False
