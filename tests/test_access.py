@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from catalog.models import MetadataSync
+from catalog.models.task import Task
 from catalog.permissions import ROLE_PERMISSIONS, Permission
 from tests.conftest import csrf_token
 from tests.factories import VideoFactory
@@ -58,6 +59,11 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "queue.index": {"GET": Permission.CATALOG_READ},
     "queue.retry": {"POST": Permission.CATALOG_EDIT},
     "queue.cancel": {"POST": Permission.CATALOG_EDIT},
+    "production.board": {"GET": Permission.CATALOG_READ},
+    "production.sync_notion": {"POST": Permission.CATALOG_EDIT},
+    "production.create_draft": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "production.edit_draft": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "production.task": {"GET": Permission.CATALOG_READ},
     "reports.index": {"GET": Permission.CATALOG_READ},
     "reports.upload": {"POST": Permission.CATALOG_EDIT},
     "reports.pick": {"POST": Permission.CATALOG_EDIT},
@@ -114,6 +120,7 @@ def _url(rule, video) -> str:
         "report_id": 0,  # no such report: 404 for those who may, 403 for the others
         "audit_id": 0,  # no such audit row, likewise
         "batch_id": uuid.UUID(int=0),  # no such batch, likewise
+        "task_id": 2**31 - 1,  # no such task, likewise (ids start at 1)
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
@@ -171,6 +178,8 @@ def test_readers_cannot_change_anything(client, db_session, sign_in, role):
         (f"/videos/{video.video_id}/delete", {}),
         ("/videos/new", {"video_id": "newVideo123"}),
         ("/videos/bulk", {"ids": str(video.id), "set_notes": "y", "notes": "hacked"}),
+        ("/production/tasks/new", {"notion_page_id": "a" * 32, "title": "Hacked"}),
+        ("/production/sync", {}),
     ]
     for url, data in attempts:
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403
@@ -192,7 +201,7 @@ def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in
 AUDIT_READING = {
     "changes.index", "changes.batch", "changes.export", "revert.as_of",
     "revert.revert_change", "revert.restore_to", "revert.restore_video",
-    "revert.undo_batch", "videos.detail", "channels.detail",
+    "revert.undo_batch", "videos.detail", "channels.detail", "production.task",
 }  # fmt: skip
 # Undo pages given a row (or a batch) that is not a video's: 404 for everyone who may undo.
 UNDO_PAGES = ("revert.revert_change", "revert.restore_video", "revert.undo_batch")
@@ -249,13 +258,18 @@ def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
         source="web", video_title=video.title, changes={"title": ["Before", video.title]},
     )  # fmt: skip
     db_session.add(video_row)
+    task = Task(channel_id=video.channel_id, notion_page_id="b" * 32, title="A task")
+    db_session.add(task)
+    db_session.flush()
     batch_id = uuid.uuid4()
     secrets = _secret_rows(db_session, batch_id)
     pages = []
     for rule, method in _rules(app):
         if rule.endpoint not in AUDIT_READING or method != "GET":
             continue
-        values = {"video_id": video.video_id, "channel_id": video.channel.channel_id}
+        values = {
+            "video_id": video.video_id, "channel_id": video.channel.channel_id, "task_id": task.id,
+        }  # fmt: skip
         if "audit_id" in rule.arguments:
             pages += [(rule, rule.build({"audit_id": row.id})[1]) for row in secrets]
         elif "batch_id" in rule.arguments:

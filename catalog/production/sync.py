@@ -240,7 +240,7 @@ def run_sync(
         return {"skipped_run": "another Notion sync is running"}
     run = _Run()
     pages = client.query_database(database_id)  # all of it before anything is written
-    channels = dict(db.session.execute(select(Channel.channel_id, Channel.id)).tuples().all())
+    channels = dict(db.session.execute(select(Channel.channel_id, Channel.id)).all())
     read: list[PageDraft] = []
     seen: set[str] = set()
     for page in pages:

@@ -70,11 +70,14 @@ def page(
 ) -> dict[str, Any]:
     """A page object of the drafts database, as the query returns it (id with dashes)."""
     page_id = str(uuid.UUID(page_id) if page_id else uuid.uuid4())
+    slug = (title or "Untitled").replace(" ", "-")
     properties: dict[str, Any] = {
         "Name": {"id": "title", "type": "title", "title": rich_text(title or "")},
         "Topic": {"id": "t%3Bp", "type": "rich_text", "rich_text": rich_text(topic or "")},
-        "Story direction": {"id": "s%3Ad", "type": "rich_text", "rich_text": rich_text(story or "")},
-        "Channel ID": {"id": "c%3Ai", "type": "rich_text", "rich_text": rich_text(channel_id or "")},
+        "Story direction": {"id": "s%3Ad", "type": "rich_text",
+                            "rich_text": rich_text(story or "")},
+        "Channel ID": {"id": "c%3Ai", "type": "rich_text",
+                       "rich_text": rich_text(channel_id or "")},
         "Priority": {"id": "p%3Ar", "type": "select", "select": select(priority)},
         "Catalog status": {"id": "c%3As", "type": "select", "select": select(status)},
     }  # fmt: skip
@@ -91,7 +94,7 @@ def page(
         "archived": archived,
         "in_trash": archived,
         "properties": properties,
-        "url": f"https://www.notion.so/{(title or 'Untitled').replace(' ', '-')}-{page_id.replace('-', '')}",
+        "url": f"https://www.notion.so/{slug}-{page_id.replace('-', '')}",
         "public_url": None,
     }
 

@@ -2,16 +2,12 @@
 headers, the limiter, and what it retries (429 after Retry-After, 5xx after a doubling wait)
 and what it refuses at once."""
 
+import itertools
+
 import pytest
 
 from catalog.production import notion
-from tests.production.fake_notion import (  # noqa: F401  (fixtures)
-    DATABASE_ID,
-    TOKEN,
-    fake_notion,
-    fake_notion_server,
-    page,
-)
+from tests.production.fake_notion import DATABASE_ID, TOKEN, page
 
 
 class Sleeps(list):
@@ -124,7 +120,7 @@ def test_the_limiter_spaces_request_starts_and_waits_only_when_they_come_too_fas
     for _ in range(4):  # a burst: each waits for its slot
         limiter.wait()
         starts.append(now[0])
-    assert [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)] == [0.333333] * 3
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.333333] * 3
     now[0] += 5.0  # after a pause, no wait at all
     assert limiter.wait() == 0
     assert len(waits) == 3
