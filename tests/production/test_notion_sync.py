@@ -2,11 +2,15 @@
 audited drafts service, malformed pages skipped and reported whole, a second run that
 changes nothing, status write-back retried until it succeeds, and failures made visible."""
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import select, update
 
 from catalog import jobs
 from catalog.extensions import db
+from catalog.jobs import engine
+from catalog.jobs.registry import worker_start_hooks
 from catalog.jobs.runner import run_attempt
 from catalog.models import MetadataSync, ProcessingQueue
 from catalog.models.task import Task
@@ -256,3 +260,27 @@ def test_the_shell_command_syncs_now_and_says_what_it_did(app, db_session, fake_
     assert "skipped 1" in result.output
     assert "needs a title" in result.output
     assert db_session.scalars(select(Task.title)).all() == ["Canyons"]
+
+
+def test_workers_schedule_the_sync_only_when_notion_is_configured(app, fake_notion):
+    registry = engine.app.periodic_registry
+    key = (sync.TICK_TASK, "")
+    assert sync.schedule in worker_start_hooks()
+    with app.app_context():
+        sync.schedule({**app.config, "NOTION_TOKEN": ""})
+        assert key not in registry.periodic_tasks
+        try:
+            sync.schedule(app.config)
+            assert registry.periodic_tasks[key].cron == app.config["NOTION_SYNC_CRON"]
+        finally:
+            registry.periodic_tasks.pop(key, None)
+
+
+def test_each_tick_queues_a_sync_unless_one_is_waiting(app, db_session, fake_notion):
+    context = SimpleNamespace(additional_context={"flask_app": app})
+    first = sync.notion_sync_tick(context, timestamp=0)
+    second = sync.notion_sync_tick(context, timestamp=60)
+    assert first["queued"] is not None
+    assert second == {"queued": None, "waiting": first["queued"]}
+    entry = db_session.get(ProcessingQueue, first["queued"])
+    assert (entry.task_type, entry.status, entry.created_by) == (sync.TASK_TYPE, "pending", None)
