@@ -270,6 +270,8 @@ def run_sync(
             shown[task.id] = draft.shown_status
     _remember_shown(shown, tasks)
 
+    # The pushes hold no lock but those of the tasks this run changed (unchanged ones were
+    # read without one), so workers claiming and moving other tasks meanwhile are not held up.
     stale = sorted(
         (task for task in tasks.values() if task.status != task.notion_status_pushed),
         key=lambda task: task.id,

@@ -116,5 +116,5 @@ def task(task_id: int):
     ).all()
     return render_template(
         "production/task.html", task=found, timeline=timeline, timeline_limit=TIMELINE_LIMIT,
-        changeable=drafts.changeable(found),
+        notion_configured=notion.configured(),
     )  # fmt: skip
