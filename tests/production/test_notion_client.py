@@ -3,6 +3,7 @@ headers, the limiter, and what it retries (429 after Retry-After, 5xx after a do
 and what it refuses at once."""
 
 import itertools
+import time
 
 import pytest
 
@@ -147,3 +148,19 @@ def test_not_configured_is_said_before_any_call(app):
         assert not notion.configured({"NOTION_TOKEN": "", "NOTION_DATABASE_ID": ""})
         with pytest.raises(notion.NotionNotConfigured, match="NOTION_TOKEN"):
             notion.notion_client({"NOTION_TOKEN": "", "NOTION_DATABASE_ID": DATABASE_ID})
+
+
+def test_requests_leave_no_faster_than_the_rate_allows(fake_notion):
+    target = page("Song", "UCx")
+    fake_notion.pages.append(target)
+    api = notion.NotionClient(f"{fake_notion.url}/v1", TOKEN, limiter=notion.RateLimiter(20))
+    sent: list[float] = []
+    send = api._send
+    api._send = lambda *args: (sent.append(time.monotonic()), send(*args))[1]
+    start = time.monotonic()
+    for status in ("queued", "claimed", "generating_assets", "assets_ready", "published", "draft"):
+        api.set_status(target["id"], "Catalog status", "select", status)
+    # Six slots 1/20 s apart: the last request cannot leave before 5/20 s have passed, however
+    # late the first one left (a lower bound only, so a busy machine cannot fail it).
+    assert sent[-1] - start >= 5 / 20
+    assert len(fake_notion.calls("PATCH")) == 6
