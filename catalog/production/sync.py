@@ -164,8 +164,10 @@ def _upsert(draft: PageDraft, task: Task | None, run: _Run) -> Task | None:
                 task = drafts.create_draft(draft.values, actor=None, source=SOURCE)
                 run.counts["created"] += 1
                 return task
-            if not _differs(task, draft.values, drafts.FIELDS):
-                run.counts["unchanged"] += 1
+            if not _differs(task, draft.values, drafts.changeable(task)):
+                # Nothing it may take: no lock (a page whose task moved on keeps differing).
+                kept = _differs(task, draft.values, drafts.FIELDS)
+                run.counts["kept" if kept else "unchanged"] += 1
                 return task
             task = _locked(task.id)  # read again under the lock: its status may have moved
             allowed = drafts.changeable(task)

@@ -112,6 +112,9 @@ def test_past_draft_only_the_priority_follows_the_page(app_ctx, fake_notion):
     assert (task.title, task.priority) == ("Canyons", "high")
     assert (result["updated"], result["kept"]) == (1, 1)
     assert task_rows()[-1].changes == {"priority": ["normal", "high"]}
+    again = run()  # the page still differs in what no longer changes: kept, nothing written
+    assert (again["updated"], again["kept"], again["unchanged"]) == (0, 1, 0)
+    assert len(task_rows()) == 2
 
 
 def test_malformed_pages_are_skipped_whole_and_reported_and_the_others_imported(
