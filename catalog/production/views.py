@@ -3,7 +3,7 @@
 The board here is the smallest one that holds the drafts' buttons (counts by phase, the
 newest tasks); the full board replaces it."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -45,10 +45,8 @@ def board():
 @bp.post("/production/sync")
 @require(Permission.CATALOG_EDIT)
 def sync_notion():
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("The form had expired; nothing was done. Please try again.", "warning")
-        return redirect(url_for("production.board"), 303)
+    if not ConfirmForm().validate_on_submit():  # the CSRF token, checked once more
+        abort(400)
     outcome = commit_or_explain(lambda: sync.request_sync(actor=signed_in_user()))
     if outcome:
         entry, new = outcome.value
