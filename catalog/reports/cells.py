@@ -2,15 +2,9 @@
 and the reason a cell refuses its row (`check_sql`), plus the helper functions they call
 (`HELPER_FUNCTIONS`, created once per import). What a field is lives in formats.py."""
 
-from catalog.reports.formats import (
-    CHANNEL_ID_PATTERN,
-    CUSTOM_TEXT_LIMIT,
-    ISRC_PATTERN,
-    UPC_PATTERN,
-    VIDEO_ID_PATTERN,
-    Field,
-    sql_literal,
-)
+from catalog import identifiers
+from catalog.identifiers import sql_full
+from catalog.reports.formats import CUSTOM_TEXT_LIMIT, Field, sql_literal
 
 # -- reading cells, in SQL ---------------------------------------------------------------------
 # Each field is read in two steps over the staged text: its value (NULL when the cell is
@@ -192,12 +186,12 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     unreadable = f"{cell} IS NOT NULL AND {value} IS NULL"
     if f.kind == "video_id":
         return (
-            f"{cell} !~ '{VIDEO_ID_PATTERN}'",
+            f"{cell} !~ '{sql_full(identifiers.VIDEO_ID)}'",
             f"'not a YouTube video id (11 letters, digits, - or _): ' || {snippet}",
         )
     if f.kind == "channel_id":
         return (
-            f"{cell} !~ '{CHANNEL_ID_PATTERN}'",
+            f"{cell} !~ '{sql_full(identifiers.CHANNEL_ID)}'",
             f"'not a YouTube channel id (UC and 22 letters, digits, - or _): ' || {snippet}",
         )
     if f.kind == "text":
@@ -217,7 +211,7 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
         return unreadable, f"'expected one of {', '.join(f.choices)}: ' || {snippet}"
     if f.kind == "isrc":
         return (
-            f"{value} !~ '{ISRC_PATTERN}'",
+            f"{value} !~ '{sql_full(identifiers.ISRC)}'",
             f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
         )
     if f.kind == "custom_text":
@@ -233,7 +227,10 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     if f.kind == "custom_boolean":
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "upc":
-        return f"{cell} !~ '{UPC_PATTERN}'", f"'not a UPC (12 or 13 digits): ' || {snippet}"
+        return (
+            identifiers.upc_refused_sql(cell),
+            f"'not a UPC (12 to 14 digits, the last its check digit): ' || {snippet}",
+        )
     if f.kind == "flag":
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "list":

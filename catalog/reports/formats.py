@@ -30,10 +30,6 @@ FLAGS = ("hidden", "administered", "is_short", "is_live_stream", "published", "i
 # Most columns a file may have: the staging table has one column per file column.
 MAX_COLUMNS = 500
 LONG_TEXT = 10_000  # effective_policy, other_owners_claiming: text, but not a novel
-VIDEO_ID_PATTERN = "^[A-Za-z0-9_-]{11}$"
-CHANNEL_ID_PATTERN = "^UC[A-Za-z0-9_-]{22}$"
-ISRC_PATTERN = "^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
-UPC_PATTERN = "^[0-9]{12,13}$"
 
 
 class ReportFileError(ValueError):
