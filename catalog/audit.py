@@ -6,14 +6,18 @@ transaction ends (migration 0010): write audit rows after the rows they describe
 written (and so locked), as the services do, to keep that hold short and free of deadlocks."""
 
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, insert
+from sqlalchemy import Row, insert, select
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
+from catalog.models.audit import MetadataSyncArchive
+
+AuditRow = MetadataSync | MetadataSyncArchive
 
 
 def jsonable(value: Any) -> Any:
@@ -88,6 +92,29 @@ def record(row: dict) -> MetadataSync:
     return entry
 
 
+def record_entity(
+    entity_type: str,
+    entity_id: int,
+    entity_key: str | None,
+    *,
+    action: str,
+    changes: dict[str, list],
+    source: str,
+    actor: User | None,
+    channel_name: str | None = None,
+) -> MetadataSync:
+    """Add the audit row of a change to anything other than a video (entity_row, then
+    record). `channel_name`: a channel's name at the time, so that its history reads well
+    after a rename or a delete."""
+    row = entity_row(
+        entity_type, entity_id, entity_key,
+        action=action, changes=changes, source=source, actor=actor,
+    )  # fmt: skip
+    if channel_name:
+        row["channel_display_name"] = channel_name[:100]
+    return record(row)
+
+
 def record_many(rows: list[dict]) -> None:
     """Insert many audit rows, inside the current transaction, in their order. The first row
     of a batch carries the batch's size: the collapsed log shows the batch by it."""
@@ -97,3 +124,52 @@ def record_many(rows: list[dict]) -> None:
         rows = [{**row, "batch_size": None} for row in rows]
         rows[0]["batch_size"] = len(rows)
     db.session.execute(insert(MetadataSync), rows)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def history(
+    entity_type: str,
+    entity_id: int | None = None,
+    *,
+    key: str | None = None,
+    limit: int | None = None,
+    archived: bool = False,
+) -> list[AuditRow]:
+    """The audit rows of one entity, by its id or by its key (a video's YouTube id names
+    its rows across a deletion and a re-creation, which give it a new id).
+
+    Newest first, at most `limit` of them: what an entity's page shows. With `archived`,
+    every row, those moved to the archive (old months) too, in commit order: what replaying
+    an entity's states needs.
+    """
+    if entity_id is None and key is None:
+        raise ValueError("history() needs the entity's id or its key")
+
+    def conditions(model: type) -> list:
+        found = [model.entity_type == entity_type]
+        if entity_id is not None:
+            found.append(model.entity_id == entity_id)
+        if key is not None:
+            found.append(model.entity_key == key)
+        return found
+
+    if archived:
+        return in_commit_order(conditions)[:limit]
+    statement = (
+        select(MetadataSync)
+        .where(*conditions(MetadataSync))
+        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))
+
+
+def in_commit_order(conditions: Callable[[type], Iterable]) -> list[AuditRow]:
+    """Rows of the live table and of the archive meeting `conditions(model)`, in commit
+    order: the hash chain runs on across both tables."""
+    found: list[AuditRow] = []
+    for model in (MetadataSyncArchive, MetadataSync):
+        found += db.session.scalars(select(model).where(*conditions(model))).all()
+    return sorted(found, key=lambda row: row.chain_seq)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from catalog.extensions import db
-from catalog.models import MetadataSync, Role, User, roles_users
+from catalog.models import Role, User, roles_users
 from catalog.permissions import ROLE_PERMISSIONS
 
 # Staff accounts number in the tens or hundreds, never millions: LIMIT/OFFSET pages and an
@@ -117,18 +117,6 @@ def users_page(filters: UserFilters, size: int = PAGE_SIZE) -> UserPage:
     # Roles come joined (User.roles is lazy="joined"), hence unique().
     rows = list(db.session.scalars(statement).unique())
     return UserPage(rows, total, filters.page, size)
-
-
-def history(user: User, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
-    """The audit rows about `user`, newest first."""
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == "user", MetadataSync.entity_id == user.id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 def role_counts() -> dict[str, int]:

@@ -42,15 +42,6 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:SLUG_MAX].strip("-")
 
 
-def _record(category: VideoCategory, action: str, changes: dict, *, actor, source) -> None:
-    audit.record(
-        audit.entity_row(
-            "category", category.id, category.slug,
-            action=action, changes=changes, source=source, actor=actor,
-        )
-    )  # fmt: skip
-
-
 def _clean(values: dict[str, Any], *, current: VideoCategory | None = None) -> dict[str, Any]:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
@@ -112,7 +103,10 @@ def create_category(
         field: [None, getattr(category, field)]
         for field in ("name", "slug", "sort_order", "is_active")
     }
-    _record(category, "create", changes, actor=actor, source=source)
+    audit.record_entity(
+        "category", category.id, category.slug,
+        action="create", changes=changes, actor=actor, source=source,
+    )  # fmt: skip
     db.session.flush()
     return category
 
@@ -132,7 +126,10 @@ def update_category(
             setattr(category, field, new)
     if changes:
         _flush_unique(category.slug)
-        _record(category, "update", changes, actor=actor, source=source)
+        audit.record_entity(
+            "category", category.id, category.slug,
+            action="update", changes=changes, actor=actor, source=source,
+        )  # fmt: skip
         db.session.flush()
     return changes
 
@@ -169,7 +166,10 @@ def move_category(
             item.sort_order = position
     db.session.flush()
     for item, changes in moved:
-        _record(item, "update", changes, actor=actor, source=source)
+        audit.record_entity(
+            "category", item.id, item.slug,
+            action="update", changes=changes, actor=actor, source=source,
+        )  # fmt: skip
     db.session.flush()
     return True
 
@@ -192,6 +192,9 @@ def delete_category(category: VideoCategory, *, actor: User | None, source: str 
         raise CategoryInUse(category, videos)
     changes = {field: [getattr(category, field), None] for field in ("name", "slug", "sort_order")}
     changes["is_active"] = [category.is_active, None]
-    _record(category, "delete", changes, actor=actor, source=source)
+    audit.record_entity(
+        "category", category.id, category.slug,
+        action="delete", changes=changes, actor=actor, source=source,
+    )  # fmt: skip
     db.session.delete(category)
     db.session.flush()

@@ -16,7 +16,6 @@ from catalog.models import (
     Channel,
     ChannelStats,
     FieldSchema,
-    MetadataSync,
     Video,
     schema_channels,
 )
@@ -185,18 +184,6 @@ def list_page(state: ListState) -> Page:
             select(func.count()).select_from(Channel).where(*filter_conditions(state))
         )
     return Page(rows, next_cursor, prev_cursor, total)
-
-
-def history(channel: Channel, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
-    """The channel's audit rows, newest first."""
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == "channel", MetadataSync.entity_id == channel.id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 def recent_videos(channel: Channel, limit: int = RECENT_VIDEOS) -> list[Video]:

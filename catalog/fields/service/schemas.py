@@ -7,13 +7,13 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
+from catalog import audit
 from catalog.extensions import db
 from catalog.fields.service.definitions import (
     SCHEMA_NAME_CONSTRAINT,
     FieldError,
     _diff,
     _name,
-    _record,
     _schema_state,
     _text,
     _unique_name,
@@ -112,7 +112,10 @@ def create_schema(
         db.session.add(schema)
     state = _schema_state(schema)
     changes = {key: [None, value] for key, value in state.items() if value not in (None, [])}
-    _record("field_schema", schema.id, schema.name, "create", changes, actor, source)
+    audit.record_entity(
+        "field_schema", schema.id, schema.name,
+        action="create", changes=changes, actor=actor, source=source,
+    )  # fmt: skip
     db.session.flush()
     return schema
 
@@ -129,7 +132,10 @@ def update_schema(
         _assign(schema, *checked)
     changes = _diff(old, _schema_state(schema))
     if changes:
-        _record("field_schema", schema.id, schema.name, "update", changes, actor, source)
+        audit.record_entity(
+            "field_schema", schema.id, schema.name,
+            action="update", changes=changes, actor=actor, source=source,
+        )  # fmt: skip
         db.session.flush()
     return changes
 
@@ -139,6 +145,9 @@ def delete_schema(schema: FieldSchema, *, actor: User | None, source: str = "web
     with it. The deletion row keeps what the schema was."""
     state = _schema_state(schema)
     changes = {key: [value, None] for key, value in state.items() if value not in (None, [])}
-    _record("field_schema", schema.id, schema.name, "delete", changes, actor, source)
+    audit.record_entity(
+        "field_schema", schema.id, schema.name,
+        action="delete", changes=changes, actor=actor, source=source,
+    )  # fmt: skip
     db.session.delete(schema)
     db.session.flush()
