@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from werkzeug.datastructures import MultiDict
 
 from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
@@ -20,6 +21,7 @@ from catalog.models import (
     schema_channels,
 )
 from catalog.models.channel import CHANNEL_SORT_KEYS
+from catalog.web.filters import contains_pattern
 from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZES = (50, 100, 200)
@@ -76,18 +78,13 @@ class ListState:
         return replace(self, sort=sort, desc=desc, after="", before="").view_args()
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def parse_state(args) -> ListState:
-    """Read a ListState from request arguments; anything unknown or malformed is ignored."""
+    """Read a ListState from request arguments (or a dict of the same); anything unknown or
+    malformed is ignored."""
+    args = args if isinstance(args, MultiDict) else MultiDict(args)
     sort = args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
-    size = _int(args.get("size"))
+    size = args.get("size", type=int)
     direction = args.get("dir", "")
     country = (args.get("country") or "").upper()
     return ListState(
@@ -103,15 +100,10 @@ def parse_state(args) -> ListState:
     )
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def filter_conditions(state: ListState) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if state.q:
-        pattern = _like(state.q)
+        pattern = contains_pattern(state.q)
         conditions.append(
             or_(
                 func.lower(Channel.name).like(pattern), func.lower(Channel.channel_id).like(pattern)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import aliased
+from werkzeug.datastructures import MultiDict
 
 from catalog.extensions import db
 from catalog.models import (
@@ -43,7 +44,8 @@ from catalog.models.video import (
     YES_NO,
 )
 from catalog.videos.custom_values import has_value
-from catalog.videos.menus import FieldChoice, contains_pattern
+from catalog.videos.menus import FieldChoice
+from catalog.web.filters import contains_pattern
 from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZES = (25, 50, 100)
@@ -138,13 +140,6 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
     name = f"cf{field.id}"
     values = tuple(v.strip() for v in args.getlist(name) if v and v.strip())
@@ -152,10 +147,10 @@ def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
         return None
     if field.field_type == "rating":
         op = args.get(f"{name}_op", "eq")
-        number = _int(values[0])
-        if op not in ("eq", "gte", "lte") or number is None:
+        numbers = args.getlist(name, type=int)  # a value that is not a number is ignored
+        if op not in ("eq", "gte", "lte") or not numbers:
             return None
-        return CustomFilter(field.id, op, (str(number),))
+        return CustomFilter(field.id, op, (str(numbers[0]),))
     if field.field_type == "boolean":
         return CustomFilter(field.id, values[0]) if values[0] in ("yes", "no", "none") else None
     if field.field_type == "select":
@@ -167,21 +162,24 @@ def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
 def sortable(sort: str, fields: dict[int, FieldChoice]) -> bool:
     if sort in SORTS:
         return True
-    field = fields.get(_int(sort.removeprefix("cf")) or 0) if sort.startswith("cf") else None
+    # A custom field's sort is named "cf<id>", as the column headers write it.
+    field = next((f for f in fields.values() if sort == f"cf{f.id}"), None)
     return field is not None and field.field_type != "boolean"
 
 
 def parse_state(args, fields: dict[int, FieldChoice] | None = None) -> ListState:
-    """Read a ListState from request arguments; anything unknown or malformed is ignored.
+    """Read a ListState from request arguments (or a dict of the same); anything unknown or
+    malformed is ignored.
     `fields` are the custom fields by id, whose filters and sorts the URL may name."""
     fields = fields or {}
-    size = _int(args.get("size"))
+    args = args if isinstance(args, MultiDict) else MultiDict(args)
+    size = args.get("size", type=int)
     sort = args.get("sort", "added")
     custom = (_custom_filter(field, args) for field in fields.values())
     return ListState(
         q=(args.get("q") or "").strip()[:200],
-        channel=_int(args.get("channel")),
-        category=_int(args.get("category")),
+        channel=args.get("channel", type=int),
+        category=args.get("category", type=int),
         claim=_choice(args.get("claim"), (*CLAIM_STATUSES, "none")),
         another_owner=_choice(args.get("another_owner"), YES_NO),
         privacy=_choice(args.get("privacy"), PRIVACY_STATUSES),

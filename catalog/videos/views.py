@@ -68,13 +68,6 @@ def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> 
     )
 
 
-def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _custom_values_valid(form) -> bool:
     """Custom values are checked against their fields once more (options or a rating's
     maximum may have changed since the form was rendered); errors land on the inputs."""
@@ -98,7 +91,7 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    channel_name, categories, fields = menus.filter_choices(_int_arg("channel"))
+    channel_name, categories, fields = menus.filter_choices(request.args.get("channel", type=int))
     by_id = {field.id: field for field in fields}
     state = queries.parse_state(request.args, by_id)
     card_fields = [field for field in fields if field.on_card]
