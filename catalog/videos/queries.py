@@ -23,7 +23,6 @@ from sqlalchemy import (
     null,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
@@ -46,7 +45,7 @@ from catalog.models.video import (
 from catalog.videos.custom_values import has_value
 from catalog.videos.menus import FieldChoice
 from catalog.web.filters import contains_pattern
-from catalog.web.pagination import decode_cursor, encode_cursor
+from catalog.web.pagination import Keyset, keyset_page
 
 PAGE_SIZES = (25, 50, 100)
 # "added" is the default order, newest first, on the primary key itself.
@@ -299,15 +298,6 @@ def _key_types(sort: str, fields: dict[int, FieldChoice]) -> tuple[type, ...]:
     return (datetime,) if sort == "changed" else (str,)
 
 
-def _cursor(state: ListState, fields: dict[int, FieldChoice]) -> tuple[Any, int] | None:
-    """The cursor of the request, if it is a well-formed one for the current sort."""
-    token = state.before or state.after
-    cursor = decode_cursor(token) if token else None
-    if cursor and type(cursor[0]) in _key_types(state.sort, fields):
-        return cursor
-    return None
-
-
 def ordered_ids(state: ListState, fields: dict[int, FieldChoice]):
     """(select of video ids with their sort key, the key, the id column to break ties).
 
@@ -337,20 +327,27 @@ def list_page(
     """One page of the list in the order `state` asks for, with its neighbours' cursors.
     `card_fields` are the custom fields shown as columns; their values come along."""
     fields = fields or {}
-    page, key, row_id = ordered_ids(state, fields)
-    backwards = bool(state.before)
-    cursor = _cursor(state, fields)
-    # Walking backwards reverses the order; the rows are put right way round afterwards.
-    descending = state.desc != backwards
-    if cursor:
-        position, bound = tuple_(key, row_id), tuple_(*cursor)
-        page = page.where(position < bound if descending else position > bound)
-    if descending:
-        page = page.order_by(key.desc(), row_id.desc())
-    else:
-        page = page.order_by(key.asc(), row_id.asc())
-    page = page.limit(state.size + 1).subquery("page")
+    ids, key, row_id = ordered_ids(state, fields)
+    keyset = Keyset(
+        state.size, state.desc, state.after, state.before, _key_types(state.sort, fields)
+    )
 
+    def with_columns(limited: Select, descending: bool) -> Select:
+        return _shown(limited.subquery("page"), descending, card_fields)
+
+    found = keyset_page(
+        ids, key, row_id, keyset,
+        position=lambda row: (row.sort_key, row.Video.id), wrap=with_columns,
+    )  # fmt: skip
+    total = None
+    if found.whole and _sort_field_id(state) is None:
+        total = Total(len(found.rows), True, exact_limit())  # the whole list is on this page
+    return Page(found.rows, found.next_cursor, found.prev_cursor, total)
+
+
+def _shown(page, descending: bool, card_fields: tuple[int, ...]) -> Select:
+    """What the list shows of a page of ids: the rows, their category and their latest
+    audit row through a lateral join, and the card values asked for."""
     latest = (
         select(MetadataSync.sync_time, MetadataSync.user_email, MetadataSync.source)
         .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == page.c.id)
@@ -377,21 +374,7 @@ def list_page(
     )
     if card_fields:
         statement = with_card_values(statement, page, card_fields)
-    rows = list(db.session.execute(statement))
-    more = len(rows) > state.size
-    rows = rows[: state.size]
-    if backwards:
-        rows.reverse()
-    first, last = (rows[0], rows[-1]) if rows else (None, None)
-    has_prev = more if backwards else bool(cursor)
-    has_next = bool(cursor) if backwards else more
-    next_cursor = encode_cursor(last.sort_key, last.Video.id) if has_next and last else None
-    prev_cursor = encode_cursor(first.sort_key, first.Video.id) if has_prev and first else None
-
-    total = None
-    if not cursor and not more and _sort_field_id(state) is None:
-        total = Total(len(rows), True, exact_limit())  # the whole list is on this page
-    return Page(rows, next_cursor, prev_cursor, total)
+    return statement
 
 
 def exact_limit() -> int:
