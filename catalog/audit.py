@@ -18,6 +18,9 @@ from catalog.models import MetadataSync, User, Video
 from catalog.models.audit import MetadataSyncArchive
 
 AuditRow = MetadataSync | MetadataSyncArchive
+# Snapshots for reading, cut to their columns: an entity's key, a channel's name.
+KEY_MAX = MetadataSync.__table__.c.entity_key.type.length
+DISPLAY_NAME_MAX = MetadataSync.__table__.c.channel_display_name.type.length
 
 
 def jsonable(value: Any) -> Any:
@@ -76,7 +79,7 @@ def entity_row(
         "entity_type": entity_type,
         "entity_id": entity_id,
         # The key is a snapshot for reading (an email can be longer than the column).
-        "entity_key": entity_key[:100] if entity_key else None,
+        "entity_key": entity_key[:KEY_MAX] if entity_key else None,
         "action": action,
         "source": source,
         "changes": {field: jsonable(pair) for field, pair in changes.items()},
@@ -111,7 +114,7 @@ def record_entity(
         action=action, changes=changes, source=source, actor=actor,
     )  # fmt: skip
     if channel_name:
-        row["channel_display_name"] = channel_name[:100]
+        row["channel_display_name"] = channel_name[:DISPLAY_NAME_MAX]
     return record(row)
 
 

@@ -245,15 +245,18 @@ def ensure_channel(
     For report imports: a report row names its channel by id and display name. An unknown
     id creates the channel (named `name`, or its id when the report has no name); a known
     one keeps its identity and takes the report's name when it differs, a rename. Both are
-    audited with `source`. A blank name never renames. Safe against a concurrent import
-    creating the same channel: the insert is ON CONFLICT DO NOTHING, and the loser reads
-    the winner's row under a lock. An import calls it once per distinct channel of a
-    report (two statements each), not once per row.
+    audited with `source`. A blank name never renames; a name longer than NAME_MAX is
+    refused (ChannelError), never cut, as the importer refuses such a row. Safe against a
+    concurrent import creating the same channel: the insert is ON CONFLICT DO NOTHING, and
+    the loser reads the winner's row under a lock. An import calls it once per distinct
+    channel of a report (two statements each), not once per row.
     """
     channel_id = (channel_id or "").strip()
     if not valid_channel_id(channel_id):
         raise ChannelError(f"{channel_id!r} is not a YouTube channel id.", "channel_id")
-    name = (name or "").strip()[:NAME_MAX] or None
+    name = (name or "").strip() or None
+    if name:
+        _check({"name": name})  # a name too long is refused, as a form's or a report's is
     created_id = db.session.scalar(
         insert(Channel)
         .values(channel_id=channel_id, name=name or channel_id)

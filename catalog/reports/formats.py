@@ -22,6 +22,7 @@ listed as a warning.
 import re
 from dataclasses import dataclass, field
 
+from catalog.channels import service as channel_rules
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
 
 # The videos' Yes/No booleans (NOT NULL), which only the catalog's own export carries.
@@ -64,7 +65,8 @@ FIELDS = {
     for f in (
         Field("video_id", "video_id"),
         Field("channel_key", "channel_id"),
-        Field("channel_name", "text", 200),
+        # The channel service's own limit: a name it would refuse refuses the row.
+        Field("channel_name", "text", channel_rules.NAME_MAX),
         Field("title", "text", 200),
         Field("time_published", "timestamp"),
         Field("video_length", "duration"),
