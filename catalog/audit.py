@@ -73,9 +73,12 @@ def entity_row(
     changes: dict[str, list],
     source: str,
     actor: User | None,
+    channel_name: str | None = None,
 ) -> dict:
-    """The column values of an audit row for anything other than a video (a user, a role…)."""
-    return {
+    """The column values of an audit row for anything other than a video (a user, a role…).
+    `channel_name`: a channel's name at the time, so that its history reads well after a
+    rename or a delete."""
+    row = {
         "entity_type": entity_type,
         "entity_id": entity_id,
         # The key is a snapshot for reading (an email can be longer than the column).
@@ -86,6 +89,9 @@ def entity_row(
         "user_id": actor.id if actor else None,
         "user_email": actor.email if actor else None,
     }
+    if channel_name:
+        row["channel_display_name"] = channel_name[:DISPLAY_NAME_MAX]
+    return row
 
 
 def record(row: dict) -> MetadataSync:
@@ -96,26 +102,11 @@ def record(row: dict) -> MetadataSync:
 
 
 def record_entity(
-    entity_type: str,
-    entity_id: int,
-    entity_key: str | None,
-    *,
-    action: str,
-    changes: dict[str, list],
-    source: str,
-    actor: User | None,
-    channel_name: str | None = None,
+    entity_type: str, entity_id: int, entity_key: str | None, **details: Any
 ) -> MetadataSync:
-    """Add the audit row of a change to anything other than a video (entity_row, then
-    record). `channel_name`: a channel's name at the time, so that its history reads well
-    after a rename or a delete."""
-    row = entity_row(
-        entity_type, entity_id, entity_key,
-        action=action, changes=changes, source=source, actor=actor,
-    )  # fmt: skip
-    if channel_name:
-        row["channel_display_name"] = channel_name[:DISPLAY_NAME_MAX]
-    return record(row)
+    """Add the audit row of a change to anything other than a video: record(entity_row(...)),
+    `details` being entity_row's keywords (action, changes, source, actor, channel_name)."""
+    return record(entity_row(entity_type, entity_id, entity_key, **details))
 
 
 def record_many(rows: list[dict]) -> None:

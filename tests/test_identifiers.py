@@ -106,23 +106,16 @@ def test_channel_ids(app, app_ctx, value, accepted):
     assert created is accepted
 
 
-@pytest.mark.parametrize(("value", "accepted"), ISRCS)
-def test_isrcs(app, app_ctx, value, accepted):
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [("isrc", *sample) for sample in ISRCS] + [("upc", *sample) for sample in UPCS],
+)
+def test_isrcs_and_upcs(app, app_ctx, field, value, accepted):
     with app.test_request_context():
-        assert _form_accepts(VideoForm, "isrc", value) is accepted
-    assert _importer_accepts("isrc", value) is accepted
-    values, warnings = rights.asset_values({"metadata": {"isrc": value}})
-    assert ("isrc" in values) is accepted
-    assert bool(warnings) is not accepted
-
-
-@pytest.mark.parametrize(("value", "accepted"), UPCS)
-def test_upcs(app, app_ctx, value, accepted):
-    with app.test_request_context():
-        assert _form_accepts(VideoForm, "upc", value) is accepted
-    assert _importer_accepts("upc", value) is accepted
-    values, warnings = rights.asset_values({"metadata": {"upc": value}})
-    assert ("upc" in values) is accepted
+        assert _form_accepts(VideoForm, field, value) is accepted
+    assert _importer_accepts(field, value) is accepted
+    values, warnings = rights.asset_values({"metadata": {field: value}})
+    assert (field in values) is accepted
     assert bool(warnings) is not accepted
 
 

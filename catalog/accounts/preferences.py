@@ -20,12 +20,9 @@ def set_time_zone(
     changes = {"time_zone": [user.time_zone, name]}
     user.time_zone = name
     timezones.forget_current()  # pages rendered after this, in this request, use the new one
-    audit.record(
-        audit.entity_row(
-            "user", user.id, user.email, action="update", changes=changes, source=source,
-            actor=actor,
-        )
-    )  # fmt: skip
+    audit.record_entity(
+        "user", user.id, user.email, action="update", changes=changes, source=source, actor=actor
+    )
     return changes
 
 
