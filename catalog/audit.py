@@ -7,6 +7,7 @@ written (and so locked), as the services do, to keep that hold short and free of
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -101,12 +102,28 @@ def record(row: dict) -> MetadataSync:
     return entry
 
 
-def record_entity(
-    entity_type: str, entity_id: int, entity_key: str | None, **details: Any
-) -> MetadataSync:
-    """Add the audit row of a change to anything other than a video: record(entity_row(...)),
-    `details` being entity_row's keywords (action, changes, source, actor, channel_name)."""
-    return record(entity_row(entity_type, entity_id, entity_key, **details))
+@dataclass(frozen=True)
+class Entity:
+    """How a kind of entity other than a video is named in its audit rows: its
+    entity_type, its key (a snapshot for reading: a slug, an email…) and, for a channel,
+    its name at the time. Each service declares its kinds once and records through them."""
+
+    entity_type: str
+    key: Callable[[Any], str | None]
+    channel_name: Callable[[Any], str | None] | None = None
+
+    def record(
+        self, entity: Any, action: str, changes: dict[str, list], *, actor: User | None,
+        source: str,
+    ) -> MetadataSync:  # fmt: skip
+        """Add the audit row of `action` on `entity` (which has an `id`) to the session."""
+        name = self.channel_name(entity) if self.channel_name else None
+        return record(
+            entity_row(
+                self.entity_type, entity.id, self.key(entity),
+                action=action, changes=changes, source=source, actor=actor, channel_name=name,
+            )
+        )  # fmt: skip
 
 
 def record_many(rows: list[dict]) -> None:

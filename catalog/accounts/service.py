@@ -8,6 +8,7 @@ new password also rotate the uniquifier, so every session, remember cookie and s
 link issued before is refused outright."""
 
 import uuid
+from operator import attrgetter
 
 from flask_security import hash_password
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from catalog.permissions import ROLE_PERMISSIONS
 
 ROLE_NAMES = tuple(ROLE_PERMISSIONS)
 ADMIN = "admin"
+USER = audit.Entity("user", key=attrgetter("email"))
 # Audit values that say a secret changed without keeping it.
 SET, CHANGED, ISSUED = "(set)", "(changed)", "(issued)"
 
@@ -106,9 +108,7 @@ def create_user(
     changes["active"] = [None, True]
     if password:
         changes["password"] = [None, SET]
-    audit.record_entity(
-        "user", user.id, user.email, action="create", changes=changes, actor=actor, source=source
-    )
+    USER.record(user, "create", changes, actor=actor, source=source)
     db.session.flush()
     return user
 
@@ -131,9 +131,7 @@ def set_roles(
     if not _is(actor, user):
         security.datastore.set_uniquifier(user)
     changes = {"roles": [old, new]}
-    audit.record_entity(
-        "user", user.id, user.email, action="update", changes=changes, actor=actor, source=source
-    )
+    USER.record(user, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -150,9 +148,7 @@ def set_active(
     user.active = active
     if not active:
         security.datastore.set_uniquifier(user)
-    audit.record_entity(
-        "user", user.id, user.email, action="update", changes=changes, actor=actor, source=source
-    )
+    USER.record(user, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -166,9 +162,7 @@ def reset_two_factor(user: User, *, actor: User | None, source: str = "web") -> 
     user.tf_primary_method = None
     user.tf_totp_secret = None
     user.tf_phone_number = None
-    audit.record_entity(
-        "user", user.id, user.email, action="update", changes=changes, actor=actor, source=source
-    )
+    USER.record(user, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -181,9 +175,7 @@ def set_password(
     changes = {"password": [SET, CHANGED] if user.password else [None, SET]}
     user.password = hash_password(normalized)
     security.datastore.set_uniquifier(user)
-    audit.record_entity(
-        "user", user.id, user.email, action="update", changes=changes, actor=actor, source=source
-    )
+    USER.record(user, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -193,9 +185,6 @@ def issue_password_link(user: User, *, actor: User | None, source: str = "web") 
     says one was issued, never what it was."""
     if not user.active:
         raise AccountError("Reactivate the account before issuing a set-password link.")
-    audit.record_entity(
-        "user", user.id, user.email,
-        action="update", changes={"password_link": [None, ISSUED]}, actor=actor, source=source,
-    )  # fmt: skip
+    USER.record(user, "update", {"password_link": [None, ISSUED]}, actor=actor, source=source)
     db.session.flush()
     return tokens.make_token(user)

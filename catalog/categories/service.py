@@ -8,6 +8,7 @@ when no video uses it.
 
 import re
 import unicodedata
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from catalog.models import User, Video, VideoCategory
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NAME_MAX = SLUG_MAX = 100
 EDITABLE_FIELDS = ("name", "slug", "is_active")
+CATEGORY = audit.Entity("category", key=attrgetter("slug"))
 
 
 class CategoryError(ValueError):
@@ -103,10 +105,7 @@ def create_category(
         field: [None, getattr(category, field)]
         for field in ("name", "slug", "sort_order", "is_active")
     }
-    audit.record_entity(
-        "category", category.id, category.slug,
-        action="create", changes=changes, actor=actor, source=source,
-    )  # fmt: skip
+    CATEGORY.record(category, "create", changes, actor=actor, source=source)
     db.session.flush()
     return category
 
@@ -126,10 +125,7 @@ def update_category(
             setattr(category, field, new)
     if changes:
         _flush_unique(category.slug)
-        audit.record_entity(
-            "category", category.id, category.slug,
-            action="update", changes=changes, actor=actor, source=source,
-        )  # fmt: skip
+        CATEGORY.record(category, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -166,10 +162,7 @@ def move_category(
             item.sort_order = position
     db.session.flush()
     for item, changes in moved:
-        audit.record_entity(
-            "category", item.id, item.slug,
-            action="update", changes=changes, actor=actor, source=source,
-        )  # fmt: skip
+        CATEGORY.record(item, "update", changes, actor=actor, source=source)
     db.session.flush()
     return True
 
@@ -192,9 +185,6 @@ def delete_category(category: VideoCategory, *, actor: User | None, source: str 
         raise CategoryInUse(category, videos)
     changes = {field: [getattr(category, field), None] for field in ("name", "slug", "sort_order")}
     changes["is_active"] = [category.is_active, None]
-    audit.record_entity(
-        "category", category.id, category.slug,
-        action="delete", changes=changes, actor=actor, source=source,
-    )  # fmt: skip
+    CATEGORY.record(category, "delete", changes, actor=actor, source=source)
     db.session.delete(category)
     db.session.flush()

@@ -10,8 +10,9 @@ def record_export(
 ) -> MetadataSync:
     """Add the audit row saying who exported which part of the log (the filters and the
     scope); the caller commits it, before the first byte of the export goes out."""
-    return audit.record_entity(
+    row = audit.entity_row(
         "audit_log", 0, None, action="export",
         changes={"filter": [None, filters.recorded()], "scope": [None, filters.scope]},
         source=source, actor=actor,
     )  # fmt: skip
+    return audit.record(row)

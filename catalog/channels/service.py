@@ -7,6 +7,7 @@ A channel's catalog figures (its videos, their views, claims…) are not written
 all: PostgreSQL keeps them in channel_stats from the videos themselves (migration 0005).
 """
 
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,8 @@ EDITABLE_FIELDS = (
 AUDITED_FIELDS = (*EDITABLE_FIELDS, "hidden")
 COUNT_FIELDS = ("subscriber_count", "video_count", "view_count")
 NAME_MAX = 200
+# Its audit rows keep the name it had then: its history reads well after a rename or a delete.
+CHANNEL = audit.Entity("channel", key=attrgetter("channel_id"), channel_name=attrgetter("name"))
 
 
 class ChannelError(ValueError):
@@ -138,10 +141,7 @@ def create_channel(values: dict[str, Any], *, actor: User | None, source: str = 
     }
     db.session.add(channel)
     _flush_unique(channel_id)
-    audit.record_entity(
-        "channel", channel.id, channel.channel_id,
-        action="create", changes=changes, actor=actor, source=source, channel_name=channel.name,
-    )  # fmt: skip
+    CHANNEL.record(channel, "create", changes, actor=actor, source=source)
     db.session.flush()
     return channel
 
@@ -162,10 +162,7 @@ def update_channel(
     changes = _apply(channel, values)
     if changes:
         db.session.flush()
-        audit.record_entity(
-            "channel", channel.id, channel.channel_id,
-            action="update", changes=changes, actor=actor, source=source, channel_name=channel.name,
-        )  # fmt: skip
+        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -180,10 +177,7 @@ def set_hidden(
     changes = {"hidden": [channel.hidden, hidden]}
     channel.hidden = hidden
     db.session.flush()
-    audit.record_entity(
-        "channel", channel.id, channel.channel_id,
-        action="update", changes=changes, actor=actor, source=source, channel_name=channel.name,
-    )  # fmt: skip
+    CHANNEL.record(channel, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -229,10 +223,7 @@ def delete_channel(channel: Channel, *, actor: User | None, source: str = "web")
         for field in AUDITED_FIELDS
         if getattr(channel, field) not in (None, "", False)
     }
-    audit.record_entity(
-        "channel", channel.id, channel.channel_id,
-        action="delete", changes=changes, actor=actor, source=source, channel_name=channel.name,
-    )  # fmt: skip
+    CHANNEL.record(channel, "delete", changes, actor=actor, source=source)
     db.session.delete(channel)
     db.session.flush()
 
@@ -266,10 +257,7 @@ def ensure_channel(
     if created_id is not None:
         channel = db.session.get(Channel, created_id)
         changes = {"channel_id": [None, channel_id], "name": [None, channel.name]}
-        audit.record_entity(
-            "channel", channel.id, channel.channel_id,
-            action="create", changes=changes, actor=actor, source=source, channel_name=channel.name,
-        )  # fmt: skip
+        CHANNEL.record(channel, "create", changes, actor=actor, source=source)
         db.session.flush()
         return channel
     channel = db.session.scalars(
@@ -279,9 +267,6 @@ def ensure_channel(
         changes = {"name": [channel.name, name]}
         channel.name = name
         db.session.flush()
-        audit.record_entity(
-            "channel", channel.id, channel.channel_id,
-            action="update", changes=changes, actor=actor, source=source, channel_name=channel.name,
-        )  # fmt: skip
+        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
         db.session.flush()
     return channel

@@ -10,6 +10,7 @@ from catalog.jobs import engine
 from catalog.models import ProcessingQueue, User
 
 RETRYABLE = ("failed", "cancelled")
+QUEUE_ENTRY = audit.Entity("queue_entry", key=lambda entry: f"#{entry.id} {entry.task_type}")
 
 
 class QueueError(Exception):
@@ -26,10 +27,7 @@ def retry_entry(entry: ProcessingQueue, *, actor: User | None, source: str = "we
     entry.status = "pending"
     entry.completed_at = None
     entry.job_id = engine.defer(entry.task_type, entry.id, priority=entry.priority)
-    audit.record_entity(
-        "queue_entry", entry.id, f"#{entry.id} {entry.task_type}",
-        action="update", changes=_changes(entry, before), actor=actor, source=source,
-    )  # fmt: skip
+    QUEUE_ENTRY.record(entry, "update", _changes(entry, before), actor=actor, source=source)
     db.session.flush()
     return entry.job_id
 
@@ -46,10 +44,7 @@ def cancel_entry(entry: ProcessingQueue, *, actor: User | None, source: str = "w
     before = {"status": entry.status, "job_id": entry.job_id}
     entry.status = "cancelled"
     entry.completed_at = db.func.clock_timestamp()
-    audit.record_entity(
-        "queue_entry", entry.id, f"#{entry.id} {entry.task_type}",
-        action="update", changes=_changes(entry, before), actor=actor, source=source,
-    )  # fmt: skip
+    QUEUE_ENTRY.record(entry, "update", _changes(entry, before), actor=actor, source=source)
     db.session.flush()
 
 

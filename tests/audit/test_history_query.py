@@ -1,5 +1,7 @@
-"""audit.history(): the one query of an entity's audit rows, and audit.record_entity(), the
-one way the services write a non-video entity's row."""
+"""audit.history(): the one query of an entity's audit rows, and audit.Entity, the one way
+the services write a non-video entity's row."""
+
+from types import SimpleNamespace
 
 import pytest
 
@@ -70,11 +72,10 @@ def test_an_entity_must_be_named(app_ctx):
         audit.history("channel")
 
 
-def test_record_entity_adds_the_row_to_the_transaction(app_ctx):
-    entry = audit.record_entity(
-        "category", 7, "k" * 150, action="update", changes={"name": ["a", "b"]},
-        source="cli", actor=None, channel_name="n" * 150,
-    )  # fmt: skip
+def test_an_entity_kind_records_its_rows(app_ctx):
+    kind = audit.Entity("category", key=lambda thing: thing.key, channel_name=lambda t: t.name)
+    thing = SimpleNamespace(id=7, key="k" * 150, name="n" * 150)
+    entry = kind.record(thing, "update", {"name": ["a", "b"]}, actor=None, source="cli")
     db.session.flush()
     assert entry in db.session
     assert (entry.entity_type, entry.entity_id, entry.action, entry.source) == (
@@ -83,3 +84,4 @@ def test_record_entity_adds_the_row_to_the_transaction(app_ctx):
     assert entry.entity_key == "k" * 100  # a snapshot for reading, cut to its column
     assert entry.channel_display_name == "n" * 100
     assert entry.changes == {"name": ["a", "b"]}
+    assert audit.history("category", 7) == [entry]

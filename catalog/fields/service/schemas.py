@@ -7,9 +7,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
-from catalog import audit
 from catalog.extensions import db
 from catalog.fields.service.definitions import (
+    FIELD_SCHEMA,
     SCHEMA_NAME_CONSTRAINT,
     FieldError,
     _diff,
@@ -112,10 +112,7 @@ def create_schema(
         db.session.add(schema)
     state = _schema_state(schema)
     changes = {key: [None, value] for key, value in state.items() if value not in (None, [])}
-    audit.record_entity(
-        "field_schema", schema.id, schema.name,
-        action="create", changes=changes, actor=actor, source=source,
-    )  # fmt: skip
+    FIELD_SCHEMA.record(schema, "create", changes, actor=actor, source=source)
     db.session.flush()
     return schema
 
@@ -132,10 +129,7 @@ def update_schema(
         _assign(schema, *checked)
     changes = _diff(old, _schema_state(schema))
     if changes:
-        audit.record_entity(
-            "field_schema", schema.id, schema.name,
-            action="update", changes=changes, actor=actor, source=source,
-        )  # fmt: skip
+        FIELD_SCHEMA.record(schema, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -145,9 +139,6 @@ def delete_schema(schema: FieldSchema, *, actor: User | None, source: str = "web
     with it. The deletion row keeps what the schema was."""
     state = _schema_state(schema)
     changes = {key: [value, None] for key, value in state.items() if value not in (None, [])}
-    audit.record_entity(
-        "field_schema", schema.id, schema.name,
-        action="delete", changes=changes, actor=actor, source=source,
-    )  # fmt: skip
+    FIELD_SCHEMA.record(schema, "delete", changes, actor=actor, source=source)
     db.session.delete(schema)
     db.session.flush()

@@ -87,7 +87,7 @@ def channels(outcome: Outcome, layout: Layout, params: dict) -> None:
     unknown id creates the channel, named as the report names it (or by its id); a known
     one takes the report's latest non-blank name. The rows were checked by the service's
     own rules (formats.FIELDS: its id pattern, its name limit), and the audit rows are the
-    ones it writes: the same changes, the name snapshot cut as audit.record_entity cuts it
+    ones it writes: the same changes, the name snapshot cut as audit.entity_row cuts it
     (tests/reports/test_channel_rules.py compares them)."""
     if "channel_key" not in layout.fields:
         return
