@@ -179,21 +179,25 @@ def value_sql(f: Field, cell: str) -> str:
     return cell
 
 
+# Kinds checked against an identifier's pattern, and what a refusal calls the identifier.
+PATTERNS = {
+    "video_id": (identifiers.VIDEO_ID, "a YouTube video id (11 letters, digits, - or _)"),
+    "channel_id": (
+        identifiers.CHANNEL_ID,
+        "a YouTube channel id (UC and 22 letters, digits, - or _)",
+    ),
+    "isrc": (identifiers.ISRC, "an ISRC (e.g. USRC17607839)"),
+}
+
+
 def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     """(condition, reason): SQL true when `cell` (its value `value`) refuses its row, and
     the SQL of the reason given. None when every cell of the field is accepted."""
     snippet = _snippet(cell)
     unreadable = f"{cell} IS NOT NULL AND {value} IS NULL"
-    if f.kind == "video_id":
-        return (
-            f"{cell} !~ '{sql_full(identifiers.VIDEO_ID)}'",
-            f"'not a YouTube video id (11 letters, digits, - or _): ' || {snippet}",
-        )
-    if f.kind == "channel_id":
-        return (
-            f"{cell} !~ '{sql_full(identifiers.CHANNEL_ID)}'",
-            f"'not a YouTube channel id (UC and 22 letters, digits, - or _): ' || {snippet}",
-        )
+    if f.kind in PATTERNS:  # the value as read: an ISRC without its dashes, in upper case
+        pattern, what = PATTERNS[f.kind]
+        return f"{value} !~ '{sql_full(pattern)}'", f"'not {what}: ' || {snippet}"
     if f.kind == "text":
         return (
             f"length({cell}) > {f.max_length}",
@@ -209,11 +213,6 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "choice":
         return unreadable, f"'expected one of {', '.join(f.choices)}: ' || {snippet}"
-    if f.kind == "isrc":
-        return (
-            f"{value} !~ '{sql_full(identifiers.ISRC)}'",
-            f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
-        )
     if f.kind == "custom_text":
         return (
             f"length({cell}) > {CUSTOM_TEXT_LIMIT}",
