@@ -3,8 +3,7 @@
 Like every account change it leaves an audit row (entity "user") in the caller's
 transaction; nothing here commits."""
 
-from catalog import audit
-from catalog.accounts.service import AccountError
+from catalog.accounts.service import USER, AccountError
 from catalog.models import User
 from catalog.web import timezones
 
@@ -20,12 +19,7 @@ def set_time_zone(
     changes = {"time_zone": [user.time_zone, name]}
     user.time_zone = name
     timezones.forget_current()  # pages rendered after this, in this request, use the new one
-    audit.record(
-        audit.entity_row(
-            "user", user.id, user.email, action="update", changes=changes, source=source,
-            actor=actor,
-        )
-    )  # fmt: skip
+    USER.record(user, "update", changes, actor=actor, source=source)
     return changes
 
 

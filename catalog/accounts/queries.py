@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from catalog.extensions import db
-from catalog.models import MetadataSync, Role, User, roles_users
+from catalog.models import Role, User, roles_users
 from catalog.permissions import ROLE_PERMISSIONS
+from catalog.web.filters import contains_pattern
 
 # Staff accounts number in the tens or hundreds, never millions: LIMIT/OFFSET pages and an
 # exact count(*) cost nothing at that size, and give numbered pages, which suit a short list
@@ -46,13 +47,6 @@ class UserFilters:
         return {key: value for key, value in values.items() if value != ""}
 
 
-def _page(value: str | None) -> int:
-    try:
-        return min(max(int(value or 1), 1), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
 def parse_filters(args) -> UserFilters:
     """Filters from request arguments; anything unknown or malformed is ignored."""
     return UserFilters(
@@ -60,19 +54,14 @@ def parse_filters(args) -> UserFilters:
         role=args.get("role") if args.get("role") in ROLE_PERMISSIONS else "",
         active=args.get("active") if args.get("active") in ("yes", "no") else "",
         signed_in=args.get("signed_in") if args.get("signed_in") in SIGN_IN_CHOICES else "",
-        page=_page(args.get("page")),
+        page=min(max(args.get("page", 1, type=int), 1), MAX_PAGE),
     )
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def conditions(filters: UserFilters) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if filters.q:
-        pattern = _like(filters.q)
+        pattern = contains_pattern(filters.q)
         found.append(or_(User.email.ilike(pattern), User.username.ilike(pattern)))
     if filters.role:
         found.append(User.roles.any(Role.name == filters.role))
@@ -117,18 +106,6 @@ def users_page(filters: UserFilters, size: int = PAGE_SIZE) -> UserPage:
     # Roles come joined (User.roles is lazy="joined"), hence unique().
     rows = list(db.session.scalars(statement).unique())
     return UserPage(rows, total, filters.page, size)
-
-
-def history(user: User, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
-    """The audit rows about `user`, newest first."""
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == "user", MetadataSync.entity_id == user.id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 def role_counts() -> dict[str, int]:

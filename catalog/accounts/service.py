@@ -8,6 +8,7 @@ new password also rotate the uniquifier, so every session, remember cookie and s
 link issued before is refused outright."""
 
 import uuid
+from operator import attrgetter
 
 from flask_security import hash_password
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from catalog.permissions import ROLE_PERMISSIONS
 
 ROLE_NAMES = tuple(ROLE_PERMISSIONS)
 ADMIN = "admin"
+USER = audit.Entity("user", key=attrgetter("email"))
 # Audit values that say a secret changed without keeping it.
 SET, CHANGED, ISSUED = "(set)", "(changed)", "(issued)"
 
@@ -70,16 +72,6 @@ def _roles(names: list[str]) -> list[Role]:
     return list(db.session.scalars(select(Role).where(Role.name.in_(names)).order_by(Role.name)))
 
 
-def _record(user: User, action: str, changes: dict[str, list], actor: User | None, source: str):
-    audit.record(
-        audit.entity_row(
-            "user", user.id, user.email, action=action, changes=changes, source=source,
-            actor=actor,
-        )
-    )  # fmt: skip
-    db.session.flush()
-
-
 def _is(actor: User | None, user: User) -> bool:
     return actor is not None and actor.id == user.id
 
@@ -116,7 +108,8 @@ def create_user(
     changes["active"] = [None, True]
     if password:
         changes["password"] = [None, SET]
-    _record(user, "create", changes, actor, source)
+    USER.record(user, "create", changes, actor=actor, source=source)
+    db.session.flush()
     return user
 
 
@@ -138,7 +131,8 @@ def set_roles(
     if not _is(actor, user):
         security.datastore.set_uniquifier(user)
     changes = {"roles": [old, new]}
-    _record(user, "update", changes, actor, source)
+    USER.record(user, "update", changes, actor=actor, source=source)
+    db.session.flush()
     return changes
 
 
@@ -154,7 +148,8 @@ def set_active(
     user.active = active
     if not active:
         security.datastore.set_uniquifier(user)
-    _record(user, "update", changes, actor, source)
+    USER.record(user, "update", changes, actor=actor, source=source)
+    db.session.flush()
     return changes
 
 
@@ -167,7 +162,8 @@ def reset_two_factor(user: User, *, actor: User | None, source: str = "web") -> 
     user.tf_primary_method = None
     user.tf_totp_secret = None
     user.tf_phone_number = None
-    _record(user, "update", changes, actor, source)
+    USER.record(user, "update", changes, actor=actor, source=source)
+    db.session.flush()
     return changes
 
 
@@ -179,7 +175,8 @@ def set_password(
     changes = {"password": [SET, CHANGED] if user.password else [None, SET]}
     user.password = hash_password(normalized)
     security.datastore.set_uniquifier(user)
-    _record(user, "update", changes, actor, source)
+    USER.record(user, "update", changes, actor=actor, source=source)
+    db.session.flush()
     return changes
 
 
@@ -188,5 +185,6 @@ def issue_password_link(user: User, *, actor: User | None, source: str = "web") 
     says one was issued, never what it was."""
     if not user.active:
         raise AccountError("Reactivate the account before issuing a set-password link.")
-    _record(user, "update", {"password_link": [None, ISSUED]}, actor, source)
+    USER.record(user, "update", {"password_link": [None, ISSUED]}, actor=actor, source=source)
+    db.session.flush()
     return tokens.make_token(user)

@@ -10,6 +10,7 @@ from flask_security import current_user, url_for_security
 from flask_security.utils import validate_redirect_url
 from sqlalchemy import select
 
+from catalog import audit
 from catalog.accounts import bp, queries, service, tokens
 from catalog.accounts.forms import ConfirmForm, CreateUserForm, RolesForm, SetPasswordForm
 from catalog.extensions import db
@@ -125,7 +126,8 @@ def edit(user_id: int):
     response = make_response(
         render_template(
             "accounts/edit.html", user=user, form=form, link=link,
-            history=queries.history(user), history_limit=queries.HISTORY_LIMIT,
+            history=audit.history("user", user.id, limit=queries.HISTORY_LIMIT),
+            history_limit=queries.HISTORY_LIMIT,
         ),
         status,
     )  # fmt: skip

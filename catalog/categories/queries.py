@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from catalog.extensions import db
-from catalog.models import MetadataSync, VideoCategory
+from catalog.models import VideoCategory
 
 HISTORY_LIMIT = 100
 
@@ -15,17 +15,5 @@ def ordered() -> list[VideoCategory]:
             select(VideoCategory).order_by(
                 VideoCategory.sort_order, VideoCategory.name, VideoCategory.id
             )
-        )
-    )
-
-
-def history(category: VideoCategory, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
-    """The category's audit rows, newest first."""
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == "category", MetadataSync.entity_id == category.id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(limit)
         )
     )

@@ -8,6 +8,7 @@ when no video uses it.
 
 import re
 import unicodedata
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from catalog.models import User, Video, VideoCategory
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NAME_MAX = SLUG_MAX = 100
 EDITABLE_FIELDS = ("name", "slug", "is_active")
+CATEGORY = audit.Entity("category", key=attrgetter("slug"))
 
 
 class CategoryError(ValueError):
@@ -40,15 +42,6 @@ def slugify(name: str) -> str:
     """A URL-safe slug: "Hip-Hop & R&B" → "hip-hop-r-b", accents folded ("Música" → "musica")."""
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:SLUG_MAX].strip("-")
-
-
-def _record(category: VideoCategory, action: str, changes: dict, *, actor, source) -> None:
-    audit.record(
-        audit.entity_row(
-            "category", category.id, category.slug,
-            action=action, changes=changes, source=source, actor=actor,
-        )
-    )  # fmt: skip
 
 
 def _clean(values: dict[str, Any], *, current: VideoCategory | None = None) -> dict[str, Any]:
@@ -112,7 +105,7 @@ def create_category(
         field: [None, getattr(category, field)]
         for field in ("name", "slug", "sort_order", "is_active")
     }
-    _record(category, "create", changes, actor=actor, source=source)
+    CATEGORY.record(category, "create", changes, actor=actor, source=source)
     db.session.flush()
     return category
 
@@ -132,7 +125,7 @@ def update_category(
             setattr(category, field, new)
     if changes:
         _flush_unique(category.slug)
-        _record(category, "update", changes, actor=actor, source=source)
+        CATEGORY.record(category, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -169,7 +162,7 @@ def move_category(
             item.sort_order = position
     db.session.flush()
     for item, changes in moved:
-        _record(item, "update", changes, actor=actor, source=source)
+        CATEGORY.record(item, "update", changes, actor=actor, source=source)
     db.session.flush()
     return True
 
@@ -192,6 +185,6 @@ def delete_category(category: VideoCategory, *, actor: User | None, source: str 
         raise CategoryInUse(category, videos)
     changes = {field: [getattr(category, field), None] for field in ("name", "slug", "sort_order")}
     changes["is_active"] = [category.is_active, None]
-    _record(category, "delete", changes, actor=actor, source=source)
+    CATEGORY.record(category, "delete", changes, actor=actor, source=source)
     db.session.delete(category)
     db.session.flush()

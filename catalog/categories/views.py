@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from catalog import audit
 from catalog.categories import bp, queries, service
 from catalog.categories.forms import CategoryForm, ConfirmForm
 from catalog.extensions import db
@@ -70,7 +71,8 @@ def edit(category_id: int):
     status = 400 if form.is_submitted() else 200
     return render_template(
         "categories/edit.html", form=form, category=category,
-        history=queries.history(category), history_limit=queries.HISTORY_LIMIT,
+        history=audit.history("category", category.id, limit=queries.HISTORY_LIMIT),
+        history_limit=queries.HISTORY_LIMIT,
     ), status  # fmt: skip
 
 

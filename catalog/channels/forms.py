@@ -4,7 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from catalog.channels.countries import COUNTRIES
-from catalog.channels.service import valid_channel_id, valid_image_url
+from catalog.channels.service import valid_image_url
+from catalog.identifiers import valid_channel_id
 from catalog.web.forms import BIGINT_MAX, CountField
 
 COUNTRY_CHOICES = [

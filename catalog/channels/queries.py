@@ -8,7 +8,8 @@ thousand; sorting by the number of videos walks an index on channel_stats.
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select
+from werkzeug.datastructures import MultiDict
 
 from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
@@ -16,12 +17,12 @@ from catalog.models import (
     Channel,
     ChannelStats,
     FieldSchema,
-    MetadataSync,
     Video,
     schema_channels,
 )
 from catalog.models.channel import CHANNEL_SORT_KEYS
-from catalog.web.pagination import decode_cursor, encode_cursor
+from catalog.web.filters import contains_pattern
+from catalog.web.pagination import Keyset, keyset_page
 
 PAGE_SIZES = (50, 100, 200)
 SORTS = tuple(CHANNEL_SORT_KEYS)
@@ -77,18 +78,13 @@ class ListState:
         return replace(self, sort=sort, desc=desc, after="", before="").view_args()
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def parse_state(args) -> ListState:
-    """Read a ListState from request arguments; anything unknown or malformed is ignored."""
+    """Read a ListState from request arguments (or a dict of the same); anything unknown or
+    malformed is ignored."""
+    args = args if isinstance(args, MultiDict) else MultiDict(args)
     sort = args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
-    size = _int(args.get("size"))
+    size = args.get("size", type=int)
     direction = args.get("dir", "")
     country = (args.get("country") or "").upper()
     return ListState(
@@ -104,15 +100,10 @@ def parse_state(args) -> ListState:
     )
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def filter_conditions(state: ListState) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if state.q:
-        pattern = _like(state.q)
+        pattern = contains_pattern(state.q)
         conditions.append(
             or_(
                 func.lower(Channel.name).like(pattern), func.lower(Channel.channel_id).like(pattern)
@@ -140,63 +131,27 @@ def _id_column(sort: str) -> ColumnElement:
     return ChannelStats.channel_id if sort == "videos" else Channel.id
 
 
-def _cursor(state: ListState) -> tuple[Any, int] | None:
-    token = state.before or state.after
-    cursor = decode_cursor(token) if token else None
-    expected = str if state.sort == "name" else int
-    if cursor and type(cursor[0]) is expected:
-        return cursor
-    return None
-
-
 def list_page(state: ListState) -> Page:
     """One page of channels in the order `state` asks for, with its neighbours' cursors and
     the exact number of channels the filters match (channels are few; videos are not)."""
     key, row_id = CHANNEL_SORT_KEYS[state.sort], _id_column(state.sort)
-    backwards = bool(state.before)
-    cursor = _cursor(state)
-    descending = state.desc != backwards
+    key_type = str if state.sort == "name" else int
+    keyset = Keyset(state.size, state.desc, state.after, state.before, (key_type,))
     statement = (
         select(Channel, ChannelStats, key.label("sort_key"))
         .join(ChannelStats, ChannelStats.channel_id == Channel.id)
         .where(*filter_conditions(state))
     )
-    if cursor:
-        position, bound = tuple_(key, row_id), tuple_(*cursor)
-        statement = statement.where(position < bound if descending else position > bound)
-    if descending:
-        statement = statement.order_by(key.desc(), row_id.desc())
-    else:
-        statement = statement.order_by(key.asc(), row_id.asc())
-    rows = list(db.session.execute(statement.limit(state.size + 1)))
-    more = len(rows) > state.size
-    rows = rows[: state.size]
-    if backwards:
-        rows.reverse()
-    has_prev = more if backwards else bool(cursor)
-    has_next = bool(cursor) if backwards else more
-    first, last = (rows[0], rows[-1]) if rows else (None, None)
-    next_cursor = encode_cursor(last.sort_key, last.Channel.id) if has_next and last else None
-    prev_cursor = encode_cursor(first.sort_key, first.Channel.id) if has_prev and first else None
-    if not cursor and not more:
-        total = len(rows)
+    found = keyset_page(
+        statement, key, row_id, keyset, position=lambda row: (row.sort_key, row.Channel.id)
+    )
+    if found.whole:
+        total = len(found.rows)
     else:
         total = db.session.scalar(
             select(func.count()).select_from(Channel).where(*filter_conditions(state))
         )
-    return Page(rows, next_cursor, prev_cursor, total)
-
-
-def history(channel: Channel, limit: int = HISTORY_LIMIT) -> list[MetadataSync]:
-    """The channel's audit rows, newest first."""
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == "channel", MetadataSync.entity_id == channel.id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(limit)
-        )
-    )
+    return Page(found.rows, found.next_cursor, found.prev_cursor, total)
 
 
 def recent_videos(channel: Channel, limit: int = RECENT_VIDEOS) -> list[Video]:

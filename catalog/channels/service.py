@@ -7,7 +7,7 @@ A channel's catalog figures (its videos, their views, claims…) are not written
 all: PostgreSQL keeps them in channel_stats from the videos themselves (migration 0005).
 """
 
-import re
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from catalog import audit
 from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
+from catalog.identifiers import valid_channel_id
 from catalog.models import Channel, ChannelStats, User, schema_channels
 
-CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 # The fields a person edits, in form order; `hidden` has its own actions.
 EDITABLE_FIELDS = (
     "channel_id", "name", "image_url", "subscriber_count", "video_count", "view_count",
@@ -29,6 +29,8 @@ EDITABLE_FIELDS = (
 AUDITED_FIELDS = (*EDITABLE_FIELDS, "hidden")
 COUNT_FIELDS = ("subscriber_count", "video_count", "view_count")
 NAME_MAX = 200
+# Its audit rows keep the name it had then: its history reads well after a rename or a delete.
+CHANNEL = audit.Entity("channel", key=attrgetter("channel_id"), channel_name=attrgetter("name"))
 
 
 class ChannelError(ValueError):
@@ -50,11 +52,6 @@ class ChannelInUse(Exception):
     def __init__(self, channel: Channel, usage: dict[str, int]):
         super().__init__(f"{channel.channel_id} is still in use: {usage}")
         self.usage = usage
-
-
-def valid_channel_id(value: str | None) -> bool:
-    """A YouTube channel id: "UC" and 22 letters, digits, "-" or "_"."""
-    return bool(value) and CHANNEL_ID.fullmatch(value) is not None
 
 
 def valid_image_url(value: str | None) -> bool:
@@ -91,16 +88,6 @@ def _check(values: dict[str, Any]) -> None:
     for field in COUNT_FIELDS:
         if values.get(field) is not None and values[field] < 0:
             raise ChannelError("Not negative.", field)
-
-
-def _record(channel: Channel, action: str, changes: dict[str, list], *, actor, source) -> None:
-    row = audit.entity_row(
-        "channel", channel.id, channel.channel_id,
-        action=action, changes=changes, source=source, actor=actor,
-    )  # fmt: skip
-    # The name at the time, so that the history reads well after a rename or a delete.
-    row["channel_display_name"] = channel.name[:100] if channel.name else None
-    audit.record(row)
 
 
 def _apply(channel: Channel, values: dict[str, Any]) -> dict[str, list]:
@@ -154,7 +141,7 @@ def create_channel(values: dict[str, Any], *, actor: User | None, source: str = 
     }
     db.session.add(channel)
     _flush_unique(channel_id)
-    _record(channel, "create", changes, actor=actor, source=source)
+    CHANNEL.record(channel, "create", changes, actor=actor, source=source)
     db.session.flush()
     return channel
 
@@ -175,7 +162,7 @@ def update_channel(
     changes = _apply(channel, values)
     if changes:
         db.session.flush()
-        _record(channel, "update", changes, actor=actor, source=source)
+        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -190,7 +177,7 @@ def set_hidden(
     changes = {"hidden": [channel.hidden, hidden]}
     channel.hidden = hidden
     db.session.flush()
-    _record(channel, "update", changes, actor=actor, source=source)
+    CHANNEL.record(channel, "update", changes, actor=actor, source=source)
     db.session.flush()
     return changes
 
@@ -236,7 +223,7 @@ def delete_channel(channel: Channel, *, actor: User | None, source: str = "web")
         for field in AUDITED_FIELDS
         if getattr(channel, field) not in (None, "", False)
     }
-    _record(channel, "delete", changes, actor=actor, source=source)
+    CHANNEL.record(channel, "delete", changes, actor=actor, source=source)
     db.session.delete(channel)
     db.session.flush()
 
@@ -249,15 +236,18 @@ def ensure_channel(
     For report imports: a report row names its channel by id and display name. An unknown
     id creates the channel (named `name`, or its id when the report has no name); a known
     one keeps its identity and takes the report's name when it differs, a rename. Both are
-    audited with `source`. A blank name never renames. Safe against a concurrent import
-    creating the same channel: the insert is ON CONFLICT DO NOTHING, and the loser reads
-    the winner's row under a lock. An import calls it once per distinct channel of a
-    report (two statements each), not once per row.
+    audited with `source`. A blank name never renames; a name longer than NAME_MAX is
+    refused (ChannelError), never cut, as the importer refuses such a row. Safe against a
+    concurrent import creating the same channel: the insert is ON CONFLICT DO NOTHING, and
+    the loser reads the winner's row under a lock. An import calls it once per distinct
+    channel of a report (two statements each), not once per row.
     """
     channel_id = (channel_id or "").strip()
     if not valid_channel_id(channel_id):
         raise ChannelError(f"{channel_id!r} is not a YouTube channel id.", "channel_id")
-    name = (name or "").strip()[:NAME_MAX] or None
+    name = (name or "").strip() or None
+    if name:
+        _check({"name": name})  # a name too long is refused, as a form's or a report's is
     created_id = db.session.scalar(
         insert(Channel)
         .values(channel_id=channel_id, name=name or channel_id)
@@ -267,7 +257,7 @@ def ensure_channel(
     if created_id is not None:
         channel = db.session.get(Channel, created_id)
         changes = {"channel_id": [None, channel_id], "name": [None, channel.name]}
-        _record(channel, "create", changes, actor=actor, source=source)
+        CHANNEL.record(channel, "create", changes, actor=actor, source=source)
         db.session.flush()
         return channel
     channel = db.session.scalars(
@@ -277,6 +267,6 @@ def ensure_channel(
         changes = {"name": [channel.name, name]}
         channel.name = name
         db.session.flush()
-        _record(channel, "update", changes, actor=actor, source=source)
+        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
         db.session.flush()
     return channel

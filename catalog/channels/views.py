@@ -1,6 +1,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from catalog import audit
 from catalog.channels import bp, queries, service
 from catalog.channels.countries import COUNTRIES
 from catalog.channels.forms import ChannelForm, ConfirmForm
@@ -49,7 +50,8 @@ def detail(channel_id: str):
     return render_template(
         "channels/detail.html", channel=channel, country=COUNTRIES.get(channel.country or ""),
         videos=queries.recent_videos(channel), schemas=queries.schemas(channel),
-        history=queries.history(channel), history_limit=queries.HISTORY_LIMIT,
+        history=audit.history("channel", channel.id, limit=queries.HISTORY_LIMIT),
+        history_limit=queries.HISTORY_LIMIT,
         form=ConfirmForm(),
     )  # fmt: skip
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from catalog.categories import service as category_service
 from catalog.channels import service as channel_service
 from catalog.extensions import db
+from catalog.identifiers import gs1_check_digit
 from catalog.models import Channel, User, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.videos import service
@@ -169,15 +170,6 @@ class _Label:
     isrc_serial: int = 0
     upc_serial: int = 0
     releases: dict[str, list[str]] = field(default_factory=dict)  # artist -> UPCs
-
-
-def gs1_check_digit(digits: str) -> str:
-    """The GS1 check digit of `digits` (a UPC-A, EAN-13 or GTIN without its last digit).
-
-    Weights 3 and 1 alternate from the rightmost digit, which weighs 3.
-    """
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
 
 
 def load_demo_data(actor: User | None = None) -> dict[str, int]:

@@ -9,7 +9,6 @@ from catalog.models import (
     Channel,
     CustomField,
     FieldSchema,
-    MetadataSync,
     SchemaField,
     VideoFieldValue,
     schema_channels,
@@ -148,16 +147,5 @@ def schemas_of(field: CustomField) -> list[FieldSchema]:
             .join(SchemaField, SchemaField.schema_id == FieldSchema.id)
             .where(SchemaField.field_id == field.id)
             .order_by(FieldSchema.name)
-        )
-    )
-
-
-def history(entity_type: str, entity_id: int) -> list[MetadataSync]:
-    return list(
-        db.session.scalars(
-            select(MetadataSync)
-            .where(MetadataSync.entity_type == entity_type, MetadataSync.entity_id == entity_id)
-            .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-            .limit(HISTORY_LIMIT)
         )
     )

@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from catalog import audit
 from catalog.extensions import db
 from catalog.fields import bp, queries, service
 from catalog.fields.forms import TYPE_LABELS, ConfirmForm, FieldForm, SchemaForm, options
@@ -88,7 +89,8 @@ def edit(field_id: int):
     return render_template(
         "fields/edit.html", form=form, field=field, in_use=in_use,
         videos=service.value_count(field), schemas=queries.schemas_of(field),
-        history=queries.history("custom_field", field.id), history_limit=queries.HISTORY_LIMIT,
+        history=audit.history("custom_field", field.id, limit=queries.HISTORY_LIMIT),
+        history_limit=queries.HISTORY_LIMIT,
     ), status  # fmt: skip
 
 
@@ -192,7 +194,8 @@ def schema_edit(schema_id: int):
             return redirect(url_for("fields.schemas"))
     return _schema_page(
         "fields/schema_edit.html", form, fields, schema=schema,
-        history=queries.history("field_schema", schema.id), history_limit=queries.HISTORY_LIMIT,
+        history=audit.history("field_schema", schema.id, limit=queries.HISTORY_LIMIT),
+        history_limit=queries.HISTORY_LIMIT,
     )  # fmt: skip
 
 

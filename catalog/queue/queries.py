@@ -31,21 +31,15 @@ class QueueFilters:
         return replace(self, status=status, after=None, before=None).args()
 
 
-def _id(value: str | None) -> int | None:
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and number > 0 else None
-
-
 def parse_filters(args) -> QueueFilters:
     status = args.get("status", "")
+    after, before = args.get("after", type=int), args.get("before", type=int)
     return QueueFilters(
         status=status if status in QUEUE_STATUSES else "",
         task_type=(args.get("type") or "").strip()[:50],
-        after=_id(args.get("after")),
-        before=_id(args.get("before")),
+        # Ids are positive: another number points at no entry.
+        after=after if after and after > 0 else None,
+        before=before if before and before > 0 else None,
     )
 
 

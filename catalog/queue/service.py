@@ -10,6 +10,7 @@ from catalog.jobs import engine
 from catalog.models import ProcessingQueue, User
 
 RETRYABLE = ("failed", "cancelled")
+QUEUE_ENTRY = audit.Entity("queue_entry", key=lambda entry: f"#{entry.id} {entry.task_type}")
 
 
 class QueueError(Exception):
@@ -26,7 +27,8 @@ def retry_entry(entry: ProcessingQueue, *, actor: User | None, source: str = "we
     entry.status = "pending"
     entry.completed_at = None
     entry.job_id = engine.defer(entry.task_type, entry.id, priority=entry.priority)
-    _record(entry, before, actor=actor, source=source)
+    QUEUE_ENTRY.record(entry, "update", _changes(entry, before), actor=actor, source=source)
+    db.session.flush()
     return entry.job_id
 
 
@@ -42,24 +44,13 @@ def cancel_entry(entry: ProcessingQueue, *, actor: User | None, source: str = "w
     before = {"status": entry.status, "job_id": entry.job_id}
     entry.status = "cancelled"
     entry.completed_at = db.func.clock_timestamp()
-    _record(entry, before, actor=actor, source=source)
+    QUEUE_ENTRY.record(entry, "update", _changes(entry, before), actor=actor, source=source)
+    db.session.flush()
 
 
-def _record(entry: ProcessingQueue, before: dict, *, actor: User | None, source: str) -> None:
-    changes = {
+def _changes(entry: ProcessingQueue, before: dict) -> dict[str, list]:
+    return {
         field: [old, getattr(entry, field)]
         for field, old in before.items()
         if old != getattr(entry, field)
     }
-    audit.record(
-        audit.entity_row(
-            "queue_entry",
-            entry.id,
-            f"#{entry.id} {entry.task_type}",
-            action="update",
-            changes=changes,
-            source=source,
-            actor=actor,
-        )
-    )
-    db.session.flush()

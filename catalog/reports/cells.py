@@ -2,15 +2,9 @@
 and the reason a cell refuses its row (`check_sql`), plus the helper functions they call
 (`HELPER_FUNCTIONS`, created once per import). What a field is lives in formats.py."""
 
-from catalog.reports.formats import (
-    CHANNEL_ID_PATTERN,
-    CUSTOM_TEXT_LIMIT,
-    ISRC_PATTERN,
-    UPC_PATTERN,
-    VIDEO_ID_PATTERN,
-    Field,
-    sql_literal,
-)
+from catalog import identifiers
+from catalog.identifiers import sql_full
+from catalog.reports.formats import CUSTOM_TEXT_LIMIT, Field, sql_literal
 
 # -- reading cells, in SQL ---------------------------------------------------------------------
 # Each field is read in two steps over the staged text: its value (NULL when the cell is
@@ -185,21 +179,25 @@ def value_sql(f: Field, cell: str) -> str:
     return cell
 
 
+# Kinds checked against an identifier's pattern, and what a refusal calls the identifier.
+PATTERNS = {
+    "video_id": (identifiers.VIDEO_ID, "a YouTube video id (11 letters, digits, - or _)"),
+    "channel_id": (
+        identifiers.CHANNEL_ID,
+        "a YouTube channel id (UC and 22 letters, digits, - or _)",
+    ),
+    "isrc": (identifiers.ISRC, "an ISRC (e.g. USRC17607839)"),
+}
+
+
 def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     """(condition, reason): SQL true when `cell` (its value `value`) refuses its row, and
     the SQL of the reason given. None when every cell of the field is accepted."""
     snippet = _snippet(cell)
     unreadable = f"{cell} IS NOT NULL AND {value} IS NULL"
-    if f.kind == "video_id":
-        return (
-            f"{cell} !~ '{VIDEO_ID_PATTERN}'",
-            f"'not a YouTube video id (11 letters, digits, - or _): ' || {snippet}",
-        )
-    if f.kind == "channel_id":
-        return (
-            f"{cell} !~ '{CHANNEL_ID_PATTERN}'",
-            f"'not a YouTube channel id (UC and 22 letters, digits, - or _): ' || {snippet}",
-        )
+    if f.kind in PATTERNS:  # the value as read: an ISRC without its dashes, in upper case
+        pattern, what = PATTERNS[f.kind]
+        return f"{value} !~ '{sql_full(pattern)}'", f"'not {what}: ' || {snippet}"
     if f.kind == "text":
         return (
             f"length({cell}) > {f.max_length}",
@@ -215,11 +213,6 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "choice":
         return unreadable, f"'expected one of {', '.join(f.choices)}: ' || {snippet}"
-    if f.kind == "isrc":
-        return (
-            f"{value} !~ '{ISRC_PATTERN}'",
-            f"'not an ISRC (e.g. USRC17607839): ' || {snippet}",
-        )
     if f.kind == "custom_text":
         return (
             f"length({cell}) > {CUSTOM_TEXT_LIMIT}",
@@ -233,7 +226,10 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     if f.kind == "custom_boolean":
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "upc":
-        return f"{cell} !~ '{UPC_PATTERN}'", f"'not a UPC (12 or 13 digits): ' || {snippet}"
+        return (
+            identifiers.upc_refused_sql(cell),
+            f"'not a UPC (12 to 14 digits, the last its check digit): ' || {snippet}",
+        )
     if f.kind == "flag":
         return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "list":

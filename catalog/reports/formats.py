@@ -22,6 +22,7 @@ listed as a warning.
 import re
 from dataclasses import dataclass, field
 
+from catalog.channels import service as channel_rules
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
 
 # The videos' Yes/No booleans (NOT NULL), which only the catalog's own export carries.
@@ -30,10 +31,6 @@ FLAGS = ("hidden", "administered", "is_short", "is_live_stream", "published", "i
 # Most columns a file may have: the staging table has one column per file column.
 MAX_COLUMNS = 500
 LONG_TEXT = 10_000  # effective_policy, other_owners_claiming: text, but not a novel
-VIDEO_ID_PATTERN = "^[A-Za-z0-9_-]{11}$"
-CHANNEL_ID_PATTERN = "^UC[A-Za-z0-9_-]{22}$"
-ISRC_PATTERN = "^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
-UPC_PATTERN = "^[0-9]{12,13}$"
 
 
 class ReportFileError(ValueError):
@@ -68,7 +65,8 @@ FIELDS = {
     for f in (
         Field("video_id", "video_id"),
         Field("channel_key", "channel_id"),
-        Field("channel_name", "text", 200),
+        # The channel service's own limit: a name it would refuse refuses the row.
+        Field("channel_name", "text", channel_rules.NAME_MAX),
         Field("title", "text", 200),
         Field("time_published", "timestamp"),
         Field("video_length", "duration"),

@@ -14,15 +14,16 @@ videos whose history starts after their creation (rows from before the audit tra
 videos made by other means), and it leaves a field that no row mentions as it is.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, select
 
+from catalog import audit
+from catalog.audit import AuditRow
 from catalog.extensions import db
-from catalog.models import CustomField, MetadataSync, Video
-from catalog.models.audit import MetadataSyncArchive
+from catalog.models import CustomField, Video
 from catalog.videos import custom_values
 from catalog.videos.service import AUDITED_FIELDS
 
@@ -33,7 +34,6 @@ BOOLEAN_FIELDS = frozenset(f for f in AUDITED_FIELDS if isinstance(_COLUMNS[f].t
 TIME_FIELDS = frozenset(f for f in AUDITED_FIELDS if isinstance(_COLUMNS[f].type, DateTime))
 
 State = dict[str, Any]
-AuditRow = MetadataSync | MetadataSyncArchive
 
 
 def is_custom(key: str) -> bool:
@@ -90,18 +90,9 @@ def current(video_key: str) -> State | None:
     return of_video(video, custom_values.audit_values(video.id))
 
 
-def _audit(conditions: Callable[[type], Iterable]) -> list[AuditRow]:
-    """Rows of the live table and of the archive (old months) meeting `conditions`, in
-    commit order: the chain runs on across both tables."""
-    found: list[AuditRow] = []
-    for model in (MetadataSyncArchive, MetadataSync):
-        found += db.session.scalars(select(model).where(*conditions(model))).all()
-    return sorted(found, key=lambda row: row.chain_seq)
-
-
 def history(video_key: str) -> list[AuditRow]:
     """Every audit row of the video with this YouTube id, in commit order."""
-    return _audit(lambda m: (m.entity_type == "video", m.entity_key == video_key))
+    return audit.history("video", key=video_key, archived=True)
 
 
 def renamed_keys() -> dict[str, str]:
@@ -112,7 +103,7 @@ def renamed_keys() -> dict[str, str]:
     }
     live = {CUSTOM + name for name in names.values()}
     renamed: dict[str, str] = {}
-    rows = _audit(
+    rows = audit.in_commit_order(
         lambda m: (
             m.entity_type == "custom_field",
             m.action == "update",

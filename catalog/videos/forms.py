@@ -1,4 +1,3 @@
-import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from catalog import identifiers
 from catalog.models import CustomField, Video
 from catalog.models.video import (
     CLAIM_STATUSES,
@@ -28,9 +28,9 @@ from catalog.videos.service import BULK_FIELDS
 from catalog.web import timezones
 from catalog.web.forms import BIGINT_MAX, INT_MAX, CountField
 
-VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
-# ISRC: country (2 letters), registrant (3 alphanumerics), year (2 digits), designation (5).
-ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$"
+# The identifiers' one definition, anchored for WTForms' Regexp.
+VIDEO_ID = identifiers.python_full(identifiers.VIDEO_ID)
+ISRC = identifiers.python_full(identifiers.ISRC)
 
 
 def _strip(value):
@@ -66,16 +66,13 @@ def _blank(label: str, values: tuple[str, ...]) -> list[SelectChoice]:
 
 
 def valid_upc(form, field) -> None:
-    """UPC-A (12 digits) or EAN-13 (13 digits) with a correct GS1 check digit."""
+    """UPC-A (12 digits), EAN-13 (13) or GTIN-14 with a correct GS1 check digit."""
     code = field.data
     if not code:
         return
-    if not re.fullmatch(r"[0-9]{12,13}", code):
-        raise ValidationError("A UPC is 12 or 13 digits.")
-    body, check = code[:-1], int(code[-1])
-    # Weights 3,1,3,1… from the rightmost digit of the body.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    if (10 - total % 10) % 10 != check:
+    if not identifiers.upc_shape(code):
+        raise ValidationError("A UPC is 12 or 13 digits (14 for a GTIN-14).")
+    if not identifiers.valid_upc(code):
         raise ValidationError("This UPC's check digit is wrong; please check the number.")
 
 

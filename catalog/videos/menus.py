@@ -9,12 +9,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, SchemaField, VideoCategory
 from catalog.models.fields import VALUE_COLUMNS
-
-
-def contains_pattern(text_: str) -> str:
-    """A LIKE pattern matching `text_` anywhere, lower-cased, its wildcards escaped."""
-    escaped = text_.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+from catalog.web.filters import contains_pattern
 
 
 @dataclass(frozen=True)

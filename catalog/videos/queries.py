@@ -23,9 +23,9 @@ from sqlalchemy import (
     null,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.orm import aliased
+from werkzeug.datastructures import MultiDict
 
 from catalog.extensions import db
 from catalog.models import (
@@ -43,8 +43,9 @@ from catalog.models.video import (
     YES_NO,
 )
 from catalog.videos.custom_values import has_value
-from catalog.videos.menus import FieldChoice, contains_pattern
-from catalog.web.pagination import decode_cursor, encode_cursor
+from catalog.videos.menus import FieldChoice
+from catalog.web.filters import contains_pattern
+from catalog.web.pagination import Keyset, keyset_page
 
 PAGE_SIZES = (25, 50, 100)
 # "added" is the default order, newest first, on the primary key itself.
@@ -138,13 +139,6 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
     name = f"cf{field.id}"
     values = tuple(v.strip() for v in args.getlist(name) if v and v.strip())
@@ -152,10 +146,10 @@ def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
         return None
     if field.field_type == "rating":
         op = args.get(f"{name}_op", "eq")
-        number = _int(values[0])
-        if op not in ("eq", "gte", "lte") or number is None:
+        numbers = args.getlist(name, type=int)  # a value that is not a number is ignored
+        if op not in ("eq", "gte", "lte") or not numbers:
             return None
-        return CustomFilter(field.id, op, (str(number),))
+        return CustomFilter(field.id, op, (str(numbers[0]),))
     if field.field_type == "boolean":
         return CustomFilter(field.id, values[0]) if values[0] in ("yes", "no", "none") else None
     if field.field_type == "select":
@@ -167,21 +161,24 @@ def _custom_filter(field: FieldChoice, args) -> CustomFilter | None:
 def sortable(sort: str, fields: dict[int, FieldChoice]) -> bool:
     if sort in SORTS:
         return True
-    field = fields.get(_int(sort.removeprefix("cf")) or 0) if sort.startswith("cf") else None
+    # A custom field's sort is named "cf<id>", as the column headers write it.
+    field = next((f for f in fields.values() if sort == f"cf{f.id}"), None)
     return field is not None and field.field_type != "boolean"
 
 
 def parse_state(args, fields: dict[int, FieldChoice] | None = None) -> ListState:
-    """Read a ListState from request arguments; anything unknown or malformed is ignored.
+    """Read a ListState from request arguments (or a dict of the same); anything unknown or
+    malformed is ignored.
     `fields` are the custom fields by id, whose filters and sorts the URL may name."""
     fields = fields or {}
-    size = _int(args.get("size"))
+    args = args if isinstance(args, MultiDict) else MultiDict(args)
+    size = args.get("size", type=int)
     sort = args.get("sort", "added")
     custom = (_custom_filter(field, args) for field in fields.values())
     return ListState(
         q=(args.get("q") or "").strip()[:200],
-        channel=_int(args.get("channel")),
-        category=_int(args.get("category")),
+        channel=args.get("channel", type=int),
+        category=args.get("category", type=int),
         claim=_choice(args.get("claim"), (*CLAIM_STATUSES, "none")),
         another_owner=_choice(args.get("another_owner"), YES_NO),
         privacy=_choice(args.get("privacy"), PRIVACY_STATUSES),
@@ -301,15 +298,6 @@ def _key_types(sort: str, fields: dict[int, FieldChoice]) -> tuple[type, ...]:
     return (datetime,) if sort == "changed" else (str,)
 
 
-def _cursor(state: ListState, fields: dict[int, FieldChoice]) -> tuple[Any, int] | None:
-    """The cursor of the request, if it is a well-formed one for the current sort."""
-    token = state.before or state.after
-    cursor = decode_cursor(token) if token else None
-    if cursor and type(cursor[0]) in _key_types(state.sort, fields):
-        return cursor
-    return None
-
-
 def ordered_ids(state: ListState, fields: dict[int, FieldChoice]):
     """(select of video ids with their sort key, the key, the id column to break ties).
 
@@ -339,20 +327,27 @@ def list_page(
     """One page of the list in the order `state` asks for, with its neighbours' cursors.
     `card_fields` are the custom fields shown as columns; their values come along."""
     fields = fields or {}
-    page, key, row_id = ordered_ids(state, fields)
-    backwards = bool(state.before)
-    cursor = _cursor(state, fields)
-    # Walking backwards reverses the order; the rows are put right way round afterwards.
-    descending = state.desc != backwards
-    if cursor:
-        position, bound = tuple_(key, row_id), tuple_(*cursor)
-        page = page.where(position < bound if descending else position > bound)
-    if descending:
-        page = page.order_by(key.desc(), row_id.desc())
-    else:
-        page = page.order_by(key.asc(), row_id.asc())
-    page = page.limit(state.size + 1).subquery("page")
+    ids, key, row_id = ordered_ids(state, fields)
+    keyset = Keyset(
+        state.size, state.desc, state.after, state.before, _key_types(state.sort, fields)
+    )
 
+    def with_columns(limited: Select, descending: bool) -> Select:
+        return _shown(limited.subquery("page"), descending, card_fields)
+
+    found = keyset_page(
+        ids, key, row_id, keyset,
+        position=lambda row: (row.sort_key, row.Video.id), wrap=with_columns,
+    )  # fmt: skip
+    total = None
+    if found.whole and _sort_field_id(state) is None:
+        total = Total(len(found.rows), True, exact_limit())  # the whole list is on this page
+    return Page(found.rows, found.next_cursor, found.prev_cursor, total)
+
+
+def _shown(page, descending: bool, card_fields: tuple[int, ...]) -> Select:
+    """What the list shows of a page of ids: the rows, their category and their latest
+    audit row through a lateral join, and the card values asked for."""
     latest = (
         select(MetadataSync.sync_time, MetadataSync.user_email, MetadataSync.source)
         .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == page.c.id)
@@ -379,21 +374,7 @@ def list_page(
     )
     if card_fields:
         statement = with_card_values(statement, page, card_fields)
-    rows = list(db.session.execute(statement))
-    more = len(rows) > state.size
-    rows = rows[: state.size]
-    if backwards:
-        rows.reverse()
-    first, last = (rows[0], rows[-1]) if rows else (None, None)
-    has_prev = more if backwards else bool(cursor)
-    has_next = bool(cursor) if backwards else more
-    next_cursor = encode_cursor(last.sort_key, last.Video.id) if has_next and last else None
-    prev_cursor = encode_cursor(first.sort_key, first.Video.id) if has_prev and first else None
-
-    total = None
-    if not cursor and not more and _sort_field_id(state) is None:
-        total = Total(len(rows), True, exact_limit())  # the whole list is on this page
-    return Page(rows, next_cursor, prev_cursor, total)
+    return statement
 
 
 def exact_limit() -> int:

@@ -15,9 +15,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import Conflict
 
+from catalog import audit
 from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
-from catalog.models import Channel, MetadataSync, Video, VideoCategory
+from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.videos import bp, custom_values, menus, queries, service
@@ -67,13 +68,6 @@ def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> 
     )
 
 
-def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _custom_values_valid(form) -> bool:
     """Custom values are checked against their fields once more (options or a rating's
     maximum may have changed since the form was rendered); errors land on the inputs."""
@@ -97,7 +91,7 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    channel_name, categories, fields = menus.filter_choices(_int_arg("channel"))
+    channel_name, categories, fields = menus.filter_choices(request.args.get("channel", type=int))
     by_id = {field.id: field for field in fields}
     state = queries.parse_state(request.args, by_id)
     card_fields = [field for field in fields if field.on_card]
@@ -174,12 +168,7 @@ def detail(video_id: str):
     video = db.session.scalars(select(Video).where(Video.video_id == video_id)).first()
     if video is None:
         return _deleted(video_id)
-    history = db.session.scalars(
-        select(MetadataSync)
-        .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == video.id)
-        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
+    history = audit.history("video", video.id, limit=HISTORY_LIMIT)
     labels = {
         field.name: field.label.text for field in VideoForm(formdata=None, meta={"csrf": False})
     }
@@ -194,12 +183,8 @@ def detail(video_id: str):
 def _deleted(video_id: str):
     """404 for a video that is not in the catalog; for one that was deleted, say when and by
     whom, and lead to how it was (its history stays)."""
-    deletion = db.session.scalars(
-        select(MetadataSync)
-        .where(MetadataSync.entity_type == "video", MetadataSync.entity_key == video_id)
-        .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
-        .limit(1)
-    ).first()
+    latest = audit.history("video", key=video_id, limit=1)
+    deletion = latest[0] if latest else None
     if deletion is None or deletion.action != "delete":
         abort(404)
     before = (deletion.sync_time - timedelta(microseconds=1)).isoformat()

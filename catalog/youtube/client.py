@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import current_app
 
+from catalog.identifiers import valid_video_id
 from catalog.jobs import PermanentError
 from catalog.youtube.quota import DailyQuota, QuotaExhausted
 
@@ -168,8 +169,10 @@ class Client:
     def list_by_ids(
         self, path: str, ids: Iterable[str], params: dict[str, str] | None = None
     ) -> dict[str, dict]:
-        """Every item the API returns for `ids`, by its `id`, in calls of at most 50 ids."""
-        unique = list(dict.fromkeys(i for i in ids if i))
+        """Every item the API returns for `ids`, by its `id`, in calls of at most 50 ids.
+        Only YouTube video ids are asked for: no other string can be found, and one with a
+        comma in it would read as two ids in the `id` list."""
+        unique = list(dict.fromkeys(i for i in ids if valid_video_id(i)))
         found: dict[str, dict] = {}
         for start in range(0, len(unique), MAX_IDS_PER_CALL):
             batch = unique[start : start + MAX_IDS_PER_CALL]

@@ -41,13 +41,12 @@ characters, an over-long label) is skipped and reported in the job's result, nev
 import re
 from typing import Any
 
+from catalog.identifiers import valid_isrc, valid_upc
 from catalog.models.video import CLAIM_STATUSES
 
 OWNERSHIP_PATH = "ownership"
 ASSETS_PATH = "assets"
 
-_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
-_UPC = re.compile(r"[0-9]{8,14}")  # GTIN-8, UPC-A (12), EAN-13, GTIN-14
 LENGTHS = {"asset_id": 50, "label": 200, "genre": 100, "artist": 200}
 
 
@@ -97,12 +96,12 @@ def asset_values(item: dict) -> tuple[dict[str, Any], list[str]]:
     if asset_id := _text(item.get("assetId"), "asset_id", warnings):
         values["asset_id"] = asset_id
     if isrc := re.sub(r"[\s-]", "", str(metadata.get("isrc") or "")).upper():
-        if _ISRC.fullmatch(isrc):
+        if valid_isrc(isrc):
             values["isrc"] = isrc
         else:
             warnings.append(f"invalid ISRC {metadata['isrc']!r}")
     if upc := re.sub(r"[\s-]", "", str(metadata.get("upc") or "")):
-        if _UPC.fullmatch(upc):
+        if valid_upc(upc):
             values["upc"] = upc
         else:
             warnings.append(f"invalid UPC {metadata['upc']!r}")

@@ -10,6 +10,7 @@ caller asks for those values to be cleared, which is then part of the same chang
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,6 +29,8 @@ TEXT_DEFAULT_LENGTH = 500
 DEFAULT_MAX_RATING = 5
 YES, NO = "yes", "no"
 FIELD_NAME_INDEX = "uq_custom_fields_lower_name"
+CUSTOM_FIELD = audit.Entity("custom_field", key=attrgetter("name"))
+FIELD_SCHEMA = audit.Entity("field_schema", key=attrgetter("name"))
 SCHEMA_NAME_CONSTRAINT = "uq_field_schemas_name"
 
 
@@ -201,15 +204,6 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
     return {key: [old.get(key), new[key]] for key in new if not _same(old.get(key), new[key])}
 
 
-def _record(entity_type: str, entity_id: int, key: str, action: str, changes, actor, source):
-    audit.record(
-        audit.entity_row(
-            entity_type, entity_id, key, action=action, changes=changes, source=source,
-            actor=actor,
-        )
-    )  # fmt: skip
-
-
 # Here rather than in schemas.py: deleting a field audits the schemas that held it too.
 def _schema_state(schema: FieldSchema) -> dict[str, Any]:
     """The audited attributes of a schema: channels by name, fields by name in order."""
@@ -262,7 +256,7 @@ def create_field(values: dict[str, Any], *, actor: User | None, source: str = "w
     changes = {
         key: [None, value] for key, value in _field_state(field).items() if value is not None
     }
-    _record("custom_field", field.id, field.name, "create", changes, actor, source)
+    CUSTOM_FIELD.record(field, "create", changes, actor=actor, source=source)
     db.session.flush()
     return field
 
@@ -367,7 +361,7 @@ def update_field(
     if cleared:
         changes["values_cleared"] = [cleared, 0]
     if changes:
-        _record("custom_field", field.id, field.name, "update", changes, actor, source)
+        CUSTOM_FIELD.record(field, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -403,10 +397,8 @@ def delete_field(field: CustomField, *, actor: User | None, source: str = "web")
             "fields": [name for name in before["fields"] if name != field.name],
             "show_on_card": [name for name in before["show_on_card"] if name != field.name],
         }
-        _record(
-            "field_schema", schema.id, schema.name, "update", _diff(before, after), actor, source
-        )
-    _record("custom_field", field.id, field.name, "delete", changes, actor, source)
+        FIELD_SCHEMA.record(schema, "update", _diff(before, after), actor=actor, source=source)
+    CUSTOM_FIELD.record(field, "delete", changes, actor=actor, source=source)
     db.session.delete(field)
     db.session.flush()
     # The cascade ran in the database: the memberships the session still holds are gone.

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from catalog.extensions import db
 from catalog.fields.service.definitions import (
+    FIELD_SCHEMA,
     SCHEMA_NAME_CONSTRAINT,
     FieldError,
     _diff,
     _name,
-    _record,
     _schema_state,
     _text,
     _unique_name,
@@ -112,7 +112,7 @@ def create_schema(
         db.session.add(schema)
     state = _schema_state(schema)
     changes = {key: [None, value] for key, value in state.items() if value not in (None, [])}
-    _record("field_schema", schema.id, schema.name, "create", changes, actor, source)
+    FIELD_SCHEMA.record(schema, "create", changes, actor=actor, source=source)
     db.session.flush()
     return schema
 
@@ -129,7 +129,7 @@ def update_schema(
         _assign(schema, *checked)
     changes = _diff(old, _schema_state(schema))
     if changes:
-        _record("field_schema", schema.id, schema.name, "update", changes, actor, source)
+        FIELD_SCHEMA.record(schema, "update", changes, actor=actor, source=source)
         db.session.flush()
     return changes
 
@@ -139,6 +139,6 @@ def delete_schema(schema: FieldSchema, *, actor: User | None, source: str = "web
     with it. The deletion row keeps what the schema was."""
     state = _schema_state(schema)
     changes = {key: [value, None] for key, value in state.items() if value not in (None, [])}
-    _record("field_schema", schema.id, schema.name, "delete", changes, actor, source)
+    FIELD_SCHEMA.record(schema, "delete", changes, actor=actor, source=source)
     db.session.delete(schema)
     db.session.flush()

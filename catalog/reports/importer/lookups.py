@@ -9,6 +9,7 @@ import dataclasses
 
 from sqlalchemy import select, text
 
+from catalog.audit import DISPLAY_NAME_MAX
 from catalog.extensions import db
 from catalog.models import CustomField
 from catalog.reports.formats import Layout, custom_field, normalize
@@ -84,7 +85,10 @@ def channels(outcome: Outcome, layout: Layout, params: dict) -> None:
     """Create the report's unknown channels and rename the renamed, audited like
     catalog.channels.service.ensure_channel (which does it one channel at a time): an
     unknown id creates the channel, named as the report names it (or by its id); a known
-    one takes the report's latest non-blank name."""
+    one takes the report's latest non-blank name. The rows were checked by the service's
+    own rules (formats.FIELDS: its id pattern, its name limit), and the audit rows are the
+    ones it writes: the same changes, the name snapshot cut as audit.entity_row cuts it
+    (tests/reports/test_channel_rules.py compares them)."""
     if "channel_key" not in layout.fields:
         return
     # The latest non-blank name of each channel, by hashing (no sort of a million rows).
@@ -109,7 +113,7 @@ WITH created AS (
   RETURNING id, channel_id, name
 ), audited AS (
   {COLLECT}
-  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'create',
+  SELECT 'channel', id, channel_id, NULL, left(name, {DISPLAY_NAME_MAX}), 'create',
          jsonb_build_object('channel_id', jsonb_build_array(NULL, channel_id),
                             'name', jsonb_build_array(NULL, name))
   FROM created RETURNING 1
@@ -131,7 +135,7 @@ WITH renamed AS (
   WHERE c.id = r.id RETURNING c.id, c.channel_id, c.name, r.old_name
 ), audited AS (
   {COLLECT}
-  SELECT 'channel', id, channel_id, NULL, left(name, 100), 'update',
+  SELECT 'channel', id, channel_id, NULL, left(name, {DISPLAY_NAME_MAX}), 'update',
          jsonb_build_object('name', jsonb_build_array(old_name, name))
   FROM updated RETURNING 1
 ) SELECT count(*) FROM audited
