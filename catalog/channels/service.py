@@ -19,6 +19,7 @@ from catalog import audit
 from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
 from catalog.models import Channel, ChannelStats, User, schema_channels
+from catalog.rules import RuleError
 
 CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 # The fields a person edits, in form order; `hidden` has its own actions.
@@ -31,12 +32,8 @@ COUNT_FIELDS = ("subscriber_count", "video_count", "view_count")
 NAME_MAX = 200
 
 
-class ChannelError(ValueError):
+class ChannelError(RuleError):
     """A value the rules refuse; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class DuplicateChannel(ChannelError):

@@ -8,11 +8,12 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.jobs import engine
 from catalog.models import ProcessingQueue, User
+from catalog.rules import RuleError
 
 RETRYABLE = ("failed", "cancelled")
 
 
-class QueueError(Exception):
+class QueueError(RuleError):
     """The entry is not in a state that allows the action; the message says why."""
 
 

@@ -20,6 +20,7 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import CustomField, FieldSchema, SchemaField, User, VideoFieldValue
 from catalog.models.fields import FIELD_TYPES, MAX_RATING, MIN_RATING
+from catalog.rules import RuleError
 
 NAME_LENGTH = 100
 OPTION_LENGTH = 100
@@ -31,12 +32,8 @@ FIELD_NAME_INDEX = "uq_custom_fields_lower_name"
 SCHEMA_NAME_CONSTRAINT = "uq_field_schemas_name"
 
 
-class FieldError(ValueError):
+class FieldError(RuleError):
     """A rule refused the change and nothing was written; `field` names the input concerned."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class ValuesInUse(FieldError):
