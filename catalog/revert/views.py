@@ -19,6 +19,7 @@ from catalog.videos.forms import FORM_GROUPS, LABELS
 from catalog.videos.service import VersionConflict
 from catalog.web import timezones
 from catalog.web.actions import commit_or_explain
+from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
 
 LOOKED_AGAIN = "The video changed since you opened this page; here is what would happen now."
@@ -67,10 +68,9 @@ def _row(audit_id: int) -> MetadataSync:
     open to people who may not read the audit log: a row of anything else (an account, a
     role, an export of the log) is neither shown nor confirmed to exist, since ids are
     sequential and could be walked."""
-    row = db.session.get(MetadataSync, audit_id)
-    if row is None or row.entity_type != "video":
-        abort(404)
-    return row
+    return load_or_404(
+        select(MetadataSync).where(MetadataSync.id == audit_id, MetadataSync.entity_type == "video")
+    )
 
 
 def _after_undo(video_key: str):
@@ -230,13 +230,11 @@ def undo_batch(batch_id: uuid.UUID):
     undo every video in one transaction."""
     # The page names the batch by its first video row: a report import's batch also holds
     # channel rows, and a batch without a video is nothing this page can undo (404, as above).
-    first = db.session.scalars(
+    first = load_or_404(
         select(MetadataSync)
         .where(MetadataSync.batch_id == batch_id, MetadataSync.entity_type == "video")
         .order_by(MetadataSync.id)
-    ).first()
-    if first is None:
-        abort(404)
+    )
     form = forms.UndoBatchForm()
     message, status = None, 200
     overwrite = form.overwrite
