@@ -7,10 +7,9 @@ from catalog.categories import bp, queries, service
 from catalog.categories.forms import CategoryForm
 from catalog.models import VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, flash_saved
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
-from catalog.web.text import plural
 
 
 def _get_category(category_id: int, *, lock: bool = False) -> VideoCategory:
@@ -50,10 +49,7 @@ def edit(category_id: int):
             form=form, default_field="name",
         )  # fmt: skip
         if outcome:
-            if changes := outcome.value:
-                flash(f"Saved {plural(len(changes), 'change')}.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
+            flash_saved(len(outcome.value))
             return redirect(url_for("categories.index"))
     status = 400 if form.is_submitted() else 200
     return render_template(

@@ -6,7 +6,7 @@ from catalog.channels.countries import COUNTRIES
 from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, flash_saved
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
@@ -72,10 +72,7 @@ def edit(channel_id: str):
             form=form, default_field="name",
         )  # fmt: skip
         if outcome:
-            if changes := outcome.value:
-                flash(f"Saved {plural(len(changes), 'change')}.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
+            flash_saved(len(outcome.value))
             return redirect(url_for("channels.detail", channel_id=channel.channel_id))
     status = 400 if form.is_submitted() else 200
     return render_template("channels/edit.html", form=form, channel=channel), status

@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from catalog.extensions import db
 from catalog.rules import RuleError
 from catalog.web import db_retry
+from catalog.web.text import plural
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,11 @@ def explain(
             form[name].errors = [*form[name].errors, *error.messages]
             return
     flash(f"{flash_prefix}{' '.join(error.messages)}", "warning")
+
+
+def flash_saved(changes: int) -> None:
+    """The flash after an edit form's save: how many values changed, or that none did."""
+    if changes:
+        flash(f"Saved {plural(changes, 'change')}.", "success")
+    else:
+        flash("Nothing changed, so nothing was saved.", "info")

@@ -11,7 +11,7 @@ from catalog.categories import service as categories
 from catalog.extensions import db
 from catalog.models import MetadataSync, VideoCategory
 from catalog.rules import RuleError
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, flash_saved
 from tests import factories
 
 DEADLOCK = "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40P01'; END $$"
@@ -199,3 +199,14 @@ def _raise(error: Exception):
         raise error
 
     return work
+
+
+def test_a_save_says_how_many_changes_it_made_or_that_there_were_none(app, app_ctx):
+    with app.test_request_context(method="POST"):
+        flash_saved(1)
+        flash_saved(1200)
+        flash_saved(0)
+        assert get_flashed_messages(with_categories=True) == [
+            ("success", "Saved 1 change."), ("success", "Saved 1,200 changes."),
+            ("info", "Nothing changed, so nothing was saved."),
+        ]  # fmt: skip
