@@ -16,6 +16,7 @@ from catalog.demo import accounts as demo_accounts
 from catalog.extensions import db
 from catalog.models import Channel, Video
 from catalog.permissions import ROLE_PERMISSIONS
+from catalog.web.text import plural
 
 catalog_cli = AppGroup("catalog", help="Catalog operator commands.")
 
@@ -75,15 +76,11 @@ def _ensure_demo_data() -> str:
 
     videos = db.session.scalar(select(func.count()).select_from(Video))
     if videos:
-        return f"Reusing existing data: {_plural(videos, 'video')}"
+        return f"Reusing existing data: {plural(videos, 'video')}"
     click.echo("Loading demo data ...")
     counts = load_demo_data(actor=None)  # no person did this: the audit rows say source `cli`
     channels = db.session.scalar(select(func.count()).select_from(Channel))
-    return f"Demo data: {_plural(channels, 'channel')}, {_plural(counts['videos'], 'video')}"
-
-
-def _plural(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    return f"Demo data: {plural(channels, 'channel')}, {plural(counts['videos'], 'video')}"
 
 
 # -- worker --------------------------------------------------------------------------------
@@ -151,7 +148,7 @@ def audit_verify_command():
     )
     if verdict.checkpoints:
         verb = "matches" if verdict.checkpoints == 1 else "match"
-        click.echo(f"{_plural(verdict.checkpoints, 'signed checkpoint')} {verb} the chain.")
+        click.echo(f"{plural(verdict.checkpoints, 'signed checkpoint')} {verb} the chain.")
     else:
         click.echo(
             f"No signed checkpoints in {directory(current_app)}: a rewrite that recomputes "

@@ -4,16 +4,12 @@ what needs the database (an email or user name already taken)."""
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalog.accounts.service import ROLE_NAMES, AccountError, checked_password, normalize_email
 from catalog.permissions import ROLE_DESCRIPTIONS
-
-
-def options(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+from catalog.web.forms import options
 
 
 def _checked(rule, value):
@@ -93,10 +89,6 @@ class CreateUserForm(FlaskForm):
 
 class RolesForm(FlaskForm):
     roles = _roles_field()
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token: confirmations."""
 
 
 class SetPasswordForm(FlaskForm):

@@ -18,6 +18,7 @@ from catalog.accounts import tokens
 from catalog.extensions import db, security
 from catalog.models import Role, User
 from catalog.permissions import ROLE_PERMISSIONS
+from catalog.rules import RuleError
 
 ROLE_NAMES = tuple(ROLE_PERMISSIONS)
 ADMIN = "admin"
@@ -26,17 +27,14 @@ USER = audit.Entity("user", key=attrgetter("email"))
 SET, CHANGED, ISSUED = "(set)", "(changed)", "(issued)"
 
 
-class AccountError(ValueError):
+class AccountError(RuleError):
     """A rule refused the action and nothing was written; `field` is the form field concerned."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class WeakPassword(AccountError):
     def __init__(self, problems: list[str]):
-        super().__init__(" ".join(str(problem) for problem in problems), field="password")
+        messages = [str(problem) for problem in problems]
+        super().__init__(" ".join(messages), field="password", messages=messages)
         self.problems = problems
 
 

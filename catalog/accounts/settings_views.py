@@ -9,10 +9,9 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from catalog.accounts import bp, preferences
-from catalog.accounts.service import AccountError
-from catalog.extensions import db
 from catalog.permissions import signed_in_user
 from catalog.web import timezones
+from catalog.web.actions import commit_or_explain
 
 
 class SettingsForm(FlaskForm):
@@ -34,14 +33,12 @@ def settings():
     form = SettingsForm(data={"time_zone": user.time_zone or timezones.DEFAULT})
     form.time_zone.choices = _zone_choices(user.time_zone)
     if form.validate_on_submit():
-        try:
-            changes = preferences.set_time_zone(user, form.time_zone.data, actor=user)
-        except AccountError as exc:
-            db.session.rollback()
-            form.time_zone.errors = [str(exc)]
-        else:
-            db.session.commit()
-            if changes:
+        outcome = commit_or_explain(
+            lambda: preferences.set_time_zone(user, form.time_zone.data, actor=user),
+            form=form, default_field="time_zone",
+        )  # fmt: skip
+        if outcome:
+            if outcome.value:
                 flash(f"Times are now shown in {user.time_zone}.", "success")
             else:
                 flash("Nothing changed, so nothing was saved.", "info")
@@ -58,6 +55,10 @@ def settings():
 def browser_time_zone():
     """The zone the browser reports (static/js/timezone.js), kept for a user without one."""
     user = signed_in_user()
-    preferences.adopt_browser_time_zone(user, request.form.get("time_zone", ""), actor=user)
-    db.session.commit()
+    commit_or_explain(
+        lambda: preferences.adopt_browser_time_zone(
+            user, request.form.get("time_zone", ""), actor=user
+        ),
+        show=False,  # nobody reads the answer: the page goes on without it
+    )
     return "", 204

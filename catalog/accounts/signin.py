@@ -34,6 +34,7 @@ from werkzeug.exceptions import TooManyRequests
 from catalog.extensions import db, security
 from catalog.models import LoginAttempt
 from catalog.models.login_attempt import PASSWORD, SECOND_FACTOR
+from catalog.web.text import plural
 
 CODE_ENDPOINT = "security.two_factor_token_validation"
 # The login_attempts row (its id) of the password step that began the half-signed-in
@@ -336,10 +337,9 @@ def notify_failed_codes(user) -> None:
         .order_by(LoginAttempt.id.desc())
         .limit(1)
     ).one()
-    noun = "attempt" if count == 1 else "attempts"
     when = last_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     flash(
-        f"{count} failed second-factor {noun} since your last sign-in, "
+        f"{plural(count, 'failed second-factor attempt')} since your last sign-in, "
         f"last from {last_ip or 'an unknown address'} at {when}. "
         "If that was not you, change your password.",
         "warning",

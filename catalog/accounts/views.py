@@ -5,15 +5,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_security import current_user, url_for_security
 from flask_security.utils import validate_redirect_url
 from sqlalchemy import select
 
 from catalog import audit
 from catalog.accounts import bp, queries, service, tokens
-from catalog.accounts.forms import ConfirmForm, CreateUserForm, RolesForm, SetPasswordForm
-from catalog.extensions import db
+from catalog.accounts.forms import CreateUserForm, RolesForm, SetPasswordForm
 from catalog.models import User
 from catalog.permissions import (
     ROLE_DESCRIPTIONS,
@@ -22,8 +21,10 @@ from catalog.permissions import (
     require,
     signed_in_user,
 )
+from catalog.web.actions import commit_or_explain
+from catalog.web.forms import ConfirmForm
+from catalog.web.loaders import load_or_404
 
-INT_MAX = 2**31 - 1
 # A set-password link waits here, in the admin's own session, for the page after the POST.
 LINK_KEY = "accounts_password_link"
 # Where a successful two-factor set-up ends (first set-up, and a change of method).
@@ -42,17 +43,7 @@ PERMISSION_LABELS = {
 
 
 def _get_user(user_id: int, *, lock: bool = False) -> User:
-    if user_id > INT_MAX:  # past the id column's range PostgreSQL refuses the query itself
-        abort(404)
-    statement = select(User).where(User.id == user_id)
-    if lock:  # a change reads the row it is about to change under a row lock
-        statement = statement.with_for_update(of=User)
-    return db.session.scalars(statement).unique().first() or abort(404)
-
-
-def _add_error(field, exc: service.AccountError) -> None:
-    problems = exc.problems if isinstance(exc, service.WeakPassword) else [str(exc)]
-    field.errors = [*field.errors, *problems]
+    return load_or_404(select(User).where(User.id == user_id), lock=lock)
 
 
 def _hand_over(user: User, token: str) -> None:
@@ -84,7 +75,8 @@ def create():
     form = CreateUserForm()
     if form.validate_on_submit():
         with_password = form.initial.data == "password"
-        try:
+
+        def create_user() -> tuple[User, str | None]:
             user = service.create_user(
                 form.email.data, username=form.username.data, roles=form.roles.data,
                 password=form.password.data if with_password else None, actor=signed_in_user(),
@@ -92,10 +84,11 @@ def create():
             token = (
                 None if with_password else service.issue_password_link(user, actor=signed_in_user())
             )
-        except service.AccountError as exc:
-            _add_error(form[exc.field or "email"], exc)
-        else:
-            db.session.commit()
+            return user, token
+
+        outcome = commit_or_explain(create_user, form=form, default_field="email")
+        if outcome:
+            user, token = outcome.value
             if token:
                 _hand_over(user, token)
             flash(f"Account {user.email} created.", "success")
@@ -104,19 +97,18 @@ def create():
     return render_template("accounts/create.html", form=form), status
 
 
-@bp.route("/accounts/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/accounts/users/<id:user_id>", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def edit(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            changes = service.set_roles(user, form.roles.data, actor=signed_in_user())
-        except service.AccountError as exc:
-            _add_error(form.roles, exc)
-        else:
-            db.session.commit()
-            if changes:
+        outcome = commit_or_explain(
+            lambda: service.set_roles(user, form.roles.data, actor=signed_in_user()),
+            form=form, default_field="roles",
+        )  # fmt: skip
+        if outcome:
+            if outcome.value:
                 flash(f"Roles of {user.email} saved; they apply from the next request.", "success")
             else:
                 flash("Nothing changed, so nothing was saved.", "info")
@@ -148,12 +140,11 @@ def _confirm(
     form = ConfirmForm()
     error = None
     if form.validate_on_submit():
-        try:
-            result = run()
-        except service.AccountError as exc:
-            error = str(exc)
+        outcome = commit_or_explain(run, show=False)
+        if not outcome:
+            error = str(outcome.error)  # shown on this page, not flashed
         else:
-            db.session.commit()
+            result = outcome.value
             if after:
                 after(result)
             if result:
@@ -167,7 +158,7 @@ def _confirm(
     ), 400 if error else 200  # fmt: skip
 
 
-@bp.route("/accounts/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@bp.route("/accounts/users/<id:user_id>/deactivate", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def deactivate(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
@@ -177,7 +168,7 @@ def deactivate(user_id: int):
     )  # fmt: skip
 
 
-@bp.route("/accounts/users/<int:user_id>/reactivate", methods=["GET", "POST"])
+@bp.route("/accounts/users/<id:user_id>/reactivate", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def reactivate(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
@@ -187,7 +178,7 @@ def reactivate(user_id: int):
     )  # fmt: skip
 
 
-@bp.route("/accounts/users/<int:user_id>/reset-two-factor", methods=["GET", "POST"])
+@bp.route("/accounts/users/<id:user_id>/reset-two-factor", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def reset_two_factor(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
@@ -197,7 +188,7 @@ def reset_two_factor(user_id: int):
     )  # fmt: skip
 
 
-@bp.route("/accounts/users/<int:user_id>/password-link", methods=["GET", "POST"])
+@bp.route("/accounts/users/<id:user_id>/password-link", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def password_link(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
@@ -229,16 +220,13 @@ def set_password(token: str):
         )
     else:
         form = SetPasswordForm()
-        if form.validate_on_submit():
-            try:
-                # The holder of the link acts on their own account.
-                service.set_password(user, form.password.data, actor=user)
-            except service.AccountError as exc:
-                _add_error(form.password, exc)
-            else:
-                db.session.commit()
-                flash("Your password is set. Sign in with it now.", "success")
-                return redirect(url_for_security("login"))
+        # The holder of the link acts on their own account.
+        if form.validate_on_submit() and commit_or_explain(
+            lambda: service.set_password(user, form.password.data, actor=user),
+            form=form, default_field="password",
+        ):  # fmt: skip
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for_security("login"))
         status = 400 if form.is_submitted() else 200
         response = make_response(
             render_template("accounts/set_password.html", form=form, user=user), status

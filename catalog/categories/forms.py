@@ -36,7 +36,3 @@ class CategoryForm(FlaskForm):
 
     def values(self) -> dict:
         return {"name": self.name.data, "slug": self.slug.data, "is_active": self.is_active.data}
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token: moves and deletes."""

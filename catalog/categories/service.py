@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from catalog import audit
 from catalog.extensions import db
 from catalog.models import User, Video, VideoCategory
+from catalog.rules import RuleError
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NAME_MAX = SLUG_MAX = 100
@@ -24,12 +25,8 @@ EDITABLE_FIELDS = ("name", "slug", "is_active")
 CATEGORY = audit.Entity("category", key=attrgetter("slug"))
 
 
-class CategoryError(ValueError):
+class CategoryError(RuleError):
     """A value the rules refuse; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class CategoryInUse(Exception):

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from flask import Response, abort, make_response, render_template, request, stream_with_context
 
 from catalog.changes import bp, queries, service
-from catalog.extensions import db
 from catalog.models.audit import SOURCES
 from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.web import csv as csvexport
+from catalog.web.actions import commit_or_explain
 
 
 @bp.get("/audit")
@@ -55,8 +55,8 @@ def export():
     """The log as the page filters it (every change, batches too), as CSV, streamed. The
     export is recorded and committed before anything is sent."""
     filters = queries.parse_filters(request.args)
-    service.record_export(filters, actor=signed_in_user())
-    db.session.commit()
+    if not commit_or_explain(lambda: service.record_export(filters, actor=signed_in_user())):
+        abort(409)  # an export that cannot be recorded is not sent
     lines = queries.export_lines(filters)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     name = f"audit-{'archive-' if filters.scope == 'archive' else ''}{stamp}.csv"

@@ -62,7 +62,3 @@ class ChannelForm(FlaskForm):
     def values(self) -> dict:
         """The submitted values by field name, as the service takes them."""
         return {name: f.data for name, f in self._fields.items() if name != "csrf_token"}
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token: hide, unhide, delete."""

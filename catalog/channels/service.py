@@ -20,6 +20,7 @@ from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
 from catalog.identifiers import valid_channel_id
 from catalog.models import Channel, ChannelStats, User, schema_channels
+from catalog.rules import RuleError
 
 # The fields a person edits, in form order; `hidden` has its own actions.
 EDITABLE_FIELDS = (
@@ -33,12 +34,8 @@ NAME_MAX = 200
 CHANNEL = audit.Entity("channel", key=attrgetter("channel_id"), channel_name=attrgetter("name"))
 
 
-class ChannelError(ValueError):
+class ChannelError(RuleError):
     """A value the rules refuse; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class DuplicateChannel(ChannelError):

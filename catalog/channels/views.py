@@ -4,10 +4,13 @@ from sqlalchemy import select
 from catalog import audit
 from catalog.channels import bp, queries, service
 from catalog.channels.countries import COUNTRIES
-from catalog.channels.forms import ChannelForm, ConfirmForm
-from catalog.extensions import db
+from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
 from catalog.permissions import Permission, require, signed_in_user
+from catalog.web.actions import commit_or_explain, flash_saved
+from catalog.web.forms import ConfirmForm
+from catalog.web.loaders import load_or_404
+from catalog.web.text import plural
 
 LIST_COLUMNS = (
     ("name", "Name"), ("subscribers", "Subscribers"), ("views", "Views"),
@@ -17,20 +20,7 @@ USAGE_LABELS = {"videos": ("video", "videos"), "schemas": ("custom-field schema"
 
 
 def _get_channel(channel_id: str, *, lock: bool = False) -> Channel:
-    statement = select(Channel).where(Channel.channel_id == channel_id)
-    if lock:  # a change reads the row it is about to change under a row lock
-        statement = statement.with_for_update()
-    return db.session.scalars(statement).first() or abort(404)
-
-
-def _add_error(form: ChannelForm, exc: service.ChannelError) -> None:
-    field = form[exc.field] if exc.field and exc.field in form else form.name
-    field.errors = [*field.errors, str(exc)]
-
-
-def _plural(count: int, kind: str) -> str:
-    one, many = USAGE_LABELS.get(kind, (kind, kind))
-    return f"{count:,} {one if count == 1 else many}"
+    return load_or_404(select(Channel).where(Channel.channel_id == channel_id), lock=lock)
 
 
 @bp.get("/channels")
@@ -61,12 +51,11 @@ def detail(channel_id: str):
 def create():
     form = ChannelForm()
     if form.validate_on_submit():
-        try:
-            channel = service.create_channel(form.values(), actor=signed_in_user())
-        except service.ChannelError as exc:
-            _add_error(form, exc)
-        else:
-            db.session.commit()
+        outcome = commit_or_explain(
+            lambda: service.create_channel(form.values(), actor=signed_in_user()),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if channel := outcome.value:
             flash(f"Channel {channel.name} created.", "success")
             return redirect(url_for("channels.detail", channel_id=channel.channel_id))
     status = 400 if form.is_submitted() else 200
@@ -80,17 +69,12 @@ def edit(channel_id: str):
     form = ChannelForm(obj=channel if request.method == "GET" else None)
     del form.channel_id  # a channel's identity is not edited
     if form.validate_on_submit():
-        try:
-            changes = service.update_channel(channel, form.values(), actor=signed_in_user())
-        except service.ChannelError as exc:
-            _add_error(form, exc)
-        else:
-            db.session.commit()
-            if changes:
-                count = len(changes)
-                flash(f"Saved {count} change{'s' if count != 1 else ''}.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
+        outcome = commit_or_explain(
+            lambda: service.update_channel(channel, form.values(), actor=signed_in_user()),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if outcome:
+            flash_saved(len(outcome.value))
             return redirect(url_for("channels.detail", channel_id=channel.channel_id))
     status = 400 if form.is_submitted() else 200
     return render_template("channels/edit.html", form=form, channel=channel), status
@@ -100,9 +84,11 @@ def _set_hidden(channel_id: str, hidden: bool):
     channel = _get_channel(channel_id, lock=True)
     if not ConfirmForm().validate_on_submit():  # the CSRF token, checked once more
         abort(400)
-    changes = service.set_hidden(channel, hidden, actor=signed_in_user())
-    db.session.commit()
-    if not changes:
+    back = redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    outcome = commit_or_explain(lambda: service.set_hidden(channel, hidden, actor=signed_in_user()))
+    if not outcome:
+        return back  # refused: the flash says why
+    if not outcome.value:
         flash(f"{channel.name} was already {'hidden' if hidden else 'visible'}.", "info")
     elif hidden:
         flash(
@@ -112,7 +98,7 @@ def _set_hidden(channel_id: str, hidden: bool):
         )
     else:
         flash(f"{channel.name} and its videos are back in the default lists.", "success")
-    return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    return back
 
 
 @bp.post("/channels/<channel_id>/hide")
@@ -134,16 +120,17 @@ def delete(channel_id: str):
     form = ConfirmForm()
     in_use = service.usage(channel)
     if not in_use and form.validate_on_submit():
-        try:
-            service.delete_channel(channel, actor=signed_in_user())
-        except service.ChannelInUse as exc:  # something started using it since the check
-            in_use = exc.usage
+        outcome = commit_or_explain(
+            lambda: service.delete_channel(channel, actor=signed_in_user()),
+            refused=(service.ChannelInUse,), show=False,
+        )  # fmt: skip
+        if not outcome:  # something started using it since the check
+            in_use = service.usage(channel)
         else:
-            db.session.commit()
             flash(
                 f"Channel {channel.name} deleted. Its history stays on the Changes page.", "success"
             )
             return redirect(url_for("channels.index"))
-    uses = [_plural(count, kind) for kind, count in in_use.items()]
+    uses = [plural(count, *USAGE_LABELS.get(kind, (kind, kind))) for kind, count in in_use.items()]
     status = 409 if in_use and request.method == "POST" else 200
     return render_template("channels/delete.html", channel=channel, form=form, uses=uses), status

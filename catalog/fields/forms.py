@@ -14,7 +14,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from catalog.fields.service import (
@@ -26,6 +25,7 @@ from catalog.fields.service import (
     Member,
 )
 from catalog.models.fields import MAX_RATING, MIN_RATING
+from catalog.web.forms import options
 
 TYPE_LABELS = {
     "text": "Text",
@@ -35,10 +35,6 @@ TYPE_LABELS = {
 }
 DESCRIPTION_LENGTH = 2000
 ORDER_MAX = 10_000
-
-
-def options(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _strip(value):
@@ -170,7 +166,3 @@ class SchemaForm(FlaskForm):
             "channel_ids": self.channel_ids.data or [],
             "members": self.chosen_members(),
         }
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token: delete confirmations."""

@@ -1,35 +1,17 @@
 """Custom field and field schema definitions. Admins only."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from catalog import audit
-from catalog.extensions import db
 from catalog.fields import bp, queries, service
-from catalog.fields.forms import TYPE_LABELS, ConfirmForm, FieldForm, SchemaForm, options
+from catalog.fields.forms import TYPE_LABELS, FieldForm, SchemaForm
 from catalog.models import CustomField, FieldSchema
 from catalog.permissions import Permission, require, signed_in_user
-
-INT_MAX = 2**31 - 1
-
-
-def _get(model, pk: int, *, lock: bool = False):
-    if pk > INT_MAX:  # past the id column's range PostgreSQL refuses the query itself
-        abort(404)
-    statement = select(model).where(model.id == pk)
-    if lock:  # a change reads the row it is about to change under a row lock
-        statement = statement.with_for_update(of=model)
-    return db.session.scalars(statement).unique().first() or abort(404)
-
-
-def _add_error(form, exc: service.FieldError) -> None:
-    target = form[exc.field] if exc.field and exc.field in form else form.name
-    target.errors = [*target.errors, str(exc)]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
+from catalog.web.actions import commit_or_explain
+from catalog.web.forms import ConfirmForm, options
+from catalog.web.loaders import load_or_404
+from catalog.web.text import plural
 
 # Custom fields.
 
@@ -47,40 +29,40 @@ def index():
 def create():
     form = FieldForm()
     if form.validate_on_submit():
-        try:
-            field = service.create_field(form.values(), actor=signed_in_user())
-        except service.FieldError as exc:
-            _add_error(form, exc)
-        else:
-            db.session.commit()
+        outcome = commit_or_explain(
+            lambda: service.create_field(form.values(), actor=signed_in_user()),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if field := outcome.value:
             flash(f"Field “{field.name}” created. Add it to a schema to use it.", "success")
             return redirect(url_for("fields.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("fields/create.html", form=form), status
 
 
-@bp.route("/fields/<int:field_id>", methods=["GET", "POST"])
+@bp.route("/fields/<id:field_id>", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def edit(field_id: int):
-    field = _get(CustomField, field_id, lock=request.method == "POST")
+    field = load_or_404(
+        select(CustomField).where(CustomField.id == field_id), lock=request.method == "POST"
+    )
     form = FieldForm(data=FieldForm.data_of(field) if request.method == "GET" else None)
     in_use = None
     if form.validate_on_submit():
-        try:
-            changes = service.update_field(
+        outcome = commit_or_explain(
+            lambda: service.update_field(
                 field, form.values(), clear_values=form.clear_values.data, actor=signed_in_user()
-            )
-        except service.FieldError as exc:
-            _add_error(form, exc)
-            if isinstance(exc, service.ValuesInUse):
-                in_use = exc
-        else:
-            db.session.commit()
-            if changes:
+            ),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if not outcome and isinstance(outcome.error, service.ValuesInUse):
+            in_use = outcome.error
+        if outcome:
+            if changes := outcome.value:
                 cleared = changes.get("values_cleared", [0])[0]
                 message = f"Field “{field.name}” saved."
                 if cleared:
-                    message += f" {_plural(cleared, 'value')} cleared."
+                    message += f" {plural(cleared, 'value')} cleared."
                 flash(message, "success")
             else:
                 flash("Nothing changed, so nothing was saved.", "info")
@@ -94,17 +76,20 @@ def edit(field_id: int):
     ), status  # fmt: skip
 
 
-@bp.route("/fields/<int:field_id>/delete", methods=["GET", "POST"])
+@bp.route("/fields/<id:field_id>/delete", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def delete(field_id: int):
-    field = _get(CustomField, field_id, lock=request.method == "POST")
+    field = load_or_404(
+        select(CustomField).where(CustomField.id == field_id), lock=request.method == "POST"
+    )
     form = ConfirmForm()
     if form.validate_on_submit():
         name = field.name
-        count = service.delete_field(field, actor=signed_in_user())
-        db.session.commit()
-        flash(f"Field “{name}” deleted with its {_plural(count, 'value')}.", "success")
-        return redirect(url_for("fields.index"))
+        if outcome := commit_or_explain(
+            lambda: service.delete_field(field, actor=signed_in_user())
+        ):
+            flash(f"Field “{name}” deleted with its {plural(outcome.value, 'value')}.", "success")
+            return redirect(url_for("fields.index"))
     return render_template(
         "fields/delete.html", form=form, field=field, videos=service.value_count(field),
         schemas=queries.schemas_of(field),
@@ -112,6 +97,10 @@ def delete(field_id: int):
 
 
 # Field schemas.
+
+
+def _get_schema(schema_id: int, *, lock: bool = False) -> FieldSchema:
+    return load_or_404(select(FieldSchema).where(FieldSchema.id == schema_id), lock=lock)
 
 
 def _member_rows(schema: FieldSchema | None, fields: list[CustomField]) -> list[dict]:
@@ -164,30 +153,28 @@ def schemas():
 def schema_create():
     form, fields = _schema_form(None)
     if form.validate_on_submit():
-        try:
-            schema = service.create_schema(form.values(), actor=signed_in_user())
-        except service.FieldError as exc:
-            _add_error(form, exc)
-        else:
-            db.session.commit()
+        outcome = commit_or_explain(
+            lambda: service.create_schema(form.values(), actor=signed_in_user()),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if schema := outcome.value:
             flash(f"Schema “{schema.name}” created.", "success")
             return redirect(url_for("fields.schemas"))
     return _schema_page("fields/schema_create.html", form, fields)
 
 
-@bp.route("/fields/schemas/<int:schema_id>", methods=["GET", "POST"])
+@bp.route("/fields/schemas/<id:schema_id>", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def schema_edit(schema_id: int):
-    schema = _get(FieldSchema, schema_id, lock=request.method == "POST")
+    schema = _get_schema(schema_id, lock=request.method == "POST")
     form, fields = _schema_form(schema)
     if form.validate_on_submit():
-        try:
-            changes = service.update_schema(schema, form.values(), actor=signed_in_user())
-        except service.FieldError as exc:
-            _add_error(form, exc)
-        else:
-            db.session.commit()
-            if changes:
+        outcome = commit_or_explain(
+            lambda: service.update_schema(schema, form.values(), actor=signed_in_user()),
+            form=form, default_field="name",
+        )  # fmt: skip
+        if outcome:
+            if outcome.value:
                 flash(f"Schema “{schema.name}” saved.", "success")
             else:
                 flash("Nothing changed, so nothing was saved.", "info")
@@ -199,15 +186,14 @@ def schema_edit(schema_id: int):
     )  # fmt: skip
 
 
-@bp.route("/fields/schemas/<int:schema_id>/delete", methods=["GET", "POST"])
+@bp.route("/fields/schemas/<id:schema_id>/delete", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def schema_delete(schema_id: int):
-    schema = _get(FieldSchema, schema_id, lock=request.method == "POST")
+    schema = _get_schema(schema_id, lock=request.method == "POST")
     form = ConfirmForm()
     if form.validate_on_submit():
         name = schema.name
-        service.delete_schema(schema, actor=signed_in_user())
-        db.session.commit()
-        flash(f"Schema “{name}” deleted. Its fields and their values stay.", "success")
-        return redirect(url_for("fields.schemas"))
+        if commit_or_explain(lambda: service.delete_schema(schema, actor=signed_in_user())):
+            flash(f"Schema “{name}” deleted. Its fields and their values stay.", "success")
+            return redirect(url_for("fields.schemas"))
     return render_template("fields/schema_delete.html", form=form, schema=schema)

@@ -8,12 +8,13 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.jobs import engine
 from catalog.models import ProcessingQueue, User
+from catalog.rules import RuleError
 
 RETRYABLE = ("failed", "cancelled")
 QUEUE_ENTRY = audit.Entity("queue_entry", key=lambda entry: f"#{entry.id} {entry.task_type}")
 
 
-class QueueError(Exception):
+class QueueError(RuleError):
     """The entry is not in a state that allows the action; the message says why."""
 
 

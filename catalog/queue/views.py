@@ -5,6 +5,7 @@ from catalog.extensions import db
 from catalog.models import ProcessingQueue
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.queue import bp, queries, service
+from catalog.web.actions import commit_or_explain
 
 STATUS_STYLES = {
     "pending": "secondary", "processing": "primary", "completed": "success",
@@ -48,17 +49,14 @@ def _back() -> str:
     return url_for("queue.index")
 
 
-def _act(action, done: str):
+def _change(action, done: str):
+    """Do `action` to the entry the form names; the flash says what came of it."""
     entry = _entry_to_change()
     if entry is not None:
         label = f"Entry #{entry.id} ({entry.task_type})"
-        try:
-            action(entry, actor=signed_in_user())
-        except service.QueueError as exc:
-            db.session.rollback()
-            flash(f"{label}: {exc}", "warning")
-        else:
-            db.session.commit()
+        if commit_or_explain(
+            lambda: action(entry, actor=signed_in_user()), flash_prefix=f"{label}: "
+        ):
             flash(f"{label} {done}.", "success")
     return redirect(_back(), 303)
 
@@ -66,10 +64,10 @@ def _act(action, done: str):
 @bp.post("/queue/retry")
 @require(Permission.CATALOG_EDIT)
 def retry():
-    return _act(service.retry_entry, "is queued to run again")
+    return _change(service.retry_entry, "is queued to run again")
 
 
 @bp.post("/queue/cancel")
 @require(Permission.CATALOG_EDIT)
 def cancel():
-    return _act(service.cancel_entry, "is cancelled")
+    return _change(service.cancel_entry, "is cancelled")

@@ -25,7 +25,3 @@ class PickForm(FlaskForm):
     """A report already in the bucket; the choices are the bucket's listing."""
 
     key = SelectField("Report in the bucket", validators=[DataRequired()], choices=[])
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: the confirmation is the POST itself."""

@@ -35,13 +35,14 @@ from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
 from catalog.reports.queries import TASK, duplicate_of, latest_job
 from catalog.reports.storage import Storage, StorageError, get_storage, suffix_of
+from catalog.rules import RuleError
 
 ACTIVE = ("pending", "processing")
 # The advisory lock namespace of report imports ("RP"); the key is the file's checksum.
 LOCK_NAMESPACE = 0x5250
 
 
-class ReportStateError(ValueError):
+class ReportStateError(RuleError):
     """The report is not in a state that allows this (e.g. confirming twice)."""
 
 

@@ -1,12 +1,15 @@
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from catalog.extensions import db
 from catalog.models import Report
 from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.reports import bp, queries, service
-from catalog.reports.forms import ConfirmForm, PickForm, UploadForm
+from catalog.reports.forms import PickForm, UploadForm
 from catalog.reports.storage import StorageError, get_storage
+from catalog.web.actions import commit_or_explain
+from catalog.web.forms import ConfirmForm
+from catalog.web.loaders import load_or_404
 
 LIST_LIMIT = 100
 ERRORS_SHOWN = 200
@@ -15,7 +18,7 @@ FOLLOWED = ("checking", "queued", "processing")
 
 
 def _get_report(report_id: int, *, lock: bool = False) -> Report:
-    return queries.report(report_id, lock=lock) or abort(404)
+    return load_or_404(select(Report).where(Report.id == report_id), lock=lock)
 
 
 def _pick_form() -> tuple[PickForm | None, str | None]:
@@ -53,9 +56,13 @@ def index():
     return _index(UploadForm())
 
 
-def _after_creating(report: Report):
+def _checked(report: Report) -> Report:
+    """A new report, checked now or queued for checking, in the transaction that adds it."""
     service.request_preview(report, actor=signed_in_user())
-    db.session.commit()
+    return report
+
+
+def _after_creating(report: Report):
     if report.status == "error":
         flash("The file cannot be imported; the reason is below.", "danger")
     return redirect(url_for("reports.detail", report_id=report.id))
@@ -68,13 +75,17 @@ def upload():
     if not form.validate_on_submit():
         return _index(form, 400)
     upload = form.file.data
-    try:
-        report = service.create_report(upload.stream, upload.filename, actor=signed_in_user())
-    except StorageError as exc:
-        db.session.rollback()
-        form.file.errors.append(f"The file could not be stored: {exc}")
+    outcome = commit_or_explain(
+        lambda: _checked(
+            service.create_report(upload.stream, upload.filename, actor=signed_in_user())
+        ),
+        refused=(StorageError,), show=False,
+        attempts=1,  # the upload's stream is read once: a second run would store nothing
+    )  # fmt: skip
+    if not outcome:
+        form.file.errors.append(f"The file could not be stored: {outcome.error}")
         return _index(form, 503)
-    return _after_creating(report)
+    return _after_creating(outcome.value)
 
 
 @bp.post("/reports/pick")
@@ -86,13 +97,14 @@ def pick():
     if problem or not form.validate_on_submit():
         flash(problem or "Choose a report from the bucket.", "danger")
         return redirect(url_for("reports.index"))
-    try:
-        report = service.create_from_storage(form.key.data, actor=signed_in_user())
-    except StorageError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    outcome = commit_or_explain(
+        lambda: _checked(service.create_from_storage(form.key.data, actor=signed_in_user())),
+        refused=(StorageError,), show=False,
+    )  # fmt: skip
+    if not outcome:
+        flash(str(outcome.error), "danger")
         return redirect(url_for("reports.index"))
-    return _after_creating(report)
+    return _after_creating(outcome.value)
 
 
 def _view_state(report: Report) -> dict:
@@ -104,7 +116,7 @@ def _view_state(report: Report) -> dict:
     }  # fmt: skip
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @require(Permission.CATALOG_READ)
 def detail(report_id: int):
     report = _get_report(report_id)
@@ -117,7 +129,7 @@ def detail(report_id: int):
     )  # fmt: skip
 
 
-@bp.get("/reports/<int:report_id>/progress")
+@bp.get("/reports/<id:report_id>/progress")
 @require(Permission.CATALOG_READ)
 def progress(report_id: int):
     """The progress fragment the report page polls; once the report needs nothing more
@@ -129,19 +141,13 @@ def progress(report_id: int):
     return response
 
 
-@bp.post("/reports/<int:report_id>/confirm")
+@bp.post("/reports/<id:report_id>/confirm")
 @require(Permission.CATALOG_EDIT)
 def confirm(report_id: int):
     report = _get_report(report_id, lock=True)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        service.confirm_report(report, actor=signed_in_user())
-    except service.ReportStateError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    else:
-        db.session.commit()
+    if commit_or_explain(lambda: service.confirm_report(report, actor=signed_in_user())):
         flash("The import is queued; this page follows it.", "success")
     return redirect(url_for("reports.detail", report_id=report_id))
 

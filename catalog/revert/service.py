@@ -22,13 +22,14 @@ from catalog.extensions import db
 from catalog.models import Channel, CustomField, User, Video, VideoCategory
 from catalog.revert import states
 from catalog.revert.states import AuditRow, State, is_custom, typed
+from catalog.rules import RuleError
 from catalog.videos import custom_values, service
 from catalog.videos.service import AUDITED_FIELDS, DERIVED_FIELDS
 
 REFERENCES = {"channel_id": Channel, "category_id": VideoCategory}
 
 
-class RevertError(Exception):
+class RevertError(RuleError):
     """The undo was refused and nothing was written; the message says why, for people."""
 
 

@@ -5,6 +5,7 @@ video) and catalog.revert.batch (a batch)."""
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -14,10 +15,12 @@ from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.revert import batch, bp, forms, states
 from catalog.revert import service as revert
-from catalog.videos import custom_values
 from catalog.videos.forms import FORM_GROUPS, LABELS
 from catalog.videos.service import VersionConflict
-from catalog.web import db_retry, timezones
+from catalog.web import timezones
+from catalog.web.actions import commit_or_explain
+from catalog.web.loaders import load_or_404
+from catalog.web.text import plural
 
 LOOKED_AGAIN = "The video changed since you opened this page; here is what would happen now."
 
@@ -48,20 +51,16 @@ def _names(*values: dict) -> dict[str, dict[int, str]]:
     return names
 
 
-def _attempt(undo, *, per_video: bool = True):
-    """Run `undo` and commit it: (its result, None). Refused: roll back, (None, the reason
-    for people). A video that moved on since the preview (`per_video`) gets the preview
-    again, with a word saying why."""
-    try:
-        # A deadlock or serialization failure runs the whole undo again (catalog.db_retry).
-        result = db_retry.run_in_transaction(undo)
-    except (VersionConflict, revert.Changed) as exc:
-        db.session.rollback()
-        return None, LOOKED_AGAIN if per_video else str(exc)
-    except (revert.RevertError, custom_values.InvalidValue) as exc:
-        db.session.rollback()
-        return None, str(exc)
-    return result, None
+def _attempt(undo, *, per_video: bool = True) -> tuple[Any, str | None]:
+    """Run `undo` through commit_or_explain: (its result, None), or, refused, (None, the
+    reason for people), which the page shows beside the preview. A video that moved on
+    since the preview (`per_video`) gets the preview again, with a word saying why."""
+    looked_again = {VersionConflict: LOOKED_AGAIN, revert.Changed: LOOKED_AGAIN}
+    outcome = commit_or_explain(
+        undo, refused=(VersionConflict,), reworded=looked_again if per_video else None,
+        show=False,
+    )  # fmt: skip
+    return outcome.value, None if outcome else str(outcome.error)
 
 
 def _row(audit_id: int) -> MetadataSync:
@@ -69,10 +68,9 @@ def _row(audit_id: int) -> MetadataSync:
     open to people who may not read the audit log: a row of anything else (an account, a
     role, an export of the log) is neither shown nor confirmed to exist, since ids are
     sequential and could be walked."""
-    row = db.session.get(MetadataSync, audit_id)
-    if row is None or row.entity_type != "video":
-        abort(404)
-    return row
+    return load_or_404(
+        select(MetadataSync).where(MetadataSync.id == audit_id, MetadataSync.entity_type == "video")
+    )
 
 
 def _after_undo(video_key: str):
@@ -115,7 +113,7 @@ def as_of(video_id: str):
     )  # fmt: skip
 
 
-@bp.route("/audit/<int:audit_id>/revert", methods=["GET", "POST"])
+@bp.route("/audit/<id:audit_id>/revert", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def revert_change(audit_id: int):
     """Revert one change of a video: preview each field (conflicts to choose), then apply."""
@@ -141,9 +139,7 @@ def revert_change(audit_id: int):
             if row.action == "create":
                 flash(f"Video {row.entity_key} deleted: its creation was reverted.", "success")
             elif changes:
-                count = len(changes)
-                plural = "s" if count != 1 else ""
-                flash(f"Change reverted: {count} value{plural} put back.", "success")
+                flash(f"Change reverted: {plural(len(changes), 'value')} put back.", "success")
             else:
                 flash("Nothing was chosen to put back, so nothing changed.", "info")
             return _after_undo(row.entity_key)
@@ -190,8 +186,7 @@ def restore_to(video_id: str):
         status = 409 if message else 200
         if message is None:
             when = timezones.text(at, seconds=True)
-            flash(f"Video restored to {when}: {count} value{'s' if count != 1 else ''} put back.",
-                  "success")  # fmt: skip
+            flash(f"Video restored to {when}: {plural(count, 'value')} put back.", "success")
             return redirect(url_for("videos.detail", video_id=video_id))
     try:
         plan = revert.plan_restore_to(video_id, at)
@@ -203,7 +198,7 @@ def restore_to(video_id: str):
     ), status  # fmt: skip
 
 
-@bp.route("/audit/<int:audit_id>/restore", methods=["GET", "POST"])
+@bp.route("/audit/<id:audit_id>/restore", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def restore_video(audit_id: int):
     """Bring back a deleted video, with every value its deletion recorded."""
@@ -235,13 +230,11 @@ def undo_batch(batch_id: uuid.UUID):
     undo every video in one transaction."""
     # The page names the batch by its first video row: a report import's batch also holds
     # channel rows, and a batch without a video is nothing this page can undo (404, as above).
-    first = db.session.scalars(
+    first = load_or_404(
         select(MetadataSync)
         .where(MetadataSync.batch_id == batch_id, MetadataSync.entity_type == "video")
         .order_by(MetadataSync.id)
-    ).first()
-    if first is None:
-        abort(404)
+    )
     form = forms.UndoBatchForm()
     message, status = None, 200
     overwrite = form.overwrite
@@ -257,7 +250,7 @@ def undo_batch(batch_id: uuid.UUID):
         status = 409 if message else 200
         if message is None:
             flash(
-                f"Batch undone: {done.videos:,} video{'s' if done.videos != 1 else ''} changed "
+                f"Batch undone: {plural(done.videos, 'video')} changed "
                 f"({done.fields:,} values put back, {done.deletes:,} deleted, "
                 f"{done.recreates:,} brought back).",
                 "success",

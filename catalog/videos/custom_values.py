@@ -10,10 +10,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from catalog.extensions import db
 from catalog.models import CustomField, VideoFieldValue
+from catalog.rules import RuleError
 
 
-class InvalidValue(ValueError):
-    pass
+class InvalidValue(RuleError):
+    """A value that does not fit its custom field; the message says why, for people."""
 
 
 def clean(field: CustomField, raw: Any) -> Any:

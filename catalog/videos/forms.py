@@ -26,7 +26,7 @@ from catalog.models.video import (
 from catalog.videos import custom_values
 from catalog.videos.service import BULK_FIELDS
 from catalog.web import timezones
-from catalog.web.forms import BIGINT_MAX, INT_MAX, CountField
+from catalog.web.forms import BIGINT_MAX, INT_MAX, CountField, options
 
 # The identifiers' one definition, anchored for WTForms' Regexp.
 VIDEO_ID = identifiers.python_full(identifiers.VIDEO_ID)
@@ -54,11 +54,6 @@ def _lines(value):
     if isinstance(value, list):
         return value
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Menu options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _blank(label: str, values: tuple[str, ...]) -> list[SelectChoice]:
@@ -291,10 +286,6 @@ class BulkEditForm(FlaskForm):
 for _name in BULK_FIELDS:
     setattr(BulkEditForm, _name, getattr(VideoForm, _name))
     setattr(BulkEditForm, f"set_{_name}", BooleanField("Set"))
-
-
-class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token: delete confirmations."""
 
 
 # -- custom fields ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, MetadataSync, User, Video, VideoFieldValue
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
+from catalog.rules import RuleError
 from catalog.videos import custom_values
 
 # The fields a person edits, in form order. Everything audited is listed here or derived
@@ -66,9 +67,9 @@ class VersionConflict(Exception):
         self.expected_version = expected_version
 
 
-class DuplicateVideo(ValueError):
+class DuplicateVideo(RuleError):
     def __init__(self, video_id: str):
-        super().__init__(f"A video with the id {video_id} already exists.")
+        super().__init__(f"A video with the id {video_id} already exists.", "video_id")
         self.video_id = video_id
 
 

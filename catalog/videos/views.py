@@ -26,14 +26,15 @@ from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
     BulkEditForm,
-    ConfirmForm,
     VideoForm,
     form_value,
-    options,
     with_custom_fields,
 )
 from catalog.web import csv as csvexport
-from catalog.web import db_retry
+from catalog.web.actions import commit_or_explain
+from catalog.web.forms import ConfirmForm, options
+from catalog.web.loaders import load_or_404
+from catalog.web.text import plural
 from catalog.youtube import service as youtube
 
 HISTORY_LIMIT = 100
@@ -44,11 +45,13 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
+# A custom field's definition that changed under a save is answered by definition_changed
+# (409, below), not on the form: no field of the form is wrong.
+CHANGED_UNDER_US = (custom_values.InvalidValue,)
+
+
 def _get_video(video_id: str, *, lock: bool = False) -> Video:
-    statement = select(Video).where(Video.video_id == video_id)
-    if lock:  # a save reads the row it is about to change under a row lock
-        statement = statement.with_for_update()
-    return db.session.scalars(statement).first() or abort(404)
+    return load_or_404(select(Video).where(Video.video_id == video_id), lock=lock)
 
 
 def _set_choices(form: VideoForm | BulkEditForm, video: Video | None = None) -> None:
@@ -200,14 +203,13 @@ def create():
     form = with_custom_fields(VideoForm, fields)(data=defaults)
     _set_choices(form)
     if form.validate_on_submit() and _custom_values_valid(form):
-        try:
-            video = service.create_video(
+        outcome = commit_or_explain(
+            lambda: service.create_video(
                 form.values(), actor=signed_in_user(), custom=form.custom_values()
-            )
-        except service.DuplicateVideo as exc:
-            form.video_id.errors.append(str(exc))
-        else:
-            db.session.commit()
+            ),
+            form=form, default_field="video_id", propagate=CHANGED_UNDER_US,
+        )  # fmt: skip
+        if video := outcome.value:
             flash(f"Video {video.video_id} created.", "success")
             return redirect(url_for("videos.detail", video_id=video.video_id))
     status = 400 if form.is_submitted() else 200
@@ -237,27 +239,30 @@ def edit(video_id: str):
         if expected is None:
             abort(400)
         try:
-            changes = service.update_video(
-                video, form.values(video), expected_version=expected, actor=signed_in_user(),
-                custom=form.custom_values(),
+            outcome = commit_or_explain(
+                lambda: service.update_video(
+                    video, form.values(video), expected_version=expected, actor=signed_in_user(),
+                    custom=form.custom_values(),
+                ),
+                form=form, propagate=CHANGED_UNDER_US,
             )  # fmt: skip
-        except service.VersionConflict:
-            db.session.rollback()
+        except service.VersionConflict:  # rolled back: show what changed meanwhile
             video = _get_video(video_id)
             conflicts = service.changes_since(video, expected)
             return render_template(
                 "videos/edit.html", form=form, video=video, groups=FORM_GROUPS,
                 conflicts=conflicts, custom_fields=fields,
             ), 409  # fmt: skip
-        db.session.commit()
-        # What the user changed: a derived value that followed (the channel's name, the time
-        # the video became administered) is recorded but was not a change of theirs.
-        made = len([name for name in changes if name not in service.DERIVED_FIELDS])
-        if changes:
-            flash(f"Saved {made} change{'s' if made != 1 else ''}.", "success")
-        else:
-            flash("Nothing changed, so nothing was saved.", "info")
-        return redirect(url_for("videos.detail", video_id=video.video_id))
+        if outcome:
+            changes = outcome.value
+            # What the user changed: a derived value that followed (the channel's name, the
+            # time the video became administered) is recorded but was not a change of theirs.
+            made = len([name for name in changes if name not in service.DERIVED_FIELDS])
+            if changes:
+                flash(f"Saved {plural(made, 'change')}.", "success")
+            else:
+                flash("Nothing changed, so nothing was saved.", "info")
+            return redirect(url_for("videos.detail", video_id=video.video_id))
     status = 400 if form.is_submitted() else 200
     return render_template(
         "videos/edit.html", form=form, video=video, groups=FORM_GROUPS, custom_fields=fields
@@ -269,9 +274,9 @@ def edit(video_id: str):
 def delete(video_id: str):
     video = _get_video(video_id, lock=request.method == "POST")
     form = ConfirmForm()
-    if form.validate_on_submit():
-        service.delete_video(video, actor=signed_in_user())
-        db.session.commit()
+    if form.validate_on_submit() and commit_or_explain(
+        lambda: service.delete_video(video, actor=signed_in_user())
+    ):
         flash(f"Video {video_id} deleted. Its history stays on the Changes page.", "success")
         return redirect(url_for("videos.index"))
     return render_template("videos/delete.html", video=video, form=form)
@@ -286,10 +291,6 @@ def _bulk_selection(form: BulkEditForm, state: queries.ListState):
     except ValueError:
         abort(400)
     return select(Video.id).where(Video.id.in_(ids)), len(ids)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
 @bp.route("/videos/bulk", methods=["GET", "POST"])
@@ -322,23 +323,24 @@ def bulk():
             flash("Tick at least one field to set.", "warning")
         elif confirmed:
             try:
-                # Commits; a deadlock or serialization failure runs the whole edit again.
-                done = db_retry.run_in_transaction(
+                # A deadlock or serialization failure runs the whole edit again.
+                outcome = commit_or_explain(
                     lambda: service.apply_bulk(
                         selection, values, actor=signed_in_user(), custom=custom,
                         expected=confirmed,
-                    )
+                    ),
+                    propagate=CHANGED_UNDER_US,
                 )  # fmt: skip
-            except service.BulkSetChanged as exc:
-                db.session.rollback()
+            except service.BulkSetChanged as exc:  # rolled back: the page previews again
                 preview = exc.preview
                 message = (
                     "Nothing was saved: what this edit would change is no longer what the "
                     "preview showed (videos changed, or the chosen values differ). Here is "
-                    f"what it would do now: {_plural(preview.count, 'video')} would change."
+                    f"what it would do now: {plural(preview.count, 'video')} would change."
                 )
             else:
-                _flash_bulk_done(done)
+                if outcome:
+                    _flash_bulk_done(outcome.value)
                 return redirect(url_for("videos.index", **state.view_args()))
         else:
             preview = service.preview_bulk(selection, values, custom=custom)
@@ -364,7 +366,7 @@ def _flash_bulk_done(done: service.BulkResult) -> None:
     # Markup: the message carries a link; its only inserted values are a number and our URL.
     flash(
         Markup('Bulk edit saved: {} changed. <a href="{}" data-testid="undo-bulk">Undo…</a>')
-        .format(_plural(done.count, "video"), undo),
+        .format(plural(done.count, "video"), undo),
         "success",
     )  # fmt: skip
 
@@ -391,20 +393,20 @@ def sync():
             selection = [int(i) for i in request.form.getlist("ids")]
         except ValueError:
             abort(400)
-    try:
-        enqueued = youtube.enqueue_sync(selection, actor=signed_in_user())
-    except youtube.SelectionTooLarge as exc:
-        flash(str(exc), "warning")
+    outcome = commit_or_explain(
+        lambda: youtube.enqueue_sync(selection, actor=signed_in_user()),
+        refused=(youtube.SelectionTooLarge,),
+    )
+    if not outcome:
         return back
-    if not enqueued.jobs:
+    enqueued = outcome.value
+    if not enqueued.jobs:  # nothing was selected, so nothing was written
         flash("Select at least one video to sync from YouTube.", "warning")
         return back
-    db.session.commit()
-    jobs, videos = enqueued.jobs, enqueued.videos
     used, quota = youtube.calls_used_today(), current_app.config["YOUTUBE_DAILY_QUOTA"]
     flash(
-        f"YouTube sync enqueued: {jobs:,} job{'s' if jobs != 1 else ''} for {videos:,} "
-        f"video{'s' if videos != 1 else ''}, one API call a job (today so far: {used:,} of "
+        f"YouTube sync enqueued: {plural(enqueued.jobs, 'job')} for "
+        f"{plural(enqueued.videos, 'video')}, one API call a job (today so far: {used:,} of "
         f"{quota:,} calls used).",
         "success",
     )
@@ -413,8 +415,8 @@ def sync():
 
 @bp.errorhandler(custom_values.InvalidValue)
 def definition_changed(error: custom_values.InvalidValue):
-    """A field's definition changed between the form and the save; nothing was written."""
-    db.session.rollback()
+    """A field's definition changed between the form and the save; nothing was written
+    (commit_or_explain rolled the save back before passing the refusal on)."""
     error = Conflict(
         f"A custom field changed while you were editing ({error}). Nothing was saved; "
         "please open the form again."

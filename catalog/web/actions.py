@@ -12,9 +12,10 @@ The service call is the whole unit of work: it runs in db_retry.run_in_transacti
 deadlock or serialization failure runs it again from the start, and it commits once. A
 RuleError rolls everything back: nothing is written, no audit row; its message goes on the
 form field it names (or the form's `default_field`), or, without a form, into a flash.
-Any other exception rolls back and propagates to the error pages."""
+Any other exception rolls back and propagates (to the error pages, or to a view that
+answers it itself, such as a video's version conflict)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask_wtf import FlaskForm
 from catalog.extensions import db
 from catalog.rules import RuleError
 from catalog.web import db_retry
+from catalog.web.text import plural
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,41 @@ def commit_or_explain(
     default_field: str | None = None,
     flash_prefix: str = "",
     refused: tuple[type[Exception], ...] = (),
+    reworded: Mapping[type[Exception], str] | None = None,
+    propagate: tuple[type[Exception], ...] = (),
+    show: bool = True,
+    attempts: int = db_retry.ATTEMPTS,
 ) -> Outcome:
     """Run `work`, commit, and return Outcome(value). Refused (a RuleError, or one of the
     `refused` exception types a caller treats the same way): roll back, put the message on
     the form (its field, else `default_field`) or flash it as a warning (prefixed with
-    `flash_prefix`), and return Outcome(error=...)."""
+    `flash_prefix`), and return Outcome(error=...).
+
+    `reworded` maps exception types, refusals too, to the message people see instead of the
+    exception's own (a version conflict: "look again"). `propagate` names RuleErrors that
+    are not this page's to explain (an error handler answers them): they roll back and
+    are raised, as is any other exception. `show=False` leaves showing the refusal to the
+    page, which reads it from the outcome. `attempts=1` when `work` cannot run twice (it
+    reads an upload's stream)."""
+    reworded = dict(reworded or {})
     try:
-        return Outcome(value=db_retry.run_in_transaction(work))
-    except (RuleError, *refused) as exc:
+        return Outcome(value=db_retry.run_in_transaction(work, attempts=attempts))
+    except (RuleError, *refused, *reworded) as exc:
         db.session.rollback()
-        error = exc if isinstance(exc, RuleError) else RuleError(str(exc))
-        explain(error, form=form, default_field=default_field, flash_prefix=flash_prefix)
+        if isinstance(exc, propagate):
+            raise
+        message = next((m for t, m in reworded.items() if isinstance(exc, t)), None)
+        if message is not None:
+            error = RuleError(message)
+        else:
+            error = exc if isinstance(exc, RuleError) else RuleError(str(exc))
+        if show:
+            explain(error, form=form, default_field=default_field, flash_prefix=flash_prefix)
         return Outcome(error=error)
+    except BaseException:
+        # Nothing of a failed unit of work may stay in the session for the page to commit.
+        db.session.rollback()
+        raise
 
 
 def explain(
@@ -73,3 +98,11 @@ def explain(
             form[name].errors = [*form[name].errors, *error.messages]
             return
     flash(f"{flash_prefix}{' '.join(error.messages)}", "warning")
+
+
+def flash_saved(changes: int) -> None:
+    """The flash after an edit form's save: how many values changed, or that none did."""
+    if changes:
+        flash(f"Saved {plural(changes, 'change')}.", "success")
+    else:
+        flash("Nothing changed, so nothing was saved.", "info")

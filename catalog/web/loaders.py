@@ -1,6 +1,6 @@
 """Loading the row a URL names, or answering 404.
 
-Ids in URLs are PostgreSQL integers: the `<id:name>` converter matches only 1 to 2**31 - 1,
+Ids in URLs are PostgreSQL integers: the `<id:name>` converter matches only 0 to 2**31 - 1,
 so a larger number is a page that does not exist (404), not a query PostgreSQL refuses
 (500)."""
 
@@ -17,10 +17,13 @@ T = TypeVar("T")
 
 
 class IdConverter(IntegerConverter):
-    """`<id:report_id>`: a positive integer in the range of an INTEGER id column."""
+    """`<id:report_id>`: a whole number in the range of an INTEGER id column."""
 
     def __init__(self, map, *args, **kwargs) -> None:
-        super().__init__(map, min=1, max=INT_MAX)
+        # 0 matches, though no row has it: the route's permission check then comes first,
+        # as for any missing row (403 to whoever may not look, 404 to whoever may). Past
+        # INTEGER nothing can be looked up: 404 at once.
+        super().__init__(map, min=0, max=INT_MAX)
 
 
 def load_or_404(statement: Select, *, lock: bool = False):

@@ -21,6 +21,8 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import CustomField, FieldSchema, SchemaField, User, VideoFieldValue
 from catalog.models.fields import FIELD_TYPES, MAX_RATING, MIN_RATING
+from catalog.rules import RuleError
+from catalog.web.text import plural
 
 NAME_LENGTH = 100
 OPTION_LENGTH = 100
@@ -34,12 +36,8 @@ FIELD_SCHEMA = audit.Entity("field_schema", key=attrgetter("name"))
 SCHEMA_NAME_CONSTRAINT = "uq_field_schemas_name"
 
 
-class FieldError(ValueError):
+class FieldError(RuleError):
     """A rule refused the change and nothing was written; `field` names the input concerned."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class ValuesInUse(FieldError):
@@ -49,10 +47,6 @@ class ValuesInUse(FieldError):
     def __init__(self, message: str, count: int, field: str):
         super().__init__(message, field)
         self.count = count
-
-
-def _videos(count: int) -> str:
-    return f"{count} video{'s' if count != 1 else ''}"
 
 
 def _quoted(items: Iterable[str]) -> str:
@@ -274,7 +268,7 @@ def _invalidated(field: CustomField, definition: dict[str, Any]):
         return (
             of_field,
             lambda n: (
-                f"{_videos(n)} {_have(n)} a value of this field; changing its type from "
+                f"{plural(n, 'video')} {_have(n)} a value of this field; changing its type from "
                 f"{old_type} to {new_type} would make {_them(n)} invalid."
             ),
             "field_type",
@@ -283,10 +277,10 @@ def _invalidated(field: CustomField, definition: dict[str, Any]):
         kept = set(definition["config"]["options"])
         removed = [option for option in field.options if option not in kept]
         if removed:
-            plural = "s" if len(removed) != 1 else ""
+            noun = "options" if len(removed) != 1 else "option"
             return (
                 of_field & VideoFieldValue.value_text.in_(removed),
-                lambda n: f"{_videos(n)} {_use(n)} the removed option{plural} {_quoted(removed)}.",
+                lambda n: f"{plural(n, 'video')} {_use(n)} the removed {noun} {_quoted(removed)}.",
                 "options",
             )
     if new_type == "rating":
@@ -294,7 +288,9 @@ def _invalidated(field: CustomField, definition: dict[str, Any]):
         if maximum < field.max_rating:
             return (
                 of_field & (VideoFieldValue.value_numeric > maximum),
-                lambda n: f"{_videos(n)} {_have(n)} a rating above the new maximum of {maximum}.",
+                lambda n: (
+                    f"{plural(n, 'video')} {_have(n)} a rating above the new maximum of {maximum}."
+                ),
                 "max_rating",
             )
     return None

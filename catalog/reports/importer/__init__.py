@@ -60,8 +60,9 @@ checked against its type, written beside the video's other changes in its audit 
 ("field:Name"), as the edit form does. Exported and imported back, a catalog is unchanged.
 """
 
-from catalog.reports.importer.outcome import ConcurrentChange, Outcome, plural
+from catalog.reports.importer.outcome import ConcurrentChange, Outcome
 from catalog.reports.importer.pipeline import apply, preview
 from catalog.reports.importer.staging import Opener, Progress
+from catalog.web.text import plural
 
 __all__ = ["ConcurrentChange", "Opener", "Outcome", "Progress", "apply", "plural", "preview"]

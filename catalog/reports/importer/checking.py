@@ -5,11 +5,12 @@ The reasons of the refused rows are worked out afterwards, for the first of them
 
 from catalog.reports.cells import check_sql, value_sql
 from catalog.reports.formats import SOFT_KINDS, Layout
-from catalog.reports.importer.outcome import MAX_ROW_ERRORS, Outcome, plural
+from catalog.reports.importer.outcome import MAX_ROW_ERRORS, Outcome
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.staging import Rejected
 from catalog.reports.importer.unreadable import soft_fields, unreadable_cells
 from catalog.web import csv as csvexport
+from catalog.web.text import plural
 
 # A cell: surrounding spaces trimmed (btrim's default set, three times cheaper than naming
 # the characters), empty as NULL.

@@ -13,9 +13,10 @@ from catalog.audit import DISPLAY_NAME_MAX
 from catalog.extensions import db
 from catalog.models import CustomField
 from catalog.reports.formats import Layout, custom_field, normalize
-from catalog.reports.importer.outcome import Outcome, plural
+from catalog.reports.importer.outcome import Outcome
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.writing import COLLECT
+from catalog.web.text import plural
 
 
 def with_custom_fields(layout: Layout) -> Layout:

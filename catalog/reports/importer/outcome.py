@@ -51,11 +51,6 @@ class Outcome:
         return {key: getattr(self, key) for key in keys}
 
 
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """ "1 value", "2 values", "1,000 rows": a count with its noun in the right number."""
-    return f"{count:,} {word if count == 1 else words or word + 's'}"
-
-
 class Clock:
     """Seconds between laps, for Outcome.timings."""
 

@@ -30,8 +30,9 @@ from catalog.reports.formats import (
     looks_binary,
     sniff,
 )
-from catalog.reports.importer.outcome import MAX_ROW_ERRORS, plural
+from catalog.reports.importer.outcome import MAX_ROW_ERRORS
 from catalog.reports.importer.sql import driver, run_sql
+from catalog.web.text import plural
 
 CHUNK = 1 << 20
 HEADER_LIMIT = 1 << 20  # a header line longer than this is no report

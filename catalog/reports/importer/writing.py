@@ -14,9 +14,10 @@ from sqlalchemy.exc import DBAPIError
 from catalog.extensions import db
 from catalog.reports.formats import Field, Layout
 from catalog.reports.importer.merge import CUSTOM_OLD
-from catalog.reports.importer.outcome import Clock, ConcurrentChange, Outcome, plural
+from catalog.reports.importer.outcome import Clock, ConcurrentChange, Outcome
 from catalog.reports.importer.sql import run_sql
 from catalog.videos.service import lock_videos
+from catalog.web.text import plural
 
 AUDIT_WHO = ":user_id, :user_email, CAST(:batch_id AS uuid), :report_id"
 
