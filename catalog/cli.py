@@ -21,6 +21,10 @@ catalog_cli = AppGroup("catalog", help="Catalog operator commands.")
 
 
 def init_app(app: Flask) -> None:
+    from catalog.production import commands as _production_commands  # noqa: F401 (its commands)
+    from catalog.production import tasks_cli
+
+    catalog_cli.add_command(tasks_cli)
     app.cli.add_command(catalog_cli)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from catalog.extensions import db
 from catalog.jobs import checkpoints, engine, tasks  # noqa: F401  (tasks: the task types)
 from catalog.models import ProcessingQueue
+from catalog.production import leases
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     concurrency = concurrency or int(config["JOB_WORKER_CONCURRENCY"])
     _schedule_stalled_check(int(config["JOB_STALLED_CHECK_INTERVAL"]))
     checkpoints.schedule(config["AUDIT_CHECKPOINT_CRON"])
+    leases.schedule(int(config["PIPELINE_LEASE_CHECK_SECONDS"]))
     supervisor = Supervisor(
         conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         pool_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer
