@@ -5,7 +5,7 @@ The intake (stage `assets`, from `queued`) is the fair queue of reference D:
    on (a channel's tier is its best queued priority);
 2. round-robin across the channels of a tier: the channel whose last claim is oldest
    (`channel_queues.last_claim_seq`, from a sequence at each claim) is served first, a
-   channel never claimed before first of all;
+   channel never claimed before first of all (between those, the oldest task first);
 3. FIFO within a channel: its queued task of that priority with the oldest created_at;
 4. skipped: a channel at its production capacity (its tasks in production, see
    transitions.IN_PRODUCTION) and one whose daily quota (channels.daily_claim_quota claims
@@ -53,14 +53,14 @@ WITH candidates AS MATERIALIZED (
   SELECT t.id
   FROM candidates c
   CROSS JOIN LATERAL (
-    SELECT h.id FROM tasks h
+    SELECT h.id, h.created_at FROM tasks h
     WHERE h.channel_id = c.channel_id AND h.status = 'queued'
     ORDER BY h.priority, h.created_at, h.id
     LIMIT 1
   ) head
   JOIN tasks t ON t.id = head.id
   WHERE t.status = 'queued'
-  ORDER BY c.tier, c.last_claim_seq NULLS FIRST, c.channel_id
+  ORDER BY c.tier, c.last_claim_seq NULLS FIRST, head.created_at, head.id
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
 )
