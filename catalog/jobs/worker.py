@@ -76,7 +76,8 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     concurrency = concurrency or int(config["JOB_WORKER_CONCURRENCY"])
     _schedule_stalled_check(int(config["JOB_STALLED_CHECK_INTERVAL"]))
     checkpoints.schedule(config["AUDIT_CHECKPOINT_CRON"])
-    leases.schedule(int(config["PIPELINE_LEASE_CHECK_SECONDS"]))
+    lease_check = int(config["PIPELINE_LEASE_CHECK_SECONDS"])
+    leases.schedule(stalled_check_cron(lease_check) if lease_check > 0 else "")
     supervisor = Supervisor(
         conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         pool_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer

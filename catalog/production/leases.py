@@ -38,16 +38,9 @@ def expire_now(flask_app: Flask) -> dict[str, Any]:
     return {"expired": total}
 
 
-def schedule(seconds: int) -> None:
-    """Have this worker defer the expiry every `seconds` seconds (0: never)."""
-    from catalog.jobs.worker import stalled_check_cron  # the same "every n seconds" cron
-
+def schedule(cron: str) -> None:
+    """Have this worker defer the expiry on `cron` (empty: never)."""
     registry = engine.app.periodic_registry
-    if seconds <= 0 or (EXPIRY_TASK, "") in registry.periodic_tasks:
+    if not cron or (EXPIRY_TASK, "") in registry.periodic_tasks:
         return
-    registry.register_task(
-        task=expire_task_leases,
-        cron=stalled_check_cron(seconds),
-        periodic_id="",
-        configure_kwargs={},
-    )
+    registry.register_task(task=expire_task_leases, cron=cron, periodic_id="", configure_kwargs={})

@@ -287,3 +287,11 @@ def test_bulk_retry_sends_each_error_back_to_its_own_state(app_ctx, editor, chan
     selection = select(Task.id).where(Task.channel_id == channel.id)
     assert bulk.apply("retry", selection, expected=2, actor=editor).count == 2
     assert (first.status, second.status) == ("generating_assets", "generating_composites")
+
+
+def test_workers_schedule_the_lease_expiry():
+    from catalog.jobs import engine
+    from catalog.production import leases
+
+    leases.schedule("* * * * * */30")
+    assert (leases.EXPIRY_TASK, "") in engine.app.periodic_registry.periodic_tasks
