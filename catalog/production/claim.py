@@ -25,10 +25,10 @@ stage: it is already in production.
 
 import json
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from catalog.extensions import db
-from catalog.models.task import CLAIMABLE
+from catalog.models.task import CLAIMABLE, Task
 from catalog.production.transitions import STAGE_FLOW
 
 # How many channels, in claim order, one intake claim tries: enough to pass the heads that
@@ -67,7 +67,7 @@ WITH candidates AS MATERIALIZED (
 UPDATE tasks SET status = 'claimed', claimed_by = :worker, claimed_at = clock_timestamp(),
                  lease_expires_at = {LEASE}
 FROM picked WHERE tasks.id = picked.id
-RETURNING tasks.id
+RETURNING tasks.*
 """)
 
 
@@ -87,7 +87,7 @@ WITH picked AS (
 UPDATE tasks SET status = '{to_status}', claimed_by = :worker, claimed_at = clock_timestamp(),
                  lease_expires_at = {LEASE}
 FROM picked WHERE tasks.id = picked.id
-RETURNING tasks.id
+RETURNING tasks.*
 """
 
 
@@ -101,16 +101,21 @@ STATEMENTS = {
 }
 
 
-def claim_next(stage: str, worker_id: int, lease_seconds: int) -> tuple[int, bool] | None:
-    """Claim the next task for `stage` for the worker: (its id, whether it was resumed work,
-    which keeps its state) or None when there is none. The caller audits and commits."""
+def claim_next(stage: str, worker_id: int, lease_seconds: int) -> tuple[Task, bool] | None:
+    """Claim the next task for `stage` for the worker: (the task, whether it was resumed
+    work, which keeps its state) or None when there is none. The caller audits and commits.
+    The task comes back from the claim statement itself (RETURNING): no second read."""
     resume, fresh = STATEMENTS[stage]
     params = {"worker": worker_id, "lease": lease_seconds}
-    task_id = db.session.scalar(resume, params)
-    if task_id is not None:
-        return task_id, True
-    task_id = db.session.scalar(fresh, params)
-    return (task_id, False) if task_id is not None else None
+    for statement, resumed in ((resume, True), (fresh, False)):
+        task = db.session.scalars(
+            select(Task).from_statement(statement),
+            params,
+            execution_options={"populate_existing": True},
+        ).first()
+        if task is not None:
+            return task, resumed
+    return None
 
 
 EXPIRE = text("""

@@ -292,8 +292,7 @@ def claim(stage: str, *, worker: PipelineWorker, source: str = "api") -> Task | 
     claimed = claims.claim_next(stage, worker.id, _lease())
     if claimed is None:
         return None
-    task_id, resumed = claimed
-    task = db.session.get(Task, task_id, populate_existing=True)
+    task, resumed = claimed
     flow = STAGE_FLOW[stage]
     old = task.status if resumed else flow["from"]
     if not resumed and not transitions.may(WORKER, old, task.status):  # the table rules
