@@ -71,7 +71,7 @@ fmt: install-test
 	$(BIN)/ruff format .
 
 bench: install-test
-	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M))
+	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(T),--tasks $(T))
 
 db-upgrade: install
 	$(FLASK) db upgrade

@@ -145,6 +145,12 @@ def from_environment() -> dict:
         # again after JOB_RECONNECT_WAIT seconds, doubling up to JOB_RECONNECT_MAX_WAIT.
         "JOB_RECONNECT_WAIT": float(env.get("JOB_RECONNECT_WAIT", "1")),
         "JOB_RECONNECT_MAX_WAIT": float(env.get("JOB_RECONNECT_MAX_WAIT", "30")),
+        # Production pipeline workers: a claim is theirs for PIPELINE_LEASE_SECONDS after the
+        # claim or their last heartbeat; then it goes back to the queue. Background workers
+        # look for expired leases every PIPELINE_LEASE_CHECK_SECONDS (0: never); claims do
+        # too, before claiming.
+        "PIPELINE_LEASE_SECONDS": int(env.get("PIPELINE_LEASE_SECONDS", "300")),
+        "PIPELINE_LEASE_CHECK_SECONDS": int(env.get("PIPELINE_LEASE_CHECK_SECONDS", "60")),
     }
 
 

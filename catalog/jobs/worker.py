@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from catalog.extensions import db
 from catalog.jobs import checkpoints, engine, registry, tasks  # noqa: F401  (tasks: the types)
 from catalog.models import ProcessingQueue
+from catalog.production import leases
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     checkpoints.schedule(config["AUDIT_CHECKPOINT_CRON"])
     for hook in registry.worker_start_hooks():  # the areas' periodic jobs (Notion sync...)
         hook(config)
+    lease_check = int(config["PIPELINE_LEASE_CHECK_SECONDS"])
+    leases.schedule(stalled_check_cron(lease_check) if lease_check > 0 else "")
     supervisor = Supervisor(
         conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         pool_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer

@@ -45,6 +45,8 @@ class Channel(Base):
     # How many of the channel's production tasks may be in production at once (claims skip
     # a channel at capacity).
     production_capacity: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # How many tasks workers may claim from the channel per UTC day (None: no limit).
+    daily_claim_quota: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -56,6 +58,7 @@ class Channel(Base):
         CheckConstraint("video_count >= 0", name="video_count_not_negative"),
         CheckConstraint("view_count >= 0", name="view_count_not_negative"),
         CheckConstraint("production_capacity >= 0", name="production_capacity_not_negative"),
+        CheckConstraint("daily_claim_quota >= 0", name="daily_claim_quota_not_negative"),
     )
 
     def __repr__(self) -> str:

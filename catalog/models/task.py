@@ -4,15 +4,18 @@ The statuses are a PostgreSQL enum in pipeline order; which transitions are allo
 who may take each) is declared once in catalog/production/transitions.py and enforced again
 by a trigger. The board groups the statuses into phases (PHASES below)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     text,
@@ -56,6 +59,15 @@ PHASES: dict[str, tuple[str, ...]] = {
     "Errors": ("asset_error", "video_error", "audio_error", "upload_error"),
 }  # fmt: skip
 
+# What later stages' workers claim: the states a stage starts from (its claim moves the task
+# into its working state) and the working states no worker holds (a retried task).
+CLAIMABLE = (
+    "assets_approved", "composites_ready", "video_approved", "audio_approved", "sfx_ready",
+    "approved", "generating_assets", "generating_composites", "generating_video",
+    "generating_audio", "generating_sfx", "assembling", "uploading",
+)  # fmt: skip
+CLAIMABLE_SQL = ", ".join(f"'{status}'" for status in CLAIMABLE)
+
 NOTION_PAGE_ID = r"^[0-9a-f]{32}$"
 
 task_status = Enum(*TASK_STATUSES, name="task_status")
@@ -97,6 +109,9 @@ class Task(Base):
     priority: Mapped[str] = mapped_column(task_priority, default="normal", server_default="normal")
     # Append-only: a trigger refuses any update that does not keep the old text as its prefix.
     error_log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The state an error came from (set by the trigger on entering an error): a retry goes
+    # back there, as errors are shared by stages (catalog/production/transitions.py).
+    failed_from: Mapped[str | None] = mapped_column(task_status)
     youtube_url: Mapped[str | None] = mapped_column(String(255))
     # The catalog video, once published (found by the video id in youtube_url).
     video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="SET NULL"))
@@ -141,7 +156,65 @@ class Task(Base):
             "id",
             postgresql_where=text("status = 'queued'"),
         ),
+        # The fair claim's: each channel's first queued task (catalog/production/claim.py).
+        Index(
+            "ix_tasks_queued_channel",
+            "channel_id",
+            "priority",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+        ),
+        # Later stages' claims: the tasks waiting for a worker, by state and claim order.
+        Index(
+            "ix_tasks_claimable",
+            "status",
+            "priority",
+            "status_changed_at",
+            "id",
+            postgresql_where=text(f"claimed_by IS NULL AND status IN ({CLAIMABLE_SQL})"),
+        ),
+        # The lease expiry's look-up: only held tasks have a lease.
+        Index(
+            "ix_tasks_lease_expires_at",
+            "lease_expires_at",
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+        ),
     )
 
     def __repr__(self) -> str:
         return f"<Task {self.id} {self.status}>"
+
+
+class TaskTransition(Base):
+    """One allowed status change: the database's copy of catalog/production/transitions.py,
+    which the trigger on `tasks` reads (migration 0015; a test keeps the two equal)."""
+
+    __tablename__ = "task_transitions"
+
+    from_status: Mapped[str] = mapped_column(task_status, primary_key=True)
+    to_status: Mapped[str] = mapped_column(task_status, primary_key=True)
+    # A permission's name (a user holding it), "worker" or "system".
+    actor: Mapped[str] = mapped_column(String(20))
+
+
+class ChannelQueue(Base):
+    """Each channel's place in the fair claim, kept by triggers on `tasks` (migration 0015),
+    never by the application: its queued tasks by priority, its tasks in production (for
+    the capacity), its claims today (for the quota) and its last claim's turn (for the
+    round-robin). The claim then sorts 500 small rows instead of counting tasks."""
+
+    __tablename__ = "channel_queues"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    queued_high: Mapped[int] = mapped_column(Integer, server_default="0")
+    queued_normal: Mapped[int] = mapped_column(Integer, server_default="0")
+    queued_low: Mapped[int] = mapped_column(Integer, server_default="0")
+    in_production: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Claims on `claims_day` (UTC): the daily quota's count, reset by the first claim of a day.
+    claims_day: Mapped[date | None] = mapped_column(Date)
+    claims_on_day: Mapped[int] = mapped_column(Integer, server_default="0")
+    # From the sequence channel_claim_seq at each claim: the oldest turn is served first.
+    last_claim_seq: Mapped[int | None] = mapped_column(BigInteger)

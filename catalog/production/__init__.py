@@ -1,10 +1,14 @@
-"""Production: tasks from Notion draft to published video (issue 14)."""
+"""Production: the channels' video pipeline (reference D, issue 14). Tasks move through
+the state machine of transitions.py, taken by people (the board), pipeline workers (the JSON
+API and `flask catalog tasks ...`) and the lease expiry, always through service.py."""
 
 from flask import Blueprint
 from flask.cli import AppGroup
 
 bp = Blueprint("production", __name__)
-# `flask catalog tasks ...` (added to the catalog group by catalog.cli).
+
+# `flask catalog tasks ...`: the pipeline workers' calls from the shell (commands.py), the
+# Notion sync (sync.py); added to the catalog group by catalog.cli.
 tasks_cli = AppGroup("tasks", help="Production tasks.")
 
-from catalog.production import sync, views  # noqa: E402, F401  (routes, the job, commands)
+from catalog.production import commands, sync, views  # noqa: E402, F401  (routes, jobs, commands)

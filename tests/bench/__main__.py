@@ -1,5 +1,5 @@
-"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import]: see
-tests/bench/__init__.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import|production]
+[--tasks T]: see tests/bench/__init__.py and tests/bench/production.py."""
 
 import argparse
 import os
@@ -7,7 +7,7 @@ import sys
 import time
 
 from catalog.extensions import db
-from tests.bench import build, database, generate, importbench, measure, report
+from tests.bench import build, database, generate, importbench, measure, production, report
 from tests.bench.database import BENCH_DIR, log, relative
 
 
@@ -28,8 +28,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import"),
-        help="run only the page measurements or only the import benchmark (default: both)",
+        choices=("pages", "import", "production"),
+        help="run only the page measurements, the import benchmark or the production queue's "
+        "(default: all three)",
+    )
+    parser.add_argument(
+        "--tasks",
+        type=int,
+        default=1_000_000,
+        help="production tasks over 500 channels, 10%% queued (default %(default)s)",
     )
     parser.add_argument(
         "--keep-server", action="store_true", help="leave the bench PostgreSQL running"
@@ -39,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--videos must be at least 100")
     if args.audit_rows < 1000:
         parser.error("--audit-rows must be at least 1000")
+    if args.tasks < 20_000:
+        parser.error("--tasks must be at least 20000 (the claims need a queue of 2000)")
     if args.requests < 25:
         parser.error("--requests must be at least 25")
     return args
@@ -53,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         f"PostgreSQL at {relative(BENCH_DIR)} ({'started' if started_here else 'running'})", started
     )
     try:
+        if args.only == "production":  # a database of its own: no video catalog to build
+            return production.run(server, args.tasks, rebuild=args.rebuild)
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         status = 0
         if args.only != "import":
@@ -61,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             # The page measurements' connections are closed by now: the import benchmark
             # copies the bench database as a template, which needs it free.
             importbench.run(server, args.videos, built, results_file(args))
+        if args.only is None:
+            status = production.run(server, args.tasks, rebuild=args.rebuild) or status
         return status
     finally:
         if started_here and not args.keep_server:

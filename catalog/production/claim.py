@@ -1,0 +1,146 @@
+"""The claim: which task a pipeline worker gets next, taken in one statement.
+
+The intake (stage `assets`, from `queued`) is the fair queue of reference D:
+1. priority: any channel with a high task queued comes before any with only normal, and so
+   on (a channel's tier is its best queued priority);
+2. round-robin across the channels of a tier: the channel whose last claim is oldest
+   (`channel_queues.last_claim_seq`, from a sequence at each claim) is served first, a
+   channel never claimed before first of all (between those, the oldest task first);
+3. FIFO within a channel: its queued task of that priority with the oldest created_at;
+4. skipped: a channel at its production capacity (its tasks in production, see
+   transitions.IN_PRODUCTION) and one whose daily quota (channels.daily_claim_quota claims
+   per UTC day) is used up.
+Per channel the figures come from `channel_queues`, kept by triggers (migration 0015), so
+the statement sorts one small row per channel and then reads the first queued task of the
+first few channels from `ix_tasks_queued_channel`; FOR UPDATE SKIP LOCKED passes over a
+head another claimer is taking, and the re-check of `status = 'queued'` after the lock drops
+one that was claimed meanwhile. Within one statement a channel is offered once (its head),
+so two concurrent claims never take two tasks of one channel past its capacity.
+
+Later stages are claimed from the state they start from (transitions.STAGE_FLOW), by
+priority then by how long the task has waited in that state (`ix_tasks_claimable`). Work
+a person retried (its generating state, no worker holding it) is taken first, for every
+stage: it is already in production.
+"""
+
+import json
+
+from sqlalchemy import select, text
+
+from catalog.extensions import db
+from catalog.models.task import CLAIMABLE, Task
+from catalog.production.transitions import STAGE_FLOW
+
+# How many channels, in claim order, one intake claim tries: enough to pass the heads that
+# concurrent claimers hold at that moment (each holds at most one).
+FANOUT = 64
+
+LEASE = "now() + make_interval(secs => :lease)"
+
+INTAKE = text(f"""
+WITH candidates AS MATERIALIZED (
+  SELECT q.channel_id, q.last_claim_seq,
+         CASE WHEN q.queued_high > 0 THEN 0 WHEN q.queued_normal > 0 THEN 1 ELSE 2 END AS tier
+  FROM channel_queues q JOIN channels c ON c.id = q.channel_id
+  WHERE q.queued_high + q.queued_normal + q.queued_low > 0
+    AND q.in_production < c.production_capacity
+    AND (c.daily_claim_quota IS NULL
+         OR q.claims_day IS DISTINCT FROM (now() AT TIME ZONE 'UTC')::date
+         OR q.claims_on_day < c.daily_claim_quota)
+  ORDER BY tier, q.last_claim_seq NULLS FIRST, q.channel_id
+  LIMIT {FANOUT}
+), picked AS (
+  SELECT t.id
+  FROM candidates c
+  CROSS JOIN LATERAL (
+    SELECT h.id, h.created_at FROM tasks h
+    WHERE h.channel_id = c.channel_id AND h.status = 'queued'
+    ORDER BY h.priority, h.created_at, h.id
+    LIMIT 1
+  ) head
+  JOIN tasks t ON t.id = head.id
+  WHERE t.status = 'queued'
+  ORDER BY c.tier, c.last_claim_seq NULLS FIRST, head.created_at, head.id
+  LIMIT 1
+  FOR UPDATE OF t SKIP LOCKED
+)
+UPDATE tasks SET status = 'claimed', claimed_by = :worker, claimed_at = clock_timestamp(),
+                 lease_expires_at = {LEASE}
+FROM picked WHERE tasks.id = picked.id
+RETURNING tasks.*
+""")
+
+
+def _stage_statement(from_status: str, to_status: str) -> str:
+    """One claim of a later stage: the first task in `from_status` no worker holds, moved
+    to `to_status`. The statuses are written into the statement (they come from
+    STAGE_FLOW, never from input) so that the planner matches the partial index."""
+    assert from_status in CLAIMABLE, from_status
+    return f"""
+WITH picked AS (
+  SELECT id FROM tasks
+  WHERE claimed_by IS NULL AND status = '{from_status}'
+  ORDER BY priority, status_changed_at, id
+  LIMIT 1
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE tasks SET status = '{to_status}', claimed_by = :worker, claimed_at = clock_timestamp(),
+                 lease_expires_at = {LEASE}
+FROM picked WHERE tasks.id = picked.id
+RETURNING tasks.*
+"""
+
+
+# stage -> (the resumed work's claim, the stage's own claim)
+STATEMENTS = {
+    name: (
+        text(_stage_statement(flow["working"], flow["working"])),
+        INTAKE if name == "assets" else text(_stage_statement(flow["from"], flow["working"])),
+    )
+    for name, flow in STAGE_FLOW.items()
+}
+
+
+def claim_next(stage: str, worker_id: int, lease_seconds: int) -> tuple[Task, bool] | None:
+    """Claim the next task for `stage` for the worker: (the task, whether it was resumed
+    work, which keeps its state) or None when there is none. The caller audits and commits.
+    The task comes back from the claim statement itself (RETURNING): no second read."""
+    resume, fresh = STATEMENTS[stage]
+    params = {"worker": worker_id, "lease": lease_seconds}
+    for statement, resumed in ((resume, True), (fresh, False)):
+        task = db.session.scalars(
+            select(Task).from_statement(statement),
+            params,
+            execution_options={"populate_existing": True},
+        ).first()
+        if task is not None:
+            return task, resumed
+    return None
+
+
+EXPIRE = text("""
+WITH expired AS (
+  SELECT t.id, t.status, w.name AS worker
+  FROM tasks t LEFT JOIN pipeline_workers w ON w.id = t.claimed_by
+  WHERE t.lease_expires_at < now()
+  ORDER BY t.lease_expires_at
+  LIMIT :limit
+  FOR UPDATE OF t SKIP LOCKED
+)
+UPDATE tasks SET
+  status = (:targets ::jsonb ->> expired.status::text)::task_status,
+  claimed_by = NULL, claimed_at = NULL, lease_expires_at = NULL,
+  error_log = CASE WHEN expired.status = 'uploading' THEN tasks.error_log || :upload_line
+                   ELSE tasks.error_log END
+FROM expired WHERE tasks.id = expired.id
+RETURNING tasks.id, tasks.notion_page_id, expired.status AS old, tasks.status AS new,
+          expired.worker
+""")
+
+
+def expire(limit: int, targets: dict[str, str], upload_line: str) -> list:
+    """Return up to `limit` tasks whose lease has expired to where `targets` says; the
+    rows (id, notion_page_id, old, new, worker). Skips tasks locked by a heartbeat."""
+    return db.session.execute(
+        EXPIRE, {"limit": limit, "targets": json.dumps(targets), "upload_line": upload_line}
+    ).all()
