@@ -46,7 +46,27 @@ schema_channels = Table(
 )
 
 
-class CustomField(Base):
+class FieldConfig:
+    """What a field's type and config say, for the model and for the light copies the video
+    list reads (catalog.videos.menus.FieldChoice): the value column, the options, the scale."""
+
+    field_type: str
+    config: dict
+
+    @property
+    def value_column(self) -> str:
+        return VALUE_COLUMNS[self.field_type]
+
+    @property
+    def options(self) -> list[str]:
+        return list(self.config.get("options", []))
+
+    @property
+    def max_rating(self) -> int:
+        return int(self.config.get("max_rating", 5))
+
+
+class CustomField(FieldConfig, Base):
     __tablename__ = "custom_fields"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,18 +85,6 @@ class CustomField(Base):
             "field_type IN ('text', 'select', 'rating', 'boolean')", name="known_field_type"
         ),
     )
-
-    @property
-    def value_column(self) -> str:
-        return VALUE_COLUMNS[self.field_type]
-
-    @property
-    def options(self) -> list[str]:
-        return list(self.config.get("options", []))
-
-    @property
-    def max_rating(self) -> int:
-        return int(self.config.get("max_rating", 5))
 
     @property
     def audit_key(self) -> str:

@@ -41,6 +41,8 @@ EXAMPLES = 20
 
 __all__ = ["BatchPlan", "Changed", "Conflict", "RevertError", "plan_batch", "undo_batch"]
 
+CHANGED_MEANWHILE = "Some of the batch's videos changed meanwhile. Please look again."
+
 
 @dataclass
 class Conflict:
@@ -297,18 +299,25 @@ def _write_values(undos: list[_Undo]) -> list:
     payload = [
         {"id": u.video.id, "version": u.video.version, "vals": _jsonable(u.values)} for u in undos
     ]
-    returned = db.session.execute(
-        text(f"""
+    return _each_once(
+        f"""
 UPDATE videos v SET {sets}version = v.version + 1, updated_at = now()
 FROM jsonb_to_recordset(CAST(:payload AS jsonb)) AS p(id integer, version integer, vals jsonb),
      LATERAL jsonb_populate_record(NULL::videos, p.vals) AS r
 WHERE v.id = p.id AND v.version = p.version
 RETURNING v.id, v.video_id, v.title, v.channel_display_name
-"""),
-        {"payload": json.dumps(payload)},
-    ).all()
-    if len(returned) != len(undos):
-        raise Changed("Some of the batch's videos changed meanwhile. Please look again.")
+""",
+        payload,
+        CHANGED_MEANWHILE,
+    )
+
+
+def _each_once(statement: str, payload: list[dict], refusal: str) -> list:
+    """Run a statement over a JSON payload of rows; each row must be written once (RETURNING
+    one row per payload row), else another transaction got there first: refused."""
+    returned = db.session.execute(text(statement), {"payload": json.dumps(payload)}).all()
+    if len(returned) != len(payload):
+        raise Changed(refusal)
     return returned
 
 
@@ -316,18 +325,16 @@ def _delete_videos(undos: list[_Undo]) -> list:
     if not undos:
         return []
     payload = [{"id": u.video.id, "version": u.video.version} for u in undos]
-    returned = db.session.execute(
-        text("""
+    return _each_once(
+        """
 DELETE FROM videos v
 USING jsonb_to_recordset(CAST(:payload AS jsonb)) AS p(id integer, version integer)
 WHERE v.id = p.id AND v.version = p.version
 RETURNING v.id, v.video_id, v.title, v.channel_display_name
-"""),
-        {"payload": json.dumps(payload)},
-    ).all()
-    if len(returned) != len(undos):
-        raise Changed("Some of the batch's videos changed meanwhile. Please look again.")
-    return returned
+""",
+        payload,
+        CHANGED_MEANWHILE,
+    )
 
 
 def _create_videos(undos: list[_Undo]) -> list:
@@ -335,18 +342,16 @@ def _create_videos(undos: list[_Undo]) -> list:
         return []
     columns = ", ".join(AUDITED_FIELDS)
     payload = [_jsonable(u.values) for u in undos]
-    returned = db.session.execute(
-        text(f"""
+    return _each_once(
+        f"""
 INSERT INTO videos ({columns})
 SELECT {columns} FROM jsonb_populate_recordset(NULL::videos, CAST(:payload AS jsonb))
 ON CONFLICT (video_id) DO NOTHING
 RETURNING id, video_id, title, channel_display_name
-"""),
-        {"payload": json.dumps(payload)},
-    ).all()
-    if len(returned) != len(undos):
-        raise Changed("A video the batch deleted was created again meanwhile. Please look again.")
-    return returned
+""",
+        payload,
+        "A video the batch deleted was created again meanwhile. Please look again.",
+    )
 
 
 def _write_custom(undos: list[_Undo], ids: dict[str, int], rules: Rules) -> None:

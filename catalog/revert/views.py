@@ -143,13 +143,22 @@ def revert_change(audit_id: int):
             else:
                 flash("Nothing was chosen to put back, so nothing changed.", "info")
             return _after_undo(row.entity_key)
+    return _preview(
+        "revert/revert_change.html", lambda: revert.plan_revert(row), message, status,
+        row=row, form=form,
+    )  # fmt: skip
+
+
+def _preview(template: str, plan_of, message: str | None, status: int, **context):
+    """An undo's preview page: the plan `plan_of` makes now (or why there is none: 409), the
+    names of the channels and categories it shows, and the refusal of a POST, if any."""
     try:
-        plan = revert.plan_revert(row)
+        plan = plan_of()
     except revert.RevertError as exc:
         plan, message, status = None, str(exc), 409
     return render_template(
-        "revert/revert_change.html", row=row, plan=plan, form=form, message=message,
-        labels=LABELS, names=_names(*_values(plan)),
+        template, plan=plan, message=message, labels=LABELS, names=_names(*_values(plan)),
+        **context,
     ), status  # fmt: skip
 
 
@@ -188,14 +197,10 @@ def restore_to(video_id: str):
             when = timezones.text(at, seconds=True)
             flash(f"Video restored to {when}: {plural(count, 'value')} put back.", "success")
             return redirect(url_for("videos.detail", video_id=video_id))
-    try:
-        plan = revert.plan_restore_to(video_id, at)
-    except revert.RevertError as exc:
-        plan, message, status = None, str(exc), 409
-    return render_template(
-        "revert/restore_to.html", video_id=video_id, at=at, plan=plan, form=form,
-        message=message, labels=LABELS, names=_names(*_values(plan)),
-    ), status  # fmt: skip
+    return _preview(
+        "revert/restore_to.html", lambda: revert.plan_restore_to(video_id, at), message, status,
+        video_id=video_id, at=at, form=form,
+    )  # fmt: skip
 
 
 @bp.route("/audit/<id:audit_id>/restore", methods=["GET", "POST"])
@@ -213,14 +218,10 @@ def restore_video(audit_id: int):
         if message is None:
             flash(f"Video {video.video_id} restored.", "success")
             return redirect(url_for("videos.detail", video_id=video.video_id))
-    try:
-        plan = revert.plan_restore_deleted(row)
-    except revert.RevertError as exc:
-        plan, message, status = None, str(exc), 409
-    return render_template(
-        "revert/restore_video.html", row=row, plan=plan, form=form, message=message,
-        labels=LABELS, names=_names(*_values(plan)),
-    ), status  # fmt: skip
+    return _preview(
+        "revert/restore_video.html", lambda: revert.plan_restore_deleted(row), message, status,
+        row=row, form=form,
+    )  # fmt: skip
 
 
 @bp.route("/audit/batch/<uuid:batch_id>/undo", methods=["GET", "POST"])

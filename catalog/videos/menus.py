@@ -8,12 +8,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, SchemaField, VideoCategory
-from catalog.models.fields import VALUE_COLUMNS
+from catalog.models.fields import FieldConfig
 from catalog.web.filters import contains_pattern
 
 
 @dataclass(frozen=True)
-class FieldChoice:
+class FieldChoice(FieldConfig):
     """What the list needs of a custom field: to filter, sort and show it as a column."""
 
     id: int
@@ -21,18 +21,6 @@ class FieldChoice:
     field_type: str
     config: dict
     on_card: bool
-
-    @property
-    def options(self) -> list[str]:
-        return list(self.config.get("options", []))
-
-    @property
-    def max_rating(self) -> int:
-        return int(self.config.get("max_rating", 5))
-
-    @property
-    def value_column(self) -> str:
-        return VALUE_COLUMNS[self.field_type]
 
 
 def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, list[FieldChoice]]:
