@@ -51,8 +51,8 @@ EVERYTHING = ["Videos", "Channels", "Reports", "Categories", "Changes", "Queue",
         ("admin", [*EVERYTHING, "Accounts"]),
     ],
 )
-def test_the_navigation_offers_what_the_role_may_open(client, sign_in, role, labels):
-    sign_in(role)
+def test_the_navigation_offers_what_the_role_may_open(client, sign_in_as, role, labels):
+    sign_in_as(role)
     links = NAV_LINK.findall(client.get("/channels").get_data(as_text=True))
     assert [label for _, _, label in links] == labels
     # Active on every page of its blueprint (request.blueprint), and only there.
@@ -90,8 +90,8 @@ def test_breadcrumbs_render_the_markup_of_the_pages(app):
 TRAIL = re.compile(r'<nav aria-label="breadcrumb">.*?</nav>', re.S)
 
 
-def test_the_as_of_trail_links_the_video_only_while_it_exists(client, db_session, sign_in):
-    sign_in("viewer")
+def test_the_as_of_trail_links_the_video_only_while_it_exists(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     VideoFactory(video_id="trail000001")
     known = client.get("/videos/trail000001/as-of?at=2001-01-01T00:00").get_data(as_text=True)
     assert TRAIL.findall(known) == [
