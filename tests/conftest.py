@@ -196,22 +196,14 @@ def client(app, db_session):
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def admin_totp_secret(app) -> str:
-    """The authenticator secret of the admins `sign_in_as` makes: one for the session, as
-    making one runs a deliberately slow key derivation. A test about two-factor sign-in
-    makes its own (tests.helpers.totp_secret)."""
-    return totp_secret(app)
-
-
 @pytest.fixture
-def sign_in_as(client, admin_totp_secret):
+def sign_in_as(client):
     """sign_in_as(role) → a new user with that role, signed in on `client`."""
 
     def sign_in_as(role: str = "editor", **kwargs):
         if role == "admin":  # admins are required to have two-factor sign-in
             kwargs.setdefault("tf_primary_method", "authenticator")
-            kwargs.setdefault("tf_totp_secret", admin_totp_secret)
+            kwargs.setdefault("tf_totp_secret", totp_secret(client.application))
         user = factories.UserFactory(roles=[role], **kwargs)
         response = sign_in(client, user)
         assert signed_in(response), response.get_data(as_text=True)[:500]

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from passlib.totp import TOTP
 
 from catalog.extensions import security
 
@@ -28,16 +27,10 @@ def csrf_token(page) -> str:
 
 def totp_code(app: Flask, secret: str) -> str:
     """The authenticator app's current code for `secret` (a stored, encrypted secret)."""
-    # Decrypting a secret runs a deliberately slow key derivation (PBKDF2): once per secret
-    # here, not once per code. passlib's own TOTP, with the app's keys, is what Flask-Security
-    # uses underneath.
-    if secret not in _DECRYPTED:
-        keys = TOTP.using(secrets=app.config["SECURITY_TOTP_SECRETS"])
-        _DECRYPTED[secret] = keys.from_source(secret)
-    return _DECRYPTED[secret].generate().token
-
-
-_DECRYPTED: dict[str, TOTP] = {}
+    # Through Flask-Security's own factory: it lives on the one shared Security instance, and
+    # an app made with other TOTP keys (tests/security) re-keys it for every app.
+    with app.app_context():
+        return security.totp_factory.generate_totp_password(secret)
 
 
 def totp_secret(app: Flask) -> str:
