@@ -14,7 +14,6 @@ factories write through the app's own `db.session`.
 """
 
 import os
-import re
 import shutil
 import tempfile
 
@@ -26,11 +25,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from catalog import create_app
-from catalog.extensions import db, security
+from catalog.extensions import db
 from catalog.pgserver import LocalPostgres, as_owner
 from tests import factories
+from tests.helpers import TEST_PASSWORD, sign_in, signed_in, totp_secret
 
-TEST_PASSWORD = "correct horse battery staple"
 FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 # Several workers' apps, live servers and job workers connect to the one cluster at once.
 SUITE_SERVER = {**FAST_SERVER, "max_connections": "300"}
@@ -197,51 +196,48 @@ def client(app, db_session):
     return app.test_client()
 
 
-def csrf_token(client, url: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a page's meta tag or login form."""
-    html = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf[-_]token"[^>]*(?:content|value)="([^"]+)"', html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
-
-
-def totp_code(app: Flask, secret: str) -> str:
-    with app.app_context():
-        return security.totp_factory.generate_totp_password(secret)
-
-
-def login(client, user) -> None:
-    """Sign in through the forms, the authenticator-app step included when the user has it."""
-    token = csrf_token(client, "/login")
-    response = client.post(
-        "/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    if user.tf_primary_method:
-        code = totp_code(client.application, user.tf_totp_secret)
-        token = csrf_token(client, "/tf-validate")
-        response = client.post("/tf-validate", data={"code": code, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-def totp_secret(app: Flask) -> str:
-    with app.app_context():
-        return security.totp_factory.generate_totp_secret()
-
-
 @pytest.fixture
-def sign_in(client):
-    """sign_in(role) → a new user with that role, signed in on `client`."""
+def sign_in_as(client):
+    """sign_in_as(role) → a new user with that role, signed in on `client`."""
 
-    def sign_in(role: str = "editor", **kwargs):
+    def sign_in_as(role: str = "editor", **kwargs):
         if role == "admin":  # admins are required to have two-factor sign-in
             kwargs.setdefault("tf_primary_method", "authenticator")
             kwargs.setdefault("tf_totp_secret", totp_secret(client.application))
         user = factories.UserFactory(roles=[role], **kwargs)
-        login(client, user)
+        response = sign_in(client, user)
+        assert signed_in(response), response.get_data(as_text=True)[:500]
         return user
 
-    return sign_in
+    return sign_in_as
+
+
+def _signed_in_client(client, sign_in_as, role: str):
+    client.user = sign_in_as(role)
+    return client
+
+
+# `<role>` names a User (a service actor, made by the module that needs one); `<role>_client`
+# is the test's `client` signed in as a new user of that role, who is `<role>_client.user`.
+@pytest.fixture
+def viewer_client(client, sign_in_as):
+    return _signed_in_client(client, sign_in_as, "viewer")
+
+
+@pytest.fixture
+def editor_client(client, sign_in_as):
+    return _signed_in_client(client, sign_in_as, "editor")
+
+
+@pytest.fixture
+def auditor_client(client, sign_in_as):
+    return _signed_in_client(client, sign_in_as, "auditor")
+
+
+@pytest.fixture
+def admin_client(client, sign_in_as):
+    """Signed in with both steps: admins must use an authenticator app."""
+    return _signed_in_client(client, sign_in_as, "admin")
 
 
 # Races between committed transactions (tests/race.py), for any test directory.

@@ -11,8 +11,8 @@ from flask import Flask
 from catalog.models import MetadataSync
 from catalog.models.task import Task
 from catalog.permissions import ROLE_PERMISSIONS, Permission
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -134,7 +134,7 @@ def test_every_route_is_declared(app):
 
 def test_anonymous_requests_are_sent_to_sign_in(app, client, db_session):
     video = VideoFactory()
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     for rule, method in _rules(app):
         if ACCESS[rule.endpoint][method] == PUBLIC:
             continue
@@ -145,10 +145,10 @@ def test_anonymous_requests_are_sent_to_sign_in(app, client, db_session):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in, role):
-    sign_in(role)
+def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in_as, role):
+    sign_in_as(role)
     video = VideoFactory()
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     granted = ROLE_PERMISSIONS[role]
     for rule, method in _rules(app):
         need = ACCESS[rule.endpoint][method]
@@ -168,11 +168,11 @@ def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in, ro
 
 
 @pytest.mark.parametrize("role", ["auditor", "viewer"])
-def test_readers_cannot_change_anything(client, db_session, sign_in, role):
+def test_readers_cannot_change_anything(client, db_session, sign_in_as, role):
     """Posting as a read-only role changes nothing, whatever the form says."""
-    sign_in(role)
+    sign_in_as(role)
     video = VideoFactory(title="Untouchable")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     attempts = [
         (f"/videos/{video.video_id}/edit", {"title": "Hacked", "version": str(video.version)}),
         (f"/videos/{video.video_id}/delete", {}),
@@ -188,8 +188,8 @@ def test_readers_cannot_change_anything(client, db_session, sign_in, role):
     assert video.notes is None
 
 
-def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in):
-    sign_in("viewer")
+def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     html = client.get("/videos").get_data(as_text=True)
     assert 'href="/audit"' not in html
     assert "New video" not in html
@@ -244,13 +244,13 @@ def test_every_page_of_the_log_is_checked_for_what_it_shows(app):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
-    app, client, db_session, sign_in, role
+    app, client, db_session, sign_in_as, role
 ):
     """Whatever id is typed into an audit-reading page, someone without the audit log's
     permission sees nothing of an account, a role or an export of the log: the undo pages
     answer 404 for any row that is not a video's (ids are sequential: no walking the trail),
     and the content of those rows appears on no page they can open."""
-    sign_in(role)
+    sign_in_as(role)
     granted = ROLE_PERMISSIONS[role]
     video = VideoFactory()
     video_row = MetadataSync(
@@ -288,7 +288,7 @@ def test_audit_rows_are_shown_only_to_those_who_may_read_the_log(
             assert response.status_code == 404, (role, url, response.status_code)
         if Permission.AUDIT_READ not in granted or rule.endpoint in UNDO_PAGES:
             assert SECRET not in body, (role, url)
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     for row in secrets:  # nor can an undo be posted against them
         for url in (f"/audit/{row.id}/revert", f"/audit/{row.id}/restore"):
             response = client.post(url, data={"csrf_token": token, "version": "1"})

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
+from tests.factories import VideoFactory
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 # Each marker belongs to one macro; a page that writes it out again is a copy that drifts.
@@ -17,9 +19,6 @@ MARKERS = {
     'aria-label="Pages"': "_macros/lists.html",
     'id="f-size"': "_macros/lists.html",
 }
-# The undo pages move into a blueprint of their own in parallel work; this page's trail
-# (an id that may no longer link anywhere) joins the macro after that move.
-NOT_YET = {"as_of.html"}
 
 
 @pytest.mark.parametrize(("marker", "home"), MARKERS.items())
@@ -27,7 +26,7 @@ def test_each_shared_piece_is_written_once(marker, home):
     holders = sorted(
         str(path.relative_to(TEMPLATES))
         for path in TEMPLATES.rglob("*.html")
-        if marker in path.read_text() and path.name not in NOT_YET
+        if marker in path.read_text()
     )
     assert holders == [home]
 
@@ -54,8 +53,8 @@ EVERYTHING = [
         ("admin", [*EVERYTHING, "Accounts"]),
     ],
 )
-def test_the_navigation_offers_what_the_role_may_open(client, sign_in, role, labels):
-    sign_in(role)
+def test_the_navigation_offers_what_the_role_may_open(client, sign_in_as, role, labels):
+    sign_in_as(role)
     links = NAV_LINK.findall(client.get("/channels").get_data(as_text=True))
     assert [label for _, _, label in links] == labels
     # Active on every page of its blueprint (request.blueprint), and only there.
@@ -88,6 +87,29 @@ def test_breadcrumbs_render_the_markup_of_the_pages(app):
         '<li class="breadcrumb-item"><a href="/videos">Videos</a></li>'
         '<li class="breadcrumb-item active font-monospace">&lt;b&gt;x&lt;/b&gt;</li></ol></nav>\n'
     )
+
+
+TRAIL = re.compile(r'<nav aria-label="breadcrumb">.*?</nav>', re.S)
+
+
+def test_the_as_of_trail_links_the_video_only_while_it_exists(client, db_session, sign_in_as):
+    sign_in_as("viewer")
+    VideoFactory(video_id="trail000001")
+    known = client.get("/videos/trail000001/as-of?at=2001-01-01T00:00").get_data(as_text=True)
+    assert TRAIL.findall(known) == [
+        '<nav aria-label="breadcrumb"><ol class="breadcrumb small mb-1">'
+        '<li class="breadcrumb-item"><a href="/videos">Videos</a></li>'
+        '<li class="breadcrumb-item"><a class="font-monospace" href="/videos/trail000001">'
+        "trail000001</a></li>"
+        '<li class="breadcrumb-item active">As of a time</li></ol></nav>'
+    ]
+    unknown = client.get("/videos/nosuchvideo/as-of?at=2001-01-01T00:00")
+    assert unknown.status_code == 404
+    assert TRAIL.findall(unknown.get_data(as_text=True)) == [
+        '<nav aria-label="breadcrumb"><ol class="breadcrumb small mb-1">'
+        '<li class="breadcrumb-item"><a href="/videos">Videos</a></li>'
+        '<li class="breadcrumb-item active">As of a time</li></ol></nav>'
+    ]
 
 
 def test_the_pager_offers_only_the_pages_there_are(app):

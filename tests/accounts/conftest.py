@@ -7,15 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import MetadataSync
-from tests.conftest import csrf_token
 
 STRONG_PASSWORD = "plum-orbit-lantern-47-quietly"
 LINK = re.compile(r'value="(https?://[^"]+/accounts/set-password/[\w.-]+)"')
-
-
-@pytest.fixture
-def admin(sign_in):
-    return sign_in("admin")
 
 
 @pytest.fixture
@@ -33,21 +27,6 @@ def user_rows(session, user_id: int) -> list[MetadataSync]:
             .order_by(MetadataSync.id)
         )
     )
-
-
-def post(client, url: str, **data):
-    """POST a form as a browser would, with the CSRF token of the page at `url`."""
-    token = csrf_token(client, url)
-    return client.post(url, data={"csrf_token": token, **data})
-
-
-def sign_in_with(client, email: str, password: str):
-    token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-
-
-def signed_in(response) -> bool:
-    return response.status_code == 302 and "/login" not in response.headers["Location"]
 
 
 def shown_link(client, user_id: int) -> str:

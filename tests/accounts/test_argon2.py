@@ -8,7 +8,8 @@ from sqlalchemy import select
 from catalog import create_app
 from catalog.extensions import db, security
 from catalog.models import User
-from tests.conftest import TEST_PASSWORD, app_config
+from tests.conftest import app_config
+from tests.helpers import TEST_PASSWORD
 
 # argon2id, version 1.3, 64 MiB of memory, 3 passes, 4 lanes: passlib's defaults, which
 # catalog/config.py keeps.

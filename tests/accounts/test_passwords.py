@@ -11,9 +11,9 @@ from catalog.accounts import tokens
 from catalog.accounts.passwords import TOO_COMMON, CatalogPasswordUtil, common_passwords
 from catalog.extensions import security
 from catalog.models import MetadataSync, User
-from tests.accounts.conftest import STRONG_PASSWORD, post, sign_in_with, signed_in, user_rows
-from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.accounts.conftest import STRONG_PASSWORD, user_rows
 from tests.factories import UserFactory
+from tests.helpers import TEST_PASSWORD, csrf_token, post_form, sign_in, signed_in
 
 LONGEST = "correct-horse-" * 9 + "ok"  # 128 characters
 
@@ -56,11 +56,11 @@ def test_policy(app, password, accepted, message):
     [("qwerty123456", TOO_COMMON), ("short-pw", "at least 12"), ("x" * 129, "at least 12")],
 )
 def test_create_refuses_a_weak_password_and_writes_nothing(
-    client, db_session, sign_in, password, message
+    client, db_session, sign_in_as, password, message
 ):
-    sign_in("admin")
+    sign_in_as("admin")
     before = db_session.scalar(select(func.count()).select_from(MetadataSync))
-    response = post(
+    response = post_form(
         client, "/accounts/users/new", email="weak@example.com", roles=["viewer"],
         initial="password", password=password,
     )  # fmt: skip
@@ -70,14 +70,14 @@ def test_create_refuses_a_weak_password_and_writes_nothing(
     assert db_session.scalar(select(func.count()).select_from(MetadataSync)) == before
 
 
-def test_a_128_character_password_is_accepted(app, client, db_session, sign_in):
-    sign_in("admin")
-    response = post(
+def test_a_128_character_password_is_accepted(app, client, db_session, sign_in_as):
+    sign_in_as("admin")
+    response = post_form(
         client, "/accounts/users/new", email="long@example.com", roles=["viewer"],
         initial="password", password=LONGEST,
     )  # fmt: skip
     assert response.status_code == 302
-    assert signed_in(sign_in_with(app.test_client(), "long@example.com", LONGEST))
+    assert signed_in(sign_in(app.test_client(), "long@example.com", LONGEST))
 
 
 def _link(app: Flask, user: User, monkeypatch=None, *, age: float = 0) -> str:
@@ -92,7 +92,7 @@ def _link(app: Flask, user: User, monkeypatch=None, *, age: float = 0) -> str:
 
 
 def _set(client, path: str, password: str, confirm: str | None = None):
-    token = csrf_token(client, path)
+    token = csrf_token(client.get(path))
     return client.post(
         path, data={"csrf_token": token, "password": password, "confirm": confirm or password}
     )
@@ -140,18 +140,18 @@ def test_a_link_of_71_hours_still_works(app, client, db_session, monkeypatch):
     assert client.get(path).status_code == 200
 
 
-def test_a_link_is_spoiled_by_any_change_of_credentials(app, client, db_session, sign_in):
-    admin = sign_in("admin")
+def test_a_link_is_spoiled_by_any_change_of_credentials(app, client, db_session, sign_in_as):
+    admin = sign_in_as("admin")
     user = UserFactory(roles=["editor"])
     path = _link(app, user)
     assert app.test_client().get(path).status_code == 200
-    assert post(client, f"/accounts/users/{user.id}", roles=["viewer"]).status_code == 302
+    assert post_form(client, f"/accounts/users/{user.id}", roles=["viewer"]).status_code == 302
     assert app.test_client().get(path).status_code == 410
 
     db_session.expire_all()
     path = _link(app, user)
     assert app.test_client().get(path).status_code == 200
-    assert post(client, f"/accounts/users/{user.id}/deactivate").status_code == 302
+    assert post_form(client, f"/accounts/users/{user.id}/deactivate").status_code == 302
     assert app.test_client().get(path).status_code == 410
     assert admin.active
 
@@ -164,9 +164,9 @@ def test_a_signed_token_of_another_shape_is_refused(app):
     assert refused.value.status == 400
 
 
-def test_users_changing_their_own_password_get_the_policy(client, db_session, sign_in):
-    user = sign_in("editor")
-    token = csrf_token(client, "/change")
+def test_users_changing_their_own_password_get_the_policy(client, db_session, sign_in_as):
+    user = sign_in_as("editor")
+    token = csrf_token(client.get("/change"))
     response = client.post(
         "/change",
         data={
@@ -177,4 +177,4 @@ def test_users_changing_their_own_password_get_the_policy(client, db_session, si
     assert response.status_code in (200, 400)
     assert TOO_COMMON in response.get_data(as_text=True)
     db_session.expire_all()
-    assert signed_in(sign_in_with(client.application.test_client(), user.email, TEST_PASSWORD))
+    assert signed_in(sign_in(client.application.test_client(), user.email, TEST_PASSWORD))

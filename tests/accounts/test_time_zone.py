@@ -11,7 +11,7 @@ from sqlalchemy import select
 from catalog.changes.queries import AuditFilters, _days
 from catalog.models import MetadataSync, Video
 from tests.accounts.conftest import user_rows
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.html_forms import submitted_fields
 
 LA = "America/Los_Angeles"
@@ -42,8 +42,10 @@ def edit_form(client, video_id: str) -> tuple[str, dict]:
     return page, dict(submitted_fields(page, "video-form"))
 
 
-def test_a_los_angeles_user_reads_and_types_times_in_their_zone(client, db_session, sign_in, video):
-    sign_in("editor", time_zone=LA)
+def test_a_los_angeles_user_reads_and_types_times_in_their_zone(
+    client, db_session, sign_in_as, video
+):
+    sign_in_as("editor", time_zone=LA)
     page, fields = edit_form(client, video.video_id)
     assert f"Published ({LA})" in page
     assert fields["time_published"] == "2024-10-15T11:29:11"  # PDT, UTC-7
@@ -71,10 +73,10 @@ def test_a_los_angeles_user_reads_and_types_times_in_their_zone(client, db_sessi
     assert len(video_rows(db_session, video)) == 1
 
 
-def test_a_form_is_read_in_the_zone_it_was_shown_in(client, db_session, sign_in, video):
+def test_a_form_is_read_in_the_zone_it_was_shown_in(client, db_session, sign_in_as, video):
     """The zone can change between showing a form and saving it (the browser's zone is
     taken on the first page): the form's times are read as they were shown."""
-    user = sign_in("editor")
+    user = sign_in_as("editor")
     page, fields = edit_form(client, video.video_id)
     assert "Published (UTC)" in page
     assert fields["time_published"] == "2024-10-15T18:29:11"
@@ -86,8 +88,8 @@ def test_a_form_is_read_in_the_zone_it_was_shown_in(client, db_session, sign_in,
     assert video_rows(db_session, video) == []
 
 
-def test_pages_name_the_zone_and_keep_utc_on_hover(client, db_session, sign_in, video):
-    sign_in("viewer", time_zone="Europe/Berlin")
+def test_pages_name_the_zone_and_keep_utc_on_hover(client, db_session, sign_in_as, video):
+    sign_in_as("viewer", time_zone="Europe/Berlin")
     detail = client.get(f"/videos/{video.video_id}").get_data(as_text=True)
     assert "2024-10-15 20:29:11 CEST" in detail
     assert 'title="2024-10-15 18:29:11 UTC"' in detail
@@ -95,8 +97,8 @@ def test_pages_name_the_zone_and_keep_utc_on_hover(client, db_session, sign_in, 
     assert "Published (UTC)" not in detail
 
 
-def test_the_as_of_time_is_read_in_the_users_zone(client, db_session, sign_in, video):
-    sign_in("viewer", time_zone=LA)
+def test_the_as_of_time_is_read_in_the_users_zone(client, db_session, sign_in_as, video):
+    sign_in_as("viewer", time_zone=LA)
     page = client.get(f"/videos/{video.video_id}/as-of?at=2024-10-15T11:29:11")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -120,8 +122,8 @@ def test_the_audit_logs_days_are_the_readers_days():
 # -- the settings page -----------------------------------------------------------------------
 
 
-def test_a_user_sets_their_own_time_zone(client, db_session, sign_in):
-    user = sign_in("viewer")
+def test_a_user_sets_their_own_time_zone(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
     page = client.get("/settings").get_data(as_text=True)
     assert "No time zone is set" in page
     fields = dict(submitted_fields(page, "settings-form"))
@@ -139,9 +141,9 @@ def test_a_user_sets_their_own_time_zone(client, db_session, sign_in):
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../../etc/passwd"])
-def test_an_unknown_zone_is_refused_and_nothing_changes(client, db_session, sign_in, zone):
-    user = sign_in("viewer", time_zone="Europe/Berlin")
-    token = csrf_token(client, "/settings")
+def test_an_unknown_zone_is_refused_and_nothing_changes(client, db_session, sign_in_as, zone):
+    user = sign_in_as("viewer", time_zone="Europe/Berlin")
+    token = csrf_token(client.get("/settings"))
     response = client.post("/settings", data={"csrf_token": token, "time_zone": zone})
     assert response.status_code == 400
     assert "Choose a time zone from the list." in response.get_data(as_text=True)
@@ -150,19 +152,19 @@ def test_an_unknown_zone_is_refused_and_nothing_changes(client, db_session, sign
     assert user_rows(db_session, user.id) == []
 
 
-def test_settings_need_the_csrf_token(client, db_session, sign_in):
-    user = sign_in("viewer")
+def test_settings_need_the_csrf_token(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
     assert client.post("/settings", data={"time_zone": LA}).status_code == 400
     assert client.post("/settings/browser-time-zone", data={"time_zone": LA}).status_code == 400
     db_session.expire_all()
     assert user.time_zone is None
 
 
-def test_the_browsers_zone_is_taken_while_none_is_chosen(client, db_session, sign_in):
-    user = sign_in("viewer")
+def test_the_browsers_zone_is_taken_while_none_is_chosen(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
     page = client.get("/videos").get_data(as_text=True)
     assert 'data-time-zone-url="/settings/browser-time-zone"' in page
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     headers = {"X-CSRFToken": token}
     response = client.post("/settings/browser-time-zone", data={"time_zone": LA}, headers=headers)
     assert response.status_code == 204
@@ -176,9 +178,9 @@ def test_the_browsers_zone_is_taken_while_none_is_chosen(client, db_session, sig
     assert len(user_rows(db_session, user.id)) == 1
 
 
-def test_a_browser_zone_the_server_does_not_know_becomes_utc(client, db_session, sign_in):
-    user = sign_in("viewer")
-    token = csrf_token(client, "/videos")
+def test_a_browser_zone_the_server_does_not_know_becomes_utc(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
+    token = csrf_token(client.get("/videos"))
     response = client.post(
         "/settings/browser-time-zone", data={"time_zone": "Nowhere/Else"},
         headers={"X-CSRFToken": token},
@@ -193,9 +195,9 @@ def test_settings_need_a_sign_in(client, db_session):
     assert client.post("/settings/browser-time-zone").status_code in (302, 400, 401)
 
 
-def test_a_time_in_the_repeated_hour_survives_an_unchanged_save(client, db_session, sign_in):
+def test_a_time_in_the_repeated_hour_survives_an_unchanged_save(client, db_session, sign_in_as):
     """01:30 happens twice in Los Angeles on 2024-11-03; the second (PST) one is 09:30 UTC."""
-    sign_in("editor", time_zone=LA)
+    sign_in_as("editor", time_zone=LA)
     video = Video(video_id="zoneTest_02", title="Fall back", artist=[], genre=[],
                   time_published=datetime(2024, 11, 3, 9, 30, tzinfo=UTC))  # fmt: skip
     db_session.add(video)

@@ -8,16 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import MetadataSync, User
-from tests.accounts.conftest import (
-    STRONG_PASSWORD,
-    post,
-    shown_link,
-    sign_in_with,
-    signed_in,
-    user_rows,
-)
-from tests.conftest import TEST_PASSWORD, csrf_token, login
+from tests.accounts.conftest import STRONG_PASSWORD, shown_link, user_rows
 from tests.factories import UserFactory
+from tests.helpers import TEST_PASSWORD, csrf_token, post_form, sign_in, signed_in
 
 MARK = "-acct@example.com"  # every user a list test makes, so the admin stays out of it
 
@@ -33,7 +26,7 @@ def by_email(session, email: str) -> User:
     return session.scalars(statement).unique().one()
 
 
-def test_list_searches_and_filters(client, db_session, admin):
+def test_list_searches_and_filters(db_session, admin_client):
     now = datetime.now(UTC)
     UserFactory(
         email=f"alice{MARK}", username="wonderland", roles=["editor"], login_count=5,
@@ -49,36 +42,40 @@ def test_list_searches_and_filters(client, db_session, admin):
     UserFactory(email=f"dave{MARK}", roles=["viewer"], current_login_at=now - timedelta(days=20))
 
     everyone = [f"{name}{MARK}" for name in ("alice", "bob", "carol", "dave")]
-    assert listed(client, "q=ACCT@example") == everyone  # sorted by email
-    assert listed(client, "q=WONDER") == [f"alice{MARK}"]  # the user name counts too
-    assert listed(client, "q=acct&role=editor") == [f"alice{MARK}", f"carol{MARK}"]
-    assert listed(client, "q=acct&active=no") == [f"bob{MARK}"]
-    assert listed(client, "q=acct&active=yes") == [f"alice{MARK}", f"carol{MARK}", f"dave{MARK}"]
-    assert listed(client, "q=acct&signed_in=never") == [f"bob{MARK}"]
-    assert listed(client, "q=acct&signed_in=7d") == [f"alice{MARK}"]
-    assert listed(client, "q=acct&signed_in=30d") == [f"alice{MARK}", f"dave{MARK}"]
-    assert listed(client, "q=acct&signed_in=90d") == [f"carol{MARK}"]
-    assert listed(client, "q=acct&role=nonsense&active=maybe") == everyone  # ignored
-    assert listed(client, "q=%25") == []  # a LIKE wildcard is searched for literally
+    assert listed(admin_client, "q=ACCT@example") == everyone  # sorted by email
+    assert listed(admin_client, "q=WONDER") == [f"alice{MARK}"]  # the user name counts too
+    assert listed(admin_client, "q=acct&role=editor") == [f"alice{MARK}", f"carol{MARK}"]
+    assert listed(admin_client, "q=acct&active=no") == [f"bob{MARK}"]
+    assert listed(admin_client, "q=acct&active=yes") == [
+        f"alice{MARK}",
+        f"carol{MARK}",
+        f"dave{MARK}",
+    ]
+    assert listed(admin_client, "q=acct&signed_in=never") == [f"bob{MARK}"]
+    assert listed(admin_client, "q=acct&signed_in=7d") == [f"alice{MARK}"]
+    assert listed(admin_client, "q=acct&signed_in=30d") == [f"alice{MARK}", f"dave{MARK}"]
+    assert listed(admin_client, "q=acct&signed_in=90d") == [f"carol{MARK}"]
+    assert listed(admin_client, "q=acct&role=nonsense&active=maybe") == everyone  # ignored
+    assert listed(admin_client, "q=%25") == []  # a LIKE wildcard is searched for literally
 
-    html = client.get("/accounts/users?q=alice").get_data(as_text=True)
+    html = admin_client.get("/accounts/users?q=alice").get_data(as_text=True)
     for shown in ("192.0.2.10", "192.0.2.9", "editor", "authenticator", ">5<"):
         assert shown in html
 
 
-def test_list_pages(client, db_session, admin):
+def test_list_pages(db_session, admin_client):
     for n in range(52):
         UserFactory(email=f"p{n:02d}{MARK}")
-    first = client.get("/accounts/users?q=acct").get_data(as_text=True)
+    first = admin_client.get("/accounts/users?q=acct").get_data(as_text=True)
     assert "52 users" in first
     assert "Page 1 of 2" in first
-    assert listed(client, "q=acct&page=2") == ["p50" + MARK, "p51" + MARK]
-    assert listed(client, "q=acct&page=abc")[:1] == ["p00" + MARK]
+    assert listed(admin_client, "q=acct&page=2") == ["p50" + MARK, "p51" + MARK]
+    assert listed(admin_client, "q=acct&page=abc")[:1] == ["p00" + MARK]
 
 
-def test_create_with_a_password(app, client, db_session, admin, other_client):
-    response = post(
-        client, "/accounts/users/new", email="New.Person@Example.COM", username="newbie",
+def test_create_with_a_password(app, db_session, admin_client, other_client):
+    response = post_form(
+        admin_client, "/accounts/users/new", email="New.Person@Example.COM", username="newbie",
         roles=["editor", "auditor"], initial="password", password=STRONG_PASSWORD,
         active="false", id="1",  # not fields of the form: ignored
     )  # fmt: skip
@@ -92,7 +89,7 @@ def test_create_with_a_password(app, client, db_session, admin, other_client):
 
     [row] = user_rows(db_session, user.id)
     assert (row.action, row.source, row.user_id, row.entity_key) == (
-        "create", "web", admin.id, user.email,
+        "create", "web", admin_client.user.id, user.email,
     )  # fmt: skip
     assert row.changes == {
         "email": [None, user.email],
@@ -104,20 +101,20 @@ def test_create_with_a_password(app, client, db_session, admin, other_client):
     assert STRONG_PASSWORD not in str(row.changes)
     assert user.password not in str(row.changes)
 
-    assert signed_in(sign_in_with(other_client, "new.person@example.com", STRONG_PASSWORD))
+    assert signed_in(sign_in(other_client, "new.person@example.com", STRONG_PASSWORD))
     assert other_client.get("/videos/new").status_code == 200
 
 
-def test_create_with_a_link_then_use_it_once(app, client, db_session, admin, other_client):
-    response = post(
-        client, "/accounts/users/new", email="linked@example.com", roles=["viewer"],
+def test_create_with_a_link_then_use_it_once(app, db_session, admin_client, other_client):
+    response = post_form(
+        admin_client, "/accounts/users/new", email="linked@example.com", roles=["viewer"],
         initial="link", password="",
     )  # fmt: skip
     assert response.status_code == 302
     user = by_email(db_session, "linked@example.com")
     assert user.password is None
-    path = shown_link(client, user.id)
-    again = client.get(f"/accounts/users/{user.id}").get_data(as_text=True)
+    path = shown_link(admin_client, user.id)
+    again = admin_client.get(f"/accounts/users/{user.id}").get_data(as_text=True)
     assert "set-password/" not in again  # shown once
 
     create, issued = user_rows(db_session, user.id)
@@ -128,7 +125,7 @@ def test_create_with_a_link_then_use_it_once(app, client, db_session, admin, oth
     page = other_client.get(path)
     assert page.status_code == 200
     assert "linked@example.com" in page.get_data(as_text=True)
-    token = csrf_token(other_client, path)
+    token = csrf_token(other_client.get(path))
     response = other_client.post(
         path, data={"csrf_token": token, "password": STRONG_PASSWORD, "confirm": STRONG_PASSWORD}
     )
@@ -139,22 +136,22 @@ def test_create_with_a_link_then_use_it_once(app, client, db_session, admin, oth
     *_, row = user_rows(db_session, user.id)
     assert (row.changes, row.user_id) == ({"password": [None, "(set)"]}, user.id)
 
-    assert signed_in(sign_in_with(other_client, "linked@example.com", STRONG_PASSWORD))
+    assert signed_in(sign_in(other_client, "linked@example.com", STRONG_PASSWORD))
     used = app.test_client().get(path)
     assert used.status_code == 410
     assert "already been used" in used.get_data(as_text=True)
 
 
 def test_new_link_for_an_existing_user_ends_their_sessions(
-    app, client, db_session, admin, other_client
+    app, db_session, admin_client, other_client
 ):
     user = UserFactory(roles=["viewer"])
-    login(other_client, user)
-    assert post(client, f"/accounts/users/{user.id}/password-link").status_code == 302
-    path = shown_link(client, user.id)
+    assert signed_in(sign_in(other_client, user))
+    assert post_form(admin_client, f"/accounts/users/{user.id}/password-link").status_code == 302
+    path = shown_link(admin_client, user.id)
     assert other_client.get("/videos").status_code == 200  # issuing alone changes nothing
     anonymous = app.test_client()
-    token = csrf_token(anonymous, path)
+    token = csrf_token(anonymous.get(path))
     response = anonymous.post(
         path, data={"csrf_token": token, "password": STRONG_PASSWORD, "confirm": STRONG_PASSWORD}
     )
@@ -162,10 +159,10 @@ def test_new_link_for_an_existing_user_ends_their_sessions(
     assert "/login" in other_client.get("/videos").headers["Location"]
     *_, row = user_rows(db_session, user.id)
     assert row.changes == {"password": ["(set)", "(changed)"]}
-    assert not signed_in(sign_in_with(app.test_client(), user.email, TEST_PASSWORD))
+    assert not signed_in(sign_in(app.test_client(), user.email, TEST_PASSWORD))
 
 
-def test_create_refuses_duplicates_and_missing_choices(client, db_session, admin):
+def test_create_refuses_duplicates_and_missing_choices(db_session, admin_client):
     UserFactory(email="taken@example.com", username="taken")
     before = db_session.scalar(select(func.count()).select_from(MetadataSync))
     cases = [
@@ -181,29 +178,29 @@ def test_create_refuses_duplicates_and_missing_choices(client, db_session, admin
          "You chose a set-password link, so this password would not be used"),
     ]  # fmt: skip
     for data, message in cases:
-        response = post(client, "/accounts/users/new", **{"initial": "link", **data})
+        response = post_form(admin_client, "/accounts/users/new", **{"initial": "link", **data})
         assert response.status_code == 400, data
         assert message in response.get_data(as_text=True), data
     assert db_session.scalar(select(func.count()).where(User.email == "fresh@example.com")) == 0
     assert db_session.scalar(select(func.count()).select_from(MetadataSync)) == before
 
 
-def test_role_change_applies_on_the_next_request(app, client, db_session, admin, other_client):
+def test_role_change_applies_on_the_next_request(app, db_session, admin_client, other_client):
     editor = UserFactory(roles=["editor"])
-    login(other_client, editor)
+    assert signed_in(sign_in(other_client, editor))
     assert other_client.get("/videos/new").status_code == 200
     before = editor.fs_uniquifier
 
-    form = client.get(f"/accounts/users/{editor.id}").get_data(as_text=True)
+    form = admin_client.get(f"/accounts/users/{editor.id}").get_data(as_text=True)
     assert re.search(r'<input [^>]*checked[^>]* value="editor"', form)
-    response = post(client, f"/accounts/users/{editor.id}", roles=["viewer"], active="")
+    response = post_form(admin_client, f"/accounts/users/{editor.id}", roles=["viewer"], active="")
     assert response.status_code == 302
 
     # The session held before the change is refused; signed in again, the new role applies.
     refused = other_client.get("/videos/new")
     assert refused.status_code == 302
     assert "/login" in refused.headers["Location"]
-    login(other_client, editor)
+    assert signed_in(sign_in(other_client, editor))
     assert other_client.get("/videos/new").status_code == 403
     assert other_client.get("/videos").status_code == 200
 
@@ -211,82 +208,87 @@ def test_role_change_applies_on_the_next_request(app, client, db_session, admin,
     assert user.fs_uniquifier != before
     assert user.active
     [row] = user_rows(db_session, editor.id)
-    assert (row.action, row.user_id) == ("update", admin.id)
+    assert (row.action, row.user_id) == ("update", admin_client.user.id)
     assert row.changes == {"roles": [["editor"], ["viewer"]]}
 
-    unchanged = post(client, f"/accounts/users/{editor.id}", roles=["viewer"])
+    unchanged = post_form(admin_client, f"/accounts/users/{editor.id}", roles=["viewer"])
     assert unchanged.status_code == 302
     assert len(user_rows(db_session, editor.id)) == 1  # nothing changed, nothing recorded
 
 
-def test_deactivation_refuses_the_existing_session(app, client, db_session, admin, other_client):
+def test_deactivation_refuses_the_existing_session(app, db_session, admin_client, other_client):
     user = UserFactory(roles=["viewer"])
-    login(other_client, user)
+    assert signed_in(sign_in(other_client, user))
     assert other_client.get("/videos").status_code == 200
 
-    confirm = client.get(f"/accounts/users/{user.id}/deactivate")
+    confirm = admin_client.get(f"/accounts/users/{user.id}/deactivate")
     assert confirm.status_code == 200
     assert "signed out everywhere" in confirm.get_data(as_text=True)
     assert by_email(db_session, user.email).active  # looking changes nothing
 
-    assert post(client, f"/accounts/users/{user.id}/deactivate").status_code == 302
+    assert post_form(admin_client, f"/accounts/users/{user.id}/deactivate").status_code == 302
     refused = other_client.get("/videos")
     assert refused.status_code == 302
     assert "/login" in refused.headers["Location"]
-    assert not signed_in(sign_in_with(app.test_client(), user.email, TEST_PASSWORD))
+    assert not signed_in(sign_in(app.test_client(), user.email, TEST_PASSWORD))
     assert not by_email(db_session, user.email).active
     assert [row.changes for row in user_rows(db_session, user.id)] == [{"active": [True, False]}]
 
-    listed = client.get("/accounts/users?active=no").get_data(as_text=True)
+    listed = admin_client.get("/accounts/users?active=no").get_data(as_text=True)
     assert user.email in listed
-    link = post(client, f"/accounts/users/{user.id}/password-link")
+    link = post_form(admin_client, f"/accounts/users/{user.id}/password-link")
     assert link.status_code == 400
     assert "Reactivate the account" in link.get_data(as_text=True)
 
-    assert post(client, f"/accounts/users/{user.id}/reactivate").status_code == 302
+    assert post_form(admin_client, f"/accounts/users/{user.id}/reactivate").status_code == 302
     assert by_email(db_session, user.email).active
-    assert signed_in(sign_in_with(app.test_client(), user.email, TEST_PASSWORD))
+    assert signed_in(sign_in(app.test_client(), user.email, TEST_PASSWORD))
     assert [row.changes for row in user_rows(db_session, user.id)] == [
         {"active": [True, False]},
         {"active": [False, True]},
     ]
 
 
-def test_an_admin_cannot_lock_themself_out(client, db_session, admin):
-    refused = post(client, f"/accounts/users/{admin.id}", roles=["editor"])
+def test_an_admin_cannot_lock_themself_out(db_session, admin_client):
+    refused = post_form(admin_client, f"/accounts/users/{admin_client.user.id}", roles=["editor"])
     assert refused.status_code == 400
     assert "You cannot remove your own admin role." in refused.get_data(as_text=True)
-    refused = post(client, f"/accounts/users/{admin.id}/deactivate")
+    refused = post_form(admin_client, f"/accounts/users/{admin_client.user.id}/deactivate")
     assert refused.status_code == 400
     assert "You cannot deactivate your own account." in refused.get_data(as_text=True)
-    assert user_rows(db_session, admin.id) == []
-    me = by_email(db_session, admin.email)
+    assert user_rows(db_session, admin_client.user.id) == []
+    me = by_email(db_session, admin_client.user.email)
     assert me.active
     assert [role.name for role in me.roles] == ["admin"]
 
     # Adding a role to oneself is fine, and does not sign one out.
-    assert post(client, f"/accounts/users/{admin.id}", roles=["admin", "editor"]).status_code == 302
-    assert client.get("/accounts/users").status_code == 200
-    [row] = user_rows(db_session, admin.id)
+    assert (
+        post_form(
+            admin_client, f"/accounts/users/{admin_client.user.id}", roles=["admin", "editor"]
+        ).status_code
+        == 302
+    )
+    assert admin_client.get("/accounts/users").status_code == 200
+    [row] = user_rows(db_session, admin_client.user.id)
     assert row.changes == {"roles": [["admin"], ["admin", "editor"]]}
 
 
-def test_reset_two_factor(client, db_session, admin):
+def test_reset_two_factor(db_session, admin_client):
     user = UserFactory(
         roles=["editor"], tf_primary_method="authenticator", tf_totp_secret="encrypted-secret"
     )
-    page = client.get(f"/accounts/users/{user.id}").get_data(as_text=True)
+    page = admin_client.get(f"/accounts/users/{user.id}").get_data(as_text=True)
     assert "Reset two-factor" in page
-    assert client.get(f"/accounts/users/{user.id}/reset-two-factor").status_code == 200
-    assert post(client, f"/accounts/users/{user.id}/reset-two-factor").status_code == 302
+    assert admin_client.get(f"/accounts/users/{user.id}/reset-two-factor").status_code == 200
+    assert post_form(admin_client, f"/accounts/users/{user.id}/reset-two-factor").status_code == 302
     db_session.expire_all()
     assert (user.tf_primary_method, user.tf_totp_secret) == (None, None)
     [row] = user_rows(db_session, user.id)
     assert row.changes == {"two_factor": ["authenticator", None]}
 
-    again = post(client, f"/accounts/users/{user.id}/reset-two-factor")
+    again = post_form(admin_client, f"/accounts/users/{user.id}/reset-two-factor")
     assert again.status_code == 302
-    assert "Nothing to change" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Nothing to change" in admin_client.get(again.headers["Location"]).get_data(as_text=True)
     assert len(user_rows(db_session, user.id)) == 1
 
 
@@ -303,17 +305,17 @@ def test_reset_two_factor(client, db_session, admin):
         "/accounts/users/987654/password-link",
     ],
 )
-def test_missing_or_malformed_ids_are_404(client, db_session, admin, path):
-    assert client.get(path).status_code == 404
-    token = csrf_token(client, "/accounts/users")
-    assert client.post(path, data={"csrf_token": token}).status_code in (404, 405)
+def test_missing_or_malformed_ids_are_404(db_session, admin_client, path):
+    assert admin_client.get(path).status_code == 404
+    token = csrf_token(admin_client.get("/accounts/users"))
+    assert admin_client.post(path, data={"csrf_token": token}).status_code in (404, 405)
 
 
 @pytest.mark.parametrize("role", ["editor", "auditor", "viewer"])
-def test_others_cannot_administer_accounts(client, db_session, sign_in, role):
-    me = sign_in(role)
+def test_others_cannot_administer_accounts(client, db_session, sign_in_as, role):
+    me = sign_in_as(role)
     target = UserFactory(roles=["viewer"])
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     attempts = [
         ("/accounts/users/new", {"email": "sneaky@example.com", "roles": ["admin"]}),
         (f"/accounts/users/{me.id}", {"roles": ["admin"]}),
@@ -334,8 +336,8 @@ def test_others_cannot_administer_accounts(client, db_session, sign_in, role):
     ) == 0  # fmt: skip
 
 
-def test_roles_matrix(client, db_session, admin):
-    page = client.get("/accounts/roles")
+def test_roles_matrix(db_session, admin_client):
+    page = admin_client.get("/accounts/roles")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "defined in the application" in html
@@ -356,9 +358,11 @@ def test_roles_matrix(client, db_session, admin):
     assert not cell("viewer", "audit-read")
 
 
-def test_audit_page_shows_account_changes_and_filters_by_entity(client, db_session, admin):
+def test_audit_page_shows_account_changes_and_filters_by_entity(db_session, admin_client):
     user = UserFactory(email="audited@example.com", roles=["editor"])
-    assert post(client, f"/accounts/users/{user.id}", roles=["viewer"]).status_code == 302
+    assert (
+        post_form(admin_client, f"/accounts/users/{user.id}", roles=["viewer"]).status_code == 302
+    )
     db_session.add(
         MetadataSync(
             entity_type="video", entity_id=1, entity_key="vidKey12345", action="update",
@@ -367,13 +371,13 @@ def test_audit_page_shows_account_changes_and_filters_by_entity(client, db_sessi
     )  # fmt: skip
     db_session.flush()
 
-    everything = client.get("/audit").get_data(as_text=True)
+    everything = admin_client.get("/audit").get_data(as_text=True)
     assert "user audited@example.com" in everything
     assert "vidKey12345" in everything
-    users_only = client.get("/audit?entity=user").get_data(as_text=True)
+    users_only = admin_client.get("/audit?entity=user").get_data(as_text=True)
     assert "user audited@example.com" in users_only
     assert "vidKey12345" not in users_only
     assert re.search(r"<option selected>user</option>", users_only)
-    videos_only = client.get("/audit?entity=video").get_data(as_text=True)
+    videos_only = admin_client.get("/audit?entity=video").get_data(as_text=True)
     assert "user audited@example.com" not in videos_only
     assert "vidKey12345" in videos_only

@@ -6,15 +6,16 @@ import threading
 import uuid
 
 import pytest
-from flask_security import hash_password
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from catalog import create_app
-from catalog.extensions import db, security
-from catalog.models import Channel, Role, Video
+from catalog.extensions import db
+from catalog.models import Channel, Video
 from catalog.videos import service
-from tests.conftest import TEST_PASSWORD, app_config, migrated_database
+from tests.conftest import app_config, migrated_database
+from tests.factories import committed_user
+from tests.helpers import TEST_PASSWORD, totp_code, totp_secret
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps reaching for Google's services, which this network refuses.
@@ -68,24 +69,17 @@ class LiveData:
         self.tag = uuid.uuid4().hex[:6]
 
     def user(self, role: str):
-        with self.app.app_context():
-            email = f"{role}-{self.tag}@example.com"
-            two_factor = {}
-            if role == "admin":  # admins must sign in with an authenticator app
-                secret = security.totp_factory.generate_totp_secret()
-                two_factor = {"tf_primary_method": "authenticator", "tf_totp_secret": secret}
-                LiveData.totp_secrets[email] = secret
-            security.datastore.create_user(
-                email=email, password=hash_password(TEST_PASSWORD),
-                roles=[db.session.scalars(select(Role).where(Role.name == role)).one()],
-                **two_factor,
-            )  # fmt: skip
-            db.session.commit()
-            return email
+        email = f"{role}-{self.tag}@example.com"
+        two_factor = {}
+        if role == "admin":  # admins must sign in with an authenticator app
+            secret = totp_secret(self.app)
+            two_factor = {"tf_primary_method": "authenticator", "tf_totp_secret": secret}
+            LiveData.totp_secrets[email] = secret
+        committed_user(self.app, role, email, **two_factor)
+        return email
 
     def totp_code(self, email: str) -> str:
-        with self.app.app_context():
-            return security.totp_factory.generate_totp_password(LiveData.totp_secrets[email])
+        return totp_code(self.app, LiveData.totp_secrets[email])
 
     def video(self, **values) -> str:
         with self.app.app_context():

@@ -13,7 +13,7 @@ from catalog.models import MetadataSync, User, Video
 from catalog.revert import batch as batch_undo
 from catalog.videos import service
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.race import run_together
 
 VIDEOS = 30
@@ -95,10 +95,12 @@ def test_batch_undos_and_bulk_edits_at_once_do_not_deadlock(race_app, monkeypatc
         assert video.version == len(trail)
 
 
-def test_an_undo_that_lost_a_race_is_run_again_whole(app, client, db_session, sign_in, monkeypatch):
+def test_an_undo_that_lost_a_race_is_run_again_whole(
+    app, client, db_session, sign_in_as, monkeypatch
+):
     """The undo pages go through the retry: the first run is aborted by PostgreSQL after
     writing (as a deadlock victim is), the second run undoes the batch, once."""
-    sign_in("editor")
+    sign_in_as("editor")
     videos = factories.VideoFactory.create_batch(3, label="Before")
     with app.app_context():
         selection = select(Video.id).where(Video.id.in_([video.id for video in videos]))
@@ -120,7 +122,7 @@ def test_an_undo_that_lost_a_race_is_run_again_whole(app, client, db_session, si
 
     monkeypatch.setattr(batch_undo, "undo_batch", loses_the_first_race)
     response = client.post(f"/audit/batch/{batch}/undo", data={
-        "csrf_token": csrf_token(client, "/videos"), "seen": seen, "conflicts": "skip",
+        "csrf_token": csrf_token(client.get("/videos")), "seen": seen, "conflicts": "skip",
     })  # fmt: skip
     assert response.status_code == 302
     assert runs == [3, 3]

@@ -12,8 +12,9 @@ from catalog.models import MetadataSync, Video
 from catalog.revert import service as revert
 from catalog.revert import states
 from catalog.videos import service
-from tests.changes.conftest import HOUR, create, now_state, past_row, rows_of, update
+from tests.changes.conftest import HOUR, create, now_state, rows_of, update
 from tests.factories import CategoryFactory, ChannelFactory, CustomFieldFactory, VideoFactory
+from tests.factories.audit import past_row
 
 
 def audit_count() -> int:

@@ -9,8 +9,9 @@ import pytest
 from catalog.fields import service as fields
 from catalog.revert import states
 from catalog.videos import service
-from tests.changes.conftest import HOUR, create, now_state, past_row, rows_of, update
+from tests.changes.conftest import HOUR, create, now_state, rows_of, update
 from tests.factories import CustomFieldFactory, VideoFactory
+from tests.factories.audit import past_row
 
 
 def test_state_at_reads_the_history_backwards_from_now(editor):

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.models import MetadataSync
 from catalog.videos import forms as video_forms
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 from tests.html_forms import submitted_fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +57,9 @@ def test_labels_are_the_edit_forms_own(app):
 
 
 def test_undo_pages_name_fields_without_building_a_video_form(
-    client, db_session, sign_in, monkeypatch
+    client, db_session, sign_in_as, monkeypatch
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory(other_owners_claiming=None)
     change = MetadataSync(
         entity_type="video", entity_id=video.id, entity_key=video.video_id, action="update",
@@ -79,10 +79,10 @@ def test_undo_pages_name_fields_without_building_a_video_form(
     assert re.search(r'data-key="other_owners_claiming">\s*<td>Other owners claiming</td>', page)
 
 
-def test_an_undo_post_without_what_its_preview_showed_is_refused(client, db_session, sign_in):
+def test_an_undo_post_without_what_its_preview_showed_is_refused(client, db_session, sign_in_as):
     """The forms read the version (and the batch's chain position) the preview wrote: a post
     without it, or with something else in its place, did not come from the page."""
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory(title="Now")
     batch_id = uuid.uuid4()
     change = MetadataSync(
@@ -92,7 +92,7 @@ def test_an_undo_post_without_what_its_preview_showed_is_refused(client, db_sess
     )  # fmt: skip
     db_session.add(change)
     db_session.flush()
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     posts = [
         (f"/audit/{change.id}/revert", {"choice-title": "restore"}),
         (f"/audit/{change.id}/revert", {"choice-title": "restore", "version": "one"}),
@@ -107,8 +107,8 @@ def test_an_undo_post_without_what_its_preview_showed_is_refused(client, db_sess
     assert db_session.scalar(select(func.count()).where(MetadataSync.source == "revert")) == 0
 
 
-def test_the_undo_pages_stay_under_changes_in_the_navigation(client, db_session, sign_in):
-    sign_in("auditor")
+def test_the_undo_pages_stay_under_changes_in_the_navigation(client, db_session, sign_in_as):
+    sign_in_as("auditor")
     video = VideoFactory()
     db_session.flush()
     page = client.get(f"/videos/{video.video_id}/as-of?at=2030-01-01T00:00")
@@ -123,10 +123,10 @@ def _posted(client, page_url: str, action: str) -> MultiDict:
     return MultiDict(submitted_fields(html[start:]))
 
 
-def test_each_undo_form_posts_as_rendered(client, db_session, sign_in):
+def test_each_undo_form_posts_as_rendered(client, db_session, sign_in_as):
     """What the pages render is what the forms read: the version and chain position come
     through once, as the preview wrote them (not shadowed by an empty copy)."""
-    sign_in("editor")
+    sign_in_as("editor")
     first, second, third = VideoFactory.create_batch(3, title="Now")
     batch_id = uuid.uuid4()
     for video in (first, second):

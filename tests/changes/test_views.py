@@ -12,9 +12,10 @@ from catalog.models import MetadataSync, Video
 from catalog.revert import states
 from catalog.videos import service
 from tests import factories
-from tests.changes.conftest import HOUR, past_row
-from tests.conftest import csrf_token
+from tests.changes.conftest import HOUR
 from tests.factories import VideoFactory
+from tests.factories.audit import past_row
+from tests.helpers import csrf_token
 
 
 @pytest.fixture
@@ -66,8 +67,8 @@ def revert_rows(session) -> int:
     return session.scalar(select(func.count()).where(MetadataSync.source == "revert"))
 
 
-def test_detail_page_offers_as_of_and_revert_to_editors(client, run, sign_in):
-    sign_in("editor")
+def test_detail_page_offers_as_of_and_revert_to_editors(client, run, sign_in_as):
+    sign_in_as("editor")
     ids = run(history, "detail00001", title="New")
     html = client.get("/videos/detail00001").get_data(as_text=True)
     assert 'data-testid="as-of-form"' in html
@@ -77,8 +78,8 @@ def test_detail_page_offers_as_of_and_revert_to_editors(client, run, sign_in):
 
 
 @pytest.mark.parametrize("role", ["viewer", "auditor"])
-def test_readers_see_as_of_but_no_revert(client, run, sign_in, role):
-    sign_in(role)
+def test_readers_see_as_of_but_no_revert(client, run, sign_in_as, role):
+    sign_in_as(role)
     run(history, "detail00002", title="New")
     html = client.get("/videos/detail00002").get_data(as_text=True)
     assert 'data-testid="as-of-form"' in html
@@ -86,8 +87,10 @@ def test_readers_see_as_of_but_no_revert(client, run, sign_in, role):
     assert client.get("/videos/detail00002/as-of?at=2030-01-01T00:00").status_code == 200
 
 
-def test_as_of_shows_the_video_as_it_was_and_what_changed_since(client, db_session, run, sign_in):
-    sign_in("viewer")
+def test_as_of_shows_the_video_as_it_was_and_what_changed_since(
+    client, db_session, run, sign_in_as
+):
+    sign_in_as("viewer")
     video = VideoFactory(video_id="asof0000001", title="Third", label="Now")
 
     def earlier():
@@ -103,29 +106,29 @@ def test_as_of_shows_the_video_as_it_was_and_what_changed_since(client, db_sessi
     assert "Restore to this time" not in html  # viewers do not restore
 
 
-def test_as_of_an_unknown_video_is_a_404_that_says_so(client, db_session, sign_in):
-    sign_in("viewer")
+def test_as_of_an_unknown_video_is_a_404_that_says_so(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     response = client.get("/videos/nosuchvideo/as-of?at=2025-01-01T00:00")
     assert response.status_code == 404
     assert "No video with the id" in response.get_data(as_text=True)
 
 
-def test_as_of_before_the_video_existed_says_so(client, run, sign_in):
-    sign_in("viewer")
+def test_as_of_before_the_video_existed_says_so(client, run, sign_in_as):
+    sign_in_as("viewer")
     run(history, "asof0000002")
     response = client.get("/videos/asof0000002/as-of?at=2001-01-01T00:00")
     assert response.status_code == 200
     assert 'data-testid="did-not-exist"' in response.get_data(as_text=True)
 
 
-def test_as_of_needs_a_time(client, run, sign_in):
-    sign_in("viewer")
+def test_as_of_needs_a_time(client, run, sign_in_as):
+    sign_in_as("viewer")
     run(history, "asof0000003")
     assert client.get("/videos/asof0000003/as-of?at=yesterday").status_code == 400
 
 
-def test_a_deleted_video_is_reachable_and_can_be_restored(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_a_deleted_video_is_reachable_and_can_be_restored(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     video = VideoFactory(video_id="gone0000001", title="Last title")
     # Created two hours ago (rows of one transaction share its time: this test's are "now").
     run(past_row, video, "create", {"video_id": [None, "gone0000001"]}, 2 * HOUR)
@@ -143,7 +146,7 @@ def test_a_deleted_video_is_reachable_and_can_be_restored(client, db_session, ru
 
     preview = client.get(f"/audit/{deletion}/restore").get_data(as_text=True)
     assert "Last title" in preview
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(f"/audit/{deletion}/restore", data={"csrf_token": token})
     assert response.status_code == 302
     assert state(db_session, "gone0000001")["title"] == "Last title"
@@ -159,20 +162,22 @@ def states_of(session, video_id: str) -> list[MetadataSync]:
     ).all()
 
 
-def test_restoring_over_a_video_that_exists_again_is_refused(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_restoring_over_a_video_that_exists_again_is_refused(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     run(history, "gone0000002")
     deletion = run(delete, "gone0000002")
     run(history, "gone0000002")  # someone created it again
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(f"/audit/{deletion}/restore", data={"csrf_token": token})
     assert response.status_code == 409
     assert "exists again" in response.get_data(as_text=True)
     assert revert_rows(db_session) == 0
 
 
-def test_revert_preview_shows_conflicts_and_keeping_one_keeps_it(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_revert_preview_shows_conflicts_and_keeping_one_keeps_it(
+    client, db_session, run, sign_in_as
+):
+    sign_in_as("editor")
     ids = run(history, "revert00001", label="L2")
     run(edit, "revert00001", title="Edited")
     run(lambda: edit("revert00001", label="L3"))  # the label changed again since
@@ -181,7 +186,7 @@ def test_revert_preview_shows_conflicts_and_keeping_one_keeps_it(client, db_sess
     assert re.search(r'class="table-warning" data-key="label"', page)
     version = state(db_session, "revert00001")["version"]
 
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     form = {"csrf_token": token, "version": version, "choice-label": "keep", "conflict": "label"}
     response = client.post(f"/audit/{ids[1]}/revert", data=form)
     assert response.status_code == 302
@@ -196,12 +201,12 @@ def test_revert_preview_shows_conflicts_and_keeping_one_keeps_it(client, db_sess
     assert (row.reverts_id, row.changes) == (ids[1], {"label": ["L3", "L1"]})
 
 
-def test_revert_with_a_stale_version_writes_nothing(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_revert_with_a_stale_version_writes_nothing(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     ids = run(history, "revert00002", title="New")
     version = state(db_session, "revert00002")["version"]
     run(edit, "revert00002", label="Meanwhile")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(
         f"/audit/{ids[1]}/revert",
         data={"csrf_token": token, "version": version, "choice-title": "restore"},
@@ -212,8 +217,8 @@ def test_revert_with_a_stale_version_writes_nothing(client, db_session, run, sig
     assert revert_rows(db_session) == 0
 
 
-def test_every_undo_post_needs_a_csrf_token(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_every_undo_post_needs_a_csrf_token(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     ids = run(history, "csrf0000001", title="New")
     deletion = run(lambda: (history("csrf0000002"), delete("csrf0000002"))[1])
     batch = run(bulk_batch, ["csrf0000001"])
@@ -242,13 +247,13 @@ def bulk_batch(video_ids: list[str], label: str = "Bulk") -> str:
 
 
 @pytest.mark.parametrize("role", ["viewer", "auditor"])
-def test_readers_cannot_undo_anything(client, db_session, run, sign_in, role):
-    sign_in(role)
+def test_readers_cannot_undo_anything(client, db_session, run, sign_in_as, role):
+    sign_in_as(role)
     ids = run(history, "readonly001", title="New")
     deletion = run(lambda: (history("readonly002"), delete("readonly002"))[1])
     batch = run(bulk_batch, ["readonly001"])
     version = state(db_session, "readonly001")["version"]
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     posts = [
         (f"/audit/{ids[1]}/revert", {"version": version, "choice-title": "restore"}),
         (f"/audit/{deletion}/restore", {}),
@@ -264,14 +269,14 @@ def test_readers_cannot_undo_anything(client, db_session, run, sign_in, role):
     assert revert_rows(db_session) == 0
 
 
-def test_reverting_a_creation_changed_since_asks_to_confirm(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_reverting_a_creation_changed_since_asks_to_confirm(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     ids = run(history, "creation001", title="Worked on")
     page = client.get(f"/audit/{ids[0]}/revert").get_data(as_text=True)
     assert "deletes the video" in page
     assert 'name="confirm"' in page
     version = state(db_session, "creation001")["version"]
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     form = {"csrf_token": token, "version": version, "conflict": "title"}
     assert client.post(f"/audit/{ids[0]}/revert", data=form).status_code == 409
     assert state(db_session, "creation001") is not None
@@ -280,8 +285,8 @@ def test_reverting_a_creation_changed_since_asks_to_confirm(client, db_session, 
     assert state(db_session, "creation001") is None
 
 
-def test_a_deletion_row_leads_to_the_restore_page(client, run, sign_in):
-    sign_in("editor")
+def test_a_deletion_row_leads_to_the_restore_page(client, run, sign_in_as):
+    sign_in_as("editor")
     run(history, "creation002")
     deletion = run(delete, "creation002")
     response = client.get(f"/audit/{deletion}/revert")
@@ -289,8 +294,8 @@ def test_a_deletion_row_leads_to_the_restore_page(client, run, sign_in):
     assert response.headers["Location"].endswith(f"/audit/{deletion}/restore")
 
 
-def test_restore_to_a_time_previews_then_applies(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_restore_to_a_time_previews_then_applies(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     video = VideoFactory(video_id="totime00001", title="Now", label="Kept")
     run(lambda: past_row(video, "update", {"title": ["Then", "Now"]}, HOUR))
     at = (datetime.now(UTC) - 2 * HOUR).isoformat()
@@ -298,7 +303,7 @@ def test_restore_to_a_time_previews_then_applies(client, db_session, run, sign_i
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert re.findall(r'data-key="([^"]+)"', html) == ["title"]
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(
         "/videos/totime00001/restore-to",
         data={
@@ -313,8 +318,8 @@ def test_restore_to_a_time_previews_then_applies(client, db_session, run, sign_i
     assert (row.source, row.restored_to.isoformat()) == ("revert", at)
 
 
-def test_restore_to_a_time_needs_a_time_and_a_known_video(client, run, sign_in):
-    sign_in("editor")
+def test_restore_to_a_time_needs_a_time_and_a_known_video(client, run, sign_in_as):
+    sign_in_as("editor")
     run(history, "totime00002")
     assert client.get("/videos/totime00002/restore-to").status_code == 400
     assert client.get("/videos/nosuchvideo/restore-to?at=2025-01-01T00:00").status_code == 404
@@ -323,8 +328,8 @@ def test_restore_to_a_time_needs_a_time_and_a_known_video(client, run, sign_in):
     assert "did not exist" in response.get_data(as_text=True)
 
 
-def test_undo_batch_previews_counts_and_conflicts_then_undoes(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_undo_batch_previews_counts_and_conflicts_then_undoes(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     for n in range(3):
         run(history, f"undobatch{n:02d}")
     batch = run(bulk_batch, [f"undobatch{n:02d}" for n in range(3)])
@@ -337,7 +342,7 @@ def test_undo_batch_previews_counts_and_conflicts_then_undoes(client, db_session
     assert "Edited since" in page
     seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
 
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     form = {"csrf_token": token, "seen": seen, "conflicts": "skip"}
     response = client.post(f"/audit/batch/{batch}/undo", data=form)
     assert response.status_code == 302
@@ -352,29 +357,29 @@ def test_undo_batch_previews_counts_and_conflicts_then_undoes(client, db_session
     assert undo_rows[0].batch_size == 2
 
 
-def test_undo_batch_can_overwrite_conflicts(client, db_session, run, sign_in):
-    sign_in("editor")
+def test_undo_batch_can_overwrite_conflicts(client, db_session, run, sign_in_as):
+    sign_in_as("editor")
     run(history, "overwrite01")
     batch = run(bulk_batch, ["overwrite01"])
     run(edit, "overwrite01", label="Edited since")
     page = client.get(f"/audit/batch/{batch}/undo").get_data(as_text=True)
     seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     client.post(f"/audit/batch/{batch}/undo",
                 data={"csrf_token": token, "seen": seen, "conflicts": "overwrite"})  # fmt: skip
     assert state(db_session, "overwrite01")["label"] == "L1"
 
 
 def test_undo_batch_after_a_change_since_the_preview_writes_nothing(
-    client, db_session, run, sign_in
+    client, db_session, run, sign_in_as
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     run(history, "stalebatch1")
     batch = run(bulk_batch, ["stalebatch1"])
     page = client.get(f"/audit/batch/{batch}/undo").get_data(as_text=True)
     seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
     run(edit, "stalebatch1", title="Meanwhile")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(f"/audit/batch/{batch}/undo", data={"csrf_token": token, "seen": seen})
     assert response.status_code == 409
     assert "changed since you looked" in response.get_data(as_text=True)
@@ -382,7 +387,7 @@ def test_undo_batch_after_a_change_since_the_preview_writes_nothing(
     assert revert_rows(db_session) == 0
 
 
-def test_undo_of_an_unknown_batch_is_a_404(client, db_session, sign_in):
-    sign_in("editor")
+def test_undo_of_an_unknown_batch_is_a_404(client, db_session, sign_in_as):
+    sign_in_as("editor")
     response = client.get("/audit/batch/00000000-0000-0000-0000-000000000000/undo")
     assert response.status_code == 404

@@ -137,8 +137,8 @@ def _count_statements(client, connection, url: str) -> int:
     return len(statements)
 
 
-def test_lists_stay_within_four_statements(client, db_session, sign_in):
-    sign_in("editor")
+def test_lists_stay_within_four_statements(client, db_session, sign_in_as):
+    sign_in_as("editor")
     hidden = ChannelFactory(hidden=True)
     VideoFactory.create_batch(30, channel=ChannelFactory())
     VideoFactory.create_batch(3, channel=hidden)
@@ -146,8 +146,8 @@ def test_lists_stay_within_four_statements(client, db_session, sign_in):
         assert 2 <= _count_statements(client, db_session.connection(), url) <= 4, url
 
 
-def test_channel_list_over_http(client, db_session, sign_in):
-    sign_in("viewer")
+def test_channel_list_over_http(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     channel = ChannelFactory(name="Searchable <b>Channel</b>")
     VideoFactory.create_batch(2, channel=channel)
     html = client.get("/channels?q=searchable").get_data(as_text=True)

@@ -1,36 +1,17 @@
-"""Helpers of the custom field tests: admins, values on videos, audit rows, form posts."""
-
-from decimal import Decimal
+"""Helpers of the custom field tests: an admin, the values of a field, audit rows.
+(Values on videos: tests/factories/fields.py.)"""
 
 import pytest
 from sqlalchemy import select
 
 from catalog.models import MetadataSync, VideoFieldValue
-from tests.conftest import csrf_token
-from tests.factories import UserFactory, state
+from tests.factories import UserFactory
 
 
 @pytest.fixture
-def admin_user(app_ctx):
+def admin(app_ctx):
     """An admin for calling the services directly."""
     return UserFactory(roles=["admin"])
-
-
-@pytest.fixture
-def admin(sign_in):
-    """An admin signed in on `client`."""
-    return sign_in("admin")
-
-
-def add_value(video, field, value) -> VideoFieldValue:
-    """A value of `field` on `video`, in the typed column its type uses."""
-    column = field.value_column
-    if column == "value_numeric":
-        value = Decimal(value)
-    row = VideoFieldValue(video_id=video.id, field_id=field.id, **{column: value})
-    state.session.add(row)
-    state.session.flush()
-    return row
 
 
 def values_of(session, field_id: int) -> list:
@@ -48,9 +29,3 @@ def audit_rows(session, entity_type: str, entity_id: int | None = None) -> list[
     if entity_id is not None:
         statement = statement.where(MetadataSync.entity_id == entity_id)
     return list(session.scalars(statement.order_by(MetadataSync.id)))
-
-
-def post(client, url: str, data: dict | None = None):
-    """POST a form as a browser would, with the CSRF token of the page at `url`."""
-    token = csrf_token(client, url)
-    return client.post(url, data={"csrf_token": token, **(data or {})})

@@ -8,7 +8,8 @@ from catalog.fields import service
 from catalog.fields.service import Member, definitions
 from catalog.models import CustomField, FieldSchema, MetadataSync, SchemaField
 from tests.factories import ChannelFactory, CustomFieldFactory, FieldSchemaFactory, VideoFactory
-from tests.fields.conftest import add_value, audit_rows, values_of
+from tests.factories.fields import add_value
+from tests.fields.conftest import audit_rows, values_of
 
 
 def field_values(**overrides) -> dict:
@@ -35,12 +36,12 @@ def mood(app_ctx):
 # Creating fields.
 
 
-def test_create_records_the_definition(admin_user):
+def test_create_records_the_definition(admin):
     field = service.create_field(
         {"name": " Presentation ", "field_type": "select",
          "options": ["bad", " good ", "", "great"], "description": " How it looks ",
          "required": True, "default_value": "good"},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     assert field.name == "Presentation"
     assert field.config == {"options": ["bad", "good", "great"]}
@@ -48,7 +49,7 @@ def test_create_records_the_definition(admin_user):
     assert field.required is True
     [row] = rows("custom_field", field.id)
     assert (row.action, row.entity_key, row.source) == ("create", "Presentation", "web")
-    assert (row.user_id, row.user_email) == (admin_user.id, admin_user.email)
+    assert (row.user_id, row.user_email) == (admin.id, admin.email)
     assert row.changes == {
         "name": [None, "Presentation"],
         "field_type": [None, "select"],
@@ -74,9 +75,9 @@ def test_create_records_the_definition(admin_user):
     ],
 )
 def test_each_type_keeps_its_config_and_a_typed_default(
-    admin_user, values, stored_config, stored_default
+    admin, values, stored_config, stored_default
 ):
-    field = service.create_field(field_values(**values), actor=admin_user)
+    field = service.create_field(field_values(**values), actor=admin)
     db.session.expire(field)
     assert field.config == stored_config
     assert field.default_value == stored_default
@@ -105,41 +106,39 @@ def test_each_type_keeps_its_config_and_a_typed_default(
         ({"field_type": "text", "default_value": "x" * 501}, "default_value", "at most 500"),
     ],
 )  # fmt: skip
-def test_invalid_definitions_are_refused_and_nothing_is_written(
-    admin_user, values, input_name, message
-):
+def test_invalid_definitions_are_refused_and_nothing_is_written(admin, values, input_name, message):
     with pytest.raises(service.FieldError) as caught:
-        service.create_field(field_values(**values), actor=admin_user)
+        service.create_field(field_values(**values), actor=admin)
     assert caught.value.field == input_name
     assert message in str(caught.value)
     assert db.session.scalar(select(func.count()).select_from(CustomField)) == 0
     assert rows("custom_field") == []
 
 
-def test_names_are_unique_whatever_their_case(admin_user, rating):
+def test_names_are_unique_whatever_their_case(admin, rating):
     with pytest.raises(service.FieldError, match="already a field named “Rating”") as caught:
-        service.create_field(field_values(name="RATING"), actor=admin_user)
+        service.create_field(field_values(name="RATING"), actor=admin)
     assert caught.value.field == "name"
     other = CustomFieldFactory(name="Other")
     with pytest.raises(service.FieldError, match="already a field"):
-        service.update_field(other, field_values(name="rating"), actor=admin_user)
+        service.update_field(other, field_values(name="rating"), actor=admin)
     # A field may change the case of its own name.
-    service.update_field(rating, {"name": "RATING", "field_type": "rating"}, actor=admin_user)
+    service.update_field(rating, {"name": "RATING", "field_type": "rating"}, actor=admin)
     assert rating.name == "RATING"
 
 
 def test_a_name_taken_concurrently_is_a_form_error_and_the_transaction_lives_on(
-    admin_user, rating, monkeypatch
+    admin, rating, monkeypatch
 ):
     """Between the check and the write another transaction can take the name; the unique
     index refuses it then, reported as the check would, in a savepoint the caller survives."""
     monkeypatch.setattr(definitions, "_check_field_name", lambda name, field: None)
     with pytest.raises(service.FieldError, match="already a field named") as caught:
-        service.create_field(field_values(name="rating"), actor=admin_user)
+        service.create_field(field_values(name="rating"), actor=admin)
     assert caught.value.field == "name"
     other = CustomFieldFactory(name="Other")
     with pytest.raises(service.FieldError, match="already a field named"):
-        service.update_field(other, field_values(name="rATING"), actor=admin_user)
+        service.update_field(other, field_values(name="rATING"), actor=admin)
     assert db.session.get(CustomField, other.id).name == "Other"
     assert db.session.scalar(select(func.count()).select_from(CustomField)) == 2
     assert rows("custom_field") == []
@@ -148,12 +147,12 @@ def test_a_name_taken_concurrently_is_a_form_error_and_the_transaction_lives_on(
 # Changing fields.
 
 
-def test_update_records_only_what_changed(admin_user, mood):
+def test_update_records_only_what_changed(admin, mood):
     changes = service.update_field(
         mood,
         {"name": "Feeling", "field_type": "select", "options": ["warm", "calm", "wild", "odd"],
          "required": True, "default_value": "odd"},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     expected = {
         "name": ["Mood", "Feeling"],
@@ -166,19 +165,18 @@ def test_update_records_only_what_changed(admin_user, mood):
     assert (row.action, row.entity_key, row.changes) == ("update", "Feeling", expected)
 
 
-def test_an_update_that_changes_nothing_writes_nothing(admin_user, rating):
+def test_an_update_that_changes_nothing_writes_nothing(admin, rating):
     assert (
-        service.update_field(rating, {"name": "Rating", "field_type": "rating"}, actor=admin_user)
-        == {}
+        service.update_field(rating, {"name": "Rating", "field_type": "rating"}, actor=admin) == {}
     )
     assert rows("custom_field") == []
 
 
-def test_changing_the_type_of_a_field_with_values_is_refused(admin_user, rating):
+def test_changing_the_type_of_a_field_with_values_is_refused(admin, rating):
     for stars in (2, 5):
         add_value(VideoFactory(), rating, stars)
     with pytest.raises(service.ValuesInUse) as caught:
-        service.update_field(rating, field_values(name="Rating"), actor=admin_user)
+        service.update_field(rating, field_values(name="Rating"), actor=admin)
     assert caught.value.count == 2
     assert caught.value.field == "field_type"
     assert str(caught.value).startswith(
@@ -190,11 +188,11 @@ def test_changing_the_type_of_a_field_with_values_is_refused(admin_user, rating)
     assert rows("custom_field") == []
 
 
-def test_changing_the_type_clears_the_values_when_asked(admin_user, rating):
+def test_changing_the_type_clears_the_values_when_asked(admin, rating):
     for stars in (2, 5, 3):
         add_value(VideoFactory(), rating, stars)
     changes = service.update_field(
-        rating, {"name": "Rating", "field_type": "boolean"}, clear_values=True, actor=admin_user
+        rating, {"name": "Rating", "field_type": "boolean"}, clear_values=True, actor=admin
     )
     assert values_of(db.session, rating.id) == []
     assert rating.field_type == "boolean"
@@ -211,19 +209,19 @@ def test_changing_the_type_clears_the_values_when_asked(admin_user, rating):
     )
 
 
-def test_the_type_of_an_unused_field_changes_freely(admin_user, rating):
+def test_the_type_of_an_unused_field_changes_freely(admin, rating):
     add_value(VideoFactory(), CustomFieldFactory(), "someone else's")
-    changes = service.update_field(rating, field_values(name="Rating"), actor=admin_user)
+    changes = service.update_field(rating, field_values(name="Rating"), actor=admin)
     assert changes == {"field_type": ["rating", "text"], "max_rating": [5, None]}
 
 
-def test_removing_an_option_in_use_is_refused_with_the_count(admin_user, mood):
+def test_removing_an_option_in_use_is_refused_with_the_count(admin, mood):
     for option in ("calm", "wild", "wild", "warm"):
         add_value(VideoFactory(), mood, option)
     with pytest.raises(service.ValuesInUse) as caught:
         service.update_field(
             mood, {"name": "Mood", "field_type": "select", "options": ["calm", "Warm"]},
-            actor=admin_user,
+            actor=admin,
         )  # fmt: skip
     assert caught.value.count == 3
     assert caught.value.field == "options"
@@ -233,33 +231,33 @@ def test_removing_an_option_in_use_is_refused_with_the_count(admin_user, mood):
     assert rows("custom_field") == []
 
 
-def test_removing_an_unused_option_and_reordering_is_allowed(admin_user, mood):
+def test_removing_an_unused_option_and_reordering_is_allowed(admin, mood):
     add_value(VideoFactory(), mood, "calm")
     changes = service.update_field(
         mood, {"name": "Mood", "field_type": "select", "options": ["wild", "calm"]},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     assert changes == {"options": [["calm", "warm", "wild"], ["wild", "calm"]]}
     assert values_of(db.session, mood.id) == ["calm"]
 
 
-def test_removing_options_clears_only_their_values_when_asked(admin_user, mood):
+def test_removing_options_clears_only_their_values_when_asked(admin, mood):
     for option in ("calm", "wild", "warm"):
         add_value(VideoFactory(), mood, option)
     changes = service.update_field(
         mood, {"name": "Mood", "field_type": "select", "options": ["calm", "warm"]},
-        clear_values=True, actor=admin_user,
+        clear_values=True, actor=admin,
     )  # fmt: skip
     assert values_of(db.session, mood.id) == ["calm", "warm"]
     assert changes["values_cleared"] == [1, 0]
 
 
-def test_lowering_the_maximum_below_ratings_in_use_is_refused(admin_user, rating):
+def test_lowering_the_maximum_below_ratings_in_use_is_refused(admin, rating):
     for stars in (3, 4, 5, 5):
         add_value(VideoFactory(), rating, stars)
     with pytest.raises(service.ValuesInUse) as caught:
         service.update_field(
-            rating, {"name": "Rating", "field_type": "rating", "max_rating": 3}, actor=admin_user
+            rating, {"name": "Rating", "field_type": "rating", "max_rating": 3}, actor=admin
         )
     assert caught.value.count == 3
     assert caught.value.field == "max_rating"
@@ -268,35 +266,35 @@ def test_lowering_the_maximum_below_ratings_in_use_is_refused(admin_user, rating
     assert rating.max_rating == 5
     changes = service.update_field(
         rating, {"name": "Rating", "field_type": "rating", "max_rating": 4}, clear_values=True,
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     assert changes == {"max_rating": [5, 4], "values_cleared": [2, 0]}
     assert values_of(db.session, rating.id) == [3, 4]
 
 
-def test_raising_the_maximum_keeps_every_rating(admin_user, rating):
+def test_raising_the_maximum_keeps_every_rating(admin, rating):
     add_value(VideoFactory(), rating, 5)
     changes = service.update_field(
-        rating, {"name": "Rating", "field_type": "rating", "max_rating": 10}, actor=admin_user
+        rating, {"name": "Rating", "field_type": "rating", "max_rating": 10}, actor=admin
     )
     assert changes == {"max_rating": [5, 10]}
     assert values_of(db.session, rating.id) == [5]
 
 
-def test_the_default_is_checked_against_the_new_definition(admin_user, rating):
+def test_the_default_is_checked_against_the_new_definition(admin, rating):
     rating.default_value = 5
     with pytest.raises(service.FieldError, match="from 1 to 4") as caught:
         service.update_field(
             rating, {"name": "Rating", "field_type": "rating", "max_rating": 4,
-                     "default_value": 5}, actor=admin_user,
+                     "default_value": 5}, actor=admin,
         )  # fmt: skip
     assert caught.value.field == "default_value"
 
 
-def test_a_yes_default_becomes_a_rating_of_one_not_left_as_true(admin_user):
+def test_a_yes_default_becomes_a_rating_of_one_not_left_as_true(admin):
     field = CustomFieldFactory(name="Live", field_type="boolean", default_value=True)
     changes = service.update_field(
-        field, {"name": "Live", "field_type": "rating", "default_value": "1"}, actor=admin_user
+        field, {"name": "Live", "field_type": "rating", "default_value": "1"}, actor=admin
     )
     assert changes["default_value"] == [True, 1]
     db.session.expire(field)
@@ -307,14 +305,14 @@ def test_a_yes_default_becomes_a_rating_of_one_not_left_as_true(admin_user):
 # Deleting fields.
 
 
-def test_delete_removes_the_values_and_records_the_definition(admin_user, mood):
+def test_delete_removes_the_values_and_records_the_definition(admin, mood):
     schema = FieldSchemaFactory(
         name="Look", members=[CustomFieldFactory(name="Other"), (mood, True)]
     )
     for option in ("calm", "wild"):
         add_value(VideoFactory(), mood, option)
     field_id = mood.id
-    assert service.delete_field(mood, actor=admin_user) == 2
+    assert service.delete_field(mood, actor=admin) == 2
     assert db.session.get(CustomField, field_id) is None
     assert values_of(db.session, field_id) == []
     [row] = rows("custom_field", field_id)
@@ -337,13 +335,13 @@ def test_delete_removes_the_values_and_records_the_definition(admin_user, mood):
 # Schemas.
 
 
-def test_create_schema_orders_fields_and_records_everything(admin_user, rating, mood):
+def test_create_schema_orders_fields_and_records_everything(admin, rating, mood):
     notes = CustomFieldFactory(name="Notes")
     rock, jazz = ChannelFactory(name="Rock"), ChannelFactory(name="Jazz")
     schema = service.create_schema(
         {"name": " Music ", "description": "", "channel_ids": [rock.id, jazz.id],
          "members": [Member(notes.id), Member(rating.id, 2, True), Member(mood.id, 1)]},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     db.session.expire_all()
     assert schema.name == "Music"
@@ -362,7 +360,7 @@ def test_create_schema_orders_fields_and_records_everything(admin_user, rating, 
     }
 
 
-def test_update_schema_reorders_adds_removes_and_attaches(admin_user, rating, mood):
+def test_update_schema_reorders_adds_removes_and_attaches(admin, rating, mood):
     notes = CustomFieldFactory(name="Notes")
     rock = ChannelFactory(name="Rock")
     schema = FieldSchemaFactory(name="Music", members=[rating, (mood, True)])
@@ -370,7 +368,7 @@ def test_update_schema_reorders_adds_removes_and_attaches(admin_user, rating, mo
         schema,
         {"name": "Music", "description": "For songs", "channel_ids": [rock.id],
          "members": [Member(mood.id, 5), Member(notes.id, 1, True)]},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     assert changes == {
         "description": [None, "For songs"],
@@ -390,20 +388,20 @@ def test_update_schema_reorders_adds_removes_and_attaches(admin_user, rating, mo
     assert db.session.get(CustomField, rating.id) is not None
 
 
-def test_detaching_every_channel_makes_a_schema_global(admin_user, rating):
+def test_detaching_every_channel_makes_a_schema_global(admin, rating):
     rock = ChannelFactory(name="Rock")
     schema = FieldSchemaFactory(name="Music", members=[rating], channels=[rock])
     changes = service.update_schema(
         schema, {"name": "Music", "channel_ids": [], "members": [Member(rating.id)]},
-        actor=admin_user,
+        actor=admin,
     )  # fmt: skip
     assert changes == {"channels": [["Rock"], []]}
 
 
-def test_an_unchanged_schema_writes_nothing(admin_user, rating):
+def test_an_unchanged_schema_writes_nothing(admin, rating):
     schema = FieldSchemaFactory(name="Music", members=[(rating, True)])
     values = {"name": "Music", "members": [Member(rating.id, 7, True)]}
-    assert service.update_schema(schema, values, actor=admin_user) == {}
+    assert service.update_schema(schema, values, actor=admin) == {}
     assert rows("field_schema") == []
 
 
@@ -418,25 +416,25 @@ def test_an_unchanged_schema_writes_nothing(admin_user, rating):
     ],
 )
 def test_invalid_schemas_are_refused_and_nothing_is_written(
-    admin_user, rating, values, input_name, message
+    admin, rating, values, input_name, message
 ):
     FieldSchemaFactory(name="Music")
     if values.get("members") == "twice":
         values["members"] = [Member(rating.id), Member(rating.id)]
     with pytest.raises(service.FieldError, match=message) as caught:
-        service.create_schema({"name": "Other", **values}, actor=admin_user)
+        service.create_schema({"name": "Other", **values}, actor=admin)
     assert caught.value.field == input_name
     assert db.session.scalar(select(func.count()).select_from(FieldSchema)) == 1
     assert rows("field_schema") == []
 
 
-def test_delete_schema_keeps_fields_and_values(admin_user, rating):
+def test_delete_schema_keeps_fields_and_values(admin, rating):
     schema = FieldSchemaFactory(
         name="Music", members=[(rating, True)], channels=[ChannelFactory(name="Rock")]
     )
     add_value(VideoFactory(), rating, 4)
     schema_id = schema.id
-    service.delete_schema(schema, actor=admin_user)
+    service.delete_schema(schema, actor=admin)
     assert db.session.get(FieldSchema, schema_id) is None
     assert db.session.scalar(select(func.count()).select_from(SchemaField)) == 0
     assert values_of(db.session, rating.id) == [4]

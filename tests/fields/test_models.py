@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog.models import CustomField, SchemaField, VideoFieldValue, schema_channels
 from tests.factories import ChannelFactory, CustomFieldFactory, FieldSchemaFactory, VideoFactory
-from tests.fields.conftest import add_value
+from tests.factories.fields import add_value
 
 
 def count(session, model, **where) -> int:

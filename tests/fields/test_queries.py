@@ -7,7 +7,7 @@ from catalog.extensions import db
 from catalog.fields import queries
 from catalog.models import SchemaField
 from tests.factories import ChannelFactory, CustomFieldFactory, FieldSchemaFactory, VideoFactory
-from tests.fields.conftest import add_value
+from tests.factories.fields import add_value
 
 
 class Statements:

@@ -171,17 +171,17 @@ def _edit_data(video, token, **extra):
     return form_data(video, token, **extra)
 
 
-def test_edit_form_renders_validates_and_saves_custom_values(client, db_session, sign_in,
+def test_edit_form_renders_validates_and_saves_custom_values(client, db_session, sign_in_as,
                                                              http_fields):  # fmt: skip
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     rating, mood = http_fields
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory(title="Song")
     page = client.get(f"/videos/{video.video_id}/edit").get_data(as_text=True)
     assert f'name="cf_{rating.id}"' in page
     assert "★★★★★" in page
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    token = csrf_token(client.get(f"/videos/{video.video_id}/edit"))
     missing = client.post(f"/videos/{video.video_id}/edit",
                           data=_edit_data(video, token, **{f"cf_{rating.id}": "4"}))  # fmt: skip
     assert missing.status_code == 400  # Mood is required
@@ -198,9 +198,9 @@ def test_edit_form_renders_validates_and_saves_custom_values(client, db_session,
     assert "★★★★☆" in detail
 
 
-def test_list_filters_sorts_and_shows_custom_columns(client, db_session, sign_in, http_fields):
+def test_list_filters_sorts_and_shows_custom_columns(client, db_session, sign_in_as, http_fields):
     rating, mood = http_fields
-    sign_in("viewer")
+    sign_in_as("viewer")
     channel = VideoFactory().channel
     videos = [VideoFactory(title=f"Rated {n}", channel=channel) for n in range(1, 6)]
     for n, video in enumerate(videos, start=1):
@@ -264,12 +264,12 @@ def test_a_value_removed_from_the_definition_meanwhile_is_refused(fields, editor
 
 
 def test_select_filter_over_several_pages_estimates_its_total(
-    client, db_session, sign_in, http_fields, app, monkeypatch
+    client, db_session, sign_in_as, http_fields, app, monkeypatch
 ):
     """The estimate EXPLAINs a query with an IN list; it must be rendered, not a placeholder.
     (Below the exact limit the total is counted: the limit is lowered to reach the estimate.)"""
     _, mood = http_fields
-    sign_in("viewer")
+    sign_in_as("viewer")
     for video in VideoFactory.create_batch(30):
         db_session.add(VideoFieldValue(video_id=video.id, field_id=mood.id, value_text="great"))
     db_session.flush()

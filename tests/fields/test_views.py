@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import CustomField, FieldSchema
-from tests.conftest import csrf_token
 from tests.factories import ChannelFactory, CustomFieldFactory, FieldSchemaFactory, VideoFactory
-from tests.fields.conftest import add_value, audit_rows, post, values_of
+from tests.factories.fields import add_value
+from tests.fields.conftest import audit_rows, values_of
+from tests.helpers import csrf_token, post_form
 
 
 def html(response) -> str:
@@ -23,7 +24,7 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_the_list_shows_each_definition_and_its_value_count(client, db_session, admin):
+def test_the_list_shows_each_definition_and_its_value_count(db_session, admin_client):
     rating = CustomFieldFactory(
         name="Rating", field_type="rating", config={"max_rating": 7}, default_value=3,
         required=True,
@@ -34,7 +35,7 @@ def test_the_list_shows_each_definition_and_its_value_count(client, db_session, 
     CustomFieldFactory(name="Live", field_type="boolean", default_value=False)
     for stars in (1, 2):
         add_value(VideoFactory(), rating, stars)
-    page = html(client.get("/fields"))
+    page = html(admin_client.get("/fields"))
     rows = re.findall(r'<tr data-testid="field-row".*?</tr>', page, re.S)
     text = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
     assert text[0].startswith("Live Yes / no — No No 0")
@@ -42,9 +43,9 @@ def test_the_list_shows_each_definition_and_its_value_count(client, db_session, 
     assert text[2].startswith("Rating Rating 1 to 7 Yes 3 2")
 
 
-def test_create_a_field(client, db_session, admin):
-    response = post(
-        client, "/fields/new",
+def test_create_a_field(db_session, admin_client):
+    response = post_form(
+        admin_client, "/fields/new",
         field_form(name="Presentation", field_type="select", options="bad\r\n\r\n good\r\ngreat",
                    default_value="good", required="y"),
     )  # fmt: skip
@@ -54,8 +55,8 @@ def test_create_a_field(client, db_session, admin):
         "Presentation", {"options": ["bad", "good", "great"]}, "good", True
     )  # fmt: skip
     [row] = audit_rows(db_session, "custom_field", field.id)
-    assert (row.action, row.source, row.user_email) == ("create", "web", admin.email)
-    assert "Field “Presentation” created." in html(client.get("/fields"))
+    assert (row.action, row.source, row.user_email) == ("create", "web", admin_client.user.email)
+    assert "Field “Presentation” created." in html(admin_client.get("/fields"))
 
 
 @pytest.mark.parametrize(
@@ -72,21 +73,21 @@ def test_create_a_field(client, db_session, admin):
     ],
 )
 def test_invalid_fields_are_refused_with_a_message_and_nothing_written(
-    client, db_session, admin, overrides, message
+    db_session, admin_client, overrides, message
 ):
     CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
-    response = post(client, "/fields/new", field_form(**overrides))
+    response = post_form(admin_client, "/fields/new", field_form(**overrides))
     assert response.status_code == 400
     assert message in html(response)
     assert count(db_session, CustomField) == 1
     assert audit_rows(db_session, "custom_field") == []
 
 
-def test_the_edit_form_shows_the_definition(client, db_session, admin):
+def test_the_edit_form_shows_the_definition(db_session, admin_client):
     field = CustomFieldFactory(
         name="Live", field_type="boolean", default_value=True, description="On stage?"
     )
-    page = html(client.get(f"/fields/{field.id}"))
+    page = html(admin_client.get(f"/fields/{field.id}"))
     assert 'value="Live"' in page
     assert '<option selected value="boolean">' in page
     assert 'name="default_value" type="text" value="yes"' in page
@@ -94,12 +95,12 @@ def test_the_edit_form_shows_the_definition(client, db_session, admin):
     assert 'name="clear_values"' not in page  # offered only when needed
 
 
-def test_a_type_change_with_values_is_refused_then_done_with_clearing(client, db_session, admin):
+def test_a_type_change_with_values_is_refused_then_done_with_clearing(db_session, admin_client):
     field = CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
     for stars in (4, 5):
         add_value(VideoFactory(), field, stars)
     url = f"/fields/{field.id}"
-    response = post(client, url, field_form(name="Rating", field_type="text"))
+    response = post_form(admin_client, url, field_form(name="Rating", field_type="text"))
     assert response.status_code == 400
     page = html(response)
     assert "2 videos have a value of this field; changing its type from rating to text" in page
@@ -109,23 +110,25 @@ def test_a_type_change_with_values_is_refused_then_done_with_clearing(client, db
     assert values_of(db_session, field.id) == [4, 5]
     assert audit_rows(db_session, "custom_field") == []
 
-    response = post(client, url, field_form(name="Rating", field_type="text", clear_values="y"))
+    response = post_form(
+        admin_client, url, field_form(name="Rating", field_type="text", clear_values="y")
+    )
     assert response.status_code == 302
     db_session.expire_all()
     assert field.field_type == "text"
     assert values_of(db_session, field.id) == []
     [row] = audit_rows(db_session, "custom_field", field.id)
     assert row.changes["values_cleared"] == [2, 0]
-    assert "2 values cleared." in html(client.get("/fields"))
+    assert "2 values cleared." in html(admin_client.get("/fields"))
 
 
-def test_removing_an_option_in_use_is_refused_with_the_count(client, db_session, admin):
+def test_removing_an_option_in_use_is_refused_with_the_count(db_session, admin_client):
     field = CustomFieldFactory(
         name="Mood", field_type="select", config={"options": ["calm", "wild"]}
     )
     add_value(VideoFactory(), field, "wild")
-    response = post(
-        client, f"/fields/{field.id}", field_form(field_type="select", options="calm\nserene")
+    response = post_form(
+        admin_client, f"/fields/{field.id}", field_form(field_type="select", options="calm\nserene")
     )
     assert response.status_code == 400
     assert "1 video uses the removed option “wild”." in html(response)
@@ -133,45 +136,45 @@ def test_removing_an_option_in_use_is_refused_with_the_count(client, db_session,
     assert field.options == ["calm", "wild"]
 
 
-def test_an_unchanged_save_says_so(client, db_session, admin):
+def test_an_unchanged_save_says_so(db_session, admin_client):
     field = CustomFieldFactory(name="Mood")
-    response = post(client, f"/fields/{field.id}", field_form())
+    response = post_form(admin_client, f"/fields/{field.id}", field_form())
     assert response.status_code == 302
-    assert "Nothing changed" in html(client.get("/fields"))
+    assert "Nothing changed" in html(admin_client.get("/fields"))
     assert audit_rows(db_session, "custom_field") == []
 
 
-def test_delete_asks_first_saying_how_many_values_go(client, db_session, admin):
+def test_delete_asks_first_saying_how_many_values_go(db_session, admin_client):
     field = CustomFieldFactory(name="Mood")
     FieldSchemaFactory(name="Music", members=[field])
     for text in ("a", "b", "c"):
         add_value(VideoFactory(), field, text)
     field_id = field.id
     url = f"/fields/{field_id}/delete"
-    page = html(client.get(url))
+    page = html(admin_client.get(url))
     assert "<strong>3 values</strong>" in page
     assert "Music" in page
     assert count(db_session, CustomField) == 1
-    response = post(client, url)
+    response = post_form(admin_client, url)
     assert response.status_code == 302
     db_session.expire_all()
     assert count(db_session, CustomField) == 0
     assert values_of(db_session, field_id) == []
     [row] = audit_rows(db_session, "custom_field", field_id)
     assert row.action == "delete"
-    assert "Field “Mood” deleted with its 3 values." in html(client.get("/fields"))
+    assert "Field “Mood” deleted with its 3 values." in html(admin_client.get("/fields"))
 
 
-def test_posts_without_the_csrf_token_are_refused(client, db_session, admin):
+def test_posts_without_the_csrf_token_are_refused(db_session, admin_client):
     field = CustomFieldFactory(name="Mood")
-    assert client.post("/fields/new", data=field_form(name="Other")).status_code == 400
-    assert client.post(f"/fields/{field.id}/delete").status_code == 400
+    assert admin_client.post("/fields/new", data=field_form(name="Other")).status_code == 400
+    assert admin_client.post(f"/fields/{field.id}/delete").status_code == 400
     assert count(db_session, CustomField) == 1
 
 
-def test_unknown_ids_are_not_found(client, db_session, admin):
+def test_unknown_ids_are_not_found(db_session, admin_client):
     for url in ("/fields/999999", "/fields/99999999999", "/fields/schemas/999999/delete"):
-        assert client.get(url).status_code == 404
+        assert admin_client.get(url).status_code == 404
 
 
 # Schemas.
@@ -193,16 +196,16 @@ def schema_form(fields, included, **overrides) -> dict:
     return data
 
 
-def test_create_a_schema_with_ordered_fields_and_channels(client, db_session, admin):
+def test_create_a_schema_with_ordered_fields_and_channels(db_session, admin_client):
     rating = CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
     mood = CustomFieldFactory(name="Mood")
     notes = CustomFieldFactory(name="Notes")
     rock, jazz = ChannelFactory(name="Rock"), ChannelFactory(name="Jazz")
-    page = html(client.get("/fields/schemas/new"))
+    page = html(admin_client.get("/fields/schemas/new"))
     assert page.count('data-testid="member-row"') == 3
     data = schema_form([mood, notes, rating], {rating: (1, True), mood: (2, False)})
     data["channel_ids"] = [str(rock.id), str(jazz.id)]
-    response = post(client, "/fields/schemas/new", data)
+    response = post_form(admin_client, "/fields/schemas/new", data)
     assert response.status_code == 302, html(response)
     schema = db_session.scalars(select(FieldSchema)).one()
     assert [(m.field.name, m.display_order, m.show_on_card) for m in schema.fields] == [
@@ -212,23 +215,23 @@ def test_create_a_schema_with_ordered_fields_and_channels(client, db_session, ad
     assert sorted(c.name for c in schema.channels) == ["Jazz", "Rock"]
     [row] = audit_rows(db_session, "field_schema", schema.id)
     assert row.changes["channels"] == [None, ["Jazz", "Rock"]]
-    listing = html(client.get("/fields/schemas"))
+    listing = html(admin_client.get("/fields/schemas"))
     assert "Schema “Music” created." in listing
     assert "Jazz, Rock" in listing
 
 
-def test_edit_a_schema_reorders_and_removes_fields(client, db_session, admin):
+def test_edit_a_schema_reorders_and_removes_fields(db_session, admin_client):
     rating = CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
     mood = CustomFieldFactory(name="Mood")
     notes = CustomFieldFactory(name="Notes")
     rock = ChannelFactory(name="Rock")
     schema = FieldSchemaFactory(name="Music", members=[rating, (mood, True)], channels=[rock])
     url = f"/fields/schemas/{schema.id}"
-    page = html(client.get(url))
+    page = html(admin_client.get(url))
     # The schema's fields first, in order, then the others.
     assert page.index("Rating") < page.index("Mood") < page.index("Notes")
     data = schema_form([rating, mood, notes], {mood: (1, False), notes: (None, True)})
-    response = post(client, url, data)
+    response = post_form(admin_client, url, data)
     assert response.status_code == 302, html(response)
     db_session.expire_all()
     assert [(m.field.name, m.display_order, m.show_on_card) for m in schema.fields] == [
@@ -244,12 +247,12 @@ def test_edit_a_schema_reorders_and_removes_fields(client, db_session, admin):
     }
 
 
-def test_a_refused_schema_form_comes_back_as_posted(client, db_session, admin):
+def test_a_refused_schema_form_comes_back_as_posted(db_session, admin_client):
     rating = CustomFieldFactory(name="Rating", field_type="rating", config={"max_rating": 5})
     mood = CustomFieldFactory(name="Mood")
     schema = FieldSchemaFactory(name="Music", members=[rating])
     data = schema_form([mood, rating], {mood: ("first", True), rating: (2, False)})
-    response = post(client, f"/fields/schemas/{schema.id}", data)
+    response = post_form(admin_client, f"/fields/schemas/{schema.id}", data)
     assert response.status_code == 400
     page = html(response)
     assert "Not a valid integer value." in page
@@ -260,20 +263,20 @@ def test_a_refused_schema_form_comes_back_as_posted(client, db_session, admin):
     assert audit_rows(db_session, "field_schema") == []
 
 
-def test_a_duplicate_schema_name_is_a_form_error(client, db_session, admin):
+def test_a_duplicate_schema_name_is_a_form_error(db_session, admin_client):
     FieldSchemaFactory(name="Music")
-    response = post(client, "/fields/schemas/new", {"name": "MUSIC"})
+    response = post_form(admin_client, "/fields/schemas/new", {"name": "MUSIC"})
     assert response.status_code == 400
     assert "There is already a schema named “Music”." in html(response)
     assert count(db_session, FieldSchema) == 1
 
 
-def test_delete_a_schema_after_confirmation(client, db_session, admin):
+def test_delete_a_schema_after_confirmation(db_session, admin_client):
     field = CustomFieldFactory(name="Mood")
     schema_id = FieldSchemaFactory(name="Music", members=[field]).id
     url = f"/fields/schemas/{schema_id}/delete"
-    assert "The fields themselves and their values on videos stay" in html(client.get(url))
-    assert post(client, url).status_code == 302
+    assert "The fields themselves and their values on videos stay" in html(admin_client.get(url))
+    assert post_form(admin_client, url).status_code == 302
     db_session.expire_all()
     assert count(db_session, FieldSchema) == 0
     assert count(db_session, CustomField) == 1
@@ -285,11 +288,11 @@ def test_delete_a_schema_after_confirmation(client, db_session, admin):
 
 
 @pytest.mark.parametrize("role", ["editor", "auditor", "viewer"])
-def test_only_admins_define_fields(client, db_session, sign_in, role):
-    sign_in(role)
+def test_only_admins_define_fields(client, db_session, sign_in_as, role):
+    sign_in_as(role)
     field = CustomFieldFactory(name="Mood")
     schema = FieldSchemaFactory(name="Music", members=[field])
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     attempts = [
         ("/fields/new", field_form(name="Other")),
         (f"/fields/{field.id}", field_form(name="Renamed")),

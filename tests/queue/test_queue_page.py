@@ -9,8 +9,8 @@ from catalog.extensions import db
 from catalog.jobs import enqueue
 from catalog.models import MetadataSync, ProcessingQueue
 from catalog.queue import queries
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 from tests.jobs import tasks  # noqa: F401  (the test task types)
 
 
@@ -31,8 +31,8 @@ def _row_ids(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'data-testid="queue-row" data-entry="(\d+)"', html)]
 
 
-def test_counts_filters_and_errors(client, db_session, sign_in):
-    sign_in("viewer")
+def test_counts_filters_and_errors(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     video = VideoFactory(title="Queued Song")
     _entries(db_session, [
         {"task_type": "metadata_sync", "status": "failed", "video_id": video.id,
@@ -61,9 +61,9 @@ def test_counts_filters_and_errors(client, db_session, sign_in):
     assert client.get("/queue?status=bogus&after=x").status_code == 200
 
 
-def test_keyset_paging(client, db_session, sign_in, monkeypatch):
+def test_keyset_paging(client, db_session, sign_in_as, monkeypatch):
     monkeypatch.setattr(queries, "PAGE_SIZE", 3)
-    sign_in("viewer")
+    sign_in_as("viewer")
     _entries(db_session, [{"task_type": "metadata_sync", "status": "completed"}] * 7)
     first = client.get("/queue?status=completed").get_data(as_text=True)
     ids = _row_ids(first)
@@ -78,15 +78,15 @@ def test_keyset_paging(client, db_session, sign_in, monkeypatch):
     assert _row_ids(client.get(newer).get_data(as_text=True)) == ids
 
 
-def test_editor_retries_a_failed_entry(app, client, db_session, sign_in):
-    user = sign_in("editor")
+def test_editor_retries_a_failed_entry(app, client, db_session, sign_in_as):
+    user = sign_in_as("editor")
     entry_id = _enqueue(app, "test_echo", {"message": "again"})
     db_session.execute(
         text("UPDATE processing_queue SET status = 'failed', retry_count = 2 WHERE id = :i"),
         {"i": entry_id},
     )
     old_job = db_session.get(ProcessingQueue, entry_id).job_id
-    token = csrf_token(client, "/queue")
+    token = csrf_token(client.get("/queue"))
     assert "Retry" in client.get("/queue").get_data(as_text=True)
     response = client.post(
         "/queue/retry",
@@ -109,10 +109,10 @@ def test_editor_retries_a_failed_entry(app, client, db_session, sign_in):
     assert (audit.user_id, audit.changes["status"]) == (user.id, ["failed", "pending"])
 
 
-def test_editor_cancels_a_pending_entry(app, client, db_session, sign_in):
-    sign_in("editor")
+def test_editor_cancels_a_pending_entry(app, client, db_session, sign_in_as):
+    sign_in_as("editor")
     entry_id = _enqueue(app, "test_echo")
-    token = csrf_token(client, "/queue")
+    token = csrf_token(client.get("/queue"))
     response = client.post("/queue/cancel", data={"csrf_token": token, "entry_id": entry_id})
     assert response.status_code == 303
     assert response.headers["Location"] == "/queue"
@@ -133,9 +133,9 @@ def test_editor_cancels_a_pending_entry(app, client, db_session, sign_in):
     ("data", "status"),
     [({"entry_id": "999999999"}, 404), ({"entry_id": "x"}, 404), ({}, 404)],
 )
-def test_actions_on_missing_entries(client, db_session, sign_in, data, status):
-    sign_in("editor")
-    token = csrf_token(client, "/queue")
+def test_actions_on_missing_entries(client, db_session, sign_in_as, data, status):
+    sign_in_as("editor")
+    token = csrf_token(client.get("/queue"))
     assert client.post("/queue/retry", data={"csrf_token": token, **data}).status_code == status
 
 
@@ -143,21 +143,21 @@ def test_actions_on_missing_entries(client, db_session, sign_in, data, status):
     ("role", "with_token", "status"), [("auditor", True, 403), ("editor", False, 400)]
 )
 def test_actions_need_edit_rights_and_the_csrf_token(
-    app, client, db_session, sign_in, role, with_token, status
+    app, client, db_session, sign_in_as, role, with_token, status
 ):
-    sign_in(role)
+    sign_in_as(role)
     entry_id = _enqueue(app, "test_echo")
-    data = {"csrf_token": csrf_token(client, "/queue")} if with_token else {}
+    data = {"csrf_token": csrf_token(client.get("/queue"))} if with_token else {}
     response = client.post("/queue/cancel", data={**data, "entry_id": entry_id})
     assert response.status_code == status
     db_session.expire_all()
     assert db_session.get(ProcessingQueue, entry_id).status == "pending"
 
 
-def test_an_offsite_next_is_ignored(app, client, db_session, sign_in):
-    sign_in("editor")
+def test_an_offsite_next_is_ignored(app, client, db_session, sign_in_as):
+    sign_in_as("editor")
     entry_id = _enqueue(app, "test_echo")
-    token = csrf_token(client, "/queue")
+    token = csrf_token(client.get("/queue"))
     response = client.post(
         "/queue/cancel",
         data={"csrf_token": token, "entry_id": entry_id, "next": "//evil.example/queue"},
@@ -165,6 +165,6 @@ def test_an_offsite_next_is_ignored(app, client, db_session, sign_in):
     assert response.headers["Location"] == "/queue"
 
 
-def test_navigation_shows_the_queue(client, db_session, sign_in):
-    sign_in("viewer")
+def test_navigation_shows_the_queue(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     assert 'href="/queue"' in client.get("/videos").get_data(as_text=True)

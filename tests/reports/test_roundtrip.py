@@ -41,9 +41,9 @@ def audit_count() -> int:
 
 
 def test_the_demo_catalog_exported_imports_back_with_no_change(
-    app, client, db_session, sign_in, tmp_path
+    app, client, db_session, sign_in_as, tmp_path
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     with app.app_context():
         demo.load_demo_data()
         _custom_values(db.session.scalars(select(Video.id).order_by(Video.id)).all())
@@ -90,9 +90,9 @@ def _custom_values(video_ids: list[int]) -> dict[str, CustomField]:
 
 
 def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
-    app, client, db_session, sign_in, tmp_path
+    app, client, db_session, sign_in_as, tmp_path
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     with app.app_context():
         channel = ChannelFactory()
         ids = [VideoFactory(channel=channel, video_id=f"vidCUSTOMx{n}").id for n in range(3)]
@@ -151,9 +151,9 @@ def test_custom_values_are_imported_and_audited_as_the_edit_form_does(
 
 
 def test_neutralised_cells_come_back_as_the_values_they_were(
-    app, client, db_session, sign_in, tmp_path
+    app, client, db_session, sign_in_as, tmp_path
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     channel = ChannelFactory()
     odd = {
         "-jkTbgMqjQx": "=1+2",
@@ -184,8 +184,8 @@ def test_neutralised_cells_come_back_as_the_values_they_were(
     assert {row.label for row in rows} == {"-minus label"}
 
 
-def test_every_exported_column_is_imported(app, client, db_session, sign_in, tmp_path):
-    sign_in("viewer")
+def test_every_exported_column_is_imported(app, client, db_session, sign_in_as, tmp_path):
+    sign_in_as("viewer")
     channel = ChannelFactory(name="Label Music")
     category = CategoryFactory(name="Lyric Videos", slug="lyric-videos")
     VideoFactory(video_id="vidROUNDxx1", channel=channel, title="Before")

@@ -11,8 +11,8 @@ from catalog.extensions import db
 from catalog.models import MetadataSync, ProcessingQueue, Video
 from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 from tests.reports.test_cli import invoke
 from tests.reports.test_views import latest_report, post_file
 
@@ -75,8 +75,8 @@ def test_each_unreadable_cell_is_a_warning_with_row_column_value_and_reason(app_
     assert outcome.as_preview()["warnings"] == outcome.warnings
 
 
-def test_the_report_page_lists_the_warnings(client, db_session, sign_in, reports_dir):
-    sign_in("editor")
+def test_the_report_page_lists_the_warnings(client, db_session, sign_in_as, reports_dir):
+    sign_in_as("editor")
     VideoFactory(video_id="vidKEEPxxx1", time_published=PUBLISHED)
     post_file(client, "bad_dates.csv", BAD_DATES.encode())
     report = latest_report(db_session)
@@ -96,8 +96,10 @@ def test_the_cli_dry_run_prints_the_warnings(app, db_session, reports_dir, tmp_p
     assert "the new video gets none" in result.output
 
 
-def test_no_import_is_offered_when_nothing_would_change(client, db_session, sign_in, reports_dir):
-    sign_in("editor")
+def test_no_import_is_offered_when_nothing_would_change(
+    client, db_session, sign_in_as, reports_dir
+):
+    sign_in_as("editor")
     VideoFactory(video_id="vidSAMExxx1", title="Same title")
     post_file(client, "same.csv", b"video_id,title\nvidSAMExxx1,Same title\n")
     report = latest_report(db_session)
@@ -111,7 +113,7 @@ def test_no_import_is_offered_when_nothing_would_change(client, db_session, sign
     assert "checked: nothing to import" in client.get("/reports").get_data(as_text=True)
 
     # Nor is a hand-made confirmation taken.
-    token = csrf_token(client, f"/reports/{report.id}")
+    token = csrf_token(client.get(f"/reports/{report.id}"))
     response = client.post(f"/reports/{report.id}/confirm", data={"csrf_token": token})
     assert response.status_code == 302
     assert db_session.scalars(select(ProcessingQueue)).all() == []
@@ -119,8 +121,8 @@ def test_no_import_is_offered_when_nothing_would_change(client, db_session, sign
     assert "nothing to import" in followed
 
 
-def test_a_binary_file_is_called_a_binary_file(client, db_session, sign_in, reports_dir):
-    sign_in("editor")
+def test_a_binary_file_is_called_a_binary_file(client, db_session, sign_in_as, reports_dir):
+    sign_in_as("editor")
     noise = bytes((n * 7919 + 13) % 256 for n in range(8192))  # every byte value, mixed
     post_file(client, "noise.csv", noise)
     report = latest_report(db_session)

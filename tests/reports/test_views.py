@@ -10,14 +10,14 @@ from catalog.models import ProcessingQueue, Report
 from catalog.reports import storage as storage_module
 from catalog.reports import views
 from catalog.reports.storage import S3Storage
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.reports.conftest import sample
 
 A2 = "youtube_video_report_a2.csv"
 
 
 def post_file(client, name: str, data: bytes | None = None, filename: str | None = None):
-    token = csrf_token(client, "/reports")
+    token = csrf_token(client.get("/reports"))
     body = data if data is not None else sample(name).read_bytes()
     return client.post(
         "/reports",
@@ -30,8 +30,8 @@ def latest_report(db_session) -> Report:
     return db_session.scalars(select(Report).order_by(Report.id.desc()).limit(1)).one()
 
 
-def test_readers_see_the_list_but_not_the_upload_form(client, db_session, sign_in, reports_dir):
-    sign_in("viewer")
+def test_readers_see_the_list_but_not_the_upload_form(client, db_session, sign_in_as, reports_dir):
+    sign_in_as("viewer")
     html = client.get("/reports").get_data(as_text=True)
     assert 'href="/reports"' in html  # the navigation
     assert "No reports yet." in html
@@ -40,9 +40,9 @@ def test_readers_see_the_list_but_not_the_upload_form(client, db_session, sign_i
 
 
 def test_an_upload_is_checked_and_shows_what_importing_would_do(
-    client, db_session, sign_in, reports_dir
+    client, db_session, sign_in_as, reports_dir
 ):
-    editor = sign_in("editor")
+    editor = sign_in_as("editor")
     response = post_file(client, A2)
     assert response.status_code == 302
     report = latest_report(db_session)
@@ -62,12 +62,12 @@ def test_an_upload_is_checked_and_shows_what_importing_would_do(
 
 
 def test_confirming_queues_the_import_and_the_page_follows_it(
-    client, db_session, sign_in, reports_dir
+    client, db_session, sign_in_as, reports_dir
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     post_file(client, A2)
     report = latest_report(db_session)
-    token = csrf_token(client, f"/reports/{report.id}")
+    token = csrf_token(client.get(f"/reports/{report.id}"))
 
     response = client.post(f"/reports/{report.id}/confirm", data={"csrf_token": token})
     assert response.status_code == 302
@@ -91,8 +91,8 @@ def test_confirming_queues_the_import_and_the_page_follows_it(
     assert db_session.query(ProcessingQueue).filter_by(report_id=report.id).count() == 1
 
 
-def test_the_progress_fragment_reloads_the_page_when_done(client, db_session, sign_in):
-    sign_in("viewer")
+def test_the_progress_fragment_reloads_the_page_when_done(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     report = Report(
         storage_key="k", original_name="r.csv", size=1, sha256="0" * 64, status="processing",
         rows_total=1000, rows_done=250, preview={"rows": 1000},
@@ -123,9 +123,9 @@ def test_the_progress_fragment_reloads_the_page_when_done(client, db_session, si
     ],
 )
 def test_a_bad_file_shows_its_reason_never_a_500(
-    client, db_session, sign_in, reports_dir, name, message
+    client, db_session, sign_in_as, reports_dir, name, message
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     response = post_file(client, name)
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -134,8 +134,8 @@ def test_a_bad_file_shows_its_reason_never_a_500(
     assert 'data-testid="confirm"' not in html
 
 
-def test_a_file_that_is_not_csv_is_refused_by_the_form(client, db_session, sign_in, reports_dir):
-    sign_in("editor")
+def test_a_file_that_is_not_csv_is_refused_by_the_form(client, db_session, sign_in_as, reports_dir):
+    sign_in_as("editor")
     response = post_file(client, A2, filename="report.xlsx")
     assert response.status_code == 400
     assert "Choose a .csv or .csv.gz file." in response.get_data(as_text=True)
@@ -143,17 +143,17 @@ def test_a_file_that_is_not_csv_is_refused_by_the_form(client, db_session, sign_
 
 
 def test_the_upload_size_limit_gives_413(
-    app, client, db_session, sign_in, reports_dir, monkeypatch
+    app, client, db_session, sign_in_as, reports_dir, monkeypatch
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = post_file(client, A2, data=b"video_id,title\n" + b"x" * 5000)
     assert response.status_code == 413
     assert "larger than the upload limit" in response.get_data(as_text=True)
 
 
-def test_a_gzipped_report_is_accepted(client, db_session, sign_in, reports_dir):
-    sign_in("editor")
+def test_a_gzipped_report_is_accepted(client, db_session, sign_in_as, reports_dir):
+    sign_in_as("editor")
     response = post_file(client, A2 + ".gz")
     assert response.status_code == 302
     report = latest_report(db_session)
@@ -162,10 +162,10 @@ def test_a_gzipped_report_is_accepted(client, db_session, sign_in, reports_dir):
 
 
 def test_a_large_report_is_checked_in_the_background(
-    app, client, db_session, sign_in, reports_dir, monkeypatch
+    app, client, db_session, sign_in_as, reports_dir, monkeypatch
 ):
     monkeypatch.setitem(app.config, "REPORTS_INLINE_PREVIEW_BYTES", 10)
-    sign_in("editor")
+    sign_in_as("editor")
     post_file(client, A2)
     report = latest_report(db_session)
     assert report.preview is None
@@ -229,13 +229,13 @@ def bucket(app, monkeypatch):
     return fake
 
 
-def test_a_report_in_the_bucket_can_be_picked_and_checked(client, db_session, sign_in, bucket):
-    sign_in("editor")
+def test_a_report_in_the_bucket_can_be_picked_and_checked(client, db_session, sign_in_as, bucket):
+    sign_in_as("editor")
     html = client.get("/reports").get_data(as_text=True)
     assert "daily/video_report.csv" in html
     assert "notes.txt" not in html
     assert "elsewhere" not in html
-    token = csrf_token(client, "/reports")
+    token = csrf_token(client.get("/reports"))
     response = client.post(
         "/reports/pick", data={"csrf_token": token, "key": "daily/video_report.csv"}
     )
@@ -246,9 +246,9 @@ def test_a_report_in_the_bucket_can_be_picked_and_checked(client, db_session, si
     assert report.preview["created"] == 4
 
 
-def test_only_listed_objects_can_be_picked(client, db_session, sign_in, bucket):
-    sign_in("editor")
-    token = csrf_token(client, "/reports")
+def test_only_listed_objects_can_be_picked(client, db_session, sign_in_as, bucket):
+    sign_in_as("editor")
+    token = csrf_token(client.get("/reports"))
     response = client.post(
         "/reports/pick", data={"csrf_token": token, "key": "../other/elsewhere.csv"}
     )
@@ -256,8 +256,8 @@ def test_only_listed_objects_can_be_picked(client, db_session, sign_in, bucket):
     assert db_session.scalars(select(Report)).first() is None
 
 
-def test_uploads_go_to_the_bucket_when_it_is_configured(client, db_session, sign_in, bucket):
-    sign_in("editor")
+def test_uploads_go_to_the_bucket_when_it_is_configured(client, db_session, sign_in_as, bucket):
+    sign_in_as("editor")
     post_file(client, A2)
     report = latest_report(db_session)
     assert report.storage_key.startswith("uploads/")

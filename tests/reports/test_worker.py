@@ -2,27 +2,20 @@
 check, confirm, a worker imports; two imports of one report at once; a worker killed in the
 middle of an import, whose job another worker then runs again."""
 
-import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from flask_security import hash_password
 from sqlalchemy import func, select
 
 from catalog import create_app
-from catalog.extensions import db, security
-from catalog.models import MetadataSync, ProcessingQueue, Report, Role, Video
+from catalog.extensions import db
+from catalog.models import MetadataSync, ProcessingQueue, Report, Video
 from catalog.reports import service
-from tests.conftest import (
-    TEST_PASSWORD,
-    app_config,
-    csrf_token,
-    login,
-    migrated_database,
-    worker_database,
-)
+from tests.conftest import app_config, migrated_database, worker_database
+from tests.factories import committed_user
+from tests.helpers import csrf_token, sign_in, signed_in
 from tests.jobs.conftest import Workers, wait_for
 from tests.reports.conftest import sample
 
@@ -66,23 +59,12 @@ def workers(worker_app, shared_dir, tmp_path):
     pool.dump()
 
 
-def editor(app) -> SimpleNamespace:
-    with app.app_context():
-        email = f"editor-{os.urandom(3).hex()}@example.com"
-        role = db.session.scalars(select(Role).where(Role.name == "editor")).one()
-        user = security.datastore.create_user(
-            email=email, password=hash_password(TEST_PASSWORD), roles=[role]
-        )
-        db.session.commit()
-        return SimpleNamespace(id=user.id, email=email, tf_primary_method=None)
-
-
 def upload_and_confirm(app) -> tuple[int, SimpleNamespace]:
     """Through the pages, as an editor: upload the sample, then confirm it."""
-    person = editor(app)
+    person = committed_user(app, "editor")
     client = app.test_client()
-    login(client, person)
-    token = csrf_token(client, "/reports")
+    assert signed_in(sign_in(client, person))
+    token = csrf_token(client.get("/reports"))
     response = client.post(
         "/reports",
         data={"csrf_token": token, "file": (sample(A2).open("rb"), A2)},

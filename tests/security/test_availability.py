@@ -7,14 +7,14 @@ import time
 
 import flask_migrate
 import pytest
-from flask_security import hash_password
 from sqlalchemy import text
 
 from catalog import create_app
-from catalog.extensions import db, security
-from catalog.models import Role
+from catalog.extensions import db
 from catalog.pgserver import LocalPostgres
-from tests.conftest import FAST_SERVER, TEST_PASSWORD, app_config, csrf_token
+from tests.conftest import FAST_SERVER, app_config
+from tests.factories import committed_user
+from tests.helpers import sign_in
 
 
 @pytest.fixture
@@ -35,17 +35,12 @@ def test_health_and_pages_answer_503_quickly_and_recover(own_server):
     app = create_app(app_config(url))
     with app.app_context():
         flask_migrate.upgrade()
-        security.datastore.create_user(
-            email="reader@example.com", password=hash_password(TEST_PASSWORD),
-            roles=[db.session.scalars(db.select(Role).where(Role.name == "viewer")).one()],
-        )  # fmt: skip
-        db.session.commit()
+    committed_user(app, "viewer", "reader@example.com")
     client = app.test_client()
     health = client.get("/health")
     assert health.status_code == 200
     assert health.json == {"status": "ok", "database": "ok"}
-    client.post("/login", data={"email": "reader@example.com", "password": TEST_PASSWORD,
-                                "csrf_token": csrf_token(client, "/login")})  # fmt: skip
+    sign_in(client, "reader@example.com")
     assert client.get("/videos").status_code == 200
 
     own_server.stop()

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from catalog import create_app
 from catalog.models import LoginAttempt
-from tests.conftest import TEST_PASSWORD, app_config, csrf_token, login
+from tests.conftest import app_config
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in, signed_in
 
 HOSTILE_NEXT = [
     "https://evil.example", "http://evil.example/videos", "//evil.example", "///evil.example",
@@ -42,7 +43,7 @@ def test_at_least_thirty_hostile_redirects_are_kept_on_site(client, db_session):
     assert len(HOSTILE_NEXT) >= 30
     for n, target in enumerate(HOSTILE_NEXT):
         user = UserFactory(roles=["viewer"])
-        token = csrf_token(client, "/login")
+        token = csrf_token(client.get("/login"))
         response = client.post(
             "/login", query_string={"next": target},
             environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"},  # stay under the throttle
@@ -52,11 +53,11 @@ def test_at_least_thirty_hostile_redirects_are_kept_on_site(client, db_session):
         assert response.status_code in (200, 302), target
         if response.status_code == 302:
             assert _location_is_on_site(response.headers["Location"]), (target, response.headers)
-            client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+            client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
 
 
-def test_security_headers_on_pages_and_error_pages(client, db_session, sign_in):
-    sign_in("viewer")
+def test_security_headers_on_pages_and_error_pages(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     for url, status in (("/videos", 200), ("/no-such-page", 404), ("/login", 302)):
         response = client.get(url)
         assert response.status_code == status
@@ -78,8 +79,8 @@ def test_hsts_and_secure_cookie_over_https(client, db_session):
     assert "SameSite=Lax" in cookie
 
 
-def test_pages_have_no_inline_script(client, db_session, sign_in):
-    sign_in("admin")
+def test_pages_have_no_inline_script(client, db_session, sign_in_as):
+    sign_in_as("admin")
     video = VideoFactory()
     for url in ("/login", "/videos", f"/videos/{video.video_id}", f"/videos/{video.video_id}/edit",
                 "/audit", "/change", "/tf-setup"):  # fmt: skip
@@ -92,37 +93,37 @@ def test_sign_in_renews_the_session(client, db_session):
     user = UserFactory(roles=["viewer"])
     with client.session_transaction() as planted:
         planted["attacker_value"] = "planted"
-    before = csrf_token(client, "/login")
-    login(client, user)
+    before = csrf_token(client.get("/login"))
+    assert signed_in(sign_in(client, user))
     with client.session_transaction() as current:
         assert "attacker_value" not in current
-    assert csrf_token(client, "/videos") != before
+    assert csrf_token(client.get("/videos")) != before
 
 
 def _session_cookie(client) -> str:
     return client.get_cookie("session").value
 
 
-def test_a_cookie_from_before_sign_out_is_refused(client, db_session, sign_in):
-    sign_in("viewer")
+def test_a_cookie_from_before_sign_out_is_refused(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     captured = _session_cookie(client)
     assert client.get("/videos").status_code == 200
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
     client.set_cookie("session", captured)
     response = client.get("/videos")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
-def test_a_cookie_from_before_a_password_change_is_refused(app, db_session, sign_in):
+def test_a_cookie_from_before_a_password_change_is_refused(app, db_session, sign_in_as):
     first = app.test_client()
     user = UserFactory(roles=["viewer"])
-    login(first, user)
+    assert signed_in(sign_in(first, user))
     other_device = app.test_client()
-    login(other_device, user)
+    assert signed_in(sign_in(other_device, user))
     new_password = "a much longer new passphrase 42"
     response = first.post("/change", data={
-        "csrf_token": csrf_token(first, "/change"), "password": TEST_PASSWORD,
+        "csrf_token": csrf_token(first.get("/change")), "password": TEST_PASSWORD,
         "new_password": new_password, "new_password_confirm": new_password,
     })  # fmt: skip
     assert response.status_code == 302
@@ -130,15 +131,15 @@ def test_a_cookie_from_before_a_password_change_is_refused(app, db_session, sign
     assert first.get("/videos").status_code == 200  # the one that changed it goes on
 
 
-def test_sign_out_needs_post(client, db_session, sign_in):
-    sign_in("viewer")
+def test_sign_out_needs_post(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     assert client.get("/logout").status_code == 405
     assert client.get("/videos").status_code == 200
 
 
 def test_brute_force_per_account_is_throttled_and_recorded(client, db_session):
     user = UserFactory(roles=["viewer"])
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     for _ in range(5):
         response = client.post(
             "/login", data={"email": user.email, "password": "wrong guess!", "csrf_token": token}
@@ -158,7 +159,7 @@ def test_brute_force_per_account_is_throttled_and_recorded(client, db_session):
 
 def test_brute_force_per_address_is_throttled(client, db_session):
     victim = UserFactory(roles=["viewer"])
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     address = {"REMOTE_ADDR": "203.0.113.9"}
     for n in range(20):
         client.post(
@@ -182,7 +183,7 @@ def test_brute_force_per_address_is_throttled(client, db_session):
 
 def test_admin_without_two_factor_is_sent_to_set_it_up(client, db_session):
     admin = UserFactory(roles=["admin"])
-    login(client, admin)
+    assert signed_in(sign_in(client, admin))
     response = client.get("/videos?q=song")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/tf-setup?next=/videos?q%3Dsong")
@@ -202,35 +203,38 @@ def _totp(base32_key: str, at: float | None = None) -> str:
 def test_admin_sets_up_an_authenticator_app_and_then_needs_its_code(app, db_session):
     client = app.test_client()
     admin = UserFactory(roles=["admin"])
-    login(client, admin)
+    assert signed_in(sign_in(client, admin))
     page = client.post(
-        "/tf-setup", data={"setup": "authenticator", "csrf_token": csrf_token(client, "/tf-setup")}
+        "/tf-setup",
+        data={"setup": "authenticator", "csrf_token": csrf_token(client.get("/tf-setup"))},
     )
     html = page.get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in html  # the QR code, allowed by the CSP
     key = re.search(r"<div>([A-Z2-7]{4}(?:-[A-Z2-7]{4})+)</div>", html).group(1)
     action = re.search(r'action="(/tf-(?:setup/|validate)[^"]*)"', html).group(1)
     done = client.post(
-        action, data={"code": _totp(key), "csrf_token": csrf_token(client, "/tf-setup")}
+        action, data={"code": _totp(key), "csrf_token": csrf_token(client.get("/tf-setup"))}
     )
     assert done.status_code == 302
     assert client.get("/videos").status_code == 200
     db_session.expire_all()
     assert admin.tf_primary_method == "authenticator"
 
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
-    token = csrf_token(client, "/login")
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
+    token = csrf_token(client.get("/login"))
     first_step = client.post(
         "/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token}
     )
     assert "/tf-validate" in first_step.headers["Location"]
     assert client.get("/videos").status_code == 302  # the password alone does not sign in
     wrong = client.post(
-        "/tf-validate", data={"code": "000000", "csrf_token": csrf_token(client, "/tf-validate")}
+        "/tf-validate",
+        data={"code": "000000", "csrf_token": csrf_token(client.get("/tf-validate"))},
     )
     assert wrong.status_code == 200
     right = client.post(
-        "/tf-validate", data={"code": _totp(key), "csrf_token": csrf_token(client, "/tf-validate")}
+        "/tf-validate",
+        data={"code": _totp(key), "csrf_token": csrf_token(client.get("/tf-validate"))},
     )
     assert right.status_code == 302
     assert client.get("/videos").status_code == 200
@@ -239,20 +243,21 @@ def test_admin_sets_up_an_authenticator_app_and_then_needs_its_code(app, db_sess
 def _set_up_authenticator(client, setup_url: str):
     """Choose the authenticator app on `setup_url` and send its first code: the response."""
     page = client.post(
-        setup_url, data={"setup": "authenticator", "csrf_token": csrf_token(client, "/tf-setup")}
+        setup_url,
+        data={"setup": "authenticator", "csrf_token": csrf_token(client.get("/tf-setup"))},
     )
     html = page.get_data(as_text=True)
     key = re.search(r"<div>([A-Z2-7]{4}(?:-[A-Z2-7]{4})+)</div>", html).group(1)
     action = re.search(r'action="(/tf-(?:setup/|validate)[^"]*)"', html).group(1)
     return client.post(
         action.replace("&amp;", "&"),
-        data={"code": _totp(key), "csrf_token": csrf_token(client, "/tf-setup")},
+        data={"code": _totp(key), "csrf_token": csrf_token(client.get("/tf-setup"))},
     )
 
 
 def test_after_setting_up_two_factor_the_admin_lands_where_they_were_going(app, db_session):
     client = app.test_client()
-    login(client, UserFactory(roles=["admin"]))
+    assert signed_in(sign_in(client, UserFactory(roles=["admin"])))
     sent = client.get("/audit?field=title").headers["Location"]
     setup = client.get(sent)
     assert setup.status_code == 200
@@ -267,14 +272,14 @@ def test_after_setting_up_two_factor_the_admin_lands_where_they_were_going(app, 
 
 def test_a_foreign_next_after_two_factor_set_up_is_not_followed(app, db_session):
     client = app.test_client()
-    login(client, UserFactory(roles=["admin"]))
+    assert signed_in(sign_in(client, UserFactory(roles=["admin"])))
     done = _set_up_authenticator(client, "/tf-setup?next=//evil.example.com/x")
     assert done.status_code == 302
     assert "evil" not in done.headers["Location"]
 
 
-def test_friendly_error_pages_without_tracebacks(app, client, db_session, sign_in, monkeypatch):
-    sign_in("viewer")
+def test_friendly_error_pages_without_tracebacks(app, client, db_session, sign_in_as, monkeypatch):
+    sign_in_as("viewer")
     assert "There is nothing here" in client.get("/nope").get_data(as_text=True)
     assert client.post("/videos").status_code in (400, 405)
     forbidden = client.get("/videos/new")
@@ -300,11 +305,11 @@ def test_friendly_error_pages_without_tracebacks(app, client, db_session, sign_i
     assert "nothing was saved" in body
 
 
-def test_extra_form_fields_change_nothing(client, db_session, sign_in):
-    sign_in("editor")
+def test_extra_form_fields_change_nothing(client, db_session, sign_in_as):
+    sign_in_as("editor")
     video = VideoFactory(title="Stable")
     original_id, original_pk = video.video_id, video.id
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    token = csrf_token(client.get(f"/videos/{video.video_id}/edit"))
     response = client.post(f"/videos/{video.video_id}/edit", data={
         "csrf_token": token, "version": str(video.version), "title": "Stable",
         "id": "999999", "video_id": "HIJACKED123", "created_at": "2000-01-01",
@@ -323,8 +328,8 @@ ODD_REQUESTS = [
 
 
 @pytest.mark.parametrize(("path", "status"), ODD_REQUESTS)
-def test_odd_ids_and_arguments_never_500(client, db_session, sign_in, path, status):
-    sign_in("auditor")
+def test_odd_ids_and_arguments_never_500(client, db_session, sign_in_as, path, status):
+    sign_in_as("auditor")
     assert client.get(path).status_code == status
 
 
@@ -343,10 +348,10 @@ def test_production_refuses_development_secrets(postgres):
     assert app.config["CATALOG_ENV"] == "production"
 
 
-def test_htmx_requests_carry_the_csrf_token_in_a_header(client, db_session, sign_in):
-    sign_in("editor")
+def test_htmx_requests_carry_the_csrf_token_in_a_header(client, db_session, sign_in_as):
+    sign_in_as("editor")
     video = VideoFactory()
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     headers = {"X-CSRFToken": token, "HX-Request": "true"}
     response = client.post(f"/videos/{video.video_id}/delete", headers=headers)
     assert response.status_code == 302

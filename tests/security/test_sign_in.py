@@ -4,28 +4,19 @@ passwords, GETs of two-factor pages that change nothing, and attempts recorded a
 
 import re
 import threading
-import uuid
 from contextlib import contextmanager
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from flask_security import hash_password
 from sqlalchemy import select
 
 from catalog import create_app
 from catalog.extensions import db, security
-from catalog.models import LoginAttempt, Role, User
-from tests.conftest import (
-    TEST_PASSWORD,
-    app_config,
-    csrf_token,
-    login,
-    migrated_database,
-    totp_code,
-    totp_secret,
-)
-from tests.factories import UserFactory
+from catalog.models import LoginAttempt, User
+from tests.conftest import app_config, migrated_database
+from tests.factories import UserFactory, committed_user
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in, signed_in, totp_code, totp_secret
 
 GENERIC = "The email or the password is not right."
 HOSTILE_NEXT = ("https://evil.example/", "//evil.example", "javascript:alert(1)",
@@ -41,7 +32,7 @@ def _attempts(db_session, email: str) -> list[tuple[str, bool, str]]:
 
 
 def _password_step(client, user, address: str = "127.0.0.1"):
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     return client.post(
         "/login",
         environ_base={"REMOTE_ADDR": address},
@@ -51,7 +42,7 @@ def _password_step(client, user, address: str = "127.0.0.1"):
 
 def _send_code(client, code: str, address: str = "127.0.0.1"):
     # The page's token: a GET of /tf-validate with the sign-in pending is a plain page.
-    token = csrf_token(client, "/tf-validate")
+    token = csrf_token(client.get("/tf-validate"))
     return client.post(
         "/tf-validate",
         environ_base={"REMOTE_ADDR": address},
@@ -83,7 +74,7 @@ def _without_token_and_email(html: str, email: str) -> str:
 def test_unknown_account_and_wrong_password_get_the_same_answer(client, db_session):
     user = UserFactory(roles=["viewer"])
     unknown = "nobody-here@example.com"
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     answers = [
         client.post(
             "/login", data={"email": email, "password": "wrong guess!", "csrf_token": token}
@@ -137,7 +128,7 @@ def test_an_unknown_account_costs_the_same_hashing_as_a_known_one(
     user = UserFactory(roles=["viewer"])
     counting = _CountingContext(security.pwd_context)
     monkeypatch.setattr(security, "pwd_context", counting)
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     work = {}
     for email in (user.email, "nobody-here@example.com"):
         counting.calls.clear()
@@ -166,8 +157,8 @@ def _assert_no_store(response, what: str) -> None:
     assert response.headers.get("Cache-Control") == "no-store", (what, response.headers)
 
 
-def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_in):
-    token = csrf_token(client, "/login")
+def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_in_as):
+    token = csrf_token(client.get("/login"))
     _assert_no_store(client.get("/login"), "sign-in page")
     failed = client.post("/login", data={"email": "x@example.com", "password": "y" * 12,
                                          "csrf_token": token})  # fmt: skip
@@ -181,11 +172,12 @@ def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_
     _assert_no_store(answer, "JSON sign-in")
     _assert_no_store(client.get("/change"), "password change")
     setup = client.post(
-        "/tf-setup", data={"setup": "authenticator", "csrf_token": csrf_token(client, "/tf-setup")}
+        "/tf-setup",
+        data={"setup": "authenticator", "csrf_token": csrf_token(client.get("/tf-setup"))},
     )
     assert "data:image/svg+xml;base64," in setup.get_data(as_text=True)  # the QR code
     _assert_no_store(setup, "two-factor set-up with its QR code")
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
 
     pending = UserFactory(roles=["viewer"], tf_primary_method="authenticator",
                           tf_totp_secret=totp_secret(app))  # fmt: skip
@@ -196,10 +188,10 @@ def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_
     admin_client = app.test_client()
     admin = UserFactory(roles=["admin"], tf_primary_method="authenticator",
                         tf_totp_secret=totp_secret(app))  # fmt: skip
-    login(admin_client, admin)
+    assert signed_in(sign_in(admin_client, admin))
     _assert_no_store(admin_client.get("/accounts/users/new"), "new-user page")
     created = admin_client.post("/accounts/users/new", data={
-        "csrf_token": csrf_token(admin_client, "/accounts/users/new"),
+        "csrf_token": csrf_token(admin_client.get("/accounts/users/new")),
         "email": "new-person@example.com", "roles": ["viewer"], "initial": "link",
     })  # fmt: skip
     assert created.status_code == 302
@@ -244,14 +236,14 @@ def test_a_run_of_wrong_codes_ends_the_half_sign_in(app, client, db_session, two
     assert "sign in again" in client.get("/login").get_data(as_text=True)
 
     # The right code no longer signs in: the password has to be entered again ...
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     answer = client.post("/tf-validate", data={"code": right, "csrf_token": token})
     assert answer.status_code == 302
     assert "/login" in answer.headers["Location"]
     assert not _signed_in(client)
     # ... also with the session cookie of the half sign-in saved before the run ended.
     client.set_cookie("session", saved_cookie)
-    token = csrf_token(client, "/tf-validate")
+    token = csrf_token(client.get("/tf-validate"))
     answer = client.post("/tf-validate", data={"code": right, "csrf_token": token})
     assert answer.status_code == 302
     assert "/login" in answer.headers["Location"]
@@ -287,7 +279,7 @@ def test_wrong_codes_are_throttled_per_account(app, client, db_session, two_fact
 
 def test_wrong_codes_are_throttled_per_address(app, client, db_session, two_factor_user):
     guesser = "203.0.113.50"
-    token = csrf_token(client, "/login")
+    token = csrf_token(client.get("/login"))
     for n in range(20):  # failures of other accounts from the same address
         client.post("/login", environ_base={"REMOTE_ADDR": guesser},
                     data={"email": f"guess{n}@example.com", "password": "x" * 12,
@@ -305,8 +297,8 @@ def test_wrong_codes_are_throttled_per_address(app, client, db_session, two_fact
 def test_the_owner_hears_of_wrong_codes_at_the_next_sign_in(app, client, db_session,
                                                             two_factor_user):  # fmt: skip
     user = two_factor_user
-    login(client, user)  # a sign-in before: the failures come after it
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+    assert signed_in(sign_in(client, user))  # a sign-in before: the failures come after it
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
 
     guesser = app.test_client()
     _password_step(guesser, user, address="203.0.113.77")
@@ -322,7 +314,7 @@ def test_the_owner_hears_of_wrong_codes_at_the_next_sign_in(app, client, db_sess
     assert "last from 203.0.113.77 at " in page
     assert re.search(r"at \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
 
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
     _password_step(client, user)
     landing = client.get(
         _send_code(client, totp_code(app, user.tf_totp_secret)).headers["Location"]
@@ -334,9 +326,9 @@ def test_the_owner_hears_of_wrong_codes_at_the_next_sign_in(app, client, db_sess
 @pytest.mark.parametrize("path", ["/tf-validate", "/tf-rescue", "/tf-select"])
 def test_a_get_of_a_two_factor_page_signs_nobody_out(app, client, db_session, path):
     user = UserFactory(roles=["viewer"])
-    login(client, user)
+    assert signed_in(sign_in(client, user))
     other_device = app.test_client()
-    login(other_device, user)
+    assert signed_in(sign_in(other_device, user))
     db_session.expire_all()
     uniquifier = db_session.get(User, user.id).fs_uniquifier
 
@@ -373,21 +365,21 @@ def test_a_get_of_the_code_page_keeps_a_pending_sign_in(app, client, db_session,
 def test_a_right_password_with_a_rejected_next_is_not_a_failure(client, db_session):
     user = UserFactory(roles=["viewer"])
     for target in HOSTILE_NEXT:
-        token = csrf_token(client, "/login")
+        token = csrf_token(client.get("/login"))
         answer = client.post("/login", query_string={"next": target},
                              data={"email": user.email, "password": TEST_PASSWORD,
                                    "csrf_token": token})  # fmt: skip
         assert answer.status_code == 302, target
         assert urlsplit(answer.headers["Location"]).netloc in ("", "localhost"), target
         assert _signed_in(client)
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/videos")})
+        client.post("/logout", data={"csrf_token": csrf_token(client.get("/videos"))})
     assert _attempts(db_session, user.email) == [("password", True, "127.0.0.1")] * 5
     assert _password_step(client, user).status_code == 302  # not throttled
 
 
 def test_json_sign_ins_record_the_email_and_the_outcome(app, client, db_session):
     user, bystander = UserFactory(roles=["viewer"]), UserFactory(roles=["viewer"])
-    headers = {"X-CSRFToken": csrf_token(client, "/login")}
+    headers = {"X-CSRFToken": csrf_token(client.get("/login"))}
     for n in range(5):  # a guesser's failures, each from its own address
         answer = client.post("/login", headers=headers,
                              environ_base={"REMOTE_ADDR": f"192.0.2.{n}"},
@@ -403,7 +395,7 @@ def test_json_sign_ins_record_the_email_and_the_outcome(app, client, db_session)
     assert _attempts(db_session, bystander.email) == [("password", True, "127.0.0.1")]
     # The guessed account is paused, for JSON as for forms.
     other = app.test_client()
-    answer = other.post("/login", headers={"X-CSRFToken": csrf_token(other, "/login")},
+    answer = other.post("/login", headers={"X-CSRFToken": csrf_token(other.get("/login"))},
                         json={"email": user.email, "password": TEST_PASSWORD})  # fmt: skip
     assert answer.status_code == 429
     assert "Retry-After" in answer.headers
@@ -422,16 +414,6 @@ def _own_app(postgres, name: str, **config):
         postgres.drop_database(name)
 
 
-def _committed_user(app, email: str, **fields) -> None:
-    with app.app_context():
-        viewer = db.session.scalars(select(Role).where(Role.name == "viewer")).one()
-        db.session.add(
-            User(email=email, active=True, fs_uniquifier=uuid.uuid4().hex,
-                 password=hash_password(TEST_PASSWORD), roles=[viewer], **fields)
-        )  # fmt: skip
-        db.session.commit()
-
-
 def test_password_reset_answers_alike_if_it_is_turned_on(postgres, monkeypatch):
     """Catalog has no self-service reset; if SECURITY_RECOVERABLE is ever turned on, /reset
     says the same whether or not the account exists, and mails only a real one."""
@@ -445,11 +427,11 @@ def test_password_reset_answers_alike_if_it_is_turned_on(postgres, monkeypatch):
                 security.mail_util, "send_mail",
                 lambda template, subject, recipient, *args, **kwargs: sent.append(recipient),
             )  # fmt: skip
-            _committed_user(app, "known@example.com")
+            committed_user(app, "viewer", "known@example.com")
             client = app.test_client()
             answers = {}
             for email in ("known@example.com", "unknown@example.com"):
-                token = csrf_token(client, "/reset")
+                token = csrf_token(client.get("/reset"))
                 answer = client.post("/reset", data={"email": email, "csrf_token": token})
                 page = answer.get_data(as_text=True)
                 assert f"Instructions to reset your password have been sent to {email}" in page
@@ -466,12 +448,13 @@ def test_parallel_wrong_codes_are_checked_one_at_a_time(postgres):
     with _own_app(postgres, "catalog_sign_in_burst") as app:
         with app.app_context():
             secret = security.totp_factory.generate_totp_secret()
-        _committed_user(
-            app, "burst@example.com", tf_primary_method="authenticator", tf_totp_secret=secret
-        )
+        committed_user(
+            app, "viewer", "burst@example.com", tf_primary_method="authenticator",
+            tf_totp_secret=secret,
+        )  # fmt: skip
         first = app.test_client()
         assert _password_step(first, SimpleNamespace(email="burst@example.com")).status_code == 302
-        token = csrf_token(first, "/tf-validate")
+        token = csrf_token(first.get("/tf-validate"))
         cookie = first.get_cookie("session").value
         wrong = _wrong(totp_code(app, secret))
         guesses = 12

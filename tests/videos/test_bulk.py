@@ -8,14 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import MetadataSync, Video
-from tests.conftest import csrf_token
 from tests.factories import CategoryFactory, CustomFieldFactory, VideoFactory
+from tests.helpers import csrf_token
 from tests.videos.totals import read_total
-
-
-@pytest.fixture
-def editor(sign_in):
-    return sign_in("editor")
 
 
 def confirm_value(html: str) -> str:
@@ -43,18 +38,18 @@ def form(token: str, scope: str = "all", **values) -> dict:
 
 
 def test_the_preview_counts_exactly_the_videos_that_would_change_and_writes_nothing(
-    client, db_session, editor
+    db_session, editor_client
 ):
     category = CategoryFactory()
     already = VideoFactory.create_batch(3, category=category, claimed_status="appeal")
     changing = VideoFactory.create_batch(5, category=category, claimed_status=None)
     VideoFactory.create_batch(2, claimed_status=None)  # another category: not selected
     url = f"/videos/bulk?category={category.id}"
-    page = client.get(f"{url}&scope=all").get_data(as_text=True)
+    page = editor_client.get(f"{url}&scope=all").get_data(as_text=True)
     assert "Every video matching the list's filters (8)" in page  # counted, not "about"
 
-    token = csrf_token(client, "/videos")
-    html = client.post(url, data=form(token, claimed_status="appeal")).get_data(as_text=True)
+    token = csrf_token(editor_client.get("/videos"))
+    html = editor_client.post(url, data=form(token, claimed_status="appeal")).get_data(as_text=True)
     assert previewed(html) == 5  # only those whose value differs
     sample = re.search(r'data-testid="bulk-sample">(.*?)</table>', html, re.S).group(1)
     assert sorted(re.findall(r"/videos/([\w-]+)\"", sample)) == sorted(v.video_id for v in changing)
@@ -69,20 +64,20 @@ def test_the_preview_counts_exactly_the_videos_that_would_change_and_writes_noth
     assert bulk_rows(db_session) == []
 
 
-def test_confirming_applies_what_was_previewed_and_offers_the_undo(client, db_session, editor):
+def test_confirming_applies_what_was_previewed_and_offers_the_undo(db_session, editor_client):
     videos = VideoFactory.create_batch(3, title="Confirm me", privacy_status="public")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     data = form(token, privacy_status="unlisted")
-    html = client.post("/videos/bulk?q=confirm+me", data=data).get_data(as_text=True)
+    html = editor_client.post("/videos/bulk?q=confirm+me", data=data).get_data(as_text=True)
     assert previewed(html) == 3
-    response = client.post(
+    response = editor_client.post(
         "/videos/bulk?q=confirm+me", data={**data, "confirm": confirm_value(html)}
     )
     assert response.status_code == 302
     rows = bulk_rows(db_session)
     assert len(rows) == 3
     (batch_id,) = {row.batch_id for row in rows}
-    listed = client.get(response.headers["Location"]).get_data(as_text=True)
+    listed = editor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bulk edit saved: 3 videos changed." in listed
     assert f'<a href="/audit/batch/{batch_id}" data-testid="undo-bulk">Undo…</a>' in listed
     db_session.expire_all()
@@ -90,12 +85,12 @@ def test_confirming_applies_what_was_previewed_and_offers_the_undo(client, db_se
 
 
 def test_a_set_that_changed_since_the_preview_is_said_and_nothing_is_written(
-    client, db_session, editor
+    db_session, editor_client
 ):
     videos = VideoFactory.create_batch(3, title="Moving set", label=None)
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     data = form(token, label="New label")
-    html = client.post("/videos/bulk?q=moving+set", data=data).get_data(as_text=True)
+    html = editor_client.post("/videos/bulk?q=moving+set", data=data).get_data(as_text=True)
     assert previewed(html) == 3
     fingerprint = confirm_value(html)
     # Meanwhile someone gives one of them that label, and a new video joins the set.
@@ -103,7 +98,9 @@ def test_a_set_that_changed_since_the_preview_is_said_and_nothing_is_written(
     VideoFactory(title="Moving set too")
     db_session.flush()
 
-    response = client.post("/videos/bulk?q=moving+set", data={**data, "confirm": fingerprint})
+    response = editor_client.post(
+        "/videos/bulk?q=moving+set", data={**data, "confirm": fingerprint}
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Nothing was saved" in html
@@ -113,22 +110,22 @@ def test_a_set_that_changed_since_the_preview_is_said_and_nothing_is_written(
     assert [v.label for v in videos[1:]] == [None, None]
 
     # Confirming the new preview applies it.
-    response = client.post(
+    response = editor_client.post(
         "/videos/bulk?q=moving+set", data={**data, "confirm": confirm_value(html)}
     )
     assert response.status_code == 302
     assert len(bulk_rows(db_session)) == 3
 
 
-def test_values_changed_after_the_preview_are_not_applied_unseen(client, db_session, editor):
+def test_values_changed_after_the_preview_are_not_applied_unseen(db_session, editor_client):
     video = VideoFactory(title="Fickle", privacy_status="public")
-    token = csrf_token(client, "/videos")
-    html = client.post(
+    token = csrf_token(editor_client.get("/videos"))
+    html = editor_client.post(
         "/videos/bulk?q=fickle", data=form(token, privacy_status="unlisted")
     ).get_data(as_text=True)
     fingerprint = confirm_value(html)
     # The form is edited after the preview, then Apply is pressed.
-    response = client.post(
+    response = editor_client.post(
         "/videos/bulk?q=fickle",
         data={**form(token, privacy_status="private"), "confirm": fingerprint},
     )
@@ -138,10 +135,10 @@ def test_values_changed_after_the_preview_are_not_applied_unseen(client, db_sess
     assert bulk_rows(db_session) == []
 
 
-def test_nothing_to_change_offers_no_apply(client, db_session, editor):
+def test_nothing_to_change_offers_no_apply(db_session, editor_client):
     VideoFactory.create_batch(2, title="Settled", privacy_status="public")
-    token = csrf_token(client, "/videos")
-    html = client.post(
+    token = csrf_token(editor_client.get("/videos"))
+    html = editor_client.post(
         "/videos/bulk?q=settled", data=form(token, privacy_status="public")
     ).get_data(as_text=True)
     assert previewed(html) == 0
@@ -149,21 +146,23 @@ def test_nothing_to_change_offers_no_apply(client, db_session, editor):
     assert "Nothing would change" in html
 
 
-def test_a_custom_value_is_previewed_and_applied_like_the_others(client, db_session, editor):
+def test_a_custom_value_is_previewed_and_applied_like_the_others(db_session, editor_client):
     mood = CustomFieldFactory(
         name="Mood", field_type="select", config={"options": ["calm", "wild"]}
     )
     videos = VideoFactory.create_batch(2, title="Moody")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     data = {"csrf_token": token, "scope": "all", f"set_cf_{mood.id}": "y", f"cf_{mood.id}": "wild"}
-    html = client.post("/videos/bulk?q=moody", data=data).get_data(as_text=True)
+    html = editor_client.post("/videos/bulk?q=moody", data=data).get_data(as_text=True)
     assert previewed(html) == 2
     assert html.count(">Mood</td>") == 2
-    client.post("/videos/bulk?q=moody", data={**data, "confirm": confirm_value(html)})
+    editor_client.post("/videos/bulk?q=moody", data={**data, "confirm": confirm_value(html)})
     changes = sorted((row.entity_key, row.changes) for row in bulk_rows(db_session))
     assert changes == sorted((v.video_id, {"field:Mood": [None, "wild"]}) for v in videos)
     # Again: nothing differs now.
-    assert previewed(client.post("/videos/bulk?q=moody", data=data).get_data(as_text=True)) == 0
+    assert (
+        previewed(editor_client.post("/videos/bulk?q=moody", data=data).get_data(as_text=True)) == 0
+    )
 
 
 def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
@@ -195,7 +194,7 @@ def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
     assert captured.index(plan) < write
 
 
-def test_the_numbers_on_demo_data_agree(app, client, db_session, editor):
+def test_the_numbers_on_demo_data_agree(app, db_session, editor_client):
     """The issue's examples on the demo catalog: the list's total, the videos it lists, the
     preview's count, what is written and what the flash says are one number."""
     from catalog.demo import data as demo
@@ -211,7 +210,7 @@ def test_the_numbers_on_demo_data_agree(app, client, db_session, editor):
         .group_by(Video.category_id)
         .order_by(func.count().desc())
     ).first()
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     examples = [
         {"category": public_by_category[0], "privacy": "public"},
         {"q": "rain"},
@@ -220,15 +219,15 @@ def test_the_numbers_on_demo_data_agree(app, client, db_session, editor):
     ]
     for n, filters in enumerate(examples):
         query = "&".join(f"{key}={value}" for key, value in filters.items())
-        listed, total = walk_list(client, f"/videos?size=100&{query}")
+        listed, total = walk_list(editor_client, f"/videos?size=100&{query}")
         assert total == f"{listed:,} video{'s' if listed != 1 else ''}", filters
         note = f"Reviewed {n}"  # a value no video has: every matching video changes
         data = form(token, notes=note)
         url = f"/videos/bulk?{query}"
-        html = client.post(url, data=data).get_data(as_text=True)
+        html = editor_client.post(url, data=data).get_data(as_text=True)
         assert previewed(html) == listed, filters
-        response = client.post(url, data={**data, "confirm": confirm_value(html)})
-        flashed = client.get(response.headers["Location"]).get_data(as_text=True)
+        response = editor_client.post(url, data={**data, "confirm": confirm_value(html)})
+        flashed = editor_client.get(response.headers["Location"]).get_data(as_text=True)
         assert f"Bulk edit saved: {listed:,} video{'s' if listed != 1 else ''} changed" in flashed
         written = db_session.scalar(select(func.count()).where(Video.notes == note))
         assert written == listed, filters
@@ -248,8 +247,8 @@ def walk_list(client, url: str) -> tuple[int, str]:
         html = client.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
 
 
-def test_an_unknown_batch_is_404_for_an_editor(client, db_session, editor):
-    assert client.get(f"/audit/batch/{uuid.uuid4()}").status_code == 404
+def test_an_unknown_batch_is_404_for_an_editor(db_session, editor_client):
+    assert editor_client.get(f"/audit/batch/{uuid.uuid4()}").status_code == 404
 
 
 def test_a_preview_of_every_kind_of_value_is_confirmed_by_the_write(app_ctx):

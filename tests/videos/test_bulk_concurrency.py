@@ -11,7 +11,7 @@ from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, User, Video
 from catalog.videos import service
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.race import run_together
 
 EDITS = 20
@@ -107,10 +107,12 @@ def test_overlapping_bulk_edits_at_once_neither_deadlock_nor_lose_a_change(race_
         assert values.get(video_id) == state["field:Stars"]
 
 
-def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(client, db_session, sign_in, monkeypatch):
+def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(
+    client, db_session, sign_in_as, monkeypatch
+):
     """The page's bulk edit goes through the retry: the first run is aborted by PostgreSQL
     after writing (as a deadlock victim is), the second run saves, once."""
-    sign_in("editor")
+    sign_in_as("editor")
     videos = factories.VideoFactory.create_batch(3, label="Before")
     real = service.apply_bulk
     runs = []
@@ -124,7 +126,7 @@ def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(client, db_session, sig
 
     ids = ",".join(str(video.id) for video in videos)
     data = {
-        "csrf_token": csrf_token(client, "/videos"), "ids": ids, "scope": "",
+        "csrf_token": csrf_token(client.get("/videos")), "ids": ids, "scope": "",
         "set_label": "y", "label": "After",
     }  # fmt: skip
     preview = client.post("/videos/bulk", data=data).get_data(as_text=True)

@@ -17,8 +17,8 @@ def test_cells_that_spreadsheets_would_run_are_neutralised():
     assert cell(None) == ""
 
 
-def test_export_streams_the_filtered_list_with_custom_fields(client, db_session, sign_in):
-    sign_in("auditor")
+def test_export_streams_the_filtered_list_with_custom_fields(client, db_session, sign_in_as):
+    sign_in_as("auditor")
     channel = ChannelFactory()
     rating = CustomField(name="Rating", field_type="rating", config={"max_rating": 5})
     db_session.add(rating)
@@ -47,11 +47,11 @@ def test_export_streams_the_filtered_list_with_custom_fields(client, db_session,
     assert by_title["Song 0"]["channel"] == channel.name
 
 
-def test_export_walks_every_batch_in_list_order(client, db_session, sign_in, monkeypatch):
+def test_export_walks_every_batch_in_list_order(client, db_session, sign_in_as, monkeypatch):
     from catalog.videos import export
 
     monkeypatch.setattr(export, "EXPORT_BATCH", 2)
-    sign_in("viewer")
+    sign_in_as("viewer")
     channel = ChannelFactory()
     for views in (5, 50, 500, 5000, 50000):
         VideoFactory(channel=channel, views=views)

@@ -181,8 +181,8 @@ def test_parse_state_round_trips_through_the_url(app_ctx):
     assert (junk.size, junk.sort, junk.claim, junk.channel) == (25, "added", "", None)
 
 
-def test_list_page_over_http(client, sign_in):
-    sign_in("viewer")
+def test_list_page_over_http(client, sign_in_as):
+    sign_in_as("viewer")
     VideoFactory(title="Searchable <b>Title</b>")
     html = client.get("/videos?q=searchable").get_data(as_text=True)
     assert "Searchable &lt;b&gt;Title&lt;/b&gt;" in html
@@ -190,10 +190,10 @@ def test_list_page_over_http(client, sign_in):
     assert "Bulk edit" not in html  # a viewer sees no edit controls
 
 
-def test_channel_filter_finds_channels_as_you_type(client, sign_in):
+def test_channel_filter_finds_channels_as_you_type(client, sign_in_as):
     from tests.factories import ChannelFactory
 
-    sign_in("viewer")
+    sign_in_as("viewer")
     wanted = ChannelFactory(name="Blue Harbor Records")
     ChannelFactory(name="Elsewhere")
     html = client.get("/videos/channel-options?channel_q=harbor&claim=appeal").get_data(

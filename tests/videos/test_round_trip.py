@@ -97,11 +97,11 @@ def post_as_rendered(client, video_id: str):
 
 
 def test_posting_every_demo_video_as_rendered_changes_nothing(
-    client, db_session, sign_in, demo_catalog
+    client, db_session, sign_in_as, demo_catalog
 ):
     # Times are shown and read in the user's zone: one with clock changes, so that the
     # round trip covers the conversion both ways (the tests below cover UTC).
-    sign_in("editor", time_zone="America/Los_Angeles")
+    sign_in_as("editor", time_zone="America/Los_Angeles")
     assert len(demo_catalog) == 300
     before, rows_before = _snapshot(db_session), _audit_rows(db_session)
     changed = []
@@ -147,8 +147,8 @@ def awkward_video(app, db_session):
     return "-aB_cD3eF4g"
 
 
-def test_awkward_values_survive_an_unchanged_save(client, db_session, sign_in, awkward_video):
-    sign_in("editor")
+def test_awkward_values_survive_an_unchanged_save(client, db_session, sign_in_as, awkward_video):
+    sign_in_as("editor")
     before, rows_before = _snapshot(db_session), _audit_rows(db_session)
     response = post_as_rendered(client, awkward_video)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -157,8 +157,8 @@ def test_awkward_values_survive_an_unchanged_save(client, db_session, sign_in, a
     assert _snapshot(db_session) == before
 
 
-def test_the_form_keeps_the_seconds_of_the_published_time(client, db_session, sign_in):
-    sign_in("editor")
+def test_the_form_keeps_the_seconds_of_the_published_time(client, db_session, sign_in_as):
+    sign_in_as("editor")
     video = Video(video_id="secondsTest", title="Seconds", artist=[], genre=[],
                   time_published=datetime(2024, 10, 15, 18, 29, 11, tzinfo=UTC))  # fmt: skip
     db_session.add(video)
@@ -186,11 +186,11 @@ def test_the_form_keeps_the_seconds_of_the_published_time(client, db_session, si
 
 
 def test_a_value_its_field_no_longer_offers_survives_a_save(
-    client, db_session, sign_in, awkward_video
+    client, db_session, sign_in_as, awkward_video
 ):
     """An option removed, or a rating's maximum lowered, after a video got its value: the
     form still shows the value, and a save of other fields keeps it."""
-    sign_in("editor")
+    sign_in_as("editor")
     presentation = db_session.scalars(
         select(CustomField).where(CustomField.name == "Presentation")
     ).one()
@@ -226,8 +226,8 @@ def test_a_value_its_field_no_longer_offers_survives_a_save(
     assert _snapshot(db_session)["custom"][video_pk, rating.id] == 4
 
 
-def test_setting_only_a_rating_is_one_change(client, db_session, sign_in, awkward_video):
-    sign_in("editor")
+def test_setting_only_a_rating_is_one_change(client, db_session, sign_in_as, awkward_video):
+    sign_in_as("editor")
     rating = db_session.scalars(select(CustomField).where(CustomField.name == "Rating")).one()
     page = client.get(f"/videos/{awkward_video}/edit").get_data(as_text=True)
     fields = dict(submitted_fields(page, "video-form")) | {f"cf_{rating.id}": "3"}
@@ -237,10 +237,10 @@ def test_setting_only_a_rating_is_one_change(client, db_session, sign_in, awkwar
     assert row.changes == {"field:Rating": [7, 3]}
 
 
-def test_the_saved_count_is_what_the_user_changed(client, db_session, sign_in, awkward_video):
+def test_the_saved_count_is_what_the_user_changed(client, db_session, sign_in_as, awkward_video):
     """A new channel also records the channel's name, and administering a video the time it
     became administered: one change of the user's each."""
-    sign_in("editor")
+    sign_in_as("editor")
     channel = Channel(channel_id="UCcount00000000000000000", name="Counted")
     db_session.add(channel)
     db_session.flush()

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import MetadataSync, Video
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 
 
 def rows_for(session, video_pk):
@@ -27,15 +27,10 @@ def form_data(video: Video, token: str, **overrides) -> dict:
     return data
 
 
-@pytest.fixture
-def editor(sign_in):
-    return sign_in("editor")
-
-
-def test_edit_saves_two_fields_and_records_history(client, db_session, editor):
+def test_edit_saves_two_fields_and_records_history(db_session, editor_client):
     video = VideoFactory(title="Old title", views=10)
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
-    response = client.post(
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
+    response = editor_client.post(
         f"/videos/{video.video_id}/edit",
         data=form_data(video, token, title="New title", artist="Ann\nBob"),
     )
@@ -48,9 +43,9 @@ def test_edit_saves_two_fields_and_records_history(client, db_session, editor):
         "title": ["Old title", "New title"],
         "artist": [["The Testers"], ["Ann", "Bob"]],
     }
-    detail = client.get(f"/videos/{video.video_id}").get_data(as_text=True)
+    detail = editor_client.get(f"/videos/{video.video_id}").get_data(as_text=True)
     assert "Saved 2 changes." in detail
-    assert editor.email in detail
+    assert editor_client.user.email in detail
     assert "New title" in detail
 
 
@@ -68,11 +63,11 @@ def test_edit_saves_two_fields_and_records_history(client, db_session, editor):
     ],
 )
 def test_invalid_input_is_refused_with_a_message_and_nothing_written(
-    client, db_session, editor, field, value, message
+    db_session, editor_client, field, value, message
 ):
     video = VideoFactory(title="Keep me")
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
-    response = client.post(
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
+    response = editor_client.post(
         f"/videos/{video.video_id}/edit",
         data=form_data(video, token, **{"title": "Changed", field: value}),
     )
@@ -93,11 +88,11 @@ def test_invalid_input_is_refused_with_a_message_and_nothing_written(
     ],
 )
 def test_a_wrong_number_gets_one_message_that_says_what_is_wrong(
-    client, db_session, editor, field, value, message
+    db_session, editor_client, field, value, message
 ):
     video = VideoFactory()
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
-    response = client.post(
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
+    response = editor_client.post(
         f"/videos/{video.video_id}/edit", data=form_data(video, token, **{field: value})
     )
     assert response.status_code == 400
@@ -108,10 +103,10 @@ def test_a_wrong_number_gets_one_message_that_says_what_is_wrong(
     assert errors[0].startswith(html_escape(message))
 
 
-def test_valid_identifiers_are_accepted(client, db_session, editor):
+def test_valid_identifiers_are_accepted(db_session, editor_client):
     video = VideoFactory()
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
-    response = client.post(
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
+    response = editor_client.post(
         f"/videos/{video.video_id}/edit",
         data=form_data(video, token, isrc="usrc17607839", upc="4006381333931"),
     )
@@ -120,15 +115,15 @@ def test_valid_identifiers_are_accepted(client, db_session, editor):
     assert (video.isrc, video.upc) == ("USRC17607839", "4006381333931")
 
 
-def test_stale_form_gets_409_showing_what_changed(client, db_session, editor):
+def test_stale_form_gets_409_showing_what_changed(db_session, editor_client):
     video = VideoFactory(title="Original")
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
     stale = form_data(video, token, title="Mine")
-    first = client.post(
+    first = editor_client.post(
         f"/videos/{video.video_id}/edit", data=form_data(video, token, title="Theirs")
     )
     assert first.status_code == 302
-    response = client.post(f"/videos/{video.video_id}/edit", data=stale)
+    response = editor_client.post(f"/videos/{video.video_id}/edit", data=stale)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Someone else saved this video" in html
@@ -139,56 +134,59 @@ def test_stale_form_gets_409_showing_what_changed(client, db_session, editor):
     assert len(rows_for(db_session, video.id)) == 1
 
 
-def test_save_without_version_is_refused(client, db_session, editor):
+def test_save_without_version_is_refused(db_session, editor_client):
     video = VideoFactory(title="Original")
-    token = csrf_token(client, f"/videos/{video.video_id}/edit")
+    token = csrf_token(editor_client.get(f"/videos/{video.video_id}/edit"))
     data = form_data(video, token, title="Sneaky")
     del data["version"]
-    assert client.post(f"/videos/{video.video_id}/edit", data=data).status_code == 400
+    assert editor_client.post(f"/videos/{video.video_id}/edit", data=data).status_code == 400
     db_session.expire_all()
     assert video.title == "Original"
 
 
-def test_create(client, db_session, editor):
-    token = csrf_token(client, "/videos/new")
+def test_create(db_session, editor_client):
+    token = csrf_token(editor_client.get("/videos/new"))
     fields = {"video_id": "abcDEF12_-Z", "title": "Fresh", "artist": "One\nTwo"}
-    response = client.post("/videos/new", data={"csrf_token": token, **fields})
+    response = editor_client.post("/videos/new", data={"csrf_token": token, **fields})
     assert response.status_code == 302
     video = db_session.scalars(select(Video).where(Video.video_id == "abcDEF12_-Z")).one()
     assert video.artist == ["One", "Two"]
     [row] = rows_for(db_session, video.id)
     assert row.action == "create"
-    assert row.user_id == editor.id
+    assert row.user_id == editor_client.user.id
 
-    again = client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z"})
+    again = editor_client.post("/videos/new", data={"csrf_token": token, "video_id": "abcDEF12_-Z"})
     assert again.status_code == 400
     assert "already exists" in again.get_data(as_text=True)
-    bad = client.post("/videos/new", data={"csrf_token": token, "video_id": "short"})
+    bad = editor_client.post("/videos/new", data={"csrf_token": token, "video_id": "short"})
     assert bad.status_code == 400
     assert "11 characters" in bad.get_data(as_text=True)
 
 
-def test_delete_needs_a_post_and_keeps_history(client, db_session, editor):
+def test_delete_needs_a_post_and_keeps_history(db_session, editor_client):
     video = VideoFactory(title="Gone soon")
     pk, video_id = video.id, video.video_id
-    confirm = client.get(f"/videos/{video_id}/delete")
+    confirm = editor_client.get(f"/videos/{video_id}/delete")
     assert confirm.status_code == 200
     assert "Delete video" in confirm.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Video, pk) is not None  # looking at the confirmation deletes nothing
-    token = csrf_token(client, f"/videos/{video_id}/delete")
-    assert client.post(f"/videos/{video_id}/delete", data={"csrf_token": token}).status_code == 302
+    token = csrf_token(editor_client.get(f"/videos/{video_id}/delete"))
+    assert (
+        editor_client.post(f"/videos/{video_id}/delete", data={"csrf_token": token}).status_code
+        == 302
+    )
     db_session.expire_all()
     assert db_session.get(Video, pk) is None
     [row] = rows_for(db_session, pk)
     assert row.action == "delete"
     assert row.changes["title"] == ["Gone soon", None]
-    assert client.get(f"/videos/{video_id}").status_code == 404
+    assert editor_client.get(f"/videos/{video_id}").status_code == 404
 
 
-def test_post_without_csrf_token_is_refused(client, db_session, editor):
+def test_post_without_csrf_token_is_refused(db_session, editor_client):
     video = VideoFactory(title="Safe")
-    response = client.post(
+    response = editor_client.post(
         f"/videos/{video.video_id}/edit", data=form_data(video, "", title="Forged")
     )
     assert response.status_code == 400
@@ -203,23 +201,23 @@ def confirm_value(html: str) -> str:
     return match.group(1)
 
 
-def test_bulk_edit_selected_videos(client, db_session, editor):
+def test_bulk_edit_selected_videos(db_session, editor_client):
     a, b, c = (
         VideoFactory(privacy_status="public"),
         VideoFactory(privacy_status="private"),
         VideoFactory(),
     )
-    form = client.get(f"/videos/bulk?ids={a.id}&ids={b.id}")
+    form = editor_client.get(f"/videos/bulk?ids={a.id}&ids={b.id}")
     assert "2 selected videos" in form.get_data(as_text=True)
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     data = {
         "csrf_token": token, "ids": f"{a.id},{b.id}", "scope": "",
         "set_privacy_status": "y", "privacy_status": "unlisted", "label": "ignored, not ticked",
     }  # fmt: skip
-    preview = client.post("/videos/bulk", data=data)
+    preview = editor_client.post("/videos/bulk", data=data)
     assert preview.status_code == 200
     data["confirm"] = confirm_value(preview.get_data(as_text=True))
-    response = client.post("/videos/bulk", data=data)
+    response = editor_client.post("/videos/bulk", data=data)
     assert response.status_code == 302
     db_session.expire_all()
     assert [a.privacy_status, b.privacy_status, c.privacy_status] == [
@@ -232,16 +230,16 @@ def test_bulk_edit_selected_videos(client, db_session, editor):
     assert rows_for(db_session, c.id) == []
 
 
-def test_bulk_edit_every_matching_video(client, db_session, editor):
+def test_bulk_edit_every_matching_video(db_session, editor_client):
     matching = VideoFactory.create_batch(3, title="Bulk target song")
     other = VideoFactory(title="Elsewhere")
-    token = csrf_token(client, "/videos")
+    token = csrf_token(editor_client.get("/videos"))
     data = {
         "csrf_token": token, "scope": "all", "set_claimed_status": "y", "claimed_status": "appeal",
     }  # fmt: skip
-    preview = client.post("/videos/bulk?q=bulk+target", data=data)
+    preview = editor_client.post("/videos/bulk?q=bulk+target", data=data)
     data["confirm"] = confirm_value(preview.get_data(as_text=True))
-    response = client.post("/videos/bulk?q=bulk+target", data=data)
+    response = editor_client.post("/videos/bulk?q=bulk+target", data=data)
     assert response.status_code == 302
     assert "q=bulk" in response.headers["Location"]
     db_session.expire_all()
@@ -249,6 +247,6 @@ def test_bulk_edit_every_matching_video(client, db_session, editor):
     assert other.claimed_status is None
 
 
-def test_unknown_video_is_404(client, db_session, editor):
-    assert client.get("/videos/doesNotExist").status_code == 404
-    assert client.get("/videos/doesNotExist/edit").status_code == 404
+def test_unknown_video_is_404(db_session, editor_client):
+    assert editor_client.get("/videos/doesNotExist").status_code == 404
+    assert editor_client.get("/videos/doesNotExist/edit").status_code == 404

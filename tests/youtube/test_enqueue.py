@@ -8,8 +8,8 @@ from sqlalchemy import func, select, text
 from catalog.extensions import db
 from catalog.models import ProcessingQueue, Video
 from catalog.youtube import service
-from tests.conftest import csrf_token
 from tests.factories import ChannelFactory, UserFactory, VideoFactory
+from tests.helpers import csrf_token
 
 
 def queued(session=None) -> list[ProcessingQueue]:
@@ -99,17 +99,18 @@ def test_more_than_a_days_quota_is_refused_whole(app, editor, monkeypatch):
 
 
 @pytest.fixture
-def signed_in_editor(app, sign_in, monkeypatch):
-    """An editor, on an app with a YouTube Data API key (the sync is offered only then)."""
+def keyed_editor_client(app, editor_client, monkeypatch):
+    """An editor's client, on an app with a YouTube Data API key (the sync is offered only
+    then)."""
     monkeypatch.setitem(app.config, "YOUTUBE_API_KEY", "test-key")
-    return sign_in("editor")
+    return editor_client
 
 
 def test_without_an_api_key_the_sync_is_not_offered_nor_accepted(
-    app, client, db_session, sign_in, monkeypatch
+    app, client, db_session, sign_in_as, monkeypatch
 ):
     monkeypatch.setitem(app.config, "YOUTUBE_API_KEY", "")
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     html = client.get("/videos").get_data(as_text=True)
     assert 'data-testid="sync-selected"' not in html
@@ -118,7 +119,7 @@ def test_without_an_api_key_the_sync_is_not_offered_nor_accepted(
     assert re.search(r"<button[^>]*disabled", offered)
     assert "no YouTube Data API key is configured" in html
 
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(
         "/videos/sync", data={"csrf_token": token, "ids": [str(video.id)]}, follow_redirects=True
     )
@@ -126,22 +127,20 @@ def test_without_an_api_key_the_sync_is_not_offered_nor_accepted(
     assert queued(db_session) == []
 
 
-def test_the_list_offers_the_sync_to_editors(client, db_session, signed_in_editor):
+def test_the_list_offers_the_sync_to_editors(db_session, keyed_editor_client):
     channel = ChannelFactory()
-    html = client.get("/videos").get_data(as_text=True)
+    html = keyed_editor_client.get("/videos").get_data(as_text=True)
     assert 'data-testid="sync-selected"' in html
     assert 'data-testid="sync-all"' in html
     assert 'data-testid="sync-channel"' not in html
-    html = client.get(f"/videos?channel={channel.id}").get_data(as_text=True)
+    html = keyed_editor_client.get(f"/videos?channel={channel.id}").get_data(as_text=True)
     assert 'data-testid="sync-channel"' in html
 
 
-def test_the_sync_of_ticked_boxes_carries_its_token_on_the_button(
-    client, db_session, signed_in_editor
-):
+def test_the_sync_of_ticked_boxes_carries_its_token_on_the_button(db_session, keyed_editor_client):
     """The ticked boxes belong to the bulk edit's GET form; the sync button posts that form
     with the CSRF token as its own value, so only this button sends it, never the GET."""
-    html = client.get("/videos?q=x").get_data(as_text=True)
+    html = keyed_editor_client.get("/videos?q=x").get_data(as_text=True)
     button = re.search(r'<button[^>]*data-testid="sync-selected"[^>]*>', html).group(0)
     assert 'form="bulk-form"' in button
     assert 'formmethod="post"' in button
@@ -151,15 +150,15 @@ def test_the_sync_of_ticked_boxes_carries_its_token_on_the_button(
     assert "csrf_token" not in bulk_form
 
 
-def test_the_list_hides_the_sync_from_viewers(client, db_session, sign_in):
-    sign_in("viewer")
+def test_the_list_hides_the_sync_from_viewers(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     assert "Enqueue YouTube sync" not in client.get("/videos").get_data(as_text=True)
 
 
-def test_sync_the_ticked_videos(client, db_session, signed_in_editor):
+def test_sync_the_ticked_videos(db_session, keyed_editor_client):
     a, _, c = VideoFactory.create_batch(3)
-    token = csrf_token(client, "/videos")
-    response = client.post(
+    token = csrf_token(keyed_editor_client.get("/videos"))
+    response = keyed_editor_client.post(
         "/videos/sync?scope=selected&q=song",
         data={"csrf_token": token, "ids": [str(a.id), str(c.id)], "q": "song"},
     )
@@ -167,16 +166,18 @@ def test_sync_the_ticked_videos(client, db_session, signed_in_editor):
     assert response.headers["Location"] == "/videos?q=song"
     [entry] = queued(db_session)
     assert entry.payload == {"video_ids": sorted([a.id, c.id])}
-    assert entry.created_by == signed_in_editor.id
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert entry.created_by == keyed_editor_client.user.id
+    html = keyed_editor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "YouTube sync enqueued: 1 job for 2 videos" in html
 
 
-def test_sync_everything_the_list_matches(client, db_session, signed_in_editor):
+def test_sync_everything_the_list_matches(db_session, keyed_editor_client):
     matching = VideoFactory.create_batch(51, title="Sync target")
     VideoFactory(title="Elsewhere")
-    token = csrf_token(client, "/videos")
-    response = client.post("/videos/sync?q=sync+target", data={"csrf_token": token, "scope": "all"})
+    token = csrf_token(keyed_editor_client.get("/videos"))
+    response = keyed_editor_client.post(
+        "/videos/sync?q=sync+target", data={"csrf_token": token, "scope": "all"}
+    )
     assert response.status_code == 302
     entries = queued(db_session)
     assert sorted(key for e in entries for key in e.payload["video_ids"]) == sorted(
@@ -185,12 +186,12 @@ def test_sync_everything_the_list_matches(client, db_session, signed_in_editor):
     assert [len(e.payload["video_ids"]) for e in entries] == [50, 1]
 
 
-def test_sync_a_whole_channel(client, db_session, signed_in_editor):
+def test_sync_a_whole_channel(db_session, keyed_editor_client):
     channel = ChannelFactory()
     mine = [VideoFactory(channel=channel), VideoFactory(channel=channel, hidden=True)]
     VideoFactory()  # another channel's
-    token = csrf_token(client, "/videos")
-    response = client.post(
+    token = csrf_token(keyed_editor_client.get("/videos"))
+    response = keyed_editor_client.post(
         f"/videos/sync?channel={channel.id}&q=nothing+matches",
         data={"csrf_token": token, "scope": "channel"},
     )
@@ -199,20 +200,20 @@ def test_sync_a_whole_channel(client, db_session, signed_in_editor):
     assert entry.payload["video_ids"] == sorted(video.id for video in mine)
 
 
-def test_nothing_selected_enqueues_nothing(client, db_session, signed_in_editor):
-    token = csrf_token(client, "/videos")
-    response = client.post("/videos/sync", data={"csrf_token": token}, follow_redirects=True)
+def test_nothing_selected_enqueues_nothing(db_session, keyed_editor_client):
+    token = csrf_token(keyed_editor_client.get("/videos"))
+    response = keyed_editor_client.post(
+        "/videos/sync", data={"csrf_token": token}, follow_redirects=True
+    )
     assert "Select at least one video to sync" in response.get_data(as_text=True)
     assert queued(db_session) == []
 
 
-def test_a_selection_beyond_the_quota_is_refused(
-    app, client, db_session, signed_in_editor, monkeypatch
-):
+def test_a_selection_beyond_the_quota_is_refused(app, db_session, keyed_editor_client, monkeypatch):
     monkeypatch.setitem(app.config, "YOUTUBE_DAILY_QUOTA", 1)
     VideoFactory.create_batch(51, title="Too many")
-    token = csrf_token(client, "/videos")
-    response = client.post(
+    token = csrf_token(keyed_editor_client.get("/videos"))
+    response = keyed_editor_client.post(
         "/videos/sync?q=too+many", data={"csrf_token": token, "scope": "all"},
         follow_redirects=True,
     )  # fmt: skip
@@ -220,17 +221,17 @@ def test_a_selection_beyond_the_quota_is_refused(
     assert queued(db_session) == []
 
 
-def test_readers_cannot_enqueue_and_a_missing_token_is_refused(client, db_session, sign_in):
+def test_readers_cannot_enqueue_and_a_missing_token_is_refused(client, db_session, sign_in_as):
     video = VideoFactory()
-    sign_in("viewer")
-    token = csrf_token(client, "/videos")
+    sign_in_as("viewer")
+    token = csrf_token(client.get("/videos"))
     response = client.post("/videos/sync", data={"csrf_token": token, "ids": str(video.id)})
     assert response.status_code == 403
     assert queued(db_session) == []
 
 
-def test_a_post_without_csrf_token_is_refused(client, db_session, signed_in_editor):
+def test_a_post_without_csrf_token_is_refused(db_session, keyed_editor_client):
     video = VideoFactory()
-    response = client.post("/videos/sync", data={"ids": str(video.id)})
+    response = keyed_editor_client.post("/videos/sync", data={"ids": str(video.id)})
     assert response.status_code == 400
     assert db_session.scalar(select(func.count()).select_from(ProcessingQueue)) == 0

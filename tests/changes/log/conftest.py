@@ -1,30 +1,17 @@
-"""Audit rows for the Changes page tests, written through the app's own audit helpers.
-
-HTTP tests must not hold an app context while they request pages (tests/conftest.py), so
-each write here runs in a short app context of its own and commits (a savepoint of the
-test's transaction, rolled back with it)."""
+"""Data for the Changes page tests: videos, people and bulk edits (the audit rows themselves
+come from tests/factories/audit.py)."""
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from catalog import audit
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
 from catalog.videos import service
 from tests.factories import VideoFactory
-
-
-def in_app(app, work: Callable):
-    """Run `work` in an app context of its own and commit, as a request would."""
-    with app.app_context():
-        result = work()
-        db.session.commit()
-        return result
+from tests.factories.audit import in_app
 
 
 def bulk_edit(app, videos: list[Video], actor: User, **values) -> uuid.UUID:
@@ -41,35 +28,6 @@ def bulk_edit(app, videos: list[Video], actor: User, **values) -> uuid.UUID:
         ).first()
 
     return in_app(app, work)
-
-
-def video_change(
-    video: Video, changes: dict, *, actor: User | None = None, at: datetime | None = None,
-    source: str = "web", action: str = "update", batch_id: uuid.UUID | None = None,
-) -> dict:  # fmt: skip
-    """The audit row of one change of `video`, at `at` when given (else the commit's time)."""
-    row = audit.video_row(
-        video, action=action, changes=changes, source=source, actor=actor, batch_id=batch_id
-    )
-    return {**row, "sync_time": at} if at else row
-
-
-def record(app, *rows: dict) -> list[int]:
-    """Write single audit rows (audit.record); returns their ids."""
-
-    def work():
-        entries = [audit.record(row) for row in rows]
-        db.session.flush()
-        return [entry.id for entry in entries]
-
-    return in_app(app, work)
-
-
-def record_batch(app, rows: list[dict]) -> uuid.UUID:
-    """Write the rows of one batch (audit.record_many: the first carries the size)."""
-    batch_id = uuid.uuid4()
-    in_app(app, lambda: audit.record_many([{**row, "batch_id": batch_id} for row in rows]))
-    return batch_id
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from catalog.changes import integrity, queries
 from catalog.models import MetadataSync, MetadataSyncArchive
-from tests.changes.log.conftest import in_app, record, record_batch, video_change
 from tests.changes.log.test_page import link, shown_rows
+from tests.factories.audit import in_app, record, record_batch, video_change
 
 LONG_AGO = datetime(2024, 1, 10, 9, tzinfo=UTC)
 CUTOFF = datetime(2024, 2, 1, tzinfo=UTC)
@@ -48,9 +48,9 @@ def old_log(app, videos, people):
 
 
 def test_archived_rows_are_searched_with_the_same_grouping(
-    app, client, db_session, sign_in, videos, people
+    app, client, db_session, sign_in_as, videos, people
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     batch = old_log(app, videos, people)
     assert db_session.scalar(select(func.count()).select_from(MetadataSyncArchive)) == 5
     assert db_session.scalar(
@@ -89,8 +89,8 @@ def test_archived_rows_are_searched_with_the_same_grouping(
     assert client.get(f"/audit/batch/{batch}").status_code == 404  # not in the live log
 
 
-def test_archive_pages_by_keyset(app, client, db_session, sign_in, videos, people, monkeypatch):
-    sign_in("auditor")
+def test_archive_pages_by_keyset(app, client, db_session, sign_in_as, videos, people, monkeypatch):
+    sign_in_as("auditor")
     old_log(app, videos, people)
     monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     first = client.get("/audit?scope=archive").get_data(as_text=True)
@@ -103,8 +103,8 @@ def test_archive_pages_by_keyset(app, client, db_session, sign_in, videos, peopl
     assert "scope=archive" in link(second, "prev")
 
 
-def test_the_filter_form_keeps_the_scope(client, db_session, sign_in):
-    sign_in("auditor")
+def test_the_filter_form_keeps_the_scope(client, db_session, sign_in_as):
+    sign_in_as("auditor")
     html = client.get("/audit?scope=archive&user=5").get_data(as_text=True)
     assert '<input type="hidden" name="scope" value="archive">' in html
     assert 'href="/audit?user=5">Live</a>' in html

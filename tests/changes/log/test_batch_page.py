@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from catalog import audit
 from catalog.models import Video
-from tests.changes.log.conftest import bulk_edit, record_batch
-from tests.conftest import csrf_token
+from tests.changes.log.conftest import bulk_edit
+from tests.factories.audit import record_batch
+from tests.helpers import csrf_token
 
 
 def test_an_editor_opens_a_bulk_edits_page_and_undoes_it(
-    app, client, db_session, sign_in, videos, people
+    app, client, db_session, sign_in_as, videos, people
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     batch = bulk_edit(app, videos[:3], people.editor, label="Bulk label")
     html = client.get(f"/audit/batch/{batch}").get_data(as_text=True)
     assert "<html" in html  # a page of its own, not the fragment /audit swaps in
@@ -30,7 +31,7 @@ def test_an_editor_opens_a_bulk_edits_page_and_undoes_it(
 
     page = client.get(f"/audit/batch/{batch}/undo").get_data(as_text=True)
     seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     response = client.post(f"/audit/batch/{batch}/undo", data={"csrf_token": token, "seen": seen})
     assert response.status_code == 302
     labels = db_session.scalars(
@@ -41,9 +42,9 @@ def test_an_editor_opens_a_bulk_edits_page_and_undoes_it(
 
 
 def test_an_editor_reaches_the_batch_page_from_a_videos_history(
-    app, client, db_session, sign_in, videos, people
+    app, client, db_session, sign_in_as, videos, people
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
     assert f'href="/audit/batch/{batch}">part of a batch</a>' in html
@@ -51,9 +52,9 @@ def test_an_editor_reaches_the_batch_page_from_a_videos_history(
 
 
 def test_an_auditor_sees_the_page_with_the_way_into_the_log_and_no_undo(
-    app, client, db_session, sign_in, videos, people
+    app, client, db_session, sign_in_as, videos, people
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     html = client.get(f"/audit/batch/{batch}").get_data(as_text=True)
     assert f'href="/audit?batch={batch}">All 2 changes' in html
@@ -62,9 +63,9 @@ def test_an_auditor_sees_the_page_with_the_way_into_the_log_and_no_undo(
 
 @pytest.mark.parametrize(("role", "status"), [("editor", 403), ("auditor", 200), ("viewer", 403)])
 def test_a_batch_of_other_changes_is_for_readers_of_the_log_only(
-    app, client, db_session, sign_in, people, role, status
+    app, client, db_session, sign_in_as, people, role, status
 ):
-    sign_in(role)
+    sign_in_as(role)
     rows = [
         audit.entity_row(
             "user",

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from catalog.changes import queries
 from catalog.models import MetadataSync
-from tests.changes.log.conftest import bulk_edit, in_app, record, video_change
+from tests.changes.log.conftest import bulk_edit
 from tests.changes.log.test_archive import old_log
+from tests.factories.audit import in_app, record, video_change
 
 HEADER = [
     "id", "time (UTC)", "user email", "source", "action", "entity type", "entity key",
@@ -38,8 +39,8 @@ def export_records(session) -> list[MetadataSync]:
     )
 
 
-def test_each_changed_field_is_a_line(app, client, db_session, sign_in, videos, people):
-    sign_in("auditor")
+def test_each_changed_field_is_a_line(app, client, db_session, sign_in_as, videos, people):
+    sign_in_as("auditor")
     videos[0].title = '=HYPERLINK("http://evil","x")'
     db_session.flush()
     changes = {
@@ -73,8 +74,8 @@ def test_each_changed_field_is_a_line(app, client, db_session, sign_in, videos, 
     assert (nothing["field"], nothing["old value"], nothing["new value"]) == ("", "", "")
 
 
-def test_filters_and_batches(app, client, db_session, sign_in, videos, people):
-    sign_in("auditor")
+def test_filters_and_batches(app, client, db_session, sign_in_as, videos, people):
+    sign_in_as("auditor")
     batch = bulk_edit(app, videos[:3], people.editor, label="Bulk")
     record(app, video_change(videos[4], {"label": ["x", "y"]}, actor=people.other))
 
@@ -93,8 +94,8 @@ def test_filters_and_batches(app, client, db_session, sign_in, videos, people):
     assert keys("/audit/export.csv?field=label&entity=video&source=web") == ["vidAudit004"]
 
 
-def test_the_export_is_recorded_before_it_is_sent(app, client, db_session, sign_in, people):
-    auditor = sign_in("auditor")
+def test_the_export_is_recorded_before_it_is_sent(app, client, db_session, sign_in_as, people):
+    auditor = sign_in_as("auditor")
     assert export_records(db_session) == []
     response = client.get(
         f"/audit/export.csv?user={people.editor.id}&from=2026-01-01&source=bulk&scope=archive",
@@ -129,9 +130,9 @@ def test_the_export_is_recorded_before_it_is_sent(app, client, db_session, sign_
 # Archiving is the schema owner's to do: the test's connection is the owner's (conftest.py).
 @pytest.mark.parametrize("db_owner", [True])
 def test_archive_scope_exports_the_archive(
-    app, client, db_session, sign_in, videos, people, db_owner
+    app, client, db_session, sign_in_as, videos, people, db_owner
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     old_log(app, videos, people)
     archived = parse(client.get("/audit/export.csv?scope=archive").text)
     assert len(archived) == 5
@@ -153,8 +154,8 @@ def test_rows_are_read_in_keyset_chunks(app, db_session, videos, people):
     assert len(set(chunked)) == 7
 
 
-def test_refused_exports_are_not_recorded(client, db_session, sign_in):
-    sign_in("editor")
+def test_refused_exports_are_not_recorded(client, db_session, sign_in_as):
+    sign_in_as("editor")
     response = client.get("/audit/export.csv")
     assert response.status_code == 403
     assert export_records(db_session) == []

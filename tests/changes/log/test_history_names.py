@@ -17,9 +17,9 @@ def _cells(html: str) -> str:
 
 
 def test_a_videos_history_names_its_category_and_channel_and_shows_local_times(
-    client, db_session, sign_in
+    client, db_session, sign_in_as
 ):
-    sign_in("editor", time_zone="America/Los_Angeles")
+    sign_in_as("editor", time_zone="America/Los_Angeles")
     pop = VideoCategory(name="Pop", slug="pop-names")
     shorts = VideoCategory(name="Shorts", slug="shorts-names")
     north = Channel(channel_id="UCnorth000000000000000000", name="Northbound Records")
@@ -56,8 +56,8 @@ def test_a_videos_history_names_its_category_and_channel_and_shows_local_times(
         assert 'title="2024-12-01 16:15:30 UTC"' in html
 
 
-def test_a_deleted_category_is_named_by_its_id(client, db_session, sign_in):
-    sign_in("editor")
+def test_a_deleted_category_is_named_by_its_id(client, db_session, sign_in_as):
+    sign_in_as("editor")
     gone = VideoCategory(name="Gone soon", slug="gone-soon")
     db_session.add(gone)
     db_session.flush()

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog.changes import queries
-from tests.changes.log.conftest import bulk_edit, record, record_batch, video_change
+from tests.changes.log.conftest import bulk_edit
+from tests.factories.audit import record, record_batch, video_change
 
 ROW = re.compile(
     r'<tr data-testid="change-row"[^>]*>(.*?)</tr>\s*(?=<tr data-testid|</tbody>)', re.S
@@ -27,8 +28,8 @@ def link(html: str, rel: str) -> str | None:
     return match.group(1).replace("&amp;", "&") if match else None
 
 
-def test_an_update_shows_each_field_before_and_after(app, client, db_session, sign_in, videos):
-    sign_in("auditor")
+def test_an_update_shows_each_field_before_and_after(app, client, db_session, sign_in_as, videos):
+    sign_in_as("auditor")
     old_note = "Cleared for every territory except the ones listed in the contract annex B."
     new_note = "Cleared for every territory except the ones listed in the contract annex C."
     record(app, video_change(videos[0], {
@@ -52,8 +53,8 @@ def test_an_update_shows_each_field_before_and_after(app, client, db_session, si
     assert "field:Mood" not in row.replace('title="field:Mood"', "")
 
 
-def test_html_in_values_stays_text(app, client, db_session, sign_in, videos):
-    sign_in("auditor")
+def test_html_in_values_stays_text(app, client, db_session, sign_in_as, videos):
+    sign_in_as("auditor")
     payload = "<script>alert(1)</script> and some more words to make this a long text diff"
     record(app, video_change(videos[0], {
         "notes": [payload, payload.replace("alert(1)", "alert(2)")],
@@ -71,9 +72,9 @@ def test_html_in_values_stays_text(app, client, db_session, sign_in, videos):
 
 
 def test_creates_show_starting_values_and_deletes_the_last(
-    app, client, db_session, sign_in, videos
+    app, client, db_session, sign_in_as, videos
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     record(
         app,
         video_change(videos[1], {"title": [None, "Born"]}, action="create"),
@@ -88,9 +89,9 @@ def test_creates_show_starting_values_and_deletes_the_last(
 
 
 def test_a_bulk_edit_is_one_line_among_single_changes(
-    app, client, db_session, sign_in, videos, people
+    app, client, db_session, sign_in_as, videos, people
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     record(app, video_change(videos[3], {"label": ["a", "b"]}, actor=people.editor))
     batch = bulk_edit(app, videos[:3], people.editor, privacy_status="private", label="Bulk")
     record(app, video_change(videos[4], {"label": ["c", "d"]}, actor=people.editor))
@@ -110,8 +111,8 @@ def test_a_bulk_edit_is_one_line_among_single_changes(
         assert key not in html  # the batch's videos are behind its line
 
 
-def test_a_batch_of_one_reads_as_its_change(app, client, db_session, sign_in, videos, people):
-    sign_in("auditor")
+def test_a_batch_of_one_reads_as_its_change(app, client, db_session, sign_in_as, videos, people):
+    sign_in_as("auditor")
     batch = bulk_edit(app, videos[:1], people.editor, label="Alone")
     html = client.get(f"/audit?user={people.editor.id}").get_data(as_text=True)
     (row,) = shown_rows(html)
@@ -122,9 +123,9 @@ def test_a_batch_of_one_reads_as_its_change(app, client, db_session, sign_in, vi
 
 
 def test_the_batch_fragment_shows_its_first_changes(
-    app, client, db_session, sign_in, videos, people, monkeypatch
+    app, client, db_session, sign_in_as, videos, people, monkeypatch
 ):
-    sign_in("auditor")
+    sign_in_as("auditor")
     batch = bulk_edit(app, videos[:3], people.editor, label="Bulk")
     html = client.get(f"/audit/batch/{batch}", headers=HTMX).get_data(as_text=True)
     assert "<html" not in html  # a fragment, swapped into the page
@@ -144,8 +145,8 @@ def test_the_batch_fragment_shows_its_first_changes(
     assert client.get("/audit/batch/00000000-0000-4000-8000-000000000000").status_code == 404
 
 
-def test_the_batch_filter_shows_each_change(app, client, db_session, sign_in, videos, people):
-    sign_in("auditor")
+def test_the_batch_filter_shows_each_change(app, client, db_session, sign_in_as, videos, people):
+    sign_in_as("auditor")
     batch = bulk_edit(app, videos[:3], people.editor, label="Bulk")
     other = bulk_edit(app, videos[3:], people.editor, label="Other")
 
@@ -165,10 +166,12 @@ def test_the_batch_filter_shows_each_change(app, client, db_session, sign_in, vi
     assert f'href="/audit?batch={batch}">part of a batch</a>' in row
 
 
-def test_paging_walks_events_across_batches(app, client, db_session, sign_in, videos, monkeypatch):
+def test_paging_walks_events_across_batches(
+    app, client, db_session, sign_in_as, videos, monkeypatch
+):
     """Ten events (four of them batches of 3) over five pages of two; every event once,
     in order, the same pages walking back; rows written later do not shift the pages."""
-    auditor = sign_in("auditor")
+    auditor = sign_in_as("auditor")
     start = datetime(2026, 3, 1, 12, tzinfo=UTC)
     expected = []
     for n in range(10):
@@ -212,9 +215,9 @@ def test_paging_walks_events_across_batches(app, client, db_session, sign_in, vi
 
 @pytest.mark.parametrize(("role", "shown"), [("auditor", True), ("viewer", False)])
 def test_a_video_history_links_its_batch_for_audit_readers(
-    app, client, db_session, sign_in, videos, people, role, shown
+    app, client, db_session, sign_in_as, videos, people, role, shown
 ):
-    sign_in(role)
+    sign_in_as(role)
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
     assert '<span class="new">Bulk</span>' in html
@@ -222,8 +225,8 @@ def test_a_video_history_links_its_batch_for_audit_readers(
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor"])
-def test_only_audit_readers_see_the_log(client, db_session, sign_in, role, app, videos, people):
-    sign_in(role)
+def test_only_audit_readers_see_the_log(client, db_session, sign_in_as, role, app, videos, people):
+    sign_in_as(role)
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     for url in ("/audit", f"/audit?batch={batch}", "/audit/export.csv", "/audit?scope=archive",
                 f"/audit/batch/{batch}?scope=archive"):  # fmt: skip
@@ -237,9 +240,9 @@ def test_only_audit_readers_see_the_log(client, db_session, sign_in, role, app, 
 
 @pytest.mark.parametrize(("role", "offered"), [("admin", True), ("auditor", False)])
 def test_a_batch_line_offers_its_undo_to_those_who_may_edit(
-    app, client, db_session, sign_in, videos, people, role, offered
+    app, client, db_session, sign_in_as, videos, people, role, offered
 ):
-    sign_in(role)
+    sign_in_as(role)
     batch = bulk_edit(app, videos[:3], people.editor, label="Bulk")
     undo = f'href="/audit/batch/{batch}/undo"'
     html = client.get("/audit").get_data(as_text=True)
@@ -252,9 +255,9 @@ def test_a_batch_line_offers_its_undo_to_those_who_may_edit(
 
 @pytest.mark.parametrize(("role", "offered"), [("editor", True), ("viewer", False)])
 def test_a_video_history_offers_to_undo_its_batch_to_editors(
-    app, client, db_session, sign_in, videos, people, role, offered
+    app, client, db_session, sign_in_as, videos, people, role, offered
 ):
-    sign_in(role)
+    sign_in_as(role)
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
     assert (f'href="/audit/batch/{batch}/undo"' in html) is offered

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from catalog.changes import queries
 from catalog.extensions import db
 from catalog.web.pagination import encode_cursor
-from tests.changes.log.conftest import record, record_batch, video_change
+from tests.factories.audit import record, record_batch, video_change
 
 
 def plan(statement) -> str:

@@ -1,0 +1,68 @@
+"""What HTTP tests do again and again, written once: read a page's CSRF token, sign in through
+the forms, post a form as a browser would. (Playwright's sign-in, which drives a real page, is
+tests/browser/conftest.py's.)"""
+
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from catalog.extensions import security
+
+# Every user the factories make has this password (tests/conftest.py hashes it once).
+TEST_PASSWORD = "correct horse battery staple"
+
+_TOKEN = re.compile(r'name="csrf[-_]token"[^>]*(?:content|value)="([^"]+)"')
+
+
+def csrf_token(page) -> str:
+    """The CSRF token in a page (its HTML, or the response that carries it), read from the
+    meta tag every page has or a form's hidden input."""
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no CSRF token in the page: {html[:300]!r}"
+    return match.group(1)
+
+
+def totp_code(app: Flask, secret: str) -> str:
+    """The authenticator app's current code for `secret` (a stored, encrypted secret)."""
+    # Through Flask-Security's own factory: it lives on the one shared Security instance, and
+    # an app made with other TOTP keys (tests/security) re-keys it for every app.
+    with app.app_context():
+        return security.totp_factory.generate_totp_password(secret)
+
+
+def totp_secret(app: Flask) -> str:
+    with app.app_context():
+        return security.totp_factory.generate_totp_secret()
+
+
+def sign_in(client: FlaskClient, who, password: str = TEST_PASSWORD):
+    """Sign in through the forms as `who` (a User, or an email); the response of the last
+    step. A User with an authenticator app also passes the second step with its code."""
+    email = who if isinstance(who, str) else who.email
+    token = csrf_token(client.get("/login"))
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    if not isinstance(who, str) and who.tf_primary_method and signed_in(response):
+        code = totp_code(client.application, who.tf_totp_secret)
+        token = csrf_token(client.get("/tf-validate"))
+        response = client.post("/tf-validate", data={"code": code, "csrf_token": token})
+    return response
+
+
+def signed_in(response) -> bool:
+    """Whether a sign-in step succeeded: a redirect onwards, not back to the form (the
+    redirect to the second step may name the form in its `next`)."""
+    return response.status_code == 302 and urlsplit(response.headers["Location"]).path != "/login"
+
+
+def post_form(client: FlaskClient, url: str, data: dict | None = None, **fields):
+    """POST `data` and `fields` to `url` as a browser would, with the CSRF token of the page
+    at `url` unless `data` brings one."""
+    data = {**(data or {}), **fields}
+    if "csrf_token" not in data:
+        data["csrf_token"] = csrf_token(client.get(url))
+    return client.post(url, data=data)
