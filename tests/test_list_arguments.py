@@ -61,7 +61,7 @@ def test_user_list_page_number():
     assert page("999999999") == account_queries.MAX_PAGE
 
 
-def test_pages_ignore_a_channel_that_is_not_a_number(client, sign_in):
-    sign_in("viewer")
+def test_pages_ignore_a_channel_that_is_not_a_number(client, sign_in_as):
+    sign_in_as("viewer")
     assert client.get("/videos?channel=abc").status_code == 200
     assert client.get("/channels?size=abc").status_code == 200

@@ -11,8 +11,8 @@ from catalog.models import MetadataSync
 from catalog.models.task import Task
 from catalog.production import drafts
 from catalog.rules import RuleError
-from tests.conftest import csrf_token
 from tests.factories import ChannelFactory, UserFactory
+from tests.helpers import csrf_token
 
 PAGE = "0123456789abcdef0123456789abcdef"
 DASHED = "01234567-89ab-cdef-0123-456789abcdef"
@@ -140,13 +140,13 @@ def form_data(token: str, channel, **changes) -> dict:
     return {"csrf_token": token, **values(channel), **changes}
 
 
-def test_an_editor_makes_a_draft_and_a_bad_save_writes_nothing(client, db_session, sign_in):
-    sign_in("editor")
+def test_an_editor_makes_a_draft_and_a_bad_save_writes_nothing(client, db_session, sign_in_as):
+    sign_in_as("editor")
     channel = ChannelFactory(name="Rivers & Co")
     page = client.get("/production/tasks/new")
     assert page.status_code == 200
     assert "Rivers &amp; Co" in page.get_data(as_text=True)
-    token = csrf_token(client, "/production/tasks/new")
+    token = csrf_token(client.get("/production/tasks/new"))
 
     bad = client.post(
         "/production/tasks/new",
@@ -171,10 +171,10 @@ def test_an_editor_makes_a_draft_and_a_bad_save_writes_nothing(client, db_sessio
     assert len(re.findall(r'data-testid="change-row"', shown)) == 1
 
 
-def test_a_second_draft_of_the_same_page_is_refused_on_the_field(client, db_session, sign_in):
-    sign_in("editor")
+def test_a_second_draft_of_the_same_page_is_refused_on_the_field(client, db_session, sign_in_as):
+    sign_in_as("editor")
     channel = ChannelFactory()
-    token = csrf_token(client, "/production/tasks/new")
+    token = csrf_token(client.get("/production/tasks/new"))
     assert client.post("/production/tasks/new", data=form_data(token, channel)).status_code == 303
     again = client.post("/production/tasks/new", data=form_data(token, channel, title="Again"))
     assert again.status_code == 422
@@ -184,11 +184,11 @@ def test_a_second_draft_of_the_same_page_is_refused_on_the_field(client, db_sess
 
 
 def test_an_edit_saves_once_and_a_task_past_draft_offers_only_its_priority(
-    client, db_session, sign_in
+    client, db_session, sign_in_as
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     channel = ChannelFactory()
-    token = csrf_token(client, "/production/tasks/new")
+    token = csrf_token(client.get("/production/tasks/new"))
     client.post("/production/tasks/new", data=form_data(token, channel))
     task = db_session.scalars(select(Task)).one()
     url = f"/production/tasks/{task.id}/edit"
@@ -212,14 +212,14 @@ def test_an_edit_saves_once_and_a_task_past_draft_offers_only_its_priority(
     assert len(task_rows(db_session)) == 3
 
 
-def test_readers_see_a_task_but_cannot_make_or_edit_one(client, db_session, sign_in):
-    sign_in("viewer")
+def test_readers_see_a_task_but_cannot_make_or_edit_one(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     channel = ChannelFactory()
     task = Task(channel_id=channel.id, notion_page_id=PAGE, title="Read only")
     db_session.add(task)
     db_session.flush()
     assert "Read only" in client.get(f"/production/tasks/{task.id}").get_data(as_text=True)
-    token = csrf_token(client, "/production")
+    token = csrf_token(client.get("/production"))
     assert client.post("/production/tasks/new", data=form_data(token, channel)).status_code == 403
     edit = client.post(f"/production/tasks/{task.id}/edit", data=form_data(token, channel))
     assert edit.status_code == 403

@@ -17,8 +17,8 @@ from catalog.models.task import Task
 from catalog.production import sync
 from catalog.production.notion import NotionUnavailable
 from catalog.rules import RuleError
-from tests.conftest import csrf_token
 from tests.factories import ChannelFactory
+from tests.helpers import csrf_token
 from tests.production.fake_notion import page
 
 
@@ -226,9 +226,9 @@ def test_the_jobs_result_is_kept_on_its_entry_for_staff(app_ctx, fake_notion):
     assert "needs a title" in " ".join(entry.result["skipped_pages"][0]["problems"])
 
 
-def test_the_sync_button_queues_one_sync_at_a_time(client, db_session, sign_in, fake_notion):
-    sign_in("editor")
-    token = csrf_token(client, "/production")
+def test_the_sync_button_queues_one_sync_at_a_time(client, db_session, sign_in_as, fake_notion):
+    sign_in_as("editor")
+    token = csrf_token(client.get("/production"))
     first = client.post("/production/sync", data={"csrf_token": token}, follow_redirects=True)
     assert "Sync with Notion queued" in first.get_data(as_text=True)
     second = client.post("/production/sync", data={"csrf_token": token}, follow_redirects=True)
@@ -246,9 +246,9 @@ def test_without_notion_a_sync_is_refused(app_ctx):
 
 
 def test_the_board_offers_the_sync_only_when_notion_is_configured(
-    app, client, db_session, sign_in, monkeypatch
+    app, client, db_session, sign_in_as, monkeypatch
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     assert "Sync with Notion" not in client.get("/production").get_data(as_text=True)
     monkeypatch.setitem(app.config, "NOTION_TOKEN", "secret_x")
     monkeypatch.setitem(app.config, "NOTION_DATABASE_ID", "d" * 32)

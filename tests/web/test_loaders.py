@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from catalog.models import VideoCategory
 from catalog.web.loaders import IdConverter, load_or_404
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 OUT_OF_RANGE = 3_000_000_000  # past INTEGER: PostgreSQL would refuse the query (a 500)
 
@@ -47,10 +47,10 @@ def test_the_id_routes_are_all_there(app):
 
 
 @pytest.mark.parametrize("number", [OUT_OF_RANGE, 0])
-def test_an_id_no_row_can_have_is_not_found_on_every_id_route(app, client, sign_in, number):
-    sign_in("admin")
+def test_an_id_no_row_can_have_is_not_found_on_every_id_route(app, client, sign_in_as, number):
+    sign_in_as("admin")
     video = factories.VideoFactory()
-    token = csrf_token(client, "/videos")
+    token = csrf_token(client.get("/videos"))
     answers = {}
     for rule in _id_rules(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
