@@ -60,7 +60,7 @@ def apply(
     changes nothing, if any task refuses."""
     if action == "priority" and priority not in TASK_PRIORITIES:
         raise RuleError(f"The priority is one of {', '.join(TASK_PRIORITIES)}.", field="priority")
-    service._require_editor(actor)
+    service.require_editor(actor)
     statement = _target(action, selection)
     if action == "priority":
         statement = statement.where(Task.priority != priority)

@@ -31,9 +31,9 @@ from catalog.extensions import db
 from catalog.models.task import CLAIMABLE, Task
 from catalog.production.transitions import STAGE_FLOW
 
-# How many channels, in claim order, one intake claim tries: enough to pass the heads that
-# concurrent claimers hold at that moment (each holds at most one).
-FANOUT = 64
+# How many channels, in claim order, one intake claim considers: enough to pass the heads
+# that concurrent claimers hold at that moment (each holds at most one).
+FANOUT = 32
 
 LEASE = "now() + make_interval(secs => :lease)"
 
@@ -49,8 +49,10 @@ WITH candidates AS MATERIALIZED (
          OR q.claims_on_day < c.daily_claim_quota)
   ORDER BY tier, q.last_claim_seq NULLS FIRST, q.channel_id
   LIMIT {FANOUT}
-), picked AS (
-  SELECT t.id
+), heads AS (
+  -- Each candidate channel's first queued task, in claim order; the tasks themselves are
+  -- then read and locked one at a time in that order, and only until one is taken.
+  SELECT head.id, c.tier, c.last_claim_seq, head.created_at
   FROM candidates c
   CROSS JOIN LATERAL (
     SELECT h.id, h.created_at FROM tasks h
@@ -58,9 +60,12 @@ WITH candidates AS MATERIALIZED (
     ORDER BY h.priority, h.created_at, h.id
     LIMIT 1
   ) head
-  JOIN tasks t ON t.id = head.id
-  WHERE t.status = 'queued'
   ORDER BY c.tier, c.last_claim_seq NULLS FIRST, head.created_at, head.id
+), picked AS (
+  SELECT t.id
+  FROM heads JOIN tasks t ON t.id = heads.id
+  WHERE t.status = 'queued'  -- re-checked after the lock: a head claimed meanwhile is passed
+  ORDER BY heads.tier, heads.last_claim_seq NULLS FIRST, heads.created_at, heads.id
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
 )

@@ -191,7 +191,7 @@ def set_priority(task: Task, priority: str, *, actor: User, source: str = "web")
     """Change the task's priority (its place in the queue)."""
     if priority not in TASK_PRIORITIES:
         raise RuleError(f"The priority is one of {', '.join(TASK_PRIORITIES)}.", field="priority")
-    _require_editor(actor)
+    require_editor(actor)
     task = _lock(task)
     if task.status == "published":
         raise TaskStateError("A published task has no priority to change.", task.status)
@@ -205,7 +205,7 @@ def set_priority(task: Task, priority: str, *, actor: User, source: str = "web")
 def edit(task: Task, values: dict[str, Any], *, actor: User, source: str = "web") -> Task:
     """Change a task's title, topic, story direction, or (before a worker starts on it) its
     channel. Only what differs is written and audited."""
-    _require_editor(actor)
+    require_editor(actor)
     task = _lock(task)
     changes: dict[str, list] = {}
     for field, raw in values.items():
@@ -238,7 +238,8 @@ def edit(task: Task, values: dict[str, Any], *, actor: User, source: str = "web"
     return task
 
 
-def _require_editor(actor: User) -> None:
+def require_editor(actor: User) -> None:
+    """Refuse anyone but a person who may edit the catalog (the bulk actions use it too)."""
     if not isinstance(actor, User) or not actor.has_permission(transitions.USER):
         raise RuleError(f"This is for {_actor_words(transitions.USER)}.")
 
