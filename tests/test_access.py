@@ -92,6 +92,12 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "accounts.reset_two_factor": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     "accounts.password_link": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     "accounts.roles": {"GET": Permission.USERS_MANAGE},
+    # The library: putting a video file in (its page follows the probe), and an admin's
+    # view and clearing of a person's progress.
+    "library.upload": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "library.upload_status": {"GET": Permission.CATALOG_READ},
+    "library.user_progress": {"GET": Permission.USERS_MANAGE},
+    "library.clear_progress": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
 }

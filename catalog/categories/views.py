@@ -6,6 +6,7 @@ from sqlalchemy import select
 from catalog.categories import bp, queries, service
 from catalog.categories.forms import CategoryForm, ConfirmForm
 from catalog.extensions import db
+from catalog.library import figures
 from catalog.models import VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
 
@@ -71,6 +72,7 @@ def edit(category_id: int):
     return render_template(
         "categories/edit.html", form=form, category=category,
         history=queries.history(category), history_limit=queries.HISTORY_LIMIT,
+        figures=figures.for_category(category.id),
     ), status  # fmt: skip
 
 

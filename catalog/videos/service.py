@@ -31,7 +31,7 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, MetadataSync, User, Video, VideoFieldValue
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
-from catalog.videos import custom_values
+from catalog.videos import custom_values, heroes
 
 # The fields a person edits, in form order. Everything audited is listed here or derived
 # from something listed here (channel_display_name from channel_id, administered_at).
@@ -112,6 +112,8 @@ def _apply(video: Video, values: dict[str, Any], *, restoring: bool = False) -> 
             setattr(video, field, _normalize(values[field]))
         if getattr(video, field) != derived_before[field]:
             changes[field] = [derived_before[field], getattr(video, field)]
+    if "is_hero" in changes or "category_id" in changes:
+        heroes.check(video)
     return changes
 
 

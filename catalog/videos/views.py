@@ -17,9 +17,11 @@ from werkzeug.exceptions import Conflict
 
 from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
+from catalog.library import figures, uploads
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
-from catalog.permissions import Permission, require, signed_in_user
+from catalog.permissions import Permission, can, require, signed_in_user
+from catalog.rules import RuleError
 from catalog.videos import bp, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
@@ -33,6 +35,7 @@ from catalog.videos.forms import (
 )
 from catalog.web import csv as csvexport
 from catalog.web import db_retry
+from catalog.web.actions import explain
 from catalog.youtube import service as youtube
 
 HISTORY_LIMIT = 100
@@ -187,7 +190,8 @@ def detail(video_id: str):
     custom = [(field, values.get(field.id)) for field, _ in applicable_fields(video.channel_id)]
     return render_template(
         "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
-        history_limit=HISTORY_LIMIT, custom=custom,
+        history_limit=HISTORY_LIMIT, custom=custom, figures=figures.for_video(video.id),
+        upload=uploads.latest(video) if can(Permission.CATALOG_EDIT) else None,
     )  # fmt: skip
 
 
@@ -221,6 +225,9 @@ def create():
             )
         except service.DuplicateVideo as exc:
             form.video_id.errors.append(str(exc))
+        except RuleError as exc:  # a rule of the service (one hero per category)
+            db.session.rollback()
+            explain(exc, form=form)
         else:
             db.session.commit()
             flash(f"Video {video.video_id} created.", "success")
@@ -264,6 +271,13 @@ def edit(video_id: str):
                 "videos/edit.html", form=form, video=video, groups=FORM_GROUPS,
                 conflicts=conflicts, custom_fields=fields,
             ), 409  # fmt: skip
+        except RuleError as exc:  # a rule of the service (one hero per category)
+            db.session.rollback()
+            explain(exc, form=form)
+            return render_template(
+                "videos/edit.html", form=form, video=_get_video(video_id), groups=FORM_GROUPS,
+                custom_fields=fields,
+            ), 400  # fmt: skip
         db.session.commit()
         # What the user changed: a derived value that followed (the channel's name, the time
         # the video became administered) is recorded but was not a change of theirs.

@@ -1,0 +1,45 @@
+"""ffprobe on real files: what a playable video gives, and why each bad file is refused."""
+
+import re
+
+import pytest
+
+from catalog.library import probe
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+@pytest.mark.parametrize(
+    ("name", "codecs"), [("clip.mp4", ("h264", "aac")), ("clip.webm", ("vp9", "opus"))]
+)
+def test_a_playable_video_is_measured(app_context, media, name, codecs):
+    found = probe.probe(media[name], "." + name.rsplit(".", 1)[1])
+    assert found.duration_seconds == pytest.approx(5.0, abs=0.05)
+    assert (found.width, found.height) == (320, 240)
+    assert (found.video_codec, found.audio_codec) == codecs
+
+
+@pytest.mark.parametrize(
+    ("name", "suffix", "reason"),
+    [
+        ("notes.mp4", ".mp4", "not a video file ffprobe can read"),
+        ("cut.mp4", ".mp4", "cut short (truncated)"),
+        ("sound.mp4", ".mp4", "no video stream"),
+        ("clip.webm", ".mp4", "not MP4 inside"),  # a WebM renamed .mp4
+    ],
+)
+def test_a_file_that_will_not_play_is_refused_with_the_reason(
+    app_context, media, name, suffix, reason
+):
+    with pytest.raises(probe.NotPlayable, match=re.escape(reason)):
+        probe.probe(media[name], suffix)
+
+
+def test_a_thumbnail_is_cut_from_the_video(app_context, media, tmp_path):
+    out = tmp_path / "thumb.jpg"
+    probe.cut_thumbnail(media["clip.mp4"], 5.0, out)
+    assert out.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
