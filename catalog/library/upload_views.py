@@ -32,6 +32,14 @@ def _limit() -> int:
     return int(current_app.config["LIBRARY_MAX_UPLOAD_BYTES"])
 
 
+def _size(count: int) -> str:
+    """ "2.1 GB", "50 MB", "49 kB": a size as people read it."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if count >= scale:
+            return f"{count / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count / 1e3:,.0f} kB"
+
+
 @bp.url_value_preprocessor
 def _upload_limit(endpoint: str | None, values: dict | None) -> None:
     # URL value preprocessors run before every before_request hook, CSRF's included, and
@@ -70,7 +78,7 @@ def upload(video_id: str):
     status = 400 if form.is_submitted() else 200
     return render_template(
         "library/upload.html", form=form, video=video, upload=uploads.latest(video),
-        limit=_limit(),
+        limit=_size(_limit()),
     ), status  # fmt: skip
 
 
@@ -84,7 +92,7 @@ def upload_status(video_id: str):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge):
     error = RequestEntityTooLarge(
-        f"The file is larger than the upload limit of {_limit() / 1e6:,.0f} MB "
+        f"The file is larger than the upload limit of {_size(_limit())} "
         "(LIBRARY_MAX_UPLOAD_BYTES). Nothing was stored: encode the video smaller, or ask an "
         "admin to raise the limit."
     )
