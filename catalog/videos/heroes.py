@@ -38,3 +38,28 @@ def check(video: Video) -> None:
             "one hero at most. Untick it there first, or choose another category.",
             "is_hero",
         )
+
+
+def check_moved(video_ids: list[int], category_id: int) -> None:
+    """Refuse (HeroTaken, on the category field) a bulk move of the videos `video_ids` into
+    the category when that would give it more than one hero."""
+    lock = func.pg_advisory_xact_lock(LOCK_NAMESPACE, category_id)
+    db.session.execute(select(lock))
+    moving = Video.id.in_(video_ids)
+    heroes = (
+        db.session.execute(
+            select(Video.video_id)
+            .where(Video.is_hero, (Video.category_id == category_id) | moving)
+            .order_by(Video.id)
+            .limit(2)
+        )
+        .scalars()
+        .all()
+    )
+    if len(heroes) > 1:
+        raise HeroTaken(
+            f"This would give the category two heroes ({heroes[0]} and {heroes[1]}): a "
+            "category has one hero at most. Leave the heroes out of the selection, or untick "
+            "their hero flag first.",
+            "category_id",
+        )

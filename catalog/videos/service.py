@@ -459,6 +459,8 @@ def apply_bulk(
             changed.append((row, changes))
     if not changed:
         return BulkResult(0, None)
+    if values.get("category_id") is not None:
+        heroes.check_moved([row.id for row, _ in changed], values["category_id"])
     db.session.execute(
         update(table)
         .where(table.c.id == any_(_id_array([row.id for row, _ in changed])))

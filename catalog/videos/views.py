@@ -366,6 +366,9 @@ def bulk():
                     "preview showed (videos changed, or the chosen values differ). Here is "
                     f"what it would do now: {_plural(preview.count, 'video')} would change."
                 )
+            except RuleError as exc:  # a rule of the service (one hero per category)
+                db.session.rollback()
+                message = f"Nothing was saved: {exc}"
             else:
                 _flash_bulk_done(done)
                 return redirect(url_for("videos.index", **state.view_args()))
