@@ -113,7 +113,7 @@ def _rules(app: Flask):
 def _url(rule, video) -> str:
     values = {
         "video_id": video.video_id, "filename": "css/app.css", "token": "not-a-token",
-        "user_id": 0,  # no such user: admins get 404, the others 403 before any look-up
+        "user_id": 2**31 - 1,  # no such user: admins get 404, the others 403 before any look-up
         "channel_id": video.channel.channel_id,
         "category_id": 0,
         "field_id": 0, "schema_id": 0,  # likewise no such field or schema
