@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from catalog.extensions import db
-from catalog.models import MetadataSync, Video
+from catalog.models import MetadataSync, User, Video, VideoCategory, VideoProgress
 from tests.browser.conftest import sign_in
 from tests.browser.test_pages import AXE, CSP_LISTENER, visit
 from tests.jobs.conftest import FLASK, JOB_SETTINGS, ROOT
@@ -125,3 +125,42 @@ def test_upload_a_video_file_and_watch_it_being_checked(
             .where(MetadataSync.source == "upload")
         ).all()  # fmt: skip
         assert row.changes["video_url"] == [None, video.video_url]
+
+
+def test_the_admins_library_pages_are_clean(checked_page, live_server, live_app, live_data):
+    """The progress of a person (listed, then cleared after the confirmation) and a
+    category's figures, at both widths, as an admin."""
+    page = checked_page
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    tag = live_data.tag
+    viewer = live_data.user("viewer")
+    video_id = live_data.video(video_id=f"pr{tag}xxx"[:11], title="P" * 200)
+    with live_app.app_context():
+        person = db.session.scalars(select(User).where(User.email == viewer)).unique().one()
+        video = db.session.scalars(select(Video).where(Video.video_id == video_id)).one()
+        category = VideoCategory(name=f"Figures {tag}", slug=f"figures-{tag}")
+        db.session.add(category)
+        db.session.flush()
+        video.category_id = category.id  # test data, not an edit: no audit row needed
+        db.session.add(
+            VideoProgress(
+                user_id=person.id, video_id=video.id, watched_seconds=30, duration_seconds=60,
+                last_position=30,
+            )
+        )  # fmt: skip
+        db.session.commit()
+        person_id, category_id = person.id, category.id
+    admin = live_data.user("admin")
+    sign_in(page, live_server, admin, live_data)
+
+    visit(page, f"{live_server}/categories/{category_id}/edit", problems)
+    expect(page.locator("[data-figure=viewers]")).to_have_text("1")
+    visit(page, f"{live_server}/accounts/users/{person_id}/progress", problems)
+    expect(page.get_by_test_id("progress-total")).to_have_text("1 video started.")
+    page.get_by_role("link", name="Clear progress…").click()
+    visit(page, page.url, problems)
+    page.get_by_role("button", name="Clear progress").click()
+    expect(page.get_by_test_id("progress-total")).to_have_text("0 videos started.")
+    assert problems == []
