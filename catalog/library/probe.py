@@ -24,7 +24,7 @@ from catalog.extensions import db
 from catalog.jobs import PermanentError, task
 from catalog.library import uploads
 from catalog.models import ProcessingQueue, User, VideoUpload
-from catalog.reports.storage import CHUNK, LocalStorage, Storage, get_storage
+from catalog.reports.storage import CHUNK, LocalStorage, Storage, StorageError, get_storage
 
 # What browsers play, by container (the extension the upload was stored under).
 VIDEO_CODECS = {".mp4": ("h264", "av1"), ".webm": ("vp8", "vp9", "av1")}
@@ -126,7 +126,10 @@ def local_file(storage: Storage, key: str) -> Iterator[Path]:
     """The stored file as a path on this machine: in place in a local directory, else a
     temporary copy (S3), streamed in chunks."""
     if isinstance(storage, LocalStorage):
-        yield storage.path(key)
+        path = storage.path(key)
+        if not path.is_file():  # ours to fix, not the editor's: never "not a video"
+            raise StorageError(f"The stored file {key} is missing.")
+        yield path
         return
     with tempfile.TemporaryDirectory(prefix="catalog-probe-") as directory:
         copy = Path(directory) / Path(key).name

@@ -76,9 +76,10 @@ def upload(video_id: str):
             flash("Uploaded. A worker checks the file now; this page shows how it goes.", "success")
             return redirect(url_for("videos.detail", video_id=video.video_id))
     status = 400 if form.is_submitted() else 200
+    latest = uploads.latest(video)
     return render_template(
-        "library/upload.html", form=form, video=video, upload=uploads.latest(video),
-        limit=_size(_limit()),
+        "library/upload.html", form=form, video=video, upload=latest,
+        failure=latest and uploads.failed_check(latest), limit=_size(_limit()),
     ), status  # fmt: skip
 
 
@@ -86,7 +87,11 @@ def upload(video_id: str):
 @require(Permission.CATALOG_READ)
 def upload_status(video_id: str):
     video = _video(video_id)
-    return render_template("library/upload_status.html", video=video, upload=uploads.latest(video))
+    latest = uploads.latest(video)
+    return render_template(
+        "library/upload_status.html", video=video, upload=latest,
+        failure=latest and uploads.failed_check(latest),
+    )  # fmt: skip
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from catalog import jobs
 from catalog.extensions import db
 from catalog.library import captions
-from catalog.models import User, Video, VideoUpload
+from catalog.models import ProcessingQueue, User, Video, VideoUpload
 from catalog.reports.storage import Storage, get_storage
 from catalog.rules import RuleError
 from catalog.videos import files
@@ -143,5 +143,19 @@ def latest(video: Video) -> VideoUpload | None:
         select(VideoUpload)
         .where(VideoUpload.video_id == video.id)
         .order_by(VideoUpload.id.desc())
+        .limit(1)
+    ).first()
+
+
+def failed_check(upload: VideoUpload) -> str | None:
+    """Why the probe of a pending upload failed for good (its job ran out of attempts: the
+    stored file is missing, ffprobe is not installed…), or None while it may still run."""
+    if upload.status != "pending":
+        return None
+    return db.session.scalars(
+        select(ProcessingQueue.error_message)
+        .where(ProcessingQueue.task_type == TASK, ProcessingQueue.video_id == upload.video_id)
+        .where(ProcessingQueue.payload["upload_id"].as_integer() == upload.id)
+        .where(ProcessingQueue.status == "failed")
         .limit(1)
     ).first()

@@ -188,10 +188,11 @@ def detail(video_id: str):
     }
     values = custom_values.current_values(video.id)
     custom = [(field, values.get(field.id)) for field, _ in applicable_fields(video.channel_id)]
+    upload = uploads.latest(video) if can(Permission.CATALOG_EDIT) else None
     return render_template(
         "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
         history_limit=HISTORY_LIMIT, custom=custom, figures=figures.for_video(video.id),
-        upload=uploads.latest(video) if can(Permission.CATALOG_EDIT) else None,
+        upload=upload, failure=upload and uploads.failed_check(upload),
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from catalog.extensions import db
 from catalog.jobs.runner import run_attempt
 from catalog.library import uploads
 from catalog.models import MetadataSync, ProcessingQueue, Video, VideoUpload
+from catalog.reports.storage import StorageError
 from catalog.videos import service
 from tests.conftest import csrf_token
 from tests.factories import VideoFactory
@@ -238,3 +239,25 @@ def test_the_upload_limit_is_the_librarys_not_the_apps(
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 50_000)
     assert post_upload(client, video, video=media["clip.mp4"]).status_code == 302
     assert the_upload(video).status == "pending"
+
+
+def test_a_check_that_failed_for_good_is_shown_and_no_longer_followed(
+    db_session, client, sign_in, media, storage_dir
+):
+    """The stored file vanished (the job fails on every attempt): the page says so."""
+    sign_in("editor")
+    video = VideoFactory()
+    post_upload(client, video, video=media["clip.mp4"])
+    upload = the_upload(video)
+    (storage_dir / upload.video_key).unlink()
+    entry = db_session.scalars(
+        select(ProcessingQueue).where(ProcessingQueue.video_id == video.id)
+    ).one()
+    with client.application.app_context(), pytest.raises(StorageError, match="is missing"):
+        run_attempt(entry.id, job_id=entry.job_id, attempts=99)  # the last attempt
+    db_session.expire_all()
+    assert (entry.status, upload.status) == ("failed", "pending")
+    page = client.get(f"/library/{video.video_id}/upload/status").get_data(as_text=True)
+    assert 'data-status="failed"' in page
+    assert "failed and will not be tried again" in page
+    assert "hx-get" not in page  # no longer polled
