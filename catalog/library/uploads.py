@@ -52,14 +52,42 @@ class Probed:
     audio_codec: str | None
 
 
+# How each image format begins (its "magic number"): a thumbnail is checked by its content,
+# not only its name, before it is stored. (The video itself is checked by ffprobe.)
+IMAGE_SIGNATURES = {
+    ".jpg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".webp": (b"RIFF",),
+}
+
+
+def _head(incoming: Incoming, count: int) -> bytes:
+    """The first `count` bytes, the stream rewound (uploads are spooled: seekable)."""
+    incoming.stream.seek(0)
+    head = incoming.stream.read(count)
+    incoming.stream.seek(0)
+    return head
+
+
+def _is_image(head: bytes, suffix: str) -> bool:
+    if suffix == ".webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return head.startswith(IMAGE_SIGNATURES[suffix])
+
+
 def _checked_suffixes(video: Incoming, thumbnail: Incoming | None) -> tuple[str, str | None]:
     if video.suffix not in VIDEO_SUFFIXES:
         raise RuleError("Upload an MP4 (.mp4) or WebM (.webm) video file.", "video")
+    if not _head(video, 1):
+        raise RuleError("The video file is empty.", "video")
     if thumbnail is None:
         return video.suffix, None
     if thumbnail.suffix not in IMAGE_SUFFIXES:
         raise RuleError("The thumbnail is a .jpg, .png or .webp image.", "thumbnail")
-    return video.suffix, IMAGE_SUFFIXES[thumbnail.suffix]
+    suffix = IMAGE_SUFFIXES[thumbnail.suffix]
+    if not _is_image(_head(thumbnail, 12), suffix):
+        raise RuleError(f"The thumbnail is not a {suffix[1:].upper()} image inside.", "thumbnail")
+    return video.suffix, suffix
 
 
 def start_upload(
@@ -73,18 +101,18 @@ def start_upload(
 ) -> VideoUpload:
     """Store the files, record the upload as pending and enqueue its probe. RuleError (on
     the field it names) for a file of the wrong kind or captions that are not WebVTT:
-    nothing is stored then. StorageError when the store fails."""
+    nothing is stored then. StorageError when the store fails. The streams are read from
+    their start (they are rewound), so a retried transaction stores them again whole."""
     suffix, thumbnail_suffix = _checked_suffixes(file, thumbnail)
     caption_data = None
     if caption_file is not None:
         if caption_file.suffix != ".vtt":
             raise RuleError("Captions are a WebVTT file (.vtt).", "captions")
+        caption_file.stream.seek(0)
         caption_data = caption_file.stream.read(captions.MAX_BYTES + 1)
         captions.check(caption_data)
     storage = storage or get_storage()
     stored = storage.save(file.stream, suffix)
-    if stored.size == 0:
-        raise RuleError("The video file is empty.", "video")
     upload = VideoUpload(
         video_id=video.id, uploaded_by=actor.id if actor else None, status="pending",
         video_key=stored.key, original_name=(file.filename or "")[:255] or None,

@@ -261,3 +261,21 @@ def test_a_check_that_failed_for_good_is_shown_and_no_longer_followed(
     assert 'data-status="failed"' in page
     assert "failed and will not be tried again" in page
     assert "hx-get" not in page  # no longer polled
+
+
+def test_a_thumbnail_is_checked_by_its_content_and_an_empty_video_refused(
+    db_session, client, sign_in, media, storage_dir, tmp_path
+):
+    sign_in("editor")
+    video = VideoFactory()
+    fake = tmp_path / "cover.png"
+    fake.write_bytes(media["cover.jpg"].read_bytes())  # a JPEG named .png
+    response = post_upload(client, video, video=media["clip.mp4"], thumbnail=fake)
+    assert response.status_code == 400
+    assert "The thumbnail is not a PNG image inside." in response.get_data(as_text=True)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    response = post_upload(client, video, video=empty)
+    assert "The video file is empty." in response.get_data(as_text=True)
+    assert db_session.scalars(select(VideoUpload)).all() == []
+    assert stored(storage_dir) == []
