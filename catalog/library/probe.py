@@ -29,7 +29,11 @@ from catalog.reports.storage import CHUNK, LocalStorage, Storage, StorageError, 
 # What browsers play, by container (the extension the upload was stored under).
 VIDEO_CODECS = {".mp4": ("h264", "av1"), ".webm": ("vp8", "vp9", "av1")}
 AUDIO_CODECS = {".mp4": ("aac", "mp3", "opus"), ".webm": ("opus", "vorbis")}
-FORMATS = {".mp4": "mp4", ".webm": "webm"}  # as ffprobe names them in format_name
+# The demuxer each container is read with, never guessed from the content: a file that is
+# really a playlist (HLS, concat) must not make ffprobe open other files or URLs. The
+# protocols are limited to reading the one local file as well.
+DEMUXERS = {".mp4": "mov", ".webm": "matroska"}
+KINDS = {".mp4": "MP4", ".webm": "WebM"}
 TRUNCATED = ("partial file", "ended prematurely", "truncat")
 THUMBNAIL_AT = 0.10
 
@@ -54,13 +58,16 @@ def _first_line(text: str) -> str:
 
 def probe(path: Path, suffix: str) -> uploads.Probed:
     """What `path` holds, or NotPlayable saying why it will not play."""
+    if suffix not in DEMUXERS:
+        raise NotPlayable("Only MP4 and WebM files are taken.")
+    kind = KINDS[suffix]
     result = _run([
-        "ffprobe", "-v", "error", "-count_packets", "-print_format", "json",
-        "-show_format", "-show_streams", str(path),
+        "ffprobe", "-v", "error", *_reading(path, suffix), "-count_packets",
+        "-print_format", "json", "-show_format", "-show_streams",
     ])  # fmt: skip
     if result.returncode != 0:
         raise NotPlayable(
-            f"This is not a video file ffprobe can read ({_first_line(result.stderr)})."
+            f"ffprobe cannot read this as {kind} video ({_first_line(result.stderr)})."
         )
     found = json.loads(result.stdout or "{}")
     streams = found.get("streams", [])
@@ -69,20 +76,15 @@ def probe(path: Path, suffix: str) -> uploads.Probed:
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None:
         raise NotPlayable("The file has no video stream.")
-    if FORMATS[suffix] not in (fmt.get("format_name") or "").split(","):
-        raise NotPlayable(
-            f"The file is not {suffix[1:].upper()} inside (ffprobe reads it as "
-            f"{fmt.get('format_long_name') or fmt.get('format_name')})."
-        )
     if video.get("codec_name") not in VIDEO_CODECS[suffix]:
         raise NotPlayable(
             f"Its video codec {video.get('codec_name')} does not play in browsers inside "
-            f"{suffix[1:].upper()} (use {', '.join(VIDEO_CODECS[suffix])})."
+            f"{kind} (use {', '.join(VIDEO_CODECS[suffix])})."
         )
     if audio is not None and audio.get("codec_name") not in AUDIO_CODECS[suffix]:
         raise NotPlayable(
             f"Its audio codec {audio.get('codec_name')} does not play in browsers inside "
-            f"{suffix[1:].upper()} (use {', '.join(AUDIO_CODECS[suffix])})."
+            f"{kind} (use {', '.join(AUDIO_CODECS[suffix])})."
         )
     problems = result.stderr.lower()
     if any(word in problems for word in TRUNCATED) or any(_short(s) for s in streams):
@@ -110,11 +112,16 @@ def _short(stream: dict) -> bool:
     )
 
 
-def cut_thumbnail(path: Path, duration: float, out: Path) -> None:
+def _reading(path: Path, suffix: str) -> list[str]:
+    """The input options: the one local file, with its container's demuxer."""
+    return ["-protocol_whitelist", "file", "-f", DEMUXERS[suffix], "-i", f"file:{path}"]
+
+
+def cut_thumbnail(path: Path, suffix: str, duration: float, out: Path) -> None:
     """A JPEG of the frame at 10 % of the duration."""
     result = _run([
-        "ffmpeg", "-v", "error", "-y", "-ss", f"{duration * THUMBNAIL_AT:.3f}", "-i", str(path),
-        "-frames:v", "1", "-q:v", "3", str(out),
+        "ffmpeg", "-v", "error", "-y", "-ss", f"{duration * THUMBNAIL_AT:.3f}",
+        *_reading(path, suffix), "-frames:v", "1", "-q:v", "3", f"file:{out}",
     ])  # fmt: skip
     if result.returncode != 0 or not out.exists() or out.stat().st_size == 0:
         problem = _first_line(result.stderr)
@@ -158,7 +165,7 @@ def probe_upload(entry: ProcessingQueue) -> dict:
             if not upload.thumbnail_key:
                 with tempfile.TemporaryDirectory(prefix="catalog-thumb-") as directory:
                     picture = Path(directory) / "thumbnail.jpg"
-                    cut_thumbnail(path, probed.duration_seconds, picture)
+                    cut_thumbnail(path, suffix, probed.duration_seconds, picture)
                     with picture.open("rb") as stream:
                         thumbnail_key = storage.save(stream, ".jpg").key
         except NotPlayable as exc:

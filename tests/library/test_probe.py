@@ -26,10 +26,11 @@ def test_a_playable_video_is_measured(app_context, media, name, codecs):
 @pytest.mark.parametrize(
     ("name", "suffix", "reason"),
     [
-        ("notes.mp4", ".mp4", "not a video file ffprobe can read"),
+        ("notes.mp4", ".mp4", "ffprobe cannot read this as MP4 video"),
         ("cut.mp4", ".mp4", "cut short (truncated)"),
         ("sound.mp4", ".mp4", "no video stream"),
-        ("clip.webm", ".mp4", "not MP4 inside"),  # a WebM renamed .mp4
+        ("clip.webm", ".mp4", "ffprobe cannot read this as MP4 video"),  # a WebM renamed
+        ("clip.mp4", ".webm", "ffprobe cannot read this as WebM video"),
     ],
 )
 def test_a_file_that_will_not_play_is_refused_with_the_reason(
@@ -41,5 +42,18 @@ def test_a_file_that_will_not_play_is_refused_with_the_reason(
 
 def test_a_thumbnail_is_cut_from_the_video(app_context, media, tmp_path):
     out = tmp_path / "thumb.jpg"
-    probe.cut_thumbnail(media["clip.mp4"], 5.0, out)
+    probe.cut_thumbnail(media["clip.mp4"], ".mp4", 5.0, out)
     assert out.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
+
+
+def test_a_playlist_named_mp4_is_not_followed(app_context, media, tmp_path):
+    """An HLS playlist or concat list would make ffprobe open what it names: the container's
+    own demuxer is forced, so it is just a file that is not an MP4."""
+    for text in (
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:5\n#EXTINF:5,\nfile:{media['clip.mp4']}\n#EXT-X-ENDLIST\n",
+        f"ffconcat version 1.0\nfile '{media['clip.mp4']}'\n",
+    ):
+        playlist = tmp_path / "playlist.mp4"
+        playlist.write_text(text)
+        with pytest.raises(probe.NotPlayable, match="cannot read this as MP4 video"):
+            probe.probe(playlist, ".mp4")

@@ -150,7 +150,7 @@ def test_a_webm_with_its_own_thumbnail_keeps_it(db_session, client, sign_in, med
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("notes.mp4", "not a video file ffprobe can read"),
+        ("notes.mp4", "ffprobe cannot read this as MP4 video"),
         ("cut.mp4", "cut short (truncated)"),
         ("sound.mp4", "no video stream"),
     ],
