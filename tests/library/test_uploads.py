@@ -279,3 +279,16 @@ def test_a_thumbnail_is_checked_by_its_content_and_an_empty_video_refused(
     assert "The video file is empty." in response.get_data(as_text=True)
     assert db_session.scalars(select(VideoUpload)).all() == []
     assert stored(storage_dir) == []
+
+
+def test_an_uploads_change_is_not_offered_for_revert_as_nothing(
+    db_session, client, sign_in, media, storage_dir
+):
+    sign_in("editor")
+    video = VideoFactory()
+    post_upload(client, video, video=media["clip.mp4"])
+    run_probes(client.application, video)
+    [row] = audit_rows(video)
+    page = client.get(f"/audit/{row.id}/revert").get_data(as_text=True)
+    assert "An uploaded file is not reverted here: to go back to an earlier file, upload" in page
+    assert "Nothing to revert" not in page
