@@ -140,7 +140,8 @@ def local_file(storage: Storage, key: str) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="catalog-probe-") as directory:
         copy = Path(directory) / Path(key).name
-        with storage.open(key) as source, copy.open("wb") as out:
+        # closing(): an S3 body is closed, not necessarily a context manager.
+        with contextlib.closing(storage.open(key)) as source, copy.open("wb") as out:
             shutil.copyfileobj(source, out, CHUNK)
         yield copy
 

@@ -1,10 +1,15 @@
 """ffprobe on real files: what a playable video gives, and why each bad file is refused."""
 
+import io
 import re
 
+import boto3
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
 
 from catalog.library import probe
+from catalog.reports.storage import S3Storage
 
 
 @pytest.fixture
@@ -57,3 +62,38 @@ def test_a_playlist_named_mp4_is_not_followed(app_context, media, tmp_path):
         playlist.write_text(text)
         with pytest.raises(probe.NotPlayable, match="cannot read this as MP4 video"):
             probe.probe(playlist, ".mp4")
+
+
+def test_a_file_in_s3_is_probed_from_a_local_copy(app_context, media):
+    """S3Storage: the object is copied to a temporary file in chunks, probed, and the copy
+    removed (botocore's Stubber checks the request, as the report storage tests do)."""
+    data = media["clip.mp4"].read_bytes()
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+    with Stubber(client) as stubber:
+        body = StreamingBody(io.BytesIO(data), len(data))
+        stubber.add_response(
+            "get_object", {"Body": body}, {"Bucket": "bucket", "Key": "media/uploads/clip.mp4"}
+        )
+        storage = S3Storage("bucket", "media", client=client)
+        with probe.local_file(storage, "uploads/clip.mp4") as path:
+            assert probe.probe(path, ".mp4").video_codec == "h264"
+            copy = path
+        stubber.assert_no_pending_responses()
+    assert not copy.exists()
+
+
+def test_a_stored_video_is_uploaded_to_s3_with_its_content_type():
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "put_object", {},
+            {"Bucket": "bucket", "Key": ANY, "Body": ANY, "ContentLength": 4,
+             "ContentType": "video/webm"},
+        )  # fmt: skip
+        stored = S3Storage("bucket", "media", client=client).save(io.BytesIO(b"webm"), ".webm")
+        stubber.assert_no_pending_responses()
+    assert stored.key.endswith(".webm")
