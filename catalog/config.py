@@ -93,6 +93,11 @@ def from_environment() -> dict:
         "REPORTS_MAX_UNCOMPRESSED_BYTES": int(
             env.get("REPORTS_MAX_UNCOMPRESSED_BYTES", str(4 * 1024**3))
         ),
+        # The video library (catalog/library): an uploaded video file may be this large at
+        # most (the upload form alone; MAX_CONTENT_LENGTH holds for every other request),
+        # and ffprobe/ffmpeg may take this many seconds on one file.
+        "LIBRARY_MAX_UPLOAD_BYTES": int(env.get("LIBRARY_MAX_UPLOAD_BYTES", str(2 * 1024**3))),
+        "LIBRARY_PROBE_TIMEOUT": float(env.get("LIBRARY_PROBE_TIMEOUT", "600")),
         # The video list counts its matches exactly up to this many (a count that stops at
         # this + 1 rows); above it, it says "more than" this, with the planner's estimate.
         "LIST_EXACT_LIMIT": int(env.get("LIST_EXACT_LIMIT", "10000")),

@@ -98,6 +98,12 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "accounts.reset_two_factor": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     "accounts.password_link": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     "accounts.roles": {"GET": Permission.USERS_MANAGE},
+    # The library: putting a video file in (its page follows the probe), and an admin's
+    # view and clearing of a person's progress.
+    "library.upload": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "library.upload_status": {"GET": Permission.CATALOG_READ},
+    "library.user_progress": {"GET": Permission.USERS_MANAGE},
+    "library.clear_progress": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
 }
@@ -113,7 +119,7 @@ def _rules(app: Flask):
 def _url(rule, video) -> str:
     values = {
         "video_id": video.video_id, "filename": "css/app.css", "token": "not-a-token",
-        "user_id": 0,  # no such user: admins get 404, the others 403 before any look-up
+        "user_id": 2**31 - 1,  # no such user: admins get 404, the others 403 before any look-up
         "channel_id": video.channel.channel_id,
         "category_id": 0,
         "field_id": 0, "schema_id": 0,  # likewise no such field or schema

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from catalog import audit
 from catalog.categories import bp, queries, service
 from catalog.categories.forms import CategoryForm
+from catalog.library import figures
 from catalog.models import VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.web.actions import commit_or_explain, flash_saved
@@ -57,6 +58,7 @@ def edit(category_id: int):
         "categories/edit.html", form=form, category=category,
         history=audit.history("category", category.id, limit=queries.HISTORY_LIMIT),
         history_limit=queries.HISTORY_LIMIT,
+        figures=figures.for_category(category.id),
     ), status  # fmt: skip
 
 

@@ -250,6 +250,7 @@ def _create_videos(rng, channels, categories, labels, actor) -> list[Video]:
     channel_weights = [spec.subscribers**0.5 for _channel, spec in channels]
     category_weights = [spec.weight for _category, spec in categories]
     taken: set[str] = set()
+    heroes: set[int] = set()  # a category has one hero at most (uq_videos_hero_per_category)
     videos = []
     for _ in range(VIDEO_COUNT):
         channel, channel_spec = rng.choices(channels, weights=channel_weights)[0]
@@ -260,6 +261,9 @@ def _create_videos(rng, channels, categories, labels, actor) -> list[Video]:
         values["video_id"] = _unique_video_id(rng, taken)
         values["channel_id"] = channel.id
         values["category_id"] = category.id if category else None
+        values["is_hero"] = values["is_hero"] and category is not None and category.id not in heroes
+        if values["is_hero"]:
+            heroes.add(category.id)
         videos.append(service.create_video(values, actor=actor, source=SOURCE))
     return videos
 

@@ -14,6 +14,7 @@ from catalog.models.login_attempt import LoginAttempt
 from catalog.models.queue import ProcessingQueue
 from catalog.models.report import Report
 from catalog.models.task import PipelineWorker, Task
+from catalog.models.upload import VideoUpload
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
 
@@ -39,6 +40,7 @@ __all__ = [
     "VideoMetadata",
     "VideoProgress",
     "VideoReaction",
+    "VideoUpload",
     "roles_users",
     "schema_channels",
 ]

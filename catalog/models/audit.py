@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from catalog.models.base import Base
 
-SOURCES = ("web", "bulk", "cli", "report", "worker", "revert")
+SOURCES = ("web", "bulk", "cli", "report", "worker", "revert", "upload")
 ACTIONS = ("create", "update", "delete", "export")
 
 # A row that stands for its whole batch in the collapsed log: not part of a batch, or the

@@ -198,6 +198,13 @@ Index("ix_videos_channel_id_id", Video.channel_id, Video.id)
 Index("ix_videos_category_id_id", Video.category_id, Video.id)
 # The library's rows: published videos of a category by view count (reference E).
 Index("ix_videos_published_category_id_views", Video.published, Video.category_id, Video.views)
+# At most one hero per category (the videos service checks first and says so on the form).
+Index(
+    "uq_videos_hero_per_category",
+    Video.category_id,
+    unique=True,
+    postgresql_where=Video.is_hero & Video.category_id.is_not(None),
+)
 Index(
     "ix_videos_search_text_trgm",
     Video.search_text,

@@ -22,6 +22,12 @@ CHUNK = 1 << 20
 UPLOADS = "uploads/"
 SUFFIXES = (".csv", ".csv.gz")
 PICK_LIMIT = 200  # objects listed for picking, newest first
+# A stored file's content type follows from its key's extension (the library's media too).
+CONTENT_TYPES = {
+    ".csv": "text/csv", ".gz": "application/gzip",
+    ".mp4": "video/mp4", ".webm": "video/webm", ".vtt": "text/vtt",
+    ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,11 @@ class Storage(Protocol):
 def _new_key(suffix: str) -> str:
     now = datetime.now(UTC)
     return f"{UPLOADS}{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def content_type(key: str) -> str:
+    """The content type of a stored file, by its key's extension."""
+    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
 
 
 def suffix_of(name: str) -> str | None:
@@ -96,6 +107,10 @@ class LocalStorage:
             Path(temporary).unlink(missing_ok=True)
             raise
         return Stored(key, size, digest.hexdigest())
+
+    def path(self, key: str) -> Path:
+        """The file itself (tools such as ffprobe read it in place)."""
+        return self._path(key)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -150,7 +165,7 @@ class S3Storage:
             try:
                 self.client.put_object(
                     Bucket=self.bucket, Key=self._object(key), Body=copy, ContentLength=size,
-                    ContentType="application/gzip" if suffix.endswith(".gz") else "text/csv",
+                    ContentType=content_type(key),
                 )  # fmt: skip
             except self._errors() as exc:
                 raise StorageError(f"The file could not be stored in S3: {exc}") from exc

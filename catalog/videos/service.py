@@ -32,7 +32,7 @@ from catalog.extensions import db
 from catalog.models import Channel, CustomField, MetadataSync, User, Video, VideoFieldValue
 from catalog.models.video import ENGAGEMENT_FIELDS, MONETIZATION_FIELDS
 from catalog.rules import RuleError
-from catalog.videos import custom_values
+from catalog.videos import custom_values, heroes
 
 # The fields a person edits, in form order. Everything audited is listed here or derived
 # from something listed here (channel_display_name from channel_id, administered_at).
@@ -113,6 +113,8 @@ def _apply(video: Video, values: dict[str, Any], *, restoring: bool = False) -> 
             setattr(video, field, _normalize(values[field]))
         if getattr(video, field) != derived_before[field]:
             changes[field] = [derived_before[field], getattr(video, field)]
+    if "is_hero" in changes or "category_id" in changes:
+        heroes.check(video)
     return changes
 
 
@@ -458,6 +460,8 @@ def apply_bulk(
             changed.append((row, changes))
     if not changed:
         return BulkResult(0, None)
+    if values.get("category_id") is not None:
+        heroes.check_moved([row.id for row, _ in changed], values["category_id"])
     db.session.execute(
         update(table)
         .where(table.c.id == any_(_id_array([row.id for row, _ in changed])))

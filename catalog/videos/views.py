@@ -18,9 +18,10 @@ from werkzeug.exceptions import Conflict
 from catalog import audit
 from catalog.extensions import db
 from catalog.fields.queries import all_fields, applicable_fields
+from catalog.library import figures, uploads
 from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
-from catalog.permissions import Permission, require, signed_in_user
+from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.videos import bp, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
@@ -177,9 +178,11 @@ def detail(video_id: str):
     }
     values = custom_values.current_values(video.id)
     custom = [(field, values.get(field.id)) for field, _ in applicable_fields(video.channel_id)]
+    upload = uploads.latest(video) if can(Permission.CATALOG_EDIT) else None
     return render_template(
         "videos/detail.html", video=video, history=history, groups=FORM_GROUPS, labels=labels,
-        history_limit=HISTORY_LIMIT, custom=custom,
+        history_limit=HISTORY_LIMIT, custom=custom, figures=figures.for_video(video.id),
+        upload=upload, failure=upload and uploads.failed_check(upload),
     )  # fmt: skip
 
 
@@ -329,7 +332,7 @@ def bulk():
                         selection, values, actor=signed_in_user(), custom=custom,
                         expected=confirmed,
                     ),
-                    propagate=CHANGED_UNDER_US,
+                    propagate=CHANGED_UNDER_US, show=False,
                 )  # fmt: skip
             except service.BulkSetChanged as exc:  # rolled back: the page previews again
                 preview = exc.preview
@@ -341,7 +344,9 @@ def bulk():
             else:
                 if outcome:
                     _flash_bulk_done(outcome.value)
-                return redirect(url_for("videos.index", **state.view_args()))
+                    return redirect(url_for("videos.index", **state.view_args()))
+                # A rule of the service refused it (one hero per category): shown on the page.
+                message = f"Nothing was saved: {outcome.error}"
         else:
             preview = service.preview_bulk(selection, values, custom=custom)
     return render_template(

@@ -1,0 +1,6 @@
+from flask import Blueprint
+
+bp = Blueprint("library", __name__)
+
+# The routes; probe: the video_probe job handler, registered with the job engine.
+from catalog.library import admin_views, probe, upload_views  # noqa: E402, F401
