@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.changes import bp as changes_bp
     from catalog.channels import bp as channels_bp
     from catalog.fields import bp as fields_bp
+    from catalog.library import bp as library_bp
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
     from catalog.revert import bp as revert_bp
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(fields_bp)
     app.register_blueprint(queue_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(library_bp)
     templating.init_app(app)
     # Request hooks run in the order they are registered here: the sign-in's checks, then
     # the admins' two-factor gate, then the refusal of NUL characters.

@@ -198,6 +198,12 @@ Index("ix_videos_channel_id_id", Video.channel_id, Video.id)
 Index("ix_videos_category_id_id", Video.category_id, Video.id)
 # The library's rows: published videos of a category by view count (reference E).
 Index("ix_videos_published_category_id_views", Video.published, Video.category_id, Video.views)
+# The library's hero: found among the few published hero videos (migration 0018).
+Index(
+    "ix_videos_library_hero",
+    Video.category_id,
+    postgresql_where=literal_column("is_hero AND published"),
+)
 Index(
     "ix_videos_search_text_trgm",
     Video.search_text,
