@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from flask import Response, abort, redirect, request, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from catalog.reports.storage import LocalStorage, S3Storage, Storage, StorageError, get_storage
 
@@ -79,6 +80,10 @@ def serve(video, kind: str) -> Response:
             response = _pass_through(storage, key, mimetype)
     except StorageError:
         abort(404)
+    except RequestedRangeNotSatisfiable as exc:
+        # Answered here, not by the error pages, which would drop its Content-Range
+        # ("bytes */<size>": what a player needs to ask again).
+        return Response(status=416, headers=exc.get_headers())
     response.cache_control.private = True
     response.cache_control.public = False
     return response

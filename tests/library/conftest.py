@@ -37,8 +37,8 @@ def library_video(db_session, storage, media_files):
     def make(container: str = "mp4", captions: bool = True, **values):
         with media_files[container].open("rb") as source:
             key = storage.save(source, f".{container}").key
-        values.setdefault("category", CategoryFactory())
-        video = VideoFactory(published=True, video_url=key, duration_seconds=DURATION, **values)
+        values = {"category": CategoryFactory(), "duration_seconds": DURATION, **values}
+        video = VideoFactory(published=True, video_url=key, **values)
         if captions:
             with media_files["vtt"].open("rb") as source:
                 caption_key = storage.save(source, ".vtt").key
