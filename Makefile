@@ -28,13 +28,14 @@ install-test: $(BIN)/.installed-test system-deps node_modules/.package-lock.json
 node_modules/.package-lock.json: package-lock.json | system-deps
 	npm ci --no-audit --no-fund
 
-# PostgreSQL server binaries, Debian's Chromium and npm (for axe-core), installed when missing and we are root.
+# PostgreSQL server binaries, Debian's Chromium, npm (for axe-core) and ffmpeg (ffprobe for the
+# library's uploads, ffmpeg for the tests' media files), installed when missing and we are root.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium npm; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium npm ffmpeg; \
 	  else \
-	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium npm"; exit 1; \
+	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium npm ffmpeg"; exit 1; \
 	  fi; \
 	fi
 

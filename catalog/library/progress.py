@@ -27,7 +27,7 @@ from catalog.rules import RuleError
 
 COMPLETE_AT = 0.9
 # "Resume at 12:34" is offered from this far in, and until this close to the end.
-RESUME_FROM = 5.0
+RESUME_FROM = 1.0
 RESUME_UNTIL = 0.98
 # The fastest playback counted as watching (the player offers up to 2x); GRACE covers one
 # report interval (10 s of playing) and a late beacon.
