@@ -297,3 +297,41 @@ def test_no_reaction_to_a_video_outside_the_library(client, db_session, sign_in)
     video = VideoFactory()
     token = csrf_token(client, "/library")
     assert react(client, video, token, "like").status_code == 404
+
+
+# -- S3 ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bucket(monkeypatch):
+    """S3 storage with a real botocore client and made-up credentials: presigning is local,
+    so nothing is asked of a network."""
+    import boto3
+
+    from catalog.library import serving
+    from catalog.reports.storage import S3Storage
+
+    client = boto3.client(
+        "s3", region_name="us-east-1", endpoint_url="https://objects.example.com",
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret",
+    )  # fmt: skip
+    storage = S3Storage("media", "catalog/", client=client)
+    monkeypatch.setattr(serving, "get_storage", lambda: storage)
+    return storage
+
+
+def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in, bucket):
+    sign_in("viewer")
+    video = VideoFactory(published=True, video_url="uploads/2026/12/abc.webm",
+                         duration_seconds=DURATION)  # fmt: skip
+    answer = client.get(f"/library/{video.video_id}/video")
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(
+        "https://objects.example.com/media/catalog/uploads/2026/12/abc.webm?"
+    )
+    assert "Signature=" in location  # signed (SigV2 or SigV4, as botocore chooses)
+    assert "response-content-type=video%2Fwebm" in location
+    assert "private" in answer.headers["Cache-Control"]
+    page = client.get(f"/library/{video.video_id}")
+    assert "media-src 'self' https://objects.example.com" in page.headers["Content-Security-Policy"]
