@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
-# M: audit rows for the /audit pages (default 10,000,000).
+# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import or library.
+# U: the library's viewers with progress rows (default 10,000).
 
 .PHONY: run worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
@@ -72,7 +73,7 @@ fmt: install-test
 	$(BIN)/ruff format .
 
 bench: install-test
-	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M))
+	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(ONLY),--only $(ONLY)) $(if $(U),--library-users $(U))
 
 db-upgrade: install
 	$(FLASK) db upgrade

@@ -19,7 +19,7 @@ without a file or a duration, values that are not finite numbers, another person
 
 import math
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from catalog.extensions import db
 from catalog.models import Video
@@ -34,12 +34,22 @@ RESUME_UNTIL = 0.98
 MAX_RATE = 2.0
 GRACE = 15.0
 
+# One statement for the whole report: the video is looked up (published, with a file and a
+# duration the position fits in) and the row upserted from it; no row back means one of
+# those failed, and only then is the video read again to say which (`_refusal`).
 _UPSERT = text(
     """
+    WITH v AS (
+        SELECT id, duration_seconds FROM videos
+        WHERE video_id = :video_id AND published AND video_url IS NOT NULL
+          AND duration_seconds > 0
+          AND :position <= duration_seconds AND :played <= duration_seconds
+    )
     INSERT INTO video_progress
         (user_id, video_id, watched_seconds, duration_seconds, last_position, completed)
-    VALUES (:user_id, :video_id, LEAST(:played, :rate * :grace), :duration, :position,
-            :position >= :complete_at * :duration)
+    SELECT :user_id, v.id, LEAST(:played, :rate * :grace), v.duration_seconds, :position,
+           :position >= :complete_at * v.duration_seconds
+    FROM v
     ON CONFLICT (user_id, video_id) DO UPDATE SET
         watched_seconds = video_progress.watched_seconds + LEAST(
             :played,
@@ -54,35 +64,56 @@ _UPSERT = text(
 )
 
 
+class NotInLibrary(LookupError):
+    """No published video has that id: the view answers 404."""
+
+
 def check_report(video: Video, position: float, played: float) -> float:
     """The video's duration when the report is possible for it; else RuleError."""
     if not video.video_url or not video.duration_seconds:
         raise RuleError("This video has no file to watch.", field="position")
     duration = video.duration_seconds
-    for name, value in (("position", position), ("played", played)):
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            raise RuleError(f"{name} must be a number of seconds.", field=name)
-    if not 0 <= position <= duration:
+    _check_numbers(position, played)
+    if position > duration:
         raise RuleError(f"The position must be between 0 and {duration:g} s.", field="position")
-    if not 0 <= played <= duration:
+    if played > duration:
         raise RuleError(f"Played seconds must be between 0 and {duration:g}.", field="played")
     return duration
 
 
-def record(user_id: int, video: Video, *, position: float, played: float) -> dict:
-    """Upsert the person's progress on `video` from one player report (see the module's
-    docstring for the rules); returns the row's watched_seconds, last_position, completed.
-    Refuses an impossible report with RuleError, having written nothing."""
-    duration = check_report(video, position, played)
+def _check_numbers(position: float, played: float) -> None:
+    for name, value in (("position", position), ("played", played)):
+        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise RuleError(f"{name} must be a number of seconds, 0 or more.", field=name)
+
+
+def record(user_id: int, video_id: str, *, position: float, played: float) -> dict:
+    """Upsert the person's progress on the video `video_id` (the YouTube id) from one player
+    report (see the module's docstring for the rules); returns the row's watched_seconds,
+    last_position and completed. Refuses an impossible report with RuleError and an id that
+    is no published video with NotInLibrary, having written nothing."""
+    _check_numbers(position, played)
     row = db.session.execute(
         _UPSERT,
         {
-            "user_id": user_id, "video_id": video.id, "played": played,
-            "position": position, "duration": duration, "rate": MAX_RATE, "grace": GRACE,
+            "user_id": user_id, "video_id": video_id, "played": played,
+            "position": position, "rate": MAX_RATE, "grace": GRACE,
             "complete_at": COMPLETE_AT,
         },
-    ).one()  # fmt: skip
+    ).first()  # fmt: skip
+    if row is None:
+        _refusal(video_id, position, played)
     return row._asdict()
+
+
+def _refusal(video_id: str, position: float, played: float) -> None:
+    video = db.session.scalars(
+        select(Video).where(Video.video_id == video_id, Video.published.is_(True))
+    ).first()
+    if video is None:
+        raise NotInLibrary(video_id)
+    check_report(video, position, played)
+    raise RuleError("This report cannot be recorded.", field="position")  # not reached
 
 
 def progress_of(user_id: int, video_id: int):

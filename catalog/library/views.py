@@ -88,7 +88,6 @@ def media(video_id: str, kind: str):
 @require(Permission.CATALOG_READ)
 def report_progress(video_id: str):
     """The player's beacon: 204 when recorded, 400 (nothing written) when impossible."""
-    video = load_or_404(select(Video).where(Video.video_id == video_id, Video.published.is_(True)))
     form = ProgressForm()
     user = signed_in_user()
     unknown = set(request.form) - set(form._fields)
@@ -96,13 +95,16 @@ def report_progress(video_id: str):
         return _refused(form, unknown)
     if form.user_id.data is not None and form.user_id.data != user.id:
         abort(400, "A report can only be about your own progress.")
-    outcome = commit_or_explain(
-        lambda: progress.record(
-            user.id, video, position=form.position.data, played=form.played.data
-        ),
-        form=form,
-        default_field="position",
-    )
+    try:
+        outcome = commit_or_explain(
+            lambda: progress.record(
+                user.id, video_id, position=form.position.data, played=form.played.data
+            ),
+            form=form,
+            default_field="position",
+        )
+    except progress.NotInLibrary:
+        abort(404)
     return ("", 204) if outcome else _refused(form, set())
 
 

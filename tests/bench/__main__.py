@@ -1,5 +1,5 @@
-"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import]: see
-tests/bench/__init__.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import|library]
+[--library-users U] [--viewers V] [--beacon-seconds S]: see tests/bench/__init__.py."""
 
 import argparse
 import os
@@ -7,7 +7,7 @@ import sys
 import time
 
 from catalog.extensions import db
-from tests.bench import build, database, generate, importbench, measure, report
+from tests.bench import build, database, generate, importbench, library, measure, report
 from tests.bench.database import BENCH_DIR, log, relative
 
 
@@ -28,8 +28,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import"),
-        help="run only the page measurements or only the import benchmark (default: both)",
+        choices=("pages", "import", "library"),
+        help="run only the page measurements, the import or the library benchmark "
+        "(default: all three)",
+    )
+    parser.add_argument(
+        "--library-users",
+        type=int,
+        default=10_000,
+        help="library: viewers with progress on 20 videos each (default %(default)s)",
+    )
+    parser.add_argument(
+        "--viewers", type=int, default=32, help="library: concurrent beacon senders"
+    )
+    parser.add_argument(
+        "--beacon-seconds", type=float, default=20.0, help="library: how long beacons are sent"
+    )
+    parser.add_argument(
+        "--library-workers",
+        type=int,
+        default=0,
+        help="library: gunicorn workers (default: two per core)",
     )
     parser.add_argument(
         "--keep-server", action="store_true", help="leave the bench PostgreSQL running"
@@ -41,6 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--audit-rows must be at least 1000")
     if args.requests < 25:
         parser.error("--requests must be at least 25")
+    if args.library_users < args.viewers or args.viewers < 1:
+        parser.error("--library-users must be at least --viewers, and that at least 1")
     return args
 
 
@@ -55,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         status = 0
-        if args.only != "import":
+        if args.only in (None, "pages"):
             status = measure_pages(server, args, built)
-        if args.only != "pages":
+        if args.only in (None, "library"):
+            # Before the import benchmark, which needs the bench database free of connections.
+            status = library.run(server, args, built) or status
+        if args.only in (None, "import"):
             # The page measurements' connections are closed by now: the import benchmark
             # copies the bench database as a template, which needs it free.
             importbench.run(server, args.videos, built, results_file(args))

@@ -335,3 +335,11 @@ def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in, 
     assert "private" in answer.headers["Cache-Control"]
     page = client.get(f"/library/{video.video_id}")
     assert "media-src 'self' https://objects.example.com" in page.headers["Content-Security-Policy"]
+
+
+def test_a_beacon_for_a_video_outside_the_library_is_not_found(client, db_session, sign_in):
+    user = sign_in("viewer")
+    video = VideoFactory(published=False, video_url="uploads/x.mp4", duration_seconds=DURATION)
+    token = csrf_token(client, "/library")
+    assert beacon(client, video, token, position="1", played="1").status_code == 404
+    assert _progress(db_session, user, video) is None
