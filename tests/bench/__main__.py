@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--library-workers",
         type=int,
         default=0,
-        help="library: gunicorn workers (default: two per core)",
+        help="library: gunicorn workers (default: two per core and one)",
     )
     parser.add_argument(
         "--keep-server", action="store_true", help="leave the bench PostgreSQL running"

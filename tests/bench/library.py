@@ -12,7 +12,7 @@ statements per request) and must show the first category's most viewed videos an
 person's most recent unfinished one, as computed here in SQL.
 
 The beacons go through HTTP to gunicorn (sync workers, `--library-workers`, default two per
-core) on a local port: 32 viewers (`--viewers`), each a signed-in person of its own with
+core and one) on a local port: 32 viewers (`--viewers`), each a signed-in person of its own with
 its own connection (keep-alive), post their beacons back to back for `--beacon-seconds`;
 each beacon is for one of the person's 20 videos, so every one is an upsert of an existing
 row. Reported: beacons accepted per second, latency median and p95, the refusals, and that
@@ -346,7 +346,9 @@ class Viewer:
 
 def beacons(server, built: dict, users: int, args) -> BeaconResult:
     """32 viewers post beacons for their own videos to gunicorn for args.beacon_seconds."""
-    workers = args.library_workers or 2 * (os.cpu_count() or 1)
+    # gunicorn's own advice for sync workers: two per core and one more, so that a worker
+    # waiting on PostgreSQL leaves the cores busy.
+    workers = args.library_workers or 2 * (os.cpu_count() or 1) + 1
     result = BeaconResult(args.viewers, workers)
     viewers_n = min(args.viewers, users)
     with database.connect(server, built["database"], autocommit=True) as conn:
