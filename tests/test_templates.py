@@ -39,8 +39,10 @@ def test_the_navigation_is_one_loop():
 NAV_LINK = re.compile(
     r'<li class="nav-item"><a class="nav-link (active)?" href="([^"]+)">([^<]+)</a></li>'
 )
-READERS = ["Videos", "Channels", "Reports", "Queue"]
-EVERYTHING = ["Videos", "Channels", "Reports", "Categories", "Changes", "Queue", "Fields"]
+READERS = ["Videos", "Library", "Channels", "Reports", "Queue"]
+EVERYTHING = [
+    "Videos", "Library", "Channels", "Reports", "Categories", "Changes", "Queue", "Fields",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,7 @@ EVERYTHING = ["Videos", "Channels", "Reports", "Categories", "Changes", "Queue",
     [
         ("viewer", READERS),
         ("editor", READERS),
-        ("auditor", ["Videos", "Channels", "Reports", "Changes", "Queue"]),
+        ("auditor", ["Videos", "Library", "Channels", "Reports", "Changes", "Queue"]),
         ("admin", [*EVERYTHING, "Accounts"]),
     ],
 )
