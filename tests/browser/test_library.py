@@ -109,10 +109,20 @@ def beacon_after(page, action) -> None:
 def test_a_real_file_plays_and_is_resumed_after_a_reload(page, live_server, live_app, library):
     email = LiveData(live_app).user("viewer")
     sign_in(page, live_server, email)
+    media: list[tuple[int, str]] = []
+    page.on(
+        "response",
+        lambda r: (
+            r.url.endswith("/video")
+            and media.append((r.status, r.headers.get("content-range", "")))
+        ),
+    )
     page.goto(f"{live_server}/library/{library['long']}")
     expect(page.get_by_test_id("resume-offer")).to_have_count(0)
     play_muted(page)
     page.wait_for_function("() => document.getElementById('player').currentTime > 2.5")
+    # The player fetched its file in ranges, and was answered with parts.
+    assert any(status == 206 and value.startswith("bytes ") for status, value in media), media
     beacon_after(page, lambda: page.evaluate("() => document.getElementById('player').pause()"))
     row = progress_row(live_app, email, library["long"])
     assert row is not None
