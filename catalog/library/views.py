@@ -32,8 +32,8 @@ def index():
 @bp.get("/library/rows/category/<id:category>")
 @require(Permission.CATALOG_READ)
 def more_category(category: int):
-    category = load_or_404(select(VideoCategory).where(VideoCategory.id == category))
-    row = queries.category_more(category, request.args.get("after", ""))
+    found = load_or_404(select(VideoCategory).where(VideoCategory.id == category))
+    row = queries.category_more(found, request.args.get("after", ""))
     if row is None:
         abort(400)
     return render_template("library/_cards.html", row=row)
@@ -66,7 +66,7 @@ def watch(video_id: str):
         render_template(
             "library/watch.html", video=video,
             resume=progress.resume_offer(started, video.duration_seconds),
-            tallies=reactions.tallies(user.id, video.id), form=ReactionForm(),
+            tallies=reactions.tallies(user.id, video.id),
             captions=serving.key_of(video, "captions") is not None,
             media_type=serving.media_type(video.video_url),
         )
@@ -130,6 +130,5 @@ def react(video_id: str):
     if not request.headers.get("HX-Request"):
         return redirect(url_for("library.watch", video_id=video.video_id))
     return render_template(
-        "library/_reactions.html", video=video, form=ReactionForm(formdata=None),
-        tallies=reactions.tallies(user.id, video.id),
+        "library/_reactions.html", video=video, tallies=reactions.tallies(user.id, video.id),
     )  # fmt: skip
