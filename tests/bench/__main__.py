@@ -42,7 +42,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--viewers", type=int, default=32, help="library: concurrent beacon senders"
     )
     parser.add_argument(
-        "--beacon-seconds", type=float, default=20.0, help="library: how long beacons are sent"
+        "--beacon-seconds",
+        type=float,
+        default=20.0,
+        help="library: how long beacons are sent, paced and then back to back",
+    )
+    parser.add_argument(
+        "--beacon-rate",
+        type=float,
+        default=500.0,
+        help="library: beacons per second offered in all in the paced run (default %(default)s)",
     )
     parser.add_argument(
         "--library-workers",
