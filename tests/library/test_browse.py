@@ -158,3 +158,25 @@ def test_search_finds_titles_and_artists_in_the_library(client, db_session, sign
     assert "2 videos for “MOON”" in html
     nothing = client.get("/library?q=100%25_").get_data(as_text=True)
     assert CARD.findall(nothing) == []
+
+
+def test_continue_watching_loads_more_by_keyset(client, db_session, sign_in, library_video):
+    user = sign_in("viewer")
+    now = datetime.now(UTC)
+    videos = [library_video(captions=False) for _ in range(queries.ROW_SIZE + 3)]
+    for n, video in enumerate(videos):
+        db_session.add(
+            VideoProgress(user_id=user.id, video_id=video.id, duration_seconds=5,
+                          last_position=1, updated_at=now - timedelta(minutes=n % 4))
+        )  # fmt: skip
+    db_session.flush()
+    expected = [
+        v.video_id for n, v in sorted(enumerate(videos), key=lambda nv: (nv[0] % 4, -nv[1].id))
+    ]
+    html = client.get("/library").get_data(as_text=True)
+    seen = cards_of(html, "continue")
+    more = re.search(r'hx-get="(/library/rows/continue[^"]+)"', html)
+    html = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    seen += CARD.findall(html)
+    assert seen == expected
+    assert "row-more" not in html
