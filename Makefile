@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
-# M: audit rows for the /audit pages (default 10,000,000).
+# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import or library.
+# U: the library's viewers with progress rows (default 10,000).
 
 .PHONY: run worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
@@ -28,10 +29,10 @@ install-test: $(BIN)/.installed-test system-deps node_modules/.package-lock.json
 node_modules/.package-lock.json: package-lock.json | system-deps
 	npm ci --no-audit --no-fund
 
-# PostgreSQL server binaries, Debian's Chromium, npm (for axe-core) and ffmpeg (ffprobe and
-# ffmpeg for the video library's uploads), installed when missing and we are root.
+# PostgreSQL server binaries, Debian's Chromium, npm (for axe-core) and ffmpeg (ffprobe for the
+# library's uploads, ffmpeg for the tests' media files), installed when missing and we are root.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffprobe >/dev/null; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium npm ffmpeg; \
 	  else \
@@ -75,7 +76,7 @@ fmt: install-test
 	$(BIN)/ruff format .
 
 bench: install-test
-	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(T),--tasks $(T))
+	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(T),--tasks $(T)) $(if $(ONLY),--only $(ONLY)) $(if $(U),--library-users $(U))
 
 db-upgrade: install
 	$(FLASK) db upgrade

@@ -104,6 +104,15 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "library.upload_status": {"GET": Permission.CATALOG_READ},
     "library.user_progress": {"GET": Permission.USERS_MANAGE},
     "library.clear_progress": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
+    # The library: watching is for every role that reads the catalog (reactions and progress
+    # are the person's own).
+    "library.index": {"GET": Permission.CATALOG_READ},
+    "library.more_category": {"GET": Permission.CATALOG_READ},
+    "library.more_continue": {"GET": Permission.CATALOG_READ},
+    "library.watch": {"GET": Permission.CATALOG_READ},
+    "library.media": {"GET": Permission.CATALOG_READ},
+    "library.report_progress": {"POST": Permission.CATALOG_READ},
+    "library.react": {"POST": Permission.CATALOG_READ},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
 }
@@ -127,6 +136,8 @@ def _url(rule, video) -> str:
         "audit_id": 0,  # no such audit row, likewise
         "batch_id": uuid.UUID(int=0),  # no such batch, likewise
         "task_id": 2**31 - 1,  # no such task, likewise (ids start at 1)
+        "kind": "video",  # a library file
+        "category": 2**31 - 1,  # the library's rows (the <id:...> converter): no such category
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

@@ -38,9 +38,10 @@ def test_the_navigation_is_one_loop():
 NAV_LINK = re.compile(
     r'<li class="nav-item"><a class="nav-link (active)?" href="([^"]+)">([^<]+)</a></li>'
 )
-READERS = ["Videos", "Channels", "Production", "Reports", "Queue"]
+READERS = ["Videos", "Library", "Channels", "Production", "Reports", "Queue"]
 EVERYTHING = [
-    "Videos", "Channels", "Production", "Reports", "Categories", "Changes", "Queue", "Fields",
+    "Videos", "Library", "Channels", "Production", "Reports", "Categories", "Changes", "Queue",
+    "Fields",
 ]  # fmt: skip
 
 
@@ -49,7 +50,7 @@ EVERYTHING = [
     [
         ("viewer", READERS),
         ("editor", READERS),
-        ("auditor", ["Videos", "Channels", "Production", "Reports", "Changes", "Queue"]),
+        ("auditor", ["Videos", "Library", "Channels", "Production", "Reports", "Changes", "Queue"]),
         ("admin", [*EVERYTHING, "Accounts"]),
     ],
 )

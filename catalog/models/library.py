@@ -12,7 +12,9 @@ from sqlalchemy import (
     Double,
     Enum,
     ForeignKey,
+    Index,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +48,13 @@ class VideoProgress(Base):
         CheckConstraint(
             "last_position >= 0 AND last_position <= duration_seconds",
             name="last_position_in_range",
+        ),
+        # The library's "Continue watching" row: one person's unfinished videos, newest first.
+        Index(
+            "ix_video_progress_continue_watching",
+            "user_id",
+            text("updated_at DESC"),
+            postgresql_where=text("NOT completed"),
         ),
     )
 

@@ -205,6 +205,12 @@ Index(
     unique=True,
     postgresql_where=Video.is_hero & Video.category_id.is_not(None),
 )
+# The library's hero: found among the few published hero videos (migration 0018).
+Index(
+    "ix_videos_library_hero",
+    Video.category_id,
+    postgresql_where=literal_column("is_hero AND published"),
+)
 Index(
     "ix_videos_search_text_trgm",
     Video.search_text,

@@ -121,6 +121,13 @@ class LocalStorage:
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
 
+    def local_path(self, key: str) -> Path:
+        """The file itself, for serving it with Range support (the library's player)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"The stored file {key} is missing.")
+        return path
+
     def available(self) -> list[Available]:
         return []
 
@@ -183,6 +190,20 @@ class S3Storage:
         except self._errors() as exc:
             raise StorageError(f"{key} is not in the bucket: {exc}") from exc
         return head["ContentLength"]
+
+    def presigned_url(self, key: str, *, expires: int, content_type: str | None = None) -> str:
+        """A time-limited GET URL for the object, so the browser streams (and seeks, with
+        Range requests S3 answers itself) straight from the bucket, not through a web
+        process. Signing is local: no request to S3."""
+        params = {"Bucket": self.bucket, "Key": self._object(key)}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        try:
+            return self.client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=expires
+            )
+        except self._errors() as exc:
+            raise StorageError(f"No link to {key} could be signed: {exc}") from exc
 
     def available(self) -> list[Available]:
         """The .csv and .csv.gz objects under the prefix (uploads excepted), newest first."""

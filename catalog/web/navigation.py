@@ -20,6 +20,7 @@ class NavItem(NamedTuple):
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("videos.index", "Videos", Permission.CATALOG_READ),
+    NavItem("library.index", "Library", Permission.CATALOG_READ),
     NavItem("channels.index", "Channels", Permission.CATALOG_READ),
     NavItem("production.board", "Production", Permission.CATALOG_READ),
     NavItem("reports.index", "Reports", Permission.CATALOG_READ),

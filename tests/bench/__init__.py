@@ -19,4 +19,9 @@ After the pages, the import benchmark (issue 4, tests/bench/importbench.py) appl
 deterministic video report of about N rows through the worker's code path to a scratch
 copy of the database, beside plain COPYs of the same file, and appends its table to the
 same results file. ``--only pages`` or ``--only import`` runs one of the two.
+
+The library (issue 15, tests/bench/library.py, ``--only library``): /library for a viewer
+with a "Continue watching" row, and progress beacons from 32 viewers through gunicorn;
+``--library-users U`` (default 10,000) sizes it. Its table goes to
+``instance/bench/results-library-<N>.md``.
 """

@@ -1,5 +1,6 @@
-"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import|production]
-[--tasks T]: see tests/bench/__init__.py and tests/bench/production.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild]
+[--only pages|import|production|library] [--tasks T] [--library-users U] [--viewers V]
+[--beacon-seconds S]: see tests/bench/__init__.py and tests/bench/production.py."""
 
 import argparse
 import os
@@ -7,7 +8,16 @@ import sys
 import time
 
 from catalog.extensions import db
-from tests.bench import build, database, generate, importbench, measure, production, report
+from tests.bench import (
+    build,
+    database,
+    generate,
+    importbench,
+    library,
+    measure,
+    production,
+    report,
+)
 from tests.bench.database import BENCH_DIR, log, relative
 
 
@@ -28,15 +38,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production"),
-        help="run only the page measurements, the import benchmark or the production queue's "
-        "(default: all three)",
+        choices=("pages", "import", "production", "library"),
+        help="run only the page measurements, the import benchmark, the production queue's "
+        "(a database of its own) or the library's (default: all four)",
     )
     parser.add_argument(
         "--tasks",
         type=int,
         default=1_000_000,
         help="production tasks over 500 channels, 10%% queued (default %(default)s)",
+    )
+    parser.add_argument(
+        "--library-users",
+        type=int,
+        default=10_000,
+        help="library: viewers with progress on 20 videos each (default %(default)s)",
+    )
+    parser.add_argument(
+        "--viewers", type=int, default=32, help="library: concurrent beacon senders"
+    )
+    parser.add_argument(
+        "--beacon-seconds",
+        type=float,
+        default=20.0,
+        help="library: how long beacons are sent, paced and then back to back",
+    )
+    parser.add_argument(
+        "--beacon-rate",
+        type=float,
+        default=500.0,
+        help="library: beacons per second offered in all in the paced run (default %(default)s)",
+    )
+    parser.add_argument(
+        "--library-workers",
+        type=int,
+        default=0,
+        help="library: gunicorn workers (default: two per core and one)",
     )
     parser.add_argument(
         "--keep-server", action="store_true", help="leave the bench PostgreSQL running"
@@ -50,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--tasks must be at least 20000 (the claims need a queue of 2000)")
     if args.requests < 25:
         parser.error("--requests must be at least 25")
+    if args.library_users < args.viewers or args.viewers < 1:
+        parser.error("--library-users must be at least --viewers, and that at least 1")
     return args
 
 
@@ -66,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             return production.run(server, args.tasks, rebuild=args.rebuild)
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         status = 0
-        if args.only != "import":
+        if args.only in (None, "pages"):
             status = measure_pages(server, args, built)
-        if args.only != "pages":
+        if args.only in (None, "library"):
+            # Before the import benchmark, which needs the bench database free of connections.
+            status = library.run(server, args, built) or status
+        if args.only in (None, "import"):
             # The page measurements' connections are closed by now: the import benchmark
             # copies the bench database as a template, which needs it free.
             importbench.run(server, args.videos, built, results_file(args))

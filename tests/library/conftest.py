@@ -1,12 +1,18 @@
 """The library's tests: real media files made once per session with ffmpeg (tests/media.py),
-bad ones beside them, and storage in a temporary directory instead of instance/."""
+bad ones beside them, storage in a temporary directory instead of instance/, and published
+library videos with stored files."""
 
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from catalog.models import VideoMetadata
+from catalog.reports.storage import LocalStorage
+from tests.factories import CategoryFactory, VideoFactory
 from tests.media import make_captions, make_video
+
+DURATION = 5.0
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +52,34 @@ def storage_dir(app, tmp_path, monkeypatch) -> Path:
     monkeypatch.setitem(app.config, "REPORTS_DIR", str(directory))
     monkeypatch.setitem(app.config, "S3_BUCKET", "")
     return directory
+
+
+@pytest.fixture(scope="session")
+def media_files(media) -> dict[str, Path]:
+    """The good files of `media` by kind: mp4, webm, vtt."""
+    return {"mp4": media["clip.mp4"], "webm": media["clip.webm"], "vtt": media["captions.vtt"]}
+
+
+@pytest.fixture
+def storage(storage_dir) -> LocalStorage:
+    """The app's storage for this test: a directory of its own."""
+    return LocalStorage(storage_dir)
+
+
+@pytest.fixture
+def library_video(db_session, storage, media_files):
+    """library_video(**values) → a published video with a stored MP4 (and captions)."""
+
+    def make(container: str = "mp4", captions: bool = True, **values):
+        with media_files[container].open("rb") as source:
+            key = storage.save(source, f".{container}").key
+        values = {"category": CategoryFactory(), "duration_seconds": DURATION, **values}
+        video = VideoFactory(published=True, video_url=key, **values)
+        if captions:
+            with media_files["vtt"].open("rb") as source:
+                caption_key = storage.save(source, ".vtt").key
+            db_session.add(VideoMetadata(video_id=video.id, caption_url=caption_key))
+            db_session.flush()
+        return video
+
+    return make

@@ -89,3 +89,22 @@ def test_s3_errors_are_reported_not_raised_raw(s3):
         store.open("daily/missing.csv")
     with pytest.raises(StorageError):
         store.open("../escape.csv")
+
+
+def test_the_local_store_gives_the_library_a_file_to_serve(tmp_path):
+    store = LocalStorage(tmp_path)
+    stored = store.save(io.BytesIO(DATA), ".mp4")
+    assert store.local_path(stored.key).read_bytes() == DATA
+    for key in ("../outside.mp4", "uploads", "uploads/none.mp4"):
+        with pytest.raises(StorageError):
+            store.local_path(key)
+
+
+def test_s3_presigns_a_link_without_a_request(s3):
+    store, _stubber = s3  # no response queued: signing must not call S3
+    url = store.presigned_url("uploads/a.webm", expires=60, content_type="video/webm")
+    assert url.startswith("https://bucket.s3.amazonaws.com/reports/uploads/a.webm?")
+    assert "response-content-type=video%2Fwebm" in url
+    assert "Expires=" in url
+    with pytest.raises(StorageError):
+        store.presigned_url("../escape.webm", expires=60)
