@@ -4,7 +4,6 @@ page with its player, the player's progress beacons, reactions, and the files.""
 from flask import abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from catalog.extensions import db
 from catalog.library import bp, progress, queries, reactions, serving
 from catalog.library.watch_forms import ProgressForm, ReactionForm
 from catalog.models import Video, VideoCategory
@@ -104,8 +103,7 @@ def report_progress(video_id: str):
             form=form,
             default_field="position",
         )
-    except progress.NotInLibrary:
-        db.session.rollback()  # it wrote nothing; nothing is left open either
+    except progress.NotInLibrary:  # rolled back by commit_or_explain: nothing written
         abort(404)
     return ("", 204) if outcome else _refused(form, set())
 

@@ -38,8 +38,8 @@ def counted(connection):
         event.remove(connection, "before_cursor_execute", count)
 
 
-def test_rows_follow_the_categories_order_and_views(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_rows_follow_the_categories_order_and_views(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     second = CategoryFactory(name="Second", sort_order=2)
     first = CategoryFactory(name="First", sort_order=1)
     inactive = CategoryFactory(name="Retired", sort_order=0, is_active=False)
@@ -73,8 +73,8 @@ def test_rows_follow_the_categories_order_and_views(client, db_session, sign_in,
     assert "Retired" not in html
 
 
-def test_the_page_takes_at_most_five_statements(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_the_page_takes_at_most_five_statements(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     for n in range(4):
         category = CategoryFactory(sort_order=n)
         for views in range(queries.ROW_SIZE + 2):
@@ -91,8 +91,8 @@ def test_the_page_takes_at_most_five_statements(client, db_session, sign_in, lib
     assert len(statements) <= 5, "\n\n".join(statements)
 
 
-def test_more_of_a_row_continues_after_its_last_card(client, db_session, sign_in, library_video):
-    sign_in("viewer")
+def test_more_of_a_row_continues_after_its_last_card(client, db_session, sign_in_as, library_video):
+    sign_in_as("viewer")
     category = CategoryFactory()
     videos = [library_video(category=category, views=v // 3, captions=False) for v in range(20)]
     videos += [library_video(category=category, views=None, captions=False) for _ in range(10)]
@@ -109,8 +109,8 @@ def test_more_of_a_row_continues_after_its_last_card(client, db_session, sign_in
     assert 'data-testid="row-more"' not in html
 
 
-def test_more_refuses_a_cursor_that_is_not_one(client, db_session, sign_in):
-    sign_in("viewer")
+def test_more_refuses_a_cursor_that_is_not_one(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     category = CategoryFactory()
     base = f"/library/rows/category/{category.id}"
     assert client.get(f"{base}?after=nonsense").status_code == 400
@@ -122,11 +122,11 @@ def test_more_refuses_a_cursor_that_is_not_one(client, db_session, sign_in):
 
 
 def test_continue_watching_is_the_persons_own_unfinished_newest_first(
-    client, db_session, sign_in, library_video
+    client, db_session, sign_in_as, library_video
 ):
     from tests.factories import UserFactory
 
-    user = sign_in("viewer")
+    user = sign_in_as("viewer")
     someone = UserFactory()
     now = datetime.now(UTC)
     older, newer, done, theirs = (library_video(captions=False) for _ in range(4))
@@ -147,8 +147,10 @@ def test_continue_watching_is_the_persons_own_unfinished_newest_first(
     assert 'aria-label="60% watched"' in html
 
 
-def test_search_finds_titles_and_artists_in_the_library(client, db_session, sign_in, library_video):
-    sign_in("viewer")
+def test_search_finds_titles_and_artists_in_the_library(
+    client, db_session, sign_in_as, library_video
+):
+    sign_in_as("viewer")
     by_title = library_video(title="Moonlight Sonata", views=5, captions=False)
     by_artist = library_video(artist=["The Moonwalkers"], views=9, captions=False)
     library_video(title="Other", isrc="MOON12345678", captions=False)  # an identifier only
@@ -160,8 +162,8 @@ def test_search_finds_titles_and_artists_in_the_library(client, db_session, sign
     assert CARD.findall(nothing) == []
 
 
-def test_continue_watching_loads_more_by_keyset(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_continue_watching_loads_more_by_keyset(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     now = datetime.now(UTC)
     videos = [library_video(captions=False) for _ in range(queries.ROW_SIZE + 3)]
     for n, video in enumerate(videos):

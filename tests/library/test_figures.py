@@ -85,9 +85,9 @@ def test_no_activity_shows_dashes_not_zero_percent(app_ctx):
 
 
 def test_the_video_page_and_the_category_page_show_them(
-    client, db_session, sign_in, watched_category
+    client, db_session, sign_in_as, watched_category
 ):
-    sign_in("admin")
+    sign_in_as("admin")
     category, first, _second = watched_category
     page = client.get(f"/videos/{first.video_id}").get_data(as_text=True)
     assert 'data-figure="viewers">3<' in page

@@ -9,18 +9,18 @@ from catalog.extensions import db
 from catalog.models import MetadataSync, Video
 from catalog.rules import RuleError
 from catalog.videos import service
-from tests.conftest import csrf_token
 from tests.factories import CategoryFactory, VideoFactory
+from tests.helpers import csrf_token
 from tests.videos.test_views import form_data
 
 
-def test_a_second_hero_is_refused_on_the_form_naming_the_first(client, db_session, sign_in):
-    sign_in("editor")
+def test_a_second_hero_is_refused_on_the_form_naming_the_first(client, db_session, sign_in_as):
+    sign_in_as("editor")
     category = CategoryFactory()
     VideoFactory(video_id="heroAAAAAA1", title="The hero", category_id=category.id, is_hero=True)
     video = VideoFactory(title="Hopeful", category_id=category.id)
     url = f"/videos/{video.video_id}/edit"
-    token = csrf_token(client, url)
+    token = csrf_token(client.get(url))
     response = client.post(
         url,
         data=form_data(video, token, category_id=str(category.id), is_hero="y", title="Changed"),

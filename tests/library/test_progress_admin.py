@@ -5,8 +5,8 @@ of the account (entity user)."""
 from sqlalchemy import func, select
 
 from catalog.models import MetadataSync, VideoProgress, VideoReaction
-from tests.conftest import csrf_token
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers import csrf_token
 
 
 def progress(session, user, video, position: float) -> None:
@@ -25,8 +25,8 @@ def rows_of(session, user) -> int:
     )
 
 
-def test_an_admin_sees_and_clears_a_persons_progress(client, db_session, sign_in):
-    admin = sign_in("admin")
+def test_an_admin_sees_and_clears_a_persons_progress(client, db_session, sign_in_as):
+    admin = sign_in_as("admin")
     person, other = UserFactory(roles=["viewer"]), UserFactory(roles=["viewer"])
     first, second = VideoFactory(title="First song"), VideoFactory()
     progress(db_session, person, first, 12)
@@ -44,7 +44,7 @@ def test_an_admin_sees_and_clears_a_persons_progress(client, db_session, sign_in
     confirm = client.get(f"/accounts/users/{person.id}/progress/clear")
     assert "Their place in 2 videos is forgotten" in confirm.get_data(as_text=True)
 
-    token = csrf_token(client, f"/accounts/users/{person.id}/progress/clear")
+    token = csrf_token(client.get(f"/accounts/users/{person.id}/progress/clear"))
     response = client.post(
         f"/accounts/users/{person.id}/progress/clear", data={"csrf_token": token}
     )
@@ -66,10 +66,10 @@ def test_an_admin_sees_and_clears_a_persons_progress(client, db_session, sign_in
     assert "library_progress" in history
 
 
-def test_clearing_nothing_writes_nothing(client, db_session, sign_in):
-    sign_in("admin")
+def test_clearing_nothing_writes_nothing(client, db_session, sign_in_as):
+    sign_in_as("admin")
     person = UserFactory(roles=["viewer"])
-    token = csrf_token(client, f"/accounts/users/{person.id}/progress/clear")
+    token = csrf_token(client.get(f"/accounts/users/{person.id}/progress/clear"))
     response = client.post(
         f"/accounts/users/{person.id}/progress/clear", data={"csrf_token": token},
         follow_redirects=True,
@@ -81,8 +81,8 @@ def test_clearing_nothing_writes_nothing(client, db_session, sign_in):
     assert db_session.scalars(rows).all() == []
 
 
-def test_clearing_needs_the_post_and_its_token(client, db_session, sign_in):
-    sign_in("admin")
+def test_clearing_needs_the_post_and_its_token(client, db_session, sign_in_as):
+    sign_in_as("admin")
     person = UserFactory(roles=["viewer"])
     progress(db_session, person, VideoFactory(), 10)
     assert client.post(f"/accounts/users/{person.id}/progress/clear").status_code == 400

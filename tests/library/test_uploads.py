@@ -15,13 +15,13 @@ from catalog.library import uploads
 from catalog.models import MetadataSync, ProcessingQueue, Video, VideoUpload
 from catalog.reports.storage import StorageError
 from catalog.videos import service
-from tests.conftest import csrf_token
 from tests.factories import VideoFactory
+from tests.helpers import csrf_token
 
 
 def post_upload(client, target: Video, **files: Path):
     url = f"/library/{target.video_id}/upload"
-    data = {"csrf_token": csrf_token(client, url)}
+    data = {"csrf_token": csrf_token(client.get(url))}
     for field, path in files.items():
         data[field] = (path.open("rb"), path.name)
     return client.post(url, data=data, content_type="multipart/form-data")
@@ -72,9 +72,9 @@ def stored(storage_dir: Path) -> list[Path]:
 
 
 def test_an_mp4_with_captions_is_probed_given_a_thumbnail_and_then_published(
-    db_session, client, sign_in, media, storage_dir
+    db_session, client, sign_in_as, media, storage_dir
 ):
-    editor = sign_in("editor")
+    editor = sign_in_as("editor")
     video = VideoFactory()
     response = post_upload(client, video, video=media["clip.mp4"], captions=media["captions.vtt"])
     assert response.status_code == 302
@@ -131,8 +131,8 @@ def test_an_mp4_with_captions_is_probed_given_a_thumbnail_and_then_published(
     assert video.duration_seconds == pytest.approx(5.0, abs=0.05)
 
 
-def test_a_webm_with_its_own_thumbnail_keeps_it(db_session, client, sign_in, media, storage_dir):
-    sign_in("editor")
+def test_a_webm_with_its_own_thumbnail_keeps_it(db_session, client, sign_in_as, media, storage_dir):
+    sign_in_as("editor")
     video = VideoFactory()
     response = post_upload(client, video, video=media["clip.webm"], thumbnail=media["cover.jpg"])
     assert response.status_code == 302
@@ -156,9 +156,9 @@ def test_a_webm_with_its_own_thumbnail_keeps_it(db_session, client, sign_in, med
     ],
 )
 def test_a_file_that_will_not_play_is_refused_and_changes_nothing(
-    db_session, client, sign_in, media, storage_dir, name, reason
+    db_session, client, sign_in_as, media, storage_dir, name, reason
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory(published=False)
     version = video.version
     assert post_upload(client, video, video=media[name]).status_code == 302
@@ -181,9 +181,9 @@ def test_a_file_that_will_not_play_is_refused_and_changes_nothing(
 
 
 def test_broken_captions_are_refused_on_the_form_naming_the_line(
-    db_session, client, sign_in, media, storage_dir
+    db_session, client, sign_in_as, media, storage_dir
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     response = post_upload(client, video, video=media["clip.mp4"], captions=media["broken.vtt"])
     assert response.status_code == 400
@@ -201,9 +201,9 @@ def test_broken_captions_are_refused_on_the_form_naming_the_line(
 
 
 def test_a_file_of_another_kind_is_refused_on_the_form(
-    db_session, client, sign_in, media, storage_dir, tmp_path
+    db_session, client, sign_in_as, media, storage_dir, tmp_path
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     renamed = tmp_path / "clip.avi"
     renamed.write_bytes(media["clip.mp4"].read_bytes())
@@ -217,9 +217,9 @@ def test_a_file_of_another_kind_is_refused_on_the_form(
 
 
 def test_a_file_over_the_limit_is_answered_413(
-    app, db_session, client, sign_in, media, storage_dir, monkeypatch
+    app, db_session, client, sign_in_as, media, storage_dir, monkeypatch
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     monkeypatch.setitem(app.config, "LIBRARY_MAX_UPLOAD_BYTES", 50_000)
     response = post_upload(client, video, video=media["clip.mp4"])
@@ -230,11 +230,11 @@ def test_a_file_over_the_limit_is_answered_413(
 
 
 def test_the_upload_limit_is_the_librarys_not_the_apps(
-    app, db_session, client, sign_in, media, storage_dir, monkeypatch
+    app, db_session, client, sign_in_as, media, storage_dir, monkeypatch
 ):
     """A video larger than MAX_CONTENT_LENGTH (every other request's limit) is accepted up
     to LIBRARY_MAX_UPLOAD_BYTES."""
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 50_000)
     assert post_upload(client, video, video=media["clip.mp4"]).status_code == 302
@@ -242,10 +242,10 @@ def test_the_upload_limit_is_the_librarys_not_the_apps(
 
 
 def test_a_check_that_failed_for_good_is_shown_and_no_longer_followed(
-    db_session, client, sign_in, media, storage_dir
+    db_session, client, sign_in_as, media, storage_dir
 ):
     """The stored file vanished (the job fails on every attempt): the page says so."""
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     post_upload(client, video, video=media["clip.mp4"])
     upload = the_upload(video)
@@ -264,9 +264,9 @@ def test_a_check_that_failed_for_good_is_shown_and_no_longer_followed(
 
 
 def test_a_thumbnail_is_checked_by_its_content_and_an_empty_video_refused(
-    db_session, client, sign_in, media, storage_dir, tmp_path
+    db_session, client, sign_in_as, media, storage_dir, tmp_path
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     fake = tmp_path / "cover.png"
     fake.write_bytes(media["cover.jpg"].read_bytes())  # a JPEG named .png
@@ -282,9 +282,9 @@ def test_a_thumbnail_is_checked_by_its_content_and_an_empty_video_refused(
 
 
 def test_an_uploads_change_is_not_offered_for_revert_as_nothing(
-    db_session, client, sign_in, media, storage_dir
+    db_session, client, sign_in_as, media, storage_dir
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     video = VideoFactory()
     post_upload(client, video, video=media["clip.mp4"])
     run_probes(client.application, video)

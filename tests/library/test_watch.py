@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from catalog.library import progress
 from catalog.models import VideoProgress, VideoReaction
-from tests.conftest import csrf_token
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers import csrf_token
 from tests.library.conftest import DURATION
 
 
@@ -22,8 +22,8 @@ def _progress(db_session, user, video):
 # -- the page and its files -------------------------------------------------------------------
 
 
-def test_the_watch_page_has_a_player_with_captions(client, db_session, sign_in, library_video):
-    sign_in("viewer")
+def test_the_watch_page_has_a_player_with_captions(client, db_session, sign_in_as, library_video):
+    sign_in_as("viewer")
     video = library_video(title="Watch me")
     html = client.get(f"/library/{video.video_id}").get_data(as_text=True)
     assert f'<source src="/library/{video.video_id}/video" type="video/mp4">' in html
@@ -32,22 +32,22 @@ def test_the_watch_page_has_a_player_with_captions(client, db_session, sign_in, 
 
 
 @pytest.mark.parametrize("values", [{"published": False}, {"video_url": None}])
-def test_only_published_videos_with_a_file_are_watchable(client, db_session, sign_in, values):
-    sign_in("viewer")
+def test_only_published_videos_with_a_file_are_watchable(client, db_session, sign_in_as, values):
+    sign_in_as("viewer")
     video = VideoFactory(**{"published": True, "video_url": "uploads/x.mp4", **values})
     assert client.get(f"/library/{video.video_id}").status_code == 404
     assert client.get(f"/library/{video.video_id}/video").status_code == 404
     assert client.get("/library/noSuchVideo").status_code == 404
 
 
-def test_an_outside_url_is_not_served(client, db_session, sign_in):
-    sign_in("viewer")
+def test_an_outside_url_is_not_served(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     video = VideoFactory(published=True, video_url="https://example.com/v.mp4")
     assert client.get(f"/library/{video.video_id}").status_code == 404
 
 
-def test_files_answer_range_requests(client, db_session, sign_in, library_video, media_files):
-    sign_in("viewer")
+def test_files_answer_range_requests(client, db_session, sign_in_as, library_video, media_files):
+    sign_in_as("viewer")
     video = library_video()
     url = f"/library/{video.video_id}/video"
     data = media_files["mp4"].read_bytes()
@@ -79,9 +79,9 @@ def test_files_answer_range_requests(client, db_session, sign_in, library_video,
 
 
 def test_webm_thumbnail_and_captions_have_their_types(
-    client, db_session, sign_in, library_video, storage
+    client, db_session, sign_in_as, library_video, storage
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     video = library_video(container="webm")
     with open(__file__, "rb") as picture:  # any bytes: the type comes from the key
         video.extra.thumbnail_url = storage.save(picture, ".png").key
@@ -95,8 +95,8 @@ def test_webm_thumbnail_and_captions_have_their_types(
     )
 
 
-def test_a_key_of_the_wrong_kind_is_not_served(client, db_session, sign_in, library_video):
-    sign_in("viewer")
+def test_a_key_of_the_wrong_kind_is_not_served(client, db_session, sign_in_as, library_video):
+    sign_in_as("viewer")
     video = library_video()
     video.extra.thumbnail_url = video.video_url  # a video is not a picture
     db_session.flush()
@@ -111,11 +111,11 @@ def beacon(client, video, token, **fields):
 
 
 def test_beacons_upsert_one_row_and_complete_at_ninety_percent(
-    client, db_session, sign_in, library_video
+    client, db_session, sign_in_as, library_video
 ):
-    user = sign_in("viewer")
+    user = sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert beacon(client, video, token, position="2", played="2").status_code == 204
     row = _progress(db_session, user, video)
     assert (row.last_position, row.watched_seconds, row.completed) == (2, 2, False)
@@ -133,10 +133,10 @@ def test_beacons_upsert_one_row_and_complete_at_ninety_percent(
     assert count == 1
 
 
-def test_played_seconds_are_capped_by_the_wall_clock(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_played_seconds_are_capped_by_the_wall_clock(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     video = library_video(duration_seconds=3600.0)
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert beacon(client, video, token, position="100", played="100").status_code == 204
     first = _progress(db_session, user, video).watched_seconds
     assert first == progress.MAX_RATE * progress.GRACE  # a first report: at most the grace
@@ -163,12 +163,12 @@ def test_played_seconds_are_capped_by_the_wall_clock(client, db_session, sign_in
     ],
 )
 def test_impossible_beacons_are_refused_and_change_nothing(
-    client, db_session, sign_in, library_video, fields
+    client, db_session, sign_in_as, library_video, fields
 ):
-    user = sign_in("viewer")
+    user = sign_in_as("viewer")
     other = UserFactory()
     video = library_video()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert beacon(client, video, token, position="2", played="2").status_code == 204
     theirs = VideoProgress(user_id=other.id, video_id=video.id, duration_seconds=DURATION,
                            last_position=1, watched_seconds=1)  # fmt: skip
@@ -185,24 +185,24 @@ def test_impossible_beacons_are_refused_and_change_nothing(
     assert (theirs.last_position, theirs.watched_seconds) == (1, 1)
 
 
-def test_a_beacon_may_name_its_own_user(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_a_beacon_may_name_its_own_user(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     fields = {"position": "1", "played": "1", "user_id": str(user.id)}
     assert beacon(client, video, token, **fields).status_code == 204
 
 
-def test_a_video_without_a_file_takes_no_beacon(client, db_session, sign_in):
-    user = sign_in("viewer")
+def test_a_video_without_a_file_takes_no_beacon(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
     video = VideoFactory(published=True, duration_seconds=DURATION)
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert beacon(client, video, token, position="1", played="1").status_code == 400
     assert _progress(db_session, user, video) is None
 
 
-def test_a_beacon_without_its_csrf_token_is_refused(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_a_beacon_without_its_csrf_token_is_refused(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     video = library_video()
     response = client.post(
         f"/library/{video.video_id}/progress", data={"position": "1", "played": "1"}
@@ -211,8 +211,8 @@ def test_a_beacon_without_its_csrf_token_is_refused(client, db_session, sign_in,
     assert _progress(db_session, user, video) is None
 
 
-def test_a_started_video_offers_resume_or_start_over(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_a_started_video_offers_resume_or_start_over(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     video = library_video(duration_seconds=3600.0)
     db_session.add(
         VideoProgress(user_id=user.id, video_id=video.id, duration_seconds=3600,
@@ -248,13 +248,13 @@ def reactions_of(db_session, video) -> dict[int, str]:
     return {row.user_id: row.reaction_type for row in rows}
 
 
-def test_reactions_set_replace_and_remove(client, db_session, sign_in, library_video):
-    user = sign_in("viewer")
+def test_reactions_set_replace_and_remove(client, db_session, sign_in_as, library_video):
+    user = sign_in_as("viewer")
     other = UserFactory()
     video = library_video()
     db_session.add(VideoReaction(user_id=other.id, video_id=video.id, reaction_type="love"))
     db_session.flush()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
 
     answer = react(client, video, token, "like")
     assert answer.status_code == 200
@@ -272,11 +272,11 @@ def test_reactions_set_replace_and_remove(client, db_session, sign_in, library_v
 
 
 def test_reactions_without_javascript_go_back_to_the_page(
-    client, db_session, sign_in, library_video
+    client, db_session, sign_in_as, library_video
 ):
-    user = sign_in("viewer")
+    user = sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     answer = react(client, video, token, "wow", htmx=False)
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith(f"/library/{video.video_id}")
@@ -284,18 +284,18 @@ def test_reactions_without_javascript_go_back_to_the_page(
 
 
 @pytest.mark.parametrize("reaction", ["meh", ""])
-def test_an_unknown_reaction_is_refused(client, db_session, sign_in, library_video, reaction):
-    sign_in("viewer")
+def test_an_unknown_reaction_is_refused(client, db_session, sign_in_as, library_video, reaction):
+    sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert react(client, video, token, reaction).status_code == 400
     assert reactions_of(db_session, video) == {}
 
 
-def test_no_reaction_to_a_video_outside_the_library(client, db_session, sign_in):
-    sign_in("viewer")
+def test_no_reaction_to_a_video_outside_the_library(client, db_session, sign_in_as):
+    sign_in_as("viewer")
     video = VideoFactory()
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert react(client, video, token, "like").status_code == 404
 
 
@@ -320,8 +320,8 @@ def bucket(monkeypatch):
     return storage
 
 
-def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in, bucket):
-    sign_in("viewer")
+def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in_as, bucket):
+    sign_in_as("viewer")
     video = VideoFactory(published=True, video_url="uploads/2026/12/abc.webm",
                          duration_seconds=DURATION)  # fmt: skip
     answer = client.get(f"/library/{video.video_id}/video")
@@ -337,9 +337,9 @@ def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in, 
     assert "media-src 'self' https://objects.example.com" in page.headers["Content-Security-Policy"]
 
 
-def test_a_beacon_for_a_video_outside_the_library_is_not_found(client, db_session, sign_in):
-    user = sign_in("viewer")
+def test_a_beacon_for_a_video_outside_the_library_is_not_found(client, db_session, sign_in_as):
+    user = sign_in_as("viewer")
     video = VideoFactory(published=False, video_url="uploads/x.mp4", duration_seconds=DURATION)
-    token = csrf_token(client, "/library")
+    token = csrf_token(client.get("/library"))
     assert beacon(client, video, token, position="1", played="1").status_code == 404
     assert _progress(db_session, user, video) is None
