@@ -22,7 +22,7 @@ from catalog.library import figures, uploads
 from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, can, require, signed_in_user
-from catalog.videos import bp, custom_values, menus, queries, service
+from catalog.videos import bp, bulk_edit, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
@@ -328,13 +328,13 @@ def bulk():
             try:
                 # A deadlock or serialization failure runs the whole edit again.
                 outcome = commit_or_explain(
-                    lambda: service.apply_bulk(
+                    lambda: bulk_edit.apply_bulk(
                         selection, values, actor=signed_in_user(), custom=custom,
                         expected=confirmed,
                     ),
                     propagate=CHANGED_UNDER_US, show=False,
                 )  # fmt: skip
-            except service.BulkSetChanged as exc:  # rolled back: the page previews again
+            except bulk_edit.BulkSetChanged as exc:  # rolled back: the page previews again
                 preview = exc.preview
                 message = (
                     "Nothing was saved: what this edit would change is no longer what the "
@@ -348,7 +348,7 @@ def bulk():
                 # A rule of the service refused it (one hero per category): shown on the page.
                 message = f"Nothing was saved: {outcome.error}"
         else:
-            preview = service.preview_bulk(selection, values, custom=custom)
+            preview = bulk_edit.preview_bulk(selection, values, custom=custom)
     return render_template(
         "videos/bulk.html", form=form, state=state, selected=selected, total=total,
         bulk_fields=service.BULK_FIELDS, custom_fields=fields, preview=preview,
@@ -363,7 +363,7 @@ def _bulk_labels(form) -> dict[str, str]:
     return labels | {field.audit_key: field.name for field in form.custom_fields}
 
 
-def _flash_bulk_done(done: service.BulkResult) -> None:
+def _flash_bulk_done(done: bulk_edit.BulkResult) -> None:
     if not done.count:
         flash("Nothing changed: every video already had these values.", "info")
         return

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import User, Video
-from catalog.videos import service
+from catalog.videos.bulk_edit import bulk_update
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ def bulk_edit(live_data, video_ids: list[str], email: str, **values) -> None:
     with live_data.app.app_context():
         actor = db.session.scalars(select(User).where(User.email == email)).unique().one()
         selection = select(Video.id).where(Video.video_id.in_(video_ids))
-        service.bulk_update(selection, values, actor=actor)
+        bulk_update(selection, values, actor=actor)
         db.session.commit()
 
 

@@ -14,7 +14,7 @@ from catalog.models import MetadataSync, Video
 from catalog.reports import importer
 from catalog.revert import batch as batch_undo
 from catalog.revert import states
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests.changes.conftest import create, now_state, rows_of, update
 from tests.factories import CustomFieldFactory
 from tests.reports.conftest import opener
@@ -23,7 +23,7 @@ from tests.reports.conftest import opener
 def bulk(videos, values, *, actor, custom=None):
     """A bulk edit of `videos`; returns its batch id."""
     selection = select(Video.id).where(Video.id.in_([v.id for v in videos]))
-    service.bulk_update(selection, values, actor=actor, custom=custom)
+    bulk_edit.bulk_update(selection, values, actor=actor, custom=custom)
     return db.session.scalar(
         select(MetadataSync.batch_id).order_by(MetadataSync.chain_seq.desc()).limit(1)
     )

@@ -11,7 +11,7 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
 from catalog.revert import batch as batch_undo
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests import factories
 from tests.helpers import csrf_token
 from tests.race import run_together
@@ -71,7 +71,7 @@ def test_batch_undos_and_bulk_edits_at_once_do_not_deadlock(race_app, monkeypatc
                 return "changed since"  # a refusal people see, not a failure
             db.session.commit()
             return "undone"
-        service.bulk_update(select(Video.id), {"label": f"Edit {number}"}, actor=editor)
+        bulk_edit.bulk_update(select(Video.id), {"label": f"Edit {number}"}, actor=editor)
         db.session.commit()
         return "edited"
 
@@ -104,7 +104,7 @@ def test_an_undo_that_lost_a_race_is_run_again_whole(
     videos = factories.VideoFactory.create_batch(3, label="Before")
     with app.app_context():
         selection = select(Video.id).where(Video.id.in_([video.id for video in videos]))
-        service.bulk_update(selection, {"label": "Bulk"}, actor=None)
+        bulk_edit.bulk_update(selection, {"label": "Bulk"}, actor=None)
         batch = db.session.scalar(
             select(MetadataSync.batch_id).where(MetadataSync.source == "bulk")
         )

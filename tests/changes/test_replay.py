@@ -24,7 +24,7 @@ from catalog.models import Channel, CustomField, MetadataSync, Video
 from catalog.revert import batch as batch_undo
 from catalog.revert import service as revert
 from catalog.revert import states
-from catalog.videos import custom_values, service
+from catalog.videos import bulk_edit, custom_values, service
 from tests.conftest import app_config, migrated_database
 
 VIDEOS = 3
@@ -136,7 +136,7 @@ class Example:
         keys = [self.keys[i] for i in sorted(indexes)]
         selection = select(Video.id).where(Video.video_id.in_(keys))
         custom = {self.score: score} if score is not None else None
-        service.bulk_update(selection, values, actor=None, custom=custom)
+        bulk_edit.bulk_update(selection, values, actor=None, custom=custom)
 
     def revert(self, choice) -> None:
         """Revert a change chosen among all of the example's, putting back every field,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
 from catalog.revert import states
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests import factories
 from tests.changes.conftest import HOUR
 from tests.factories import VideoFactory
@@ -238,7 +238,7 @@ def test_every_undo_post_needs_a_csrf_token(client, db_session, run, sign_in_as)
 
 def bulk_batch(video_ids: list[str], label: str = "Bulk") -> str:
     selection = select(Video.id).where(Video.video_id.in_(video_ids))
-    service.bulk_update(selection, {"label": label}, actor=None)
+    bulk_edit.bulk_update(selection, {"label": label}, actor=None)
     return str(
         db.session.scalar(
             select(MetadataSync.batch_id).order_by(MetadataSync.chain_seq.desc()).limit(1)

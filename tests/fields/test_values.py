@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, Video, VideoFieldValue
-from catalog.videos import custom_values, service
+from catalog.videos import bulk_edit, custom_values, service
 from tests.factories import UserFactory, VideoFactory
 
 
@@ -119,7 +119,7 @@ def test_bulk_edit_sets_a_custom_field_with_one_row_per_changed_video(fields, ed
     service.update_video(already, {}, expected_version=already.version, actor=editor,
                          custom={fields["rating"]: 4})  # fmt: skip
     selection = select(Video.id).where(Video.id.in_([already.id, fresh.id]))
-    changed = service.bulk_update(selection, {"label": "New label"}, actor=editor,
+    changed = bulk_edit.bulk_update(selection, {"label": "New label"}, actor=editor,
                                   custom={fields["rating"]: 4})  # fmt: skip
     assert changed == 2
     rows = {
@@ -130,10 +130,10 @@ def test_bulk_edit_sets_a_custom_field_with_one_row_per_changed_video(fields, ed
     assert rows[fresh.id] == {"label": [None, "New label"], "field:Rating": [None, 4]}
     # Only the custom value differs: still one row, and the version moves.
     version = db.session.get(Video, fresh.id).version
-    assert service.bulk_update(selection, {}, actor=editor, custom={fields["mood"]: "bad"}) == 2
+    assert bulk_edit.bulk_update(selection, {}, actor=editor, custom={fields["mood"]: "bad"}) == 2
     db.session.expire_all()
     assert db.session.get(Video, fresh.id).version == version + 1
-    assert service.bulk_update(selection, {}, actor=editor, custom={fields["mood"]: None}) == 2
+    assert bulk_edit.bulk_update(selection, {}, actor=editor, custom={fields["mood"]: None}) == 2
     assert stored(fresh.id)["Rating"] == (None, Decimal(4), None)
     assert "Mood" not in stored(fresh.id)
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
 from catalog.rules import RuleError
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests.factories import CategoryFactory, VideoFactory
 from tests.helpers import csrf_token
 from tests.videos.test_views import form_data
@@ -92,8 +92,8 @@ def test_a_bulk_move_that_would_give_a_category_two_heroes_is_refused(app_ctx):
     movers = [VideoFactory(category_id=elsewhere.id, is_hero=True), VideoFactory()]
     selection = select(Video.id).where(Video.id.in_([v.id for v in movers]))
     with pytest.raises(RuleError, match="two heroes") as refused:
-        service.bulk_update(selection, {"category_id": target.id}, actor=None)
+        bulk_edit.bulk_update(selection, {"category_id": target.id}, actor=None)
     assert refused.value.field == "category_id"
     # Without the hero, the same move is fine.
     plain = select(Video.id).where(Video.id == movers[1].id)
-    assert service.bulk_update(plain, {"category_id": target.id}, actor=None) == 1
+    assert bulk_edit.bulk_update(plain, {"category_id": target.id}, actor=None) == 1

@@ -11,7 +11,7 @@ from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
 from catalog.reports import importer
 from catalog.reports.importer import pipeline, writing
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests import factories
 from tests.race import run_together
 from tests.reports.conftest import opener
@@ -65,7 +65,7 @@ def test_imports_and_bulk_edits_at_once_do_not_deadlock(race_app, tmp_path, monk
                 return "changed meanwhile"  # a retry of the job's, not a failure
             db.session.commit()
             return "imported"
-        service.bulk_update(select(Video.id), {"label": f"Edit {number}"}, actor=editor)
+        bulk_edit.bulk_update(select(Video.id), {"label": f"Edit {number}"}, actor=editor)
         db.session.commit()
         return "edited"
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import MetadataSync, Video
+from catalog.videos import bulk_edit
 from tests.factories import CategoryFactory, CustomFieldFactory, VideoFactory
 from tests.helpers import csrf_token
 from tests.videos.totals import read_total
@@ -169,7 +170,6 @@ def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
     """Two bulk edits over the same videos queue behind one another instead of deadlocking:
     both lock in id order, before they write."""
     from catalog.extensions import db
-    from catalog.videos import service
 
     captured = []
 
@@ -182,7 +182,7 @@ def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
     connection = db.session.connection()
     event.listen(connection, "before_cursor_execute", capture)
     try:
-        service.bulk_update(
+        bulk_edit.bulk_update(
             select(Video.id).where(Video.id.in_([v.id for v in videos])), {"notes": "n"},
             actor=None,
         )  # fmt: skip
@@ -255,7 +255,6 @@ def test_a_preview_of_every_kind_of_value_is_confirmed_by_the_write(app_ctx):
     """The preview and the write compute one fingerprint for numbers, booleans, ids, text and
     custom values of each type; a changed old value changes it."""
     from catalog.extensions import db
-    from catalog.videos import service
 
     category = CategoryFactory()
     stars = CustomFieldFactory(field_type="rating", config={"max_rating": 5})
@@ -264,7 +263,7 @@ def test_a_preview_of_every_kind_of_value_is_confirmed_by_the_write(app_ctx):
     selection = select(Video.id).where(Video.id.in_([v.id for v in videos]))
     values = {"category_id": category.id, "hidden": True, "label": "New", "notes": None}
     custom = {stars: 4, ready: False}
-    preview = service.preview_bulk(selection, values, custom=custom)
+    preview = bulk_edit.preview_bulk(selection, values, custom=custom)
     assert preview.count == 3
     assert preview.sample[0].changes == {
         "category_id": [None, category.id], "hidden": [False, True], "label": ["Old", "New"],
@@ -272,13 +271,13 @@ def test_a_preview_of_every_kind_of_value_is_confirmed_by_the_write(app_ctx):
     }  # fmt: skip
     videos[2].label = "Other"
     db.session.flush()
-    with pytest.raises(service.BulkSetChanged) as changed:
-        service.apply_bulk(
+    with pytest.raises(bulk_edit.BulkSetChanged) as changed:
+        bulk_edit.apply_bulk(
             selection, values, actor=None, custom=custom, expected=preview.fingerprint
         )
     assert changed.value.preview.count == 3
-    done = service.apply_bulk(
+    done = bulk_edit.apply_bulk(
         selection, values, actor=None, custom=custom, expected=changed.value.preview.fingerprint
     )
     assert done.count == 3
-    assert service.preview_bulk(selection, values, custom=custom).count == 0
+    assert bulk_edit.preview_bulk(selection, values, custom=custom).count == 0

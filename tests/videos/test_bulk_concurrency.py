@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from catalog.extensions import db
 from catalog.models import CustomField, MetadataSync, User, Video
-from catalog.videos import service
+from catalog.videos import bulk_edit
 from tests import factories
 from tests.helpers import csrf_token
 from tests.race import run_together
@@ -49,7 +49,7 @@ def _bulk_edit(ids: list[int], field_id: int, user_id: int, number: int) -> int:
     editor = db.session.get(User, user_id)
     stars = db.session.get(CustomField, field_id)
     selection = select(Video.id).where(Video.id.in_(_window(ids, number)))
-    changed = service.bulk_update(
+    changed = bulk_edit.bulk_update(
         selection,
         {"label": f"Label {number}", "notes": f"Edit {number}", "hidden": number % 2 == 0},
         actor=editor,
@@ -114,7 +114,7 @@ def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(
     after writing (as a deadlock victim is), the second run saves, once."""
     sign_in_as("editor")
     videos = factories.VideoFactory.create_batch(3, label="Before")
-    real = service.apply_bulk
+    real = bulk_edit.apply_bulk
     runs = []
 
     def loses_the_first_race(*args, **kwargs):
@@ -131,7 +131,7 @@ def test_a_bulk_edit_that_lost_a_race_is_run_again_whole(
     }  # fmt: skip
     preview = client.post("/videos/bulk", data=data).get_data(as_text=True)
     confirm = re.search(r'name="confirm" value="([0-9a-f]+)"', preview).group(1)
-    monkeypatch.setattr(service, "apply_bulk", loses_the_first_race)
+    monkeypatch.setattr(bulk_edit, "apply_bulk", loses_the_first_race)
     response = client.post("/videos/bulk", data={**data, "confirm": confirm})
     assert response.status_code == 302
     assert runs == [3, 3]

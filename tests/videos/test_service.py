@@ -7,7 +7,7 @@ from sqlalchemy.exc import DataError
 from catalog import audit
 from catalog.extensions import db
 from catalog.models import MetadataSync, Video
-from catalog.videos import service
+from catalog.videos import bulk_edit, service
 from tests.factories import (
     CategoryFactory,
     ChannelFactory,
@@ -166,7 +166,7 @@ def test_bulk_update_audits_each_changed_video_once(editor):
     differs = VideoFactory(claimed_status="appeal")
     untouched = VideoFactory(claimed_status="appeal")
     selection = select(Video.id).where(Video.id.in_([same.id, differs.id]))
-    changed = service.bulk_update(
+    changed = bulk_edit.bulk_update(
         selection, {"claimed_status": "claim", "category_id": category.id}, actor=editor
     )
     assert changed == 1
@@ -186,7 +186,7 @@ def test_bulk_update_audits_each_changed_video_once(editor):
 
 def test_bulk_update_shares_one_batch(editor):
     videos = VideoFactory.create_batch(3, hidden=False)
-    service.bulk_update(select(Video.id).where(Video.id.in_([v.id for v in videos])),
+    bulk_edit.bulk_update(select(Video.id).where(Video.id.in_([v.id for v in videos])),
                         {"hidden": True}, actor=editor)  # fmt: skip
     batches = db.session.scalars(
         select(func.count(func.distinct(MetadataSync.batch_id))).where(
@@ -198,7 +198,7 @@ def test_bulk_update_shares_one_batch(editor):
 
 def test_bulk_update_refuses_identity_fields(editor):
     with pytest.raises(ValueError, match="video_id"):
-        service.bulk_update(select(Video.id), {"video_id": "x"}, actor=editor)
+        bulk_edit.bulk_update(select(Video.id), {"video_id": "x"}, actor=editor)
 
 
 def test_failed_audit_write_rolls_back_the_change(editor, monkeypatch):
@@ -227,6 +227,6 @@ def test_bulk_custom_value_that_changes_nothing_writes_nothing(editor):
     video = service.create_video({"video_id": "bulkSame001"}, actor=editor, custom={stars: 3})
     version = video.version
     selection = select(Video.id).where(Video.id == video.id)
-    assert service.bulk_update(selection, {}, actor=editor, custom={stars: 3}) == 0
+    assert bulk_edit.bulk_update(selection, {}, actor=editor, custom={stars: 3}) == 0
     assert [row.action for row in audit_rows(video.id)] == ["create"]
     assert db.session.get(Video, video.id).version == version

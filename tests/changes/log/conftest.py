@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video
-from catalog.videos import service
+from catalog.videos.bulk_edit import bulk_update
 from tests.factories import VideoFactory
 from tests.factories.audit import in_app
 
@@ -20,7 +20,7 @@ def bulk_edit(app, videos: list[Video], actor: User, **values) -> uuid.UUID:
 
     def work():
         selection = select(Video.id).where(Video.id.in_(ids))
-        service.bulk_update(selection, values, actor=actor)
+        bulk_update(selection, values, actor=actor)
         return db.session.scalars(
             select(MetadataSync.batch_id)
             .where(MetadataSync.entity_id == ids[0], MetadataSync.source == "bulk")
