@@ -16,6 +16,7 @@ from catalog.models.report import Report
 from catalog.models.task import PipelineWorker, Task
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
+from catalog.models.worker_use import PipelineWorkerUse
 
 __all__ = [
     "AuditChainHead",
@@ -27,6 +28,7 @@ __all__ = [
     "MetadataSync",
     "MetadataSyncArchive",
     "PipelineWorker",
+    "PipelineWorkerUse",
     "ProcessingQueue",
     "Report",
     "Role",
