@@ -152,6 +152,8 @@ def _run(task_id: int | None, work: Callable[[PipelineWorker], Task | None]) -> 
 
 
 def _task(task_id: int) -> Task:
+    """The task named in the URL (the service locks and re-reads it in the call's
+    transaction), or 404: a task that does not exist comes before a bad body."""
     task = db.session.get(Task, task_id)
     if task is None:
         raise ApiError(404, f"There is no task {task_id}.")
@@ -172,20 +174,23 @@ def claim():
 @bp.post("/tasks/<id:task_id>/heartbeat")
 def heartbeat(task_id: int):
     """Keep holding the task: its lease runs PIPELINE_LEASE_SECONDS from now."""
+    task = _task(task_id)
     _body({})
-    return _run(task_id, lambda w: service.heartbeat(_task(task_id), worker=w, source=SOURCE))
+    return _run(task_id, lambda w: service.heartbeat(task, worker=w, source=SOURCE))
 
 
 @bp.post("/tasks/<id:task_id>/start")
 def start(task_id: int):
     """Begin the first stage of a claimed task (claimed → generating_assets)."""
+    task = _task(task_id)
     _body({})
-    return _run(task_id, lambda w: service.start(_task(task_id), worker=w, source=SOURCE))
+    return _run(task_id, lambda w: service.start(task, worker=w, source=SOURCE))
 
 
 @bp.post("/tasks/<id:task_id>/done")
 def done(task_id: int):
     """The stage is done: {"links": {"asset_url": "https://...", ...}}."""
+    task = _task(task_id)
     links = _body({"links": dict}, required=("links",))["links"]
     unknown = sorted(set(links) - set(RESULT_FIELDS))
     if unknown:
@@ -193,25 +198,20 @@ def done(task_id: int):
     for name, url in links.items():
         if not isinstance(url, str):
             raise ApiError(400, f"{name} must be a string.", field=name)
-    return _run(
-        task_id, lambda w: service.report_done(_task(task_id), links, worker=w, source=SOURCE)
-    )
+    return _run(task_id, lambda w: service.report_done(task, links, worker=w, source=SOURCE))
 
 
 @bp.post("/tasks/<id:task_id>/fail")
 def fail(task_id: int):
     """The stage failed: {"message": "..."}, appended to the task's error log."""
+    task = _task(task_id)
     message = _body({"message": str}, required=("message",))["message"]
-    return _run(
-        task_id,
-        lambda w: service.report_failure(_task(task_id), message, worker=w, source=SOURCE),
-    )
+    return _run(task_id, lambda w: service.report_failure(task, message, worker=w, source=SOURCE))
 
 
 @bp.post("/tasks/<id:task_id>/upload")
 def upload(task_id: int):
     """The video is on YouTube: {"youtube_url": "https://youtu.be/..."} → published."""
+    task = _task(task_id)
     url = _body({"youtube_url": str}, required=("youtube_url",))["youtube_url"]
-    return _run(
-        task_id, lambda w: service.report_upload(_task(task_id), url, worker=w, source=SOURCE)
-    )
+    return _run(task_id, lambda w: service.report_upload(task, url, worker=w, source=SOURCE))

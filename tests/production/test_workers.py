@@ -1,0 +1,135 @@
+"""Pipeline workers on /accounts: admins create a worker (its token shown once, stored
+hashed), see its use, and revoke it; both audited as entity "pipeline_worker"."""
+
+import re
+
+from sqlalchemy import func, select
+
+from catalog.models import MetadataSync, PipelineWorker
+from catalog.production import workers
+from tests.conftest import csrf_token
+
+
+def _audit(session) -> list[MetadataSync]:
+    return session.scalars(
+        select(MetadataSync)
+        .where(MetadataSync.entity_type == "pipeline_worker")
+        .order_by(MetadataSync.id)
+    ).all()
+
+
+def _shown_token(html: str) -> str | None:
+    match = re.search(r'id="worker-token-value" readonly value="([^"]+)"', html)
+    return match.group(1) if match else None
+
+
+def _create(client, name: str, stages: list[str]):
+    token = csrf_token(client, "/accounts/workers/new")
+    return client.post(
+        "/accounts/workers/new", data={"name": name, "stages": stages, "csrf_token": token}
+    )
+
+
+def test_an_admin_creates_a_worker_and_sees_its_token_once(client, db_session, sign_in):
+    admin = sign_in("admin")
+    assert 'href="/accounts/workers"' in client.get("/accounts/users").get_data(as_text=True)
+
+    response = _create(client, "gpu-render-1", ["video", "assets"])
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/accounts/workers")
+    page = client.get("/accounts/workers")
+    assert page.headers["Cache-Control"] == "no-store"
+    token = _shown_token(page.get_data(as_text=True))
+    assert token
+    assert token.startswith(workers.TOKEN_PREFIX)
+    assert len(token) > 40
+
+    worker = db_session.scalars(
+        select(PipelineWorker).where(PipelineWorker.name == "gpu-render-1")
+    ).one()
+    assert worker.token_hash == workers.token_hash(token)
+    assert token not in worker.token_hash
+    assert (worker.stages, worker.created_by, worker.revoked_at) == (
+        ["assets", "video"],
+        admin.id,
+        None,
+    )
+    [row] = _audit(db_session)
+    assert (row.action, row.entity_key, row.user_id, row.source) == (
+        "create", "gpu-render-1", admin.id, "web"
+    )  # fmt: skip
+    assert row.changes == {
+        "name": [None, "gpu-render-1"], "stages": [[], ["assets", "video"]],
+        "token": [None, "(issued)"],
+    }  # fmt: skip
+    assert token not in str(row.changes)
+
+    again = client.get("/accounts/workers").get_data(as_text=True)
+    assert _shown_token(again) is None  # shown once
+    assert "gpu-render-1" in again
+
+    # The token works on the API, and its use shows on the list.
+    answer = client.post(
+        "/api/pipeline/claim", json={"stage": "video"},
+        headers={"Authorization": f"Bearer {token}"}, environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )  # fmt: skip
+    assert answer.status_code == 204
+    assert "198.51.100.4" in client.get("/accounts/workers").get_data(as_text=True)
+
+
+def test_a_refused_worker_writes_nothing(client, db_session, sign_in):
+    sign_in("admin")
+    assert _create(client, "render", ["assets"]).status_code == 302
+    count = db_session.scalar(select(func.count()).select_from(PipelineWorker))
+    cases = [
+        ("Render", ["video"], "already a pipeline worker named Render"),
+        ("bad name!", ["video"], "Letters, digits"),
+        ("voice", [], "Choose at least one stage"),
+        ("voice", ["mastering"], "is not a valid choice"),
+    ]
+    for name, stages, error in cases:
+        response = _create(client, name, stages)
+        assert response.status_code == 400, name
+        assert error in response.get_data(as_text=True), name
+    assert db_session.scalar(select(func.count()).select_from(PipelineWorker)) == count
+    assert len(_audit(db_session)) == 1
+
+
+def test_revoking_stops_the_token_at_once(client, db_session, sign_in):
+    admin = sign_in("admin")
+    _create(client, "narrator", ["audio"])
+    token = _shown_token(client.get("/accounts/workers").get_data(as_text=True))
+    worker = db_session.scalars(
+        select(PipelineWorker).where(PipelineWorker.name == "narrator")
+    ).one()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (
+        client.post("/api/pipeline/claim", json={"stage": "audio"}, headers=headers).status_code
+        == 204
+    )
+
+    confirm = client.get(f"/accounts/workers/{worker.id}/revoke")
+    assert confirm.status_code == 200
+    assert "Revoke the token of narrator?" in confirm.get_data(as_text=True)
+    form_token = csrf_token(client, f"/accounts/workers/{worker.id}/revoke")
+    assert client.post(f"/accounts/workers/{worker.id}/revoke").status_code == 400  # no CSRF
+    db_session.expire_all()
+    assert worker.revoked_at is None
+    response = client.post(f"/accounts/workers/{worker.id}/revoke", data={"csrf_token": form_token})
+    assert response.status_code == 302
+
+    db_session.expire_all()
+    assert worker.revoked_at is not None
+    rows = _audit(db_session)
+    assert [row.action for row in rows] == ["create", "update"]
+    assert list(rows[-1].changes) == ["revoked_at"]
+    assert rows[-1].user_id == admin.id
+    answer = client.post("/api/pipeline/claim", json={"stage": "audio"}, headers=headers)
+    assert answer.status_code == 401
+    html = client.get("/accounts/workers").get_data(as_text=True)
+    assert "revoked" in html
+    assert f"/accounts/workers/{worker.id}/revoke" not in html
+
+    # Revoking again changes nothing and writes no second row.
+    client.post(f"/accounts/workers/{worker.id}/revoke", data={"csrf_token": form_token})
+    assert len(_audit(db_session)) == 2
