@@ -178,3 +178,62 @@ def test_a_fake_worker_takes_a_task_from_queued_to_published(live_app, live_serv
     assert len(calls) == final["calls"]
     assert calls.count(409) == 1
     assert calls.count(204) == len(decisions)
+
+
+def _demo_worker(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=["catalog", "tasks", "demo-worker", *args])
+
+
+def _tasks(app: Flask, ids: list[int]) -> list[tuple[str, str | None, str]]:
+    with app.app_context():
+        tasks = [db.session.get(Task, task_id) for task_id in ids]
+        found = [(task.status, task.asset_url, task.error_log) for task in tasks]
+        db.session.remove()
+    return found
+
+
+def test_the_demo_worker_moves_tasks_along(live_app, live_server):
+    _editor, ids, token = make_people_and_work(
+        live_app, "demo-assets", ["First", "Second", "Third"], stages=["assets"]
+    )
+    common = ["--url", live_server, "--token", token, "--pace", "0"]
+
+    result = _demo_worker(live_app, *common, "--fail-rate", "0", "--steps", "2")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("assets done, now assets ready") == 2
+    assert "Worked on 2 stages." in result.output
+    first, second, third = _tasks(live_app, ids)
+    assert [first[0], second[0], third[0]] == ["assets_ready", "assets_ready", "queued"]
+    assert first[1] == f"https://files.example.com/demo/{ids[0]}/asset"
+
+    # Every stage fails at a fail rate of 1; then nothing is left and --until-idle stops.
+    result = _demo_worker(live_app, *common, "--fail-rate", "1", "--until-idle")
+    assert result.exit_code == 0, result.output
+    assert "assets failed" in result.output
+    assert "Worked on 1 stage." in result.output
+    status, _link, error_log = _tasks(live_app, ids)[2]
+    assert status == "asset_error"
+    assert "demo-assets: assets: demo: " in error_log
+
+
+def test_the_demo_worker_stops_cleanly_on_ctrl_c(live_app, live_server, monkeypatch):
+    _editor, [task_id], token = make_people_and_work(live_app, "demo-stop", ["Interrupted"],
+                                                    stages=["assets"])  # fmt: skip
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("catalog.production.demo_worker.time.sleep", interrupted)
+    result = _demo_worker(live_app, "--url", live_server, "--token", token, "--pace", "0")
+    assert result.exit_code == 0, result.output
+    assert "Stopped. A task it held returns to the queue when its lease runs out." in result.output
+    assert _tasks(live_app, [task_id])[0][0] == "claimed"  # it stopped after the claim
+
+
+def test_the_demo_worker_says_what_is_wrong(live_app, live_server):
+    result = _demo_worker(live_app, "--url", live_server, "--token", "cpw_wrong", "--pace", "0")
+    assert result.exit_code == 1
+    assert "Catalog answered 401: Unknown token." in result.output
+    result = _demo_worker(live_app, "--url", "http://127.0.0.1:9", "--token", "x", "--pace", "0")
+    assert result.exit_code == 1
+    assert "Cannot reach Catalog at http://127.0.0.1:9" in result.output

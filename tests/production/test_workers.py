@@ -133,3 +133,34 @@ def test_revoking_stops_the_token_at_once(client, db_session, sign_in):
     # Revoking again changes nothing and writes no second row.
     client.post(f"/accounts/workers/{worker.id}/revoke", data={"csrf_token": form_token})
     assert len(_audit(db_session)) == 2
+
+
+def test_make_run_prints_a_demo_worker_token_it_keeps(app_ctx, tmp_path, capsys):
+    """`flask catalog demo` (make run) makes the demo worker once and keeps its token in the
+    login file (owner-only), so every run prints the same working token."""
+    from catalog.demo import accounts as demo_accounts
+    from catalog.extensions import db
+
+    login_file = tmp_path / "admin-login.txt"
+    token = demo_accounts.ensure_demo_worker(login_file)
+    assert token
+    assert token.startswith(workers.TOKEN_PREFIX)
+    worker = db.session.scalars(
+        select(PipelineWorker).where(PipelineWorker.name == "demo-worker")
+    ).one()
+    assert worker.token_hash == workers.token_hash(token)
+    assert worker.stages == ["assets", "composites", "video", "audio", "sfx", "assembly", "upload"]
+    assert login_file.stat().st_mode & 0o777 == 0o600
+    assert demo_accounts.read_worker_token(login_file) == token
+    assert demo_accounts.ensure_demo_worker(login_file) == token  # the same, not a new one
+    assert db.session.scalar(select(func.count()).select_from(PipelineWorker)) == 1
+
+    demo_accounts.print_banner({}, "Demo data", login_file, token)
+    assert (
+        f"Demo pipeline worker token (demo-worker, every stage): {token}" in capsys.readouterr().out
+    )
+
+    workers.revoke_worker(worker, actor=None)
+    assert demo_accounts.ensure_demo_worker(login_file) is None  # a revoked token is not shown
+    demo_accounts.print_banner({}, "Demo data", login_file, None)
+    assert "token not on file" in capsys.readouterr().out
