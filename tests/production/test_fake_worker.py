@@ -237,3 +237,16 @@ def test_the_demo_worker_says_what_is_wrong(live_app, live_server):
     result = _demo_worker(live_app, "--url", "http://127.0.0.1:9", "--token", "x", "--pace", "0")
     assert result.exit_code == 1
     assert "Cannot reach Catalog at http://127.0.0.1:9" in result.output
+
+
+def test_the_demo_worker_finds_the_token_make_run_kept(live_app, live_server, tmp_path,
+                                                       monkeypatch):  # fmt: skip
+    _editor, [task_id], token = make_people_and_work(live_app, "demo-kept", ["Kept"],
+                                                    stages=["assets"])  # fmt: skip
+    (tmp_path / "admin-login.txt").write_text(f"worker:demo-worker {token}\n")
+    monkeypatch.setattr(live_app, "instance_path", str(tmp_path))
+    monkeypatch.delenv("CATALOG_WORKER_TOKEN", raising=False)
+    result = _demo_worker(live_app, "--url", live_server, "--pace", "0", "--fail-rate", "0",
+                          "--steps", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _tasks(live_app, [task_id])[0][0] == "assets_ready"

@@ -164,3 +164,24 @@ def test_make_run_prints_a_demo_worker_token_it_keeps(app_ctx, tmp_path, capsys)
     assert demo_accounts.ensure_demo_worker(login_file) is None  # a revoked token is not shown
     demo_accounts.print_banner({}, "Demo data", login_file, None)
     assert "token not on file" in capsys.readouterr().out
+
+
+def test_the_demo_command_prints_the_worker_token(app, db_session, tmp_path, monkeypatch):
+    from tests.factories import VideoFactory
+
+    VideoFactory()  # a catalog with data: only the accounts and the worker are made
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    first = app.test_cli_runner().invoke(args=["catalog", "demo"])
+    assert first.exit_code == 0, first.output
+    match = re.search(
+        r"Demo pipeline worker token \(demo-worker, every stage\): (\S+)", first.output
+    )
+    assert match, first.output
+    token = match.group(1)
+    assert f"worker:demo-worker {token}" in (tmp_path / "admin-login.txt").read_text()
+    worker = db_session.scalars(
+        select(PipelineWorker).where(PipelineWorker.name == "demo-worker")
+    ).one()
+    assert worker.token_hash == workers.token_hash(token)
+    second = app.test_cli_runner().invoke(args=["catalog", "demo"])
+    assert token in second.output  # the same token on every run
