@@ -105,6 +105,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     # Pipeline workers and their tokens.
     "accounts.workers": {"GET": Permission.USERS_MANAGE},
     "accounts.workers_create": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    "accounts.workers_detail": {"GET": Permission.USERS_MANAGE},
     "accounts.workers_revoke": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
     # The workers' JSON API (tests/production/test_api.py).
     "pipeline_api.claim": {"POST": WORKER_TOKEN},

@@ -5,6 +5,7 @@ kept (catalog.production.workers)."""
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from catalog import audit
 from catalog.accounts import bp
 from catalog.accounts.forms import PipelineWorkerForm
 from catalog.models import PipelineWorker
@@ -17,6 +18,7 @@ from catalog.web.loaders import load_or_404
 # A new token waits here, in the admin's own session, for the page after the POST (as a
 # set-password link does in accounts/views.py); that page takes it out and shows it once.
 NEW_WORKER_KEY = "accounts_worker_token"
+USES = 50  # the latest calls a worker's page shows
 
 
 @bp.get("/accounts/workers")
@@ -47,6 +49,18 @@ def workers_create():
             return redirect(url_for("accounts.workers"))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/workers_create.html", form=form), status
+
+
+@bp.get("/accounts/workers/<id:worker_id>")
+@require(Permission.USERS_MANAGE)
+def workers_detail(worker_id: int):
+    """A worker: its stages, its latest calls (time, address, call, task, answer) and the
+    history of the worker itself (created, revoked)."""
+    worker = load_or_404(select(PipelineWorker).where(PipelineWorker.id == worker_id))
+    return render_template(
+        "accounts/workers_detail.html", worker=worker, uses=service.recent_uses(worker, USES),
+        uses_limit=USES, history=audit.history("pipeline_worker", worker.id),
+    )  # fmt: skip
 
 
 @bp.route("/accounts/workers/<id:worker_id>/revoke", methods=["GET", "POST"])

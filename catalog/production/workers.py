@@ -117,3 +117,15 @@ def workers() -> list[PipelineWorker]:
             )
         )
     )
+
+
+def recent_uses(worker: PipelineWorker, limit: int = 50) -> list[PipelineWorkerUse]:
+    """The worker's latest calls, newest first (the log's index: worker, time)."""
+    return list(
+        db.session.scalars(
+            select(PipelineWorkerUse)
+            .where(PipelineWorkerUse.worker_id == worker.id)
+            .order_by(PipelineWorkerUse.used_at.desc(), PipelineWorkerUse.id.desc())
+            .limit(limit)
+        )
+    )

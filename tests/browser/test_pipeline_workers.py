@@ -75,7 +75,11 @@ def test_an_admin_creates_and_revokes_a_pipeline_worker(browser, live_server, li
         expect(page.get_by_label(f"Token of {name}")).to_have_count(0)
         row = page.get_by_test_id("worker-row").filter(has_text=name)
         expect(row).to_contain_text("127.0.0.1")  # its last use, from where
-        row.get_by_role("link", name="Revoke…").click()
+        row.get_by_role("link", name=name).click()
+        expect(page.get_by_test_id("worker-use")).to_have_count(1)
+        expect(page.get_by_test_id("worker-use")).to_contain_text("claim")
+        check_page(page, problems)
+        page.get_by_role("link", name="Revoke…").click()
         expect(page.get_by_role("heading", name=f"Revoke the token of {name}?")).to_be_visible()
         # The autofocused Cancel button fades into its focus colours: axe's contrast check
         # must see where it ends, not the fade.

@@ -75,6 +75,21 @@ def test_an_admin_creates_a_worker_and_sees_its_token_once(client, db_session, s
     )  # fmt: skip
     assert answer.status_code == 204
     assert "198.51.100.4" in client.get("/accounts/workers").get_data(as_text=True)
+    refused = client.post(
+        "/api/pipeline/claim", json={"stage": "audio"},
+        headers={"Authorization": f"Bearer {token}"}, environ_base={"REMOTE_ADDR": "198.51.100.5"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+
+    # Its page lists every call, newest first, refusals too, and its history.
+    detail = client.get(f"/accounts/workers/{worker.id}").get_data(as_text=True)
+    calls = re.findall(
+        r'data-testid="worker-use">.*?font-monospace">([^<]+)</td>\s*<td>(\w+)</td>.*?badge[^>]*>(\d+)<',
+        detail, re.S,
+    )  # fmt: skip
+    assert calls == [("198.51.100.5", "claim", "403"), ("198.51.100.4", "claim", "204")]
+    assert "History of this worker" in detail
+    assert "(issued)" in detail
 
 
 def test_a_refused_worker_writes_nothing(client, db_session, sign_in):
