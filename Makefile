@@ -7,7 +7,7 @@ N ?= 1000000
 # M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import or library.
 # U: the library's viewers with progress rows (default 10,000).
 
-.PHONY: run worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
+.PHONY: run worker demo-worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
 # Dependencies come from setup.cfg; the stamp re-installs when it changes.
 $(BIN)/.installed: setup.cfg
@@ -50,6 +50,10 @@ run: install
 # One more worker (any number may run, on any machine that reaches the database).
 worker: install
 	$(FLASK) catalog worker
+
+# A pretend pipeline worker for the demo, against `make run` (another terminal); Ctrl+C stops it.
+demo-worker: install
+	$(FLASK) catalog tasks demo-worker
 
 # The suite on $(TEST_WORKERS) pytest-xdist processes sharing one PostgreSQL cluster, each on
 # databases of its own cloned from one migrated template (tests/conftest.py); the 15 slowest

@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.fields import bp as fields_bp
     from catalog.library import bp as library_bp
     from catalog.production import bp as production_bp
+    from catalog.production.api import bp as pipeline_api_bp
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
     from catalog.revert import bp as revert_bp
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(production_bp)
     app.register_blueprint(library_bp)
+    app.register_blueprint(pipeline_api_bp)
     templating.init_app(app)
     # Request hooks run in the order they are registered here: the sign-in's checks, then
     # the admins' two-factor gate, then the refusal of NUL characters.

@@ -61,13 +61,14 @@ def demo_command():
     data_line = _ensure_demo_data()
     login_file = Path(current_app.instance_path) / demo_accounts.LOGIN_FILE
     logins = demo_accounts.ensure_demo_accounts(login_file)
+    worker_token = demo_accounts.ensure_demo_worker(login_file)
     db.session.commit()
     # Fresh tables have no statistics yet; the list's estimated totals come from them. Only
     # a table's owner may analyze it.
     with owner_session() as session:
         session.execute(text("ANALYZE"))
         session.commit()
-    demo_accounts.print_banner(logins, data_line, login_file)
+    demo_accounts.print_banner(logins, data_line, login_file, worker_token)
 
 
 def _ensure_demo_data() -> str:

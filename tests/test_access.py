@@ -16,6 +16,8 @@ from tests.helpers import csrf_token
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+# A pipeline worker's API token and nothing else: a session of any role gets 401.
+WORKER_TOKEN = "worker-token"
 # endpoint → what it needs, for each method it answers.
 # A tuple: any one of these permissions will do.
 ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
@@ -115,6 +117,18 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "library.react": {"POST": Permission.CATALOG_READ},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
+    # Pipeline workers and their tokens.
+    "accounts.workers": {"GET": Permission.USERS_MANAGE},
+    "accounts.workers_create": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    "accounts.workers_detail": {"GET": Permission.USERS_MANAGE},
+    "accounts.workers_revoke": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    # The workers' JSON API (tests/production/test_api.py).
+    "pipeline_api.claim": {"POST": WORKER_TOKEN},
+    "pipeline_api.heartbeat": {"POST": WORKER_TOKEN},
+    "pipeline_api.start": {"POST": WORKER_TOKEN},
+    "pipeline_api.done": {"POST": WORKER_TOKEN},
+    "pipeline_api.fail": {"POST": WORKER_TOKEN},
+    "pipeline_api.upload": {"POST": WORKER_TOKEN},
 }
 ROLES = sorted(ROLE_PERMISSIONS)
 
@@ -138,6 +152,7 @@ def _url(rule, video) -> str:
         "task_id": 2**31 - 1,  # no such task, likewise (ids start at 1)
         "kind": "video",  # a library file
         "category": 2**31 - 1,  # the library's rows (the <id:...> converter): no such category
+        "worker_id": 0,  # no such pipeline worker, likewise
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
@@ -175,7 +190,9 @@ def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in_as,
         response = client.open(_url(rule, video), method=method, data=data)
         # A streamed response (a CSV export) holds its request context until it is closed.
         response.close()
-        if set(need if isinstance(need, tuple) else (need,)) & granted:
+        if need == WORKER_TOKEN:  # a signed-in session opens nothing of the workers' API
+            assert response.status_code == 401, (role, rule.rule, method)
+        elif set(need if isinstance(need, tuple) else (need,)) & granted:
             assert response.status_code not in (401, 403), (role, rule.rule, method)
         else:
             assert response.status_code == 403, (role, rule.rule, method, response.status_code)

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, 
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalog.accounts.service import ROLE_NAMES, AccountError, checked_password, normalize_email
+from catalog.models.task import STAGES
 from catalog.permissions import ROLE_DESCRIPTIONS
 from catalog.web.forms import options
 
@@ -106,3 +107,27 @@ class SetPasswordForm(FlaskForm):
 
     def validate_password(self, field) -> None:
         _checked(checked_password, field.data)
+
+
+class PipelineWorkerForm(FlaskForm):
+    """A new pipeline worker: its name and the stages its token may claim work for. The
+    service (catalog.production.workers) checks both again and whether the name is taken."""
+
+    name = StringField(
+        "Name",
+        [
+            DataRequired(),
+            Length(max=100),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                message="Letters, digits and . _ - only, starting with a letter or digit.",
+            ),
+        ],
+        filters=[_strip],
+        description="Shown on the board and in the history as worker:<name>, e.g. gpu-render-1.",
+    )
+    stages = CheckboxesField(
+        "Stages it may claim",
+        choices=options((stage, stage) for stage in STAGES),
+        validators=[DataRequired(message="Choose at least one stage.")],
+    )

@@ -17,6 +17,7 @@ from catalog.models.task import PipelineWorker, Task
 from catalog.models.upload import VideoUpload
 from catalog.models.user import Role, User, roles_users
 from catalog.models.video import Video, VideoCategory, VideoMetadata
+from catalog.models.worker_use import PipelineWorkerUse
 
 __all__ = [
     "AuditChainHead",
@@ -28,6 +29,7 @@ __all__ = [
     "MetadataSync",
     "MetadataSyncArchive",
     "PipelineWorker",
+    "PipelineWorkerUse",
     "ProcessingQueue",
     "Report",
     "Role",

@@ -162,3 +162,7 @@ def expire_command():
     """Return the tasks whose worker stopped sending heartbeats (workers do this too)."""
     count = db_retry.run_in_transaction(lambda: service.expire_leases(source=SOURCE))
     _print({"expired": count})
+
+
+# The demo's pretend worker, which calls the HTTP API instead (`flask catalog tasks demo-worker`).
+from catalog.production import demo_worker  # noqa: E402, F401

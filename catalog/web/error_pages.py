@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import Conflict, HTTPException
 
 from catalog.extensions import csrf, db, security
-from catalog.web import db_retry
+from catalog.web import db_retry, headers
 
 
 def init_app(app: Flask) -> None:
@@ -22,13 +22,21 @@ def init_app(app: Flask) -> None:
 
 
 def http_error(error: HTTPException):
+    if is_api_request():  # the workers' API answers in JSON, even a URL it does not know
+        return jsonify(error=error.description), error.code
     return render_template("errors/error.html", error=error), error.code
 
 
 def unexpected_error(error: Exception):
     db.session.rollback()
     current_app.logger.exception("Unhandled error")
+    if is_api_request():
+        return jsonify(error="Internal error: nothing was changed."), 500
     return render_template("errors/error.html", error=None), 500
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(headers.API_PREFIX)
 
 
 # -- availability ---------------------------------------------------------------------------

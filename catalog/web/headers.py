@@ -24,8 +24,24 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Token-authenticated JSON APIs (catalog.production.api): no session there.
+API_PREFIX = "/api/"
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """Session cookies are Secure whenever the request came over HTTPS."""
+    """Session cookies are Secure whenever the request came over HTTPS. On the JSON APIs
+    the session cookie is neither read nor set: a token authenticates each call, and a
+    cookie sent along (a browser's) must not count for anything there."""
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if request.path.startswith(API_PREFIX):
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure or super().get_cookie_secure(app)

@@ -10,6 +10,7 @@ from catalog.models import VideoCategory
 from catalog.web.loaders import IdConverter, load_or_404
 from tests import factories
 from tests.helpers import csrf_token
+from tests.production.test_api import make_token_worker
 
 OUT_OF_RANGE = 3_000_000_000  # past INTEGER: PostgreSQL would refuse the query (a 500)
 
@@ -47,15 +48,24 @@ def test_the_id_routes_are_all_there(app):
 
 
 @pytest.mark.parametrize("number", [OUT_OF_RANGE, 0])
-def test_an_id_no_row_can_have_is_not_found_on_every_id_route(app, client, sign_in_as, number):
+def test_an_id_no_row_can_have_is_not_found_on_every_id_route(
+    app, client, db_session, sign_in_as, number
+):
     sign_in_as("admin")
     video = factories.VideoFactory()
     token = csrf_token(client.get("/videos"))
+    # The workers' API authenticates by a worker's token, not the session.
+    _worker, worker_token = make_token_worker(db_session)
     answers = {}
     for rule in _id_rules(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             data = {"csrf_token": token} if method == "POST" else None
-            response = client.open(_url(rule, number, video), method=method, data=data)
+            headers = {}
+            if rule.endpoint.startswith("pipeline_api."):
+                data, headers = None, {"Authorization": f"Bearer {worker_token}"}
+            response = client.open(
+                _url(rule, number, video), method=method, data=data, headers=headers
+            )
             answers[(rule.rule, method)] = response.status_code
     assert answers, "no route uses the id converter"
     assert {key: status for key, status in answers.items() if status != 404} == {}
