@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from catalog.accounts import bp, preferences
 from catalog.permissions import signed_in_user
 from catalog.web import timezones
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, form_status, save_form
 
 
 class SettingsForm(FlaskForm):
@@ -32,18 +32,18 @@ def settings():
     user = signed_in_user()
     form = SettingsForm(data={"time_zone": user.time_zone or timezones.DEFAULT})
     form.time_zone.choices = _zone_choices(user.time_zone)
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: preferences.set_time_zone(user, form.time_zone.data, actor=user),
-            form=form, default_field="time_zone",
-        )  # fmt: skip
-        if outcome:
-            if outcome.value:
-                flash(f"Times are now shown in {user.time_zone}.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
-            return redirect(url_for("accounts.settings"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: preferences.set_time_zone(user, form.time_zone.data, actor=user),
+        default_field="time_zone",
+    )
+    if outcome:
+        if outcome.value:
+            flash(f"Times are now shown in {user.time_zone}.", "success")
+        else:
+            flash("Nothing changed, so nothing was saved.", "info")
+        return redirect(url_for("accounts.settings"))
+    status = form_status(form)
     return render_template(
         "accounts/settings.html", form=form, chosen=user.time_zone is not None,
         now=datetime.now(UTC),

@@ -21,7 +21,7 @@ from catalog.permissions import (
     require,
     signed_in_user,
 )
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, form_status, save_form
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
 
@@ -93,7 +93,7 @@ def create():
                 _hand_over(user, token)
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("accounts.edit", user_id=user.id))
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("accounts/create.html", form=form), status
 
 
@@ -102,18 +102,18 @@ def create():
 def edit(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.set_roles(user, form.roles.data, actor=signed_in_user()),
-            form=form, default_field="roles",
-        )  # fmt: skip
-        if outcome:
-            if outcome.value:
-                flash(f"Roles of {user.email} saved; they apply from the next request.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
-            return redirect(url_for("accounts.edit", user_id=user.id))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.set_roles(user, form.roles.data, actor=signed_in_user()),
+        default_field="roles",
+    )
+    if outcome:
+        if outcome.value:
+            flash(f"Roles of {user.email} saved; they apply from the next request.", "success")
+        else:
+            flash("Nothing changed, so nothing was saved.", "info")
+        return redirect(url_for("accounts.edit", user_id=user.id))
+    status = form_status(form)
     link = _take_link(user) if request.method == "GET" else None
     response = make_response(
         render_template(
@@ -227,7 +227,7 @@ def set_password(token: str):
         ):  # fmt: skip
             flash("Your password is set. Sign in with it now.", "success")
             return redirect(url_for_security("login"))
-        status = 400 if form.is_submitted() else 200
+        status = form_status(form)
         response = make_response(
             render_template("accounts/set_password.html", form=form, user=user), status
         )

@@ -11,7 +11,7 @@ from catalog.accounts.forms import PipelineWorkerForm
 from catalog.models import PipelineWorker
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import workers as service
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, form_status, save_form
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
 
@@ -37,17 +37,17 @@ def workers():
 @require(Permission.USERS_MANAGE)
 def workers_create():
     form = PipelineWorkerForm()
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.create_worker(form.name.data, form.stages.data, actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if outcome:
-            worker, token = outcome.value
-            session[NEW_WORKER_KEY] = {"name": worker.name, "token": token}
-            flash(f"Pipeline worker {worker.name} created.", "success")
-            return redirect(url_for("accounts.workers"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.create_worker(form.name.data, form.stages.data, actor=signed_in_user()),
+        default_field="name",
+    )
+    if outcome:
+        worker, token = outcome.value
+        session[NEW_WORKER_KEY] = {"name": worker.name, "token": token}
+        flash(f"Pipeline worker {worker.name} created.", "success")
+        return redirect(url_for("accounts.workers"))
+    status = form_status(form)
     return render_template("accounts/workers_create.html", form=form), status
 
 

@@ -9,7 +9,7 @@ from catalog.categories.forms import CategoryForm
 from catalog.library import figures
 from catalog.models import VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain, flash_saved
+from catalog.web.actions import commit_or_explain, flash_saved, form_status, save_form
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
 
@@ -28,15 +28,15 @@ def index():
 @require(Permission.CATEGORIES_MANAGE)
 def create():
     form = CategoryForm()
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.create_category(form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if outcome:
-            flash(f"Category {outcome.value.name} created.", "success")
-            return redirect(url_for("categories.index"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.create_category(form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if outcome:
+        flash(f"Category {outcome.value.name} created.", "success")
+        return redirect(url_for("categories.index"))
+    status = form_status(form)
     return render_template("categories/create.html", form=form), status
 
 
@@ -45,15 +45,15 @@ def create():
 def edit(category_id: int):
     category = _get_category(category_id, lock=request.method == "POST")
     form = CategoryForm(obj=category if request.method == "GET" else None)
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.update_category(category, form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if outcome:
-            flash_saved(len(outcome.value))
-            return redirect(url_for("categories.index"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.update_category(category, form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if outcome:
+        flash_saved(len(outcome.value))
+        return redirect(url_for("categories.index"))
+    status = form_status(form)
     return render_template(
         "categories/edit.html", form=form, category=category,
         history=audit.history("category", category.id, limit=queries.HISTORY_LIMIT),

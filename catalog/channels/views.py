@@ -7,7 +7,7 @@ from catalog.channels.countries import COUNTRIES
 from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain, flash_saved
+from catalog.web.actions import commit_or_explain, flash_saved, form_status, save_form
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
@@ -50,15 +50,15 @@ def detail(channel_id: str):
 @require(Permission.CATALOG_EDIT)
 def create():
     form = ChannelForm()
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.create_channel(form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if channel := outcome.value:
-            flash(f"Channel {channel.name} created.", "success")
-            return redirect(url_for("channels.detail", channel_id=channel.channel_id))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.create_channel(form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if channel := outcome.value:
+        flash(f"Channel {channel.name} created.", "success")
+        return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    status = form_status(form)
     return render_template("channels/create.html", form=form), status
 
 
@@ -68,15 +68,15 @@ def edit(channel_id: str):
     channel = _get_channel(channel_id, lock=request.method == "POST")
     form = ChannelForm(obj=channel if request.method == "GET" else None)
     del form.channel_id  # a channel's identity is not edited
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.update_channel(channel, form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if outcome:
-            flash_saved(len(outcome.value))
-            return redirect(url_for("channels.detail", channel_id=channel.channel_id))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.update_channel(channel, form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if outcome:
+        flash_saved(len(outcome.value))
+        return redirect(url_for("channels.detail", channel_id=channel.channel_id))
+    status = form_status(form)
     return render_template("channels/edit.html", form=form, channel=channel), status
 
 

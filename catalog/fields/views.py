@@ -8,7 +8,7 @@ from catalog.fields import bp, queries, service
 from catalog.fields.forms import TYPE_LABELS, FieldForm, SchemaForm
 from catalog.models import CustomField, FieldSchema
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import commit_or_explain, form_status, save_form
 from catalog.web.forms import ConfirmForm, options
 from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
@@ -28,15 +28,15 @@ def index():
 @require(Permission.FIELDS_MANAGE)
 def create():
     form = FieldForm()
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.create_field(form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if field := outcome.value:
-            flash(f"Field “{field.name}” created. Add it to a schema to use it.", "success")
-            return redirect(url_for("fields.index"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.create_field(form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if field := outcome.value:
+        flash(f"Field “{field.name}” created. Add it to a schema to use it.", "success")
+        return redirect(url_for("fields.index"))
+    status = form_status(form)
     return render_template("fields/create.html", form=form), status
 
 
@@ -48,26 +48,26 @@ def edit(field_id: int):
     )
     form = FieldForm(data=FieldForm.data_of(field) if request.method == "GET" else None)
     in_use = None
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.update_field(
-                field, form.values(), clear_values=form.clear_values.data, actor=signed_in_user()
-            ),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if not outcome and isinstance(outcome.error, service.ValuesInUse):
-            in_use = outcome.error
-        if outcome:
-            if changes := outcome.value:
-                cleared = changes.get("values_cleared", [0])[0]
-                message = f"Field “{field.name}” saved."
-                if cleared:
-                    message += f" {plural(cleared, 'value')} cleared."
-                flash(message, "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
-            return redirect(url_for("fields.index"))
-    status = 400 if form.is_submitted() else 200
+    outcome = save_form(
+        form,
+        lambda: service.update_field(
+            field, form.values(), clear_values=form.clear_values.data, actor=signed_in_user()
+        ),
+        default_field="name",
+    )
+    if not outcome and isinstance(outcome.error, service.ValuesInUse):
+        in_use = outcome.error
+    if outcome:
+        if changes := outcome.value:
+            cleared = changes.get("values_cleared", [0])[0]
+            message = f"Field “{field.name}” saved."
+            if cleared:
+                message += f" {plural(cleared, 'value')} cleared."
+            flash(message, "success")
+        else:
+            flash("Nothing changed, so nothing was saved.", "info")
+        return redirect(url_for("fields.index"))
+    status = form_status(form)
     return render_template(
         "fields/edit.html", form=form, field=field, in_use=in_use,
         videos=service.value_count(field), schemas=queries.schemas_of(field),
@@ -136,7 +136,7 @@ def _schema_form(schema: FieldSchema | None) -> tuple[SchemaForm, dict[int, Cust
 
 
 def _schema_page(template: str, form: SchemaForm, fields, **context):
-    status = 400 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template(
         template, form=form, fields=fields, type_labels=TYPE_LABELS, **context
     ), status
@@ -152,14 +152,14 @@ def schemas():
 @require(Permission.FIELDS_MANAGE)
 def schema_create():
     form, fields = _schema_form(None)
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.create_schema(form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if schema := outcome.value:
-            flash(f"Schema “{schema.name}” created.", "success")
-            return redirect(url_for("fields.schemas"))
+    outcome = save_form(
+        form,
+        lambda: service.create_schema(form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if schema := outcome.value:
+        flash(f"Schema “{schema.name}” created.", "success")
+        return redirect(url_for("fields.schemas"))
     return _schema_page("fields/schema_create.html", form, fields)
 
 
@@ -168,17 +168,17 @@ def schema_create():
 def schema_edit(schema_id: int):
     schema = _get_schema(schema_id, lock=request.method == "POST")
     form, fields = _schema_form(schema)
-    if form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.update_schema(schema, form.values(), actor=signed_in_user()),
-            form=form, default_field="name",
-        )  # fmt: skip
-        if outcome:
-            if outcome.value:
-                flash(f"Schema “{schema.name}” saved.", "success")
-            else:
-                flash("Nothing changed, so nothing was saved.", "info")
-            return redirect(url_for("fields.schemas"))
+    outcome = save_form(
+        form,
+        lambda: service.update_schema(schema, form.values(), actor=signed_in_user()),
+        default_field="name",
+    )
+    if outcome:
+        if outcome.value:
+            flash(f"Schema “{schema.name}” saved.", "success")
+        else:
+            flash("Nothing changed, so nothing was saved.", "info")
+        return redirect(url_for("fields.schemas"))
     return _schema_page(
         "fields/schema_edit.html", form, fields, schema=schema,
         history=audit.history("field_schema", schema.id, limit=queries.HISTORY_LIMIT),

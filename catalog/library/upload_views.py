@@ -12,7 +12,7 @@ from catalog.library import bp, uploads
 from catalog.models import Video
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.reports.storage import StorageError
-from catalog.web.actions import commit_or_explain
+from catalog.web.actions import form_status, save_form
 from catalog.web.loaders import load_or_404
 
 UPLOAD_ENDPOINT = "library.upload"
@@ -64,18 +64,22 @@ def _video(video_id: str) -> Video:
 def upload(video_id: str):
     video = _video(video_id)
     form = UploadForm()
-    if form.validate_on_submit():
-        done = commit_or_explain(
-            lambda: uploads.start_upload(
-                video, _incoming(form.video), thumbnail=_incoming(form.thumbnail),
-                caption_file=_incoming(form.captions), actor=signed_in_user(),
-            ),
-            form=form, default_field="video", refused=(StorageError,),
-        )  # fmt: skip
-        if done:
-            flash("Uploaded. A worker checks the file now; this page shows how it goes.", "success")
-            return redirect(url_for("videos.detail", video_id=video.video_id))
-    status = 400 if form.is_submitted() else 200
+    done = save_form(
+        form,
+        lambda: uploads.start_upload(
+            video,
+            _incoming(form.video),
+            thumbnail=_incoming(form.thumbnail),
+            caption_file=_incoming(form.captions),
+            actor=signed_in_user(),
+        ),
+        default_field="video",
+        refused=(StorageError,),
+    )
+    if done:
+        flash("Uploaded. A worker checks the file now; this page shows how it goes.", "success")
+        return redirect(url_for("videos.detail", video_id=video.video_id))
+    status = form_status(form)
     latest = uploads.latest(video)
     return render_template(
         "library/upload.html", form=form, video=video, upload=latest,

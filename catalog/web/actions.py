@@ -31,13 +31,15 @@ from catalog.web.text import plural
 @dataclass(frozen=True)
 class Outcome:
     """What a write came to: true when it was committed. `value` is what the service call
-    returned; `error` the refusal when it was rolled back."""
+    returned; `error` the refusal when it was rolled back; `sent` false when there was
+    nothing to write (a form shown, or sent with invalid input: save_form)."""
 
     value: Any = None
     error: RuleError | None = None
+    sent: bool = True
 
     def __bool__(self) -> bool:
-        return self.error is None
+        return self.sent and self.error is None
 
 
 def commit_or_explain(
@@ -82,6 +84,20 @@ def commit_or_explain(
         # Nothing of a failed unit of work may stay in the session for the page to commit.
         db.session.rollback()
         raise
+
+
+def save_form(form: FlaskForm, work: Callable[[], Any], **options: Any) -> Outcome:
+    """A form page's write in one step: when the form was posted and is valid, run `work`
+    through commit_or_explain (refusals on the form's fields); otherwise a false Outcome
+    with nothing sent, and the page shows the form (again, with its errors)."""
+    if not form.validate_on_submit():
+        return Outcome(sent=False)
+    return commit_or_explain(work, form=form, **options)
+
+
+def form_status(form: FlaskForm) -> int:
+    """The status of a form page shown: 400 when it is shown again after a refused POST."""
+    return 400 if form.is_submitted() else 200
 
 
 def explain(

@@ -5,6 +5,7 @@ from sqlalchemy import select, text
 
 from catalog.extensions import db
 from catalog.models import ChannelStats, Video
+from catalog.videos import bulk_edit
 from catalog.videos import service as videos
 from tests.factories import ChannelFactory, UserFactory, VideoFactory
 
@@ -87,7 +88,7 @@ def test_bulk_edit_is_counted(channels):
     VideoFactory.create_batch(3, channel=first)
     VideoFactory.create_batch(2, channel=second, claimed_status="claim")
     selection = select(Video.id).where(Video.channel_id.in_([first.id, second.id]))
-    changed = videos.bulk_update(
+    changed = bulk_edit.bulk_update(
         selection, {"claimed_status": "appeal", "is_short": True}, actor=UserFactory()
     )
     assert changed == 5
