@@ -148,6 +148,8 @@ class Task(Base):
         Index("ix_tasks_channel_id", "channel_id"),
         Index("ix_tasks_created_at", "created_at"),
         Index("ix_tasks_channel_id_status", "channel_id", "status"),
+        # The board's columns: each status's tasks in claim order (migration 0020).
+        Index("ix_tasks_board", "status", "priority", "created_at", "id"),
         # The claim's index: only the queued tasks, in claim order (priority, then FIFO).
         Index(
             "ix_tasks_queued",

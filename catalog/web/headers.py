@@ -13,7 +13,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",  # Bootstrap's form icons and the TOTP QR code are data: URIs
+        # Bootstrap's form icons and the TOTP QR code are data: URIs; https: for the previews
+        # of a production task's results (images, audio, video), which live on the
+        # pipeline's file storage. Only https: (an http file on an https page is mixed
+        # content), and the task page shows previews only for https links.
+        "img-src 'self' data: https:",
+        "media-src 'self' https:",
         "font-src 'self'",
         "connect-src 'self'",
         "form-action 'self'",

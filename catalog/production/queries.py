@@ -1,0 +1,397 @@
+"""The board's read side: the filtered set of tasks, its counts by phase, each phase's first
+cards in claim order and the next page of one column, the review queue's neighbours, and a
+channel's production figures.
+
+The whole board costs two statements here: the counts (one grouped query) and the first
+cards of every column (one query: a LATERAL read of each status's first tasks on
+`ix_tasks_board`, cut to each phase's first by a window). Claim order is the queue's:
+priority (high first), then created_at, then id."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from catalog.extensions import db
+from catalog.models import Channel, MetadataSync, PipelineWorker
+from catalog.models.task import (
+    PHASES,
+    STAGES,
+    TASK_PRIORITIES,
+    TASK_STATUSES,
+    Task,
+    task_priority,
+    task_status,
+)
+from catalog.production.transitions import ERRORS, GATES, STAGE_FLOW
+from catalog.web.pagination import decode_cursor, encode_cursor
+
+PAGE_SIZE = 10
+PHASE_OF = {status: phase for phase, statuses in PHASES.items() for status in statuses}
+REVIEW = PHASES["Waiting for review"]
+# "In its state for at least": the age filter's choices, as (value, label, timedelta).
+AGES = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "6h": ("6 hours", timedelta(hours=6)),
+    "1d": ("1 day", timedelta(days=1)),
+    "3d": ("3 days", timedelta(days=3)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+}
+# The error rate's window on the channel page.
+ERROR_WINDOW = timedelta(days=30)
+
+
+def _stage_statuses() -> dict[str, tuple[str, ...]]:
+    """A stage's statuses: being generated (the intake's claim too), produced, and passed at
+    its gate. Errors are shared by stages, so they belong to a stage by `failed_from`."""
+    found: dict[str, list[str]] = {stage: [] for stage in STAGES}
+    found["assets"].append("claimed")
+    for stage, flow in STAGE_FLOW.items():
+        found[stage] += [flow["working"], flow["done"]]
+    for ready, (approved, _back) in GATES.items():
+        owner = next(s for s, flow in STAGE_FLOW.items() if ready == flow["done"] or (
+            ready == "final_review" and s == "assembly"))  # fmt: skip
+        if approved not in found[owner]:
+            found[owner].append(approved)
+    return {stage: tuple(dict.fromkeys(statuses)) for stage, statuses in found.items()}
+
+
+STAGE_STATUSES = _stage_statuses()
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """The board's filters, as the URL carries them. Unknown values are ignored (the board
+    shows everything rather than an error for a hand-edited URL)."""
+
+    channel: int | None = None
+    priority: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    age: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "BoardFilter":
+        channel = args.get("channel", "")
+        return cls(
+            channel=int(channel) if channel.isdigit() and int(channel) < 2**31 else None,
+            priority=args.get("priority") if args.get("priority") in TASK_PRIORITIES else None,
+            status=args.get("status") if args.get("status") in TASK_STATUSES else None,
+            stage=args.get("stage") if args.get("stage") in STAGES else None,
+            age=args.get("age") if args.get("age") in AGES else None,
+        )
+
+    def args(self) -> dict[str, Any]:
+        """The filters in use, for URLs (the board's state lives in its URL)."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+    def conditions(self, now: datetime | None = None) -> list:
+        found = []
+        if self.channel is not None:
+            found.append(Task.channel_id == self.channel)
+        if self.priority:
+            found.append(Task.priority == self.priority)
+        if self.status:
+            found.append(Task.status == self.status)
+        if self.stage:
+            working = STAGE_FLOW[self.stage]["working"]
+            found.append(
+                or_(
+                    Task.status.in_(STAGE_STATUSES[self.stage]),
+                    and_(Task.status.in_(ERRORS), Task.failed_from == working),
+                )
+            )
+        if self.age:
+            now = now or datetime.now(UTC)
+            found.append(Task.status_changed_at <= now - AGES[self.age][1])
+        return found
+
+    def selection(self) -> Select:
+        """The ids of the filtered set (what the bulk actions apply to)."""
+        return select(Task.id).where(*self.conditions())
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    title: str
+    channel: str
+    priority: str
+    status: str
+    since: datetime
+    worker: str | None
+    cursor: str
+
+    @property
+    def in_state(self) -> str:
+        return duration(datetime.now(UTC) - self.since)
+
+
+@dataclass
+class Column:
+    phase: str
+    count: int
+    cards: list[Card]
+    next_cursor: str | None
+
+
+def duration(delta: timedelta) -> str:
+    """How long, in the largest unit that fits: "now", "12 min", "3 h", "4 d"."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400:,} d"
+
+
+def _cursor(priority: str, created_at: datetime, task_id: int) -> str:
+    # One key for (priority, created_at): the cursor helpers carry a key and an id.
+    return encode_cursor(f"{priority}|{created_at.isoformat()}", task_id)
+
+
+def _position(token: str | None) -> tuple[str, datetime, int] | None:
+    decoded = decode_cursor(token) if token else None
+    if not decoded or not isinstance(decoded[0], str):
+        return None
+    priority, _, stamp = decoded[0].partition("|")
+    try:
+        created_at = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if priority not in TASK_PRIORITIES or created_at.tzinfo is None:
+        return None
+    return priority, created_at, decoded[1]
+
+
+def _card_columns():
+    return (
+        Task.id, Task.title, Channel.name.label("channel"), Task.priority, Task.status,
+        Task.status_changed_at, PipelineWorker.name.label("worker"), Task.created_at,
+    )  # fmt: skip
+
+
+def _card(row) -> Card:
+    return Card(
+        row.id, row.title, row.channel, row.priority, row.status, row.status_changed_at,
+        row.worker, _cursor(row.priority, row.created_at, row.id),
+    )  # fmt: skip
+
+
+def counts(board: BoardFilter) -> dict[str, int]:
+    """Each phase's count of the filtered set (one grouped query)."""
+    rows = db.session.execute(
+        select(Task.status, func.count()).where(*board.conditions()).group_by(Task.status)
+    )
+    found = dict.fromkeys(PHASES, 0)
+    for status, count in rows:
+        found[PHASE_OF[status]] += count
+    return found
+
+
+def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
+    """Every phase's count and first `size` cards in claim order: two statements."""
+    found = counts(board)
+    statuses = [s for s in TASK_STATUSES if not board.status or s == board.status]
+    # Each status's first size + 1 tasks (one more says whether a column has more), read
+    # from ix_tasks_board; then each phase's first size + 1 of those, by the window.
+    wanted = select(func.unnest(literal(statuses, ARRAY(task_status))).label("status"))
+    wanted = wanted.subquery("wanted")
+    first = (
+        select(*_card_columns())
+        .join(Channel, Channel.id == Task.channel_id)
+        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
+        .where(Task.status == wanted.c.status, *board.conditions())
+        .order_by(Task.priority, Task.created_at, Task.id)
+        .limit(size + 1)
+        .lateral("first")
+    )
+    phase = _phase_case(first.c.status)
+    ranked = (
+        select(
+            first,
+            func.row_number()
+            .over(partition_by=phase, order_by=(first.c.priority, first.c.created_at, first.c.id))
+            .label("rank"),
+        )
+        .select_from(wanted)
+        .join(first, text("true"))
+        .subquery("ranked")
+    )
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= size + 1).order_by(ranked.c.rank)
+    ).all()
+    by_phase: dict[str, list] = {p: [] for p in PHASES}
+    for row in rows:
+        by_phase[PHASE_OF[row.status]].append(row)
+    columns = []
+    for name in PHASES:
+        phase_rows = by_phase[name]
+        cards = [_card(row) for row in phase_rows[:size]]
+        more = len(phase_rows) > size
+        columns.append(Column(name, found[name], cards, cards[-1].cursor if more else None))
+    return columns
+
+
+def _phase_case(status):
+    from sqlalchemy import case
+
+    return case(
+        *((status.in_(statuses), literal(phase)) for phase, statuses in PHASES.items()),
+        else_=literal(""),
+    )
+
+
+def column(
+    board: BoardFilter, phase: str, after: str | None, size: int = PAGE_SIZE
+) -> Column | None:
+    """The page of one column after a card's cursor (None: no such phase)."""
+    if phase not in PHASES:
+        return None
+    statement = (
+        select(*_card_columns())
+        .join(Channel, Channel.id == Task.channel_id)
+        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
+        .where(Task.status.in_(PHASES[phase]), *board.conditions())
+    )
+    position = _position(after)
+    if position:
+        priority, created_at, task_id = position
+        statement = statement.where(
+            tuple_(Task.priority, Task.created_at, Task.id)
+            > tuple_(literal(priority, task_priority), literal(created_at), literal(task_id))
+        )
+    rows = db.session.execute(
+        statement.order_by(Task.priority, Task.created_at, Task.id).limit(size + 1)
+    ).all()
+    cards = [_card(row) for row in rows[:size]]
+    more = len(rows) > size
+    return Column(phase, -1, cards, cards[-1].cursor if more else None)
+
+
+# -- the review queue ---------------------------------------------------------------------------
+
+
+def review_neighbours(task: Task) -> tuple[int | None, int | None]:
+    """The waiting-for-review tasks just before and just after `task` in claim order (the
+    first and the last when `task` is not waiting itself): `k` and `j` on its page."""
+    here = tuple_(Task.priority, Task.created_at, Task.id)
+    bound = tuple_(
+        literal(task.priority, task_priority), literal(task.created_at), literal(task.id)
+    )
+    base = select(Task.id).where(Task.status.in_(REVIEW))
+    after = base.where(here > bound).order_by(Task.priority, Task.created_at, Task.id)
+    before = base.where(here < bound).order_by(
+        Task.priority.desc(), Task.created_at.desc(), Task.id.desc()
+    )
+    row = db.session.execute(
+        select(after.limit(1).scalar_subquery(), before.limit(1).scalar_subquery())
+    ).one()
+    return row[1], row[0]
+
+
+def next_for_review(after: Task) -> int | None:
+    """The task to open after a decision on `after`: the next one waiting for review in claim
+    order, else the first one waiting (None: the review queue is empty)."""
+    _previous, following = review_neighbours(after)
+    if following is not None:
+        return following
+    return db.session.scalar(
+        select(Task.id)
+        .where(Task.status.in_(REVIEW), Task.id != after.id)
+        .order_by(Task.priority, Task.created_at, Task.id)
+        .limit(1)
+    )
+
+
+def waiting_for_review() -> int:
+    return db.session.scalar(select(func.count()).where(Task.status.in_(REVIEW)))
+
+
+def channel_options() -> list[tuple[int, str]]:
+    """The channels that have tasks, for the board's channel filter (by name)."""
+    return list(
+        db.session.execute(
+            select(Channel.id, Channel.name)
+            .where(select(Task.id).where(Task.channel_id == Channel.id).exists())
+            .order_by(Channel.name, Channel.id)
+        )
+    )
+
+
+# -- a channel's production ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    in_production: int
+    waiting_for_review: int
+    published_this_week: int
+    errors_now: int
+    stage_runs: int
+    stage_failures: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.stage_failures / self.stage_runs if self.stage_runs else None
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of `now`'s week."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def channel_figures(channel: Channel, now: datetime | None = None) -> ChannelFigures:
+    """A channel's production now (in production counts as the capacity does), published
+    since Monday 00:00 UTC, and its stage runs that finished in the last 30 days (a worker
+    reported the stage done or failed, from the tasks' audit rows) with those that failed."""
+    from catalog.production.transitions import IN_PRODUCTION
+
+    now = now or datetime.now(UTC)
+    mine = Task.channel_id == channel.id
+    row = db.session.execute(
+        select(
+            func.count().filter(Task.status.in_(IN_PRODUCTION)),
+            func.count().filter(Task.status.in_(REVIEW)),
+            func.count().filter(
+                Task.status == "published", Task.status_changed_at >= week_start(now)
+            ),
+            func.count().filter(Task.status.in_(ERRORS)),
+        ).where(mine)
+    ).one()
+    working = [flow["working"] for flow in STAGE_FLOW.values()]
+    finished = [flow["done"] for flow in STAGE_FLOW.values()] + list(ERRORS)
+    old = MetadataSync.changes["status"][0].astext
+    new = MetadataSync.changes["status"][1].astext
+    runs = db.session.execute(
+        select(func.count(), func.count().filter(new.in_(ERRORS)))
+        .select_from(MetadataSync)
+        .join(Task, and_(Task.id == MetadataSync.entity_id, mine))
+        .where(
+            MetadataSync.entity_type == "task",
+            MetadataSync.sync_time >= now - ERROR_WINDOW,
+            old.in_(working),
+            new.in_(finished),
+        )
+    ).one()
+    return ChannelFigures(*row, runs[0], runs[1])
