@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -32,6 +33,7 @@ from catalog.models.task import (
     TASK_PRIORITIES,
     TASK_STATUSES,
     Task,
+    TaskCount,
     task_priority,
     task_status,
 )
@@ -102,26 +104,34 @@ class BoardFilter:
     def active(self) -> bool:
         return bool(self.args())
 
-    def conditions(self, now: datetime | None = None) -> list:
+    def conditions(
+        self, now: datetime | None = None, *, summary: bool = False, age: bool = True
+    ) -> list:
+        """The filters as conditions on `tasks`, or (`summary`) on `task_counts`, which
+        has no age: the caller counts that part (see counts)."""
+        table = TaskCount if summary else Task
         found = []
         if self.channel is not None:
-            found.append(Task.channel_id == self.channel)
+            found.append(table.channel_id == self.channel)
         if self.priority:
-            found.append(Task.priority == self.priority)
+            found.append(table.priority == self.priority)
         if self.status:
-            found.append(Task.status == self.status)
+            found.append(table.status == self.status)
         if self.stage:
             working = STAGE_FLOW[self.stage]["working"]
+            origin = TaskCount.origin if summary else Task.failed_from
             found.append(
                 or_(
-                    Task.status.in_(STAGE_STATUSES[self.stage]),
-                    and_(Task.status.in_(ERRORS), Task.failed_from == working),
+                    table.status.in_(STAGE_STATUSES[self.stage]),
+                    and_(table.status.in_(ERRORS), origin == working),
                 )
             )
-        if self.age:
-            now = now or datetime.now(UTC)
-            found.append(Task.status_changed_at <= now - AGES[self.age][1])
+        if self.age and age and not summary:
+            found.append(Task.status_changed_at <= self.cutoff(now))
         return found
+
+    def cutoff(self, now: datetime | None = None) -> datetime:
+        return (now or datetime.now(UTC)) - AGES[self.age][1]
 
     def selection(self) -> Select:
         """The ids of the filtered set (what the bulk actions apply to)."""
@@ -197,14 +207,25 @@ def _card(row) -> Card:
     )  # fmt: skip
 
 
-def counts(board: BoardFilter) -> dict[str, int]:
-    """Each phase's count of the filtered set (one grouped query)."""
-    rows = db.session.execute(
-        select(Task.status, func.count()).where(*board.conditions()).group_by(Task.status)
+def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
+    """Each phase's count of the filtered set, in one statement: summed from `task_counts`
+    (kept by triggers); with an age filter, less the tasks that entered their state after
+    the cutoff (few, from ix_tasks_status_changed_at), read in the same snapshot."""
+    summary = select(TaskCount.status, TaskCount.tasks.label("n")).where(
+        *board.conditions(summary=True)
     )
+    if board.age:
+        recent = (
+            select(Task.status, (-func.count()).label("n"))
+            .where(*board.conditions(age=False), Task.status_changed_at > board.cutoff(now))
+            .group_by(Task.status)
+        )
+        summary = union_all(summary, recent)
+    parts = summary.subquery("parts")
+    rows = db.session.execute(select(parts.c.status, func.sum(parts.c.n)).group_by(parts.c.status))
     found = dict.fromkeys(PHASES, 0)
     for status, count in rows:
-        found[PHASE_OF[status]] += count
+        found[PHASE_OF[status]] += int(count)
     return found
 
 
@@ -328,13 +349,9 @@ def waiting_for_review() -> int:
 
 
 def channel_options() -> list[tuple[int, str]]:
-    """The channels that have tasks, for the board's channel filter (by name)."""
+    """Every channel, for the board's channel filter (by name)."""
     return list(
-        db.session.execute(
-            select(Channel.id, Channel.name)
-            .where(select(Task.id).where(Task.channel_id == Channel.id).exists())
-            .order_by(Channel.name, Channel.id)
-        )
+        db.session.execute(select(Channel.id, Channel.name).order_by(Channel.name, Channel.id))
     )
 
 

@@ -1,5 +1,6 @@
-"""python -m tests.bench --videos N [--audit-rows M] [--rebuild] [--only pages|import|production]
-[--tasks T]: see tests/bench/__init__.py and tests/bench/production.py."""
+"""python -m tests.bench --videos N [--audit-rows M] [--rebuild]
+[--only pages|import|production|board] [--tasks T]: see tests/bench/__init__.py,
+tests/bench/production.py and tests/bench/board.py."""
 
 import argparse
 import os
@@ -28,9 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production"),
-        help="run only the page measurements, the import benchmark or the production queue's "
-        "(default: all three)",
+        choices=("pages", "import", "production", "board"),
+        help="run only the page measurements, the import benchmark, the production queue's "
+        "(with the board's) or the production board's alone (default: all)",
     )
     parser.add_argument(
         "--tasks",
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only == "production":  # a database of its own: no video catalog to build
             return production.run(server, args.tasks, rebuild=args.rebuild)
+        if args.only == "board":  # the production bench's database, the board alone
+            return int(production.run_board(server, args.tasks, rebuild=args.rebuild))
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         status = 0
         if args.only != "import":
