@@ -150,8 +150,13 @@ class Task(Base):
         Index("ix_tasks_channel_id_status", "channel_id", "status"),
         # The board's columns: each status's tasks in claim order (migration 0020).
         Index("ix_tasks_board", "status", "priority", "created_at", "id"),
-        # The board's age filter: the tasks that entered their state after a cutoff.
-        Index("ix_tasks_status_changed_at", "status_changed_at"),
+        # The board's age filter: the tasks that entered their state after a cutoff, with
+        # what the other filters read (an index-only scan).
+        Index(
+            "ix_tasks_status_changed_at",
+            "status_changed_at",
+            postgresql_include=["status", "priority", "channel_id", "failed_from"],
+        ),
         # The claim's index: only the queued tasks, in claim order (priority, then FIFO).
         Index(
             "ix_tasks_queued",

@@ -130,6 +130,17 @@ class BoardFilter:
             found.append(Task.status_changed_at <= self.cutoff(now))
         return found
 
+    def statuses(self) -> list[str]:
+        """The statuses the filtered set can hold: the board reads only their ranges (a
+        stage's errors are in its own error state, where they failed from its work)."""
+        found = list(TASK_STATUSES)
+        if self.stage:
+            own = {*STAGE_STATUSES[self.stage], STAGE_FLOW[self.stage]["error"]}
+            found = [s for s in found if s in own]
+        if self.status:
+            found = [s for s in found if s == self.status]
+        return found
+
     def cutoff(self, now: datetime | None = None) -> datetime:
         return (now or datetime.now(UTC)) - AGES[self.age][1]
 
@@ -147,7 +158,12 @@ class Card:
     status: str
     since: datetime
     worker: str | None
-    cursor: str
+    created_at: datetime
+
+    @property
+    def cursor(self) -> str:
+        """Its place in claim order, for the next page after it."""
+        return _cursor(self.priority, self.created_at, self.id)
 
     @property
     def in_state(self) -> str:
@@ -203,7 +219,7 @@ def _card_columns():
 def _card(row) -> Card:
     return Card(
         row.id, row.title, row.channel, row.priority, row.status, row.status_changed_at,
-        row.worker, _cursor(row.priority, row.created_at, row.id),
+        row.worker, row.created_at,
     )  # fmt: skip
 
 
@@ -232,20 +248,7 @@ def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
 def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
     """Every phase's count and first `size` cards in claim order: two statements."""
     found = counts(board)
-    statuses = [s for s in TASK_STATUSES if not board.status or s == board.status]
-    # Each status's first size + 1 tasks (one more says whether a column has more), read
-    # from ix_tasks_board; then each phase's first size + 1 of those, by the window.
-    wanted = select(func.unnest(literal(statuses, ARRAY(task_status))).label("status"))
-    wanted = wanted.subquery("wanted")
-    first = (
-        select(*_card_columns())
-        .join(Channel, Channel.id == Task.channel_id)
-        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
-        .where(Task.status == wanted.c.status, *board.conditions())
-        .order_by(Task.priority, Task.created_at, Task.id)
-        .limit(size + 1)
-        .lateral("first")
-    )
+    wanted, first = _heads(board, board.statuses(), size + 1)
     phase = _phase_case(first.c.status)
     ranked = (
         select(
@@ -273,6 +276,24 @@ def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
     return columns
 
 
+def _heads(board: BoardFilter, statuses: list[str], limit: int, extra: list | None = None):
+    """Each status's first `limit` cards of the filtered set in claim order, as a LATERAL
+    over the list of statuses: each reads the head of its range of ix_tasks_board (an IN
+    list over several statuses would sort all of their rows instead)."""
+    wanted = select(func.unnest(literal(statuses, ARRAY(task_status))).label("status"))
+    wanted = wanted.subquery("wanted")
+    first = (
+        select(*_card_columns())
+        .join(Channel, Channel.id == Task.channel_id)
+        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
+        .where(Task.status == wanted.c.status, *board.conditions(), *(extra or ()))
+        .order_by(Task.priority, Task.created_at, Task.id)
+        .limit(limit)
+        .lateral("first")
+    )
+    return wanted, first
+
+
 def _phase_case(status):
     from sqlalchemy import case
 
@@ -288,21 +309,22 @@ def column(
     """The page of one column after a card's cursor (None: no such phase)."""
     if phase not in PHASES:
         return None
-    statement = (
-        select(*_card_columns())
-        .join(Channel, Channel.id == Task.channel_id)
-        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
-        .where(Task.status.in_(PHASES[phase]), *board.conditions())
-    )
+    after_cursor = []
     position = _position(after)
     if position:
         priority, created_at, task_id = position
-        statement = statement.where(
+        after_cursor.append(
             tuple_(Task.priority, Task.created_at, Task.id)
             > tuple_(literal(priority, task_priority), literal(created_at), literal(task_id))
         )
+    statuses = [s for s in board.statuses() if s in PHASES[phase]]
+    wanted, first = _heads(board, statuses, size + 1, after_cursor)
     rows = db.session.execute(
-        statement.order_by(Task.priority, Task.created_at, Task.id).limit(size + 1)
+        select(first)
+        .select_from(wanted)
+        .join(first, text("true"))
+        .order_by(first.c.priority, first.c.created_at, first.c.id)
+        .limit(size + 1)
     ).all()
     cards = [_card(row) for row in rows[:size]]
     more = len(rows) > size
