@@ -58,6 +58,7 @@ def _seed(app, tag: str) -> dict:
         db.session.commit()
         return {
             "channel": channel.id,
+            "channel_key": channel.channel_id,
             "queued": [t.id for t in queued],
             "review": [t.id for t in review],
         }
@@ -153,4 +154,38 @@ def test_an_editor_reviews_with_the_keyboard(checked_page, live_server, live_app
     assert sent_back.status == "generating_assets"
     assert "sent back: needs a sharper start" in sent_back.error_log
     check_page(page, problems)
+    assert problems == []
+
+
+def test_an_editors_other_production_pages_are_clean(checked_page, live_server, live_app):
+    """The channel's production page (its capacity changed), a cancel's confirmation, a bulk
+    action's count and confirmation: at both widths, with the page checks."""
+    page, problems = checked_page
+    people = LiveData(live_app)
+    seeded = _seed(live_app, people.tag)
+    sign_in(page, live_server, people.user("editor"))
+    page.goto(f"{live_server}/production/channels/{seeded['channel_key']}")
+    check_page(page, problems)
+    page.get_by_label("Capacity").fill("7")
+    page.get_by_role("button", name="Set capacity").click()
+    expect(page.get_by_role("alert")).to_contain_text("set to 7")
+    expect(page.get_by_test_id("capacity-history")).to_contain_text("7")
+    check_page(page, problems)
+
+    page.goto(f"{live_server}/production/tasks/{seeded['review'][0]}")
+    page.get_by_role("link", name="Cancel…").click()
+    check_page(page, problems)
+    page.get_by_role("button", name="Cancel the task").click()
+    expect(page.get_by_test_id("task-status")).to_have_text("draft")
+
+    page.goto(f"{live_server}/production?channel={seeded['channel']}&status=queued")
+    page.get_by_label("On the filtered tasks", exact=True).select_option("priority")
+    page.get_by_label("New priority").select_option("high")
+    page.get_by_role("button", name="Count and confirm…").click()
+    expect(page.get_by_test_id("bulk-count")).to_contain_text("14 tasks")
+    check_page(page, problems)
+    page.get_by_role("button", name="Change the priority: 14 tasks").click()
+    expect(page.get_by_role("alert")).to_contain_text("14 tasks set to high.")
+    queued = page.locator("[data-testid=column][data-phase='Queued']")
+    expect(queued.get_by_test_id("card-priority").first).to_have_text("high")
     assert problems == []
