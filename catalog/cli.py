@@ -59,6 +59,10 @@ def demo_command():
     if not inspect(db.engine).has_table(Video.__tablename__):
         raise click.ClickException("The database has no tables yet: run `flask db upgrade` first.")
     data_line = _ensure_demo_data()
+    from catalog.demo.production import load_demo_tasks  # only this command needs it
+
+    if tasks := load_demo_tasks():
+        data_line += f", {plural(tasks, 'production task')}"
     login_file = Path(current_app.instance_path) / demo_accounts.LOGIN_FILE
     logins = demo_accounts.ensure_demo_accounts(login_file)
     worker_token = demo_accounts.ensure_demo_worker(login_file)

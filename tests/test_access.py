@@ -66,6 +66,16 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "production.create_draft": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "production.edit_draft": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "production.task": {"GET": Permission.CATALOG_READ},
+    "production.column": {"GET": Permission.CATALOG_READ},
+    "production.bulk_action": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
+    "production.channel": {"GET": Permission.CATALOG_READ},
+    "production.channel_capacity": {"POST": Permission.CATALOG_EDIT},
+    "production.queue": {"POST": Permission.CATALOG_EDIT},
+    "production.approve": {"POST": Permission.CATALOG_EDIT},
+    "production.send_back": {"POST": Permission.CATALOG_EDIT},
+    "production.retry": {"POST": Permission.CATALOG_EDIT},
+    "production.priority": {"POST": Permission.CATALOG_EDIT},
+    "production.cancel": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "reports.index": {"GET": Permission.CATALOG_READ},
     "reports.upload": {"POST": Permission.CATALOG_EDIT},
     "reports.pick": {"POST": Permission.CATALOG_EDIT},
@@ -206,6 +216,10 @@ def test_readers_cannot_change_anything(client, db_session, sign_in_as, role):
     """Posting as a read-only role changes nothing, whatever the form says."""
     sign_in_as(role)
     video = VideoFactory(title="Untouchable")
+    task = Task(channel_id=video.channel_id, notion_page_id="c" * 32, title="Under review",
+                status="video_ready")  # fmt: skip
+    db_session.add(task)
+    db_session.flush()
     token = csrf_token(client.get("/videos"))
     attempts = [
         (f"/videos/{video.video_id}/edit", {"title": "Hacked", "version": str(video.version)}),
@@ -214,12 +228,23 @@ def test_readers_cannot_change_anything(client, db_session, sign_in_as, role):
         ("/videos/bulk", {"ids": str(video.id), "set_notes": "y", "notes": "hacked"}),
         ("/production/tasks/new", {"notion_page_id": "a" * 32, "title": "Hacked"}),
         ("/production/sync", {}),
+        (f"/production/tasks/{task.id}/approve", {}),
+        (f"/production/tasks/{task.id}/send-back", {"reason": "Hacked"}),
+        (f"/production/tasks/{task.id}/priority", {"priority": "high"}),
+        (f"/production/tasks/{task.id}/cancel", {}),
+        (
+            f"/production/bulk?status={task.status}",
+            {"action": "priority", "expected": "1", "new_priority": "high"},
+        ),
+        (f"/production/channels/{video.channel.channel_id}/capacity", {"capacity": "0"}),
     ]
     for url, data in attempts:
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403
     db_session.expire_all()
     assert video.title == "Untouchable"
     assert video.notes is None
+    assert (task.status, task.priority) == ("video_ready", "normal")
+    assert video.channel.production_capacity == 3
 
 
 def test_navigation_shows_only_what_the_role_may_use(client, db_session, sign_in_as):
@@ -236,6 +261,7 @@ AUDIT_READING = {
     "changes.index", "changes.batch", "changes.export", "revert.as_of",
     "revert.revert_change", "revert.restore_to", "revert.restore_video",
     "revert.undo_batch", "videos.detail", "channels.detail", "production.task",
+    "production.channel",
 }  # fmt: skip
 # Undo pages given a row (or a batch) that is not a video's: 404 for everyone who may undo.
 UNDO_PAGES = ("revert.revert_change", "revert.restore_video", "revert.undo_batch")

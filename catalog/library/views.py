@@ -9,7 +9,7 @@ from catalog.library.watch_forms import ProgressForm, ReactionForm
 from catalog.models import Video, VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.web.actions import commit_or_explain
-from catalog.web.headers import CONTENT_SECURITY_POLICY
+from catalog.web.headers import policy_with_media_from
 from catalog.web.loaders import load_or_404
 
 SEARCH_MAX = 100  # characters of a search that are used
@@ -72,9 +72,7 @@ def watch(video_id: str):
     )  # fmt: skip
     if origin := serving.media_origin(video):
         # The player's file comes from the bucket (a presigned URL): the page may load it.
-        response.headers["Content-Security-Policy"] = (
-            f"{CONTENT_SECURITY_POLICY}; media-src 'self' {origin}"
-        )
+        response.headers["Content-Security-Policy"] = policy_with_media_from(origin)
     return response
 
 

@@ -148,6 +148,15 @@ class Task(Base):
         Index("ix_tasks_channel_id", "channel_id"),
         Index("ix_tasks_created_at", "created_at"),
         Index("ix_tasks_channel_id_status", "channel_id", "status"),
+        # The board's columns: each status's tasks in claim order (migration 0020).
+        Index("ix_tasks_board", "status", "priority", "created_at", "id"),
+        # The board's age filter: the tasks that entered their state after a cutoff, with
+        # what the other filters read (an index-only scan).
+        Index(
+            "ix_tasks_status_changed_at",
+            "status_changed_at",
+            postgresql_include=["status", "priority", "channel_id", "failed_from"],
+        ),
         # The claim's index: only the queued tasks, in claim order (priority, then FIFO).
         Index(
             "ix_tasks_queued",
@@ -218,3 +227,19 @@ class ChannelQueue(Base):
     claims_on_day: Mapped[int] = mapped_column(Integer, server_default="0")
     # From the sequence channel_claim_seq at each claim: the oldest turn is served first.
     last_claim_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TaskCount(Base):
+    """How many tasks each (channel, status, priority, origin) has: the board's counts,
+    kept by triggers on `tasks` (migration 0020), never by the application. `origin` is an
+    error's `failed_from` (the stage filter places errors by it), else the status itself."""
+
+    __tablename__ = "task_counts"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(task_status, primary_key=True)
+    priority: Mapped[str] = mapped_column(task_priority, primary_key=True)
+    origin: Mapped[str] = mapped_column(task_status, primary_key=True)
+    tasks: Mapped[int] = mapped_column(Integer, server_default="0")

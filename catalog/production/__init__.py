@@ -11,4 +11,10 @@ bp = Blueprint("production", __name__)
 # Notion sync (sync.py); added to the catalog group by catalog.cli.
 tasks_cli = AppGroup("tasks", help="Production tasks.")
 
-from catalog.production import commands, sync, views  # noqa: E402, F401  (routes, jobs, commands)
+from catalog.production import (  # noqa: E402, F401  (routes, jobs, commands)
+    board_views,
+    commands,
+    sync,
+    task_views,
+    views,
+)

@@ -8,12 +8,18 @@ from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+MEDIA_SRC = "media-src 'self' https:"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",  # Bootstrap's form icons and the TOTP QR code are data: URIs
+        # Bootstrap's form icons and the TOTP QR code are data: URIs; https: for the previews
+        # of a production task's results (images, audio, video), which live on the
+        # pipeline's file storage. Only https: (an http file on an https page is mixed
+        # content), and the task page shows previews only for https links.
+        "img-src 'self' data: https:",
+        MEDIA_SRC,
         "font-src 'self'",
         "connect-src 'self'",
         "form-action 'self'",
@@ -22,6 +28,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     )
 )
+
+
+def policy_with_media_from(origin: str) -> str:
+    """The policy of a page whose player loads its file from `origin` as well (an S3
+    bucket's presigned URL, which may be plain http on a local S3-compatible store)."""
+    return CONTENT_SECURITY_POLICY.replace(MEDIA_SRC, f"{MEDIA_SRC} {origin}")
 
 
 # Token-authenticated JSON APIs (catalog.production.api): no session there.

@@ -1,6 +1,7 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]
-[--only pages|import|production|library] [--tasks T] [--library-users U] [--viewers V]
-[--beacon-seconds S]: see tests/bench/__init__.py and tests/bench/production.py."""
+[--only pages|import|production|board|library] [--tasks T] [--library-users U] [--viewers V]
+[--beacon-seconds S]: see tests/bench/__init__.py, tests/bench/production.py and
+tests/bench/board.py."""
 
 import argparse
 import os
@@ -38,9 +39,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production", "library"),
+        choices=("pages", "import", "production", "board", "library"),
         help="run only the page measurements, the import benchmark, the production queue's "
-        "(a database of its own) or the library's (default: all four)",
+        "(a database of its own, with the board's), the production board's alone or the "
+        "library's (default: all)",
     )
     parser.add_argument(
         "--tasks",
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only == "production":  # a database of its own: no video catalog to build
             return production.run(server, args.tasks, rebuild=args.rebuild)
+        if args.only == "board":  # the production bench's database, the board alone
+            return int(production.run_board(server, args.tasks, rebuild=args.rebuild))
         built = build.ensure(server, args.videos, args.audit_rows, rebuild=args.rebuild)
         status = 0
         if args.only in (None, "pages"):

@@ -1,0 +1,466 @@
+"""The board's read side: the filtered set of tasks, its counts by phase, each phase's first
+cards in claim order and the next page of one column, the review queue's neighbours, and a
+channel's production figures.
+
+The whole board costs two statements here: the counts (one grouped query) and the first
+cards of every column (one query: a LATERAL read of each status's first tasks on
+`ix_tasks_board`, cut to each phase's first by a window). Claim order is the queue's:
+priority (high first), then created_at, then id."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from catalog.extensions import db
+from catalog.models import Channel, MetadataSync, PipelineWorker
+from catalog.models.task import (
+    PHASES,
+    STAGES,
+    TASK_PRIORITIES,
+    TASK_STATUSES,
+    Task,
+    TaskCount,
+    task_priority,
+    task_status,
+)
+from catalog.production.transitions import ERRORS, GATES, STAGE_FLOW
+from catalog.web.pagination import decode_cursor, encode_cursor
+
+PAGE_SIZE = 10
+PHASE_OF = {status: phase for phase, statuses in PHASES.items() for status in statuses}
+REVIEW = PHASES["Waiting for review"]
+# "In its state for at least": the age filter's choices, as (value, label, timedelta).
+AGES = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "6h": ("6 hours", timedelta(hours=6)),
+    "1d": ("1 day", timedelta(days=1)),
+    "3d": ("3 days", timedelta(days=3)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+}
+# The error rate's window on the channel page.
+ERROR_WINDOW = timedelta(days=30)
+
+
+def _stage_statuses() -> dict[str, tuple[str, ...]]:
+    """A stage's statuses: being generated (the intake's claim too), produced, and passed at
+    its gate. Errors are shared by stages, so they belong to a stage by `failed_from`."""
+    found: dict[str, list[str]] = {stage: [] for stage in STAGES}
+    found["assets"].append("claimed")
+    for stage, flow in STAGE_FLOW.items():
+        found[stage] += [flow["working"], flow["done"]]
+    for ready, (approved, _back) in GATES.items():
+        owner = next(s for s, flow in STAGE_FLOW.items() if ready == flow["done"] or (
+            ready == "final_review" and s == "assembly"))  # fmt: skip
+        if approved not in found[owner]:
+            found[owner].append(approved)
+    return {stage: tuple(dict.fromkeys(statuses)) for stage, statuses in found.items()}
+
+
+STAGE_STATUSES = _stage_statuses()
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """The board's filters, as the URL carries them. Unknown values are ignored (the board
+    shows everything rather than an error for a hand-edited URL)."""
+
+    channel: int | None = None
+    priority: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    age: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "BoardFilter":
+        channel = args.get("channel", "")
+        return cls(
+            channel=int(channel) if channel.isdigit() and int(channel) < 2**31 else None,
+            priority=args.get("priority") if args.get("priority") in TASK_PRIORITIES else None,
+            status=args.get("status") if args.get("status") in TASK_STATUSES else None,
+            stage=args.get("stage") if args.get("stage") in STAGES else None,
+            age=args.get("age") if args.get("age") in AGES else None,
+        )
+
+    def args(self) -> dict[str, Any]:
+        """The filters in use, for URLs (the board's state lives in its URL)."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+    def conditions(
+        self, now: datetime | None = None, *, summary: bool = False, age: bool = True
+    ) -> list:
+        """The filters as conditions on `tasks`, or (`summary`) on `task_counts`, which
+        has no age: the caller counts that part (see counts)."""
+        table = TaskCount if summary else Task
+        found = []
+        if self.channel is not None:
+            found.append(table.channel_id == self.channel)
+        if self.priority:
+            found.append(table.priority == self.priority)
+        if self.status:
+            found.append(table.status == self.status)
+        if self.stage:
+            working = STAGE_FLOW[self.stage]["working"]
+            origin = TaskCount.origin if summary else Task.failed_from
+            found.append(
+                or_(
+                    table.status.in_(STAGE_STATUSES[self.stage]),
+                    and_(table.status.in_(ERRORS), origin == working),
+                )
+            )
+        if self.age and age and not summary:
+            found.append(Task.status_changed_at <= self.cutoff(now))
+        return found
+
+    def statuses(self) -> list[str]:
+        """The statuses the filtered set can hold: the board reads only their ranges (a
+        stage's errors are in its own error state, where they failed from its work)."""
+        found = list(TASK_STATUSES)
+        if self.stage:
+            own = {*STAGE_STATUSES[self.stage], STAGE_FLOW[self.stage]["error"]}
+            found = [s for s in found if s in own]
+        if self.status:
+            found = [s for s in found if s == self.status]
+        return found
+
+    def cutoff(self, now: datetime | None = None) -> datetime:
+        return (now or datetime.now(UTC)) - AGES[self.age][1]
+
+    def selection(self) -> Select:
+        """The ids of the filtered set (what the bulk actions apply to)."""
+        return select(Task.id).where(*self.conditions())
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    title: str
+    channel: str
+    priority: str
+    status: str
+    since: datetime
+    worker: str | None
+    created_at: datetime
+
+    @property
+    def cursor(self) -> str:
+        """Its place in claim order, for the next page after it."""
+        return _cursor(self.priority, self.created_at, self.id)
+
+    @property
+    def in_state(self) -> str:
+        return duration(datetime.now(UTC) - self.since)
+
+
+@dataclass
+class Column:
+    phase: str
+    count: int
+    cards: list[Card]
+    next_cursor: str | None
+
+
+def duration(delta: timedelta) -> str:
+    """How long, in the largest unit that fits: "now", "12 min", "3 h", "4 d"."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400:,} d"
+
+
+def _cursor(priority: str, created_at: datetime, task_id: int) -> str:
+    # One key for (priority, created_at): the cursor helpers carry a key and an id.
+    return encode_cursor(f"{priority}|{created_at.isoformat()}", task_id)
+
+
+def _position(token: str | None) -> tuple[str, datetime, int] | None:
+    decoded = decode_cursor(token) if token else None
+    if not decoded or not isinstance(decoded[0], str):
+        return None
+    priority, _, stamp = decoded[0].partition("|")
+    try:
+        created_at = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if priority not in TASK_PRIORITIES or created_at.tzinfo is None:
+        return None
+    return priority, created_at, decoded[1]
+
+
+def _card_columns():
+    return (
+        Task.id, Task.title, Channel.name.label("channel"), Task.priority, Task.status,
+        Task.status_changed_at, PipelineWorker.name.label("worker"), Task.created_at,
+    )  # fmt: skip
+
+
+def _card(row) -> Card:
+    return Card(
+        row.id, row.title, row.channel, row.priority, row.status, row.status_changed_at,
+        row.worker, row.created_at,
+    )  # fmt: skip
+
+
+def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
+    """Each phase's count of the filtered set, in one statement: summed from `task_counts`
+    (kept by triggers); with an age filter, less the tasks that entered their state after
+    the cutoff (few, from ix_tasks_status_changed_at), read in the same snapshot."""
+    summary = select(TaskCount.status, TaskCount.tasks.label("n")).where(
+        *board.conditions(summary=True)
+    )
+    if board.age:
+        recent = (
+            select(Task.status, (-func.count()).label("n"))
+            .where(*board.conditions(age=False), Task.status_changed_at > board.cutoff(now))
+            .group_by(Task.status)
+        )
+        summary = union_all(summary, recent)
+    parts = summary.subquery("parts")
+    rows = db.session.execute(select(parts.c.status, func.sum(parts.c.n)).group_by(parts.c.status))
+    found = dict.fromkeys(PHASES, 0)
+    for status, count in rows:
+        found[PHASE_OF[status]] += int(count)
+    return found
+
+
+def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
+    """Every phase's count and first `size` cards in claim order: two statements."""
+    found = counts(board)
+    wanted, first = _heads(board, board.statuses(), size + 1)
+    phase = _phase_case(first.c.status)
+    ranked = (
+        select(
+            first,
+            func.row_number()
+            .over(partition_by=phase, order_by=(first.c.priority, first.c.created_at, first.c.id))
+            .label("rank"),
+        )
+        .select_from(wanted)
+        .join(first, text("true"))
+        .subquery("ranked")
+    )
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= size + 1).order_by(ranked.c.rank)
+    ).all()
+    by_phase: dict[str, list] = {p: [] for p in PHASES}
+    for row in rows:
+        by_phase[PHASE_OF[row.status]].append(row)
+    columns = []
+    for name in PHASES:
+        phase_rows = by_phase[name]
+        cards = [_card(row) for row in phase_rows[:size]]
+        more = len(phase_rows) > size
+        columns.append(Column(name, found[name], cards, cards[-1].cursor if more else None))
+    return columns
+
+
+def _heads(board: BoardFilter, statuses: list[str], limit: int, extra: list | None = None):
+    """Each status's first `limit` cards of the filtered set in claim order, as a LATERAL
+    over the list of statuses: each reads the head of its range of ix_tasks_board (an IN
+    list over several statuses would sort all of their rows instead)."""
+    wanted = select(func.unnest(literal(statuses, ARRAY(task_status))).label("status"))
+    wanted = wanted.subquery("wanted")
+    first = (
+        select(*_card_columns())
+        .join(Channel, Channel.id == Task.channel_id)
+        .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
+        .where(Task.status == wanted.c.status, *board.conditions(), *(extra or ()))
+        .order_by(Task.priority, Task.created_at, Task.id)
+        .limit(limit)
+        .lateral("first")
+    )
+    return wanted, first
+
+
+def _phase_case(status):
+    from sqlalchemy import case
+
+    return case(
+        *((status.in_(statuses), literal(phase)) for phase, statuses in PHASES.items()),
+        else_=literal(""),
+    )
+
+
+def column(
+    board: BoardFilter, phase: str, after: str | None, size: int = PAGE_SIZE
+) -> Column | None:
+    """The page of one column after a card's cursor (None: no such phase)."""
+    if phase not in PHASES:
+        return None
+    after_cursor = []
+    position = _position(after)
+    if position:
+        priority, created_at, task_id = position
+        after_cursor.append(
+            tuple_(Task.priority, Task.created_at, Task.id)
+            > tuple_(literal(priority, task_priority), literal(created_at), literal(task_id))
+        )
+    statuses = [s for s in board.statuses() if s in PHASES[phase]]
+    wanted, first = _heads(board, statuses, size + 1, after_cursor)
+    rows = db.session.execute(
+        select(first)
+        .select_from(wanted)
+        .join(first, text("true"))
+        .order_by(first.c.priority, first.c.created_at, first.c.id)
+        .limit(size + 1)
+    ).all()
+    cards = [_card(row) for row in rows[:size]]
+    more = len(rows) > size
+    return Column(phase, -1, cards, cards[-1].cursor if more else None)
+
+
+# -- the review queue ---------------------------------------------------------------------------
+
+
+def _review_first(condition=None, *, descending: bool = False):
+    """The id of the first task waiting for review in claim order (the last: `descending`)
+    that meets `condition`, as a scalar subquery: each review state's head read from
+    ix_tasks_board by a LATERAL, then the first of those (an IN list over the five states
+    would sort all of their tasks)."""
+    order = (Task.priority, Task.created_at, Task.id)
+    if descending:
+        order = tuple(column.desc() for column in order)
+    wanted = select(func.unnest(literal(list(REVIEW), ARRAY(task_status))).label("status"))
+    wanted = wanted.subquery()
+    head = (
+        select(Task.id, Task.priority, Task.created_at)
+        .where(Task.status == wanted.c.status, *(() if condition is None else (condition,)))
+        .order_by(*order)
+        .limit(1)
+        .lateral()
+    )
+    heads = (head.c.priority, head.c.created_at, head.c.id)
+    return (
+        select(head.c.id)
+        .select_from(wanted)
+        .join(head, text("true"))
+        .order_by(*(column.desc() for column in heads) if descending else heads)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def review_neighbours(task: Task) -> tuple[int | None, int | None]:
+    """The waiting-for-review tasks just before and just after `task` in claim order (the
+    first and the last when `task` is not waiting itself): `k` and `j` on its page."""
+    here = tuple_(Task.priority, Task.created_at, Task.id)
+    bound = tuple_(
+        literal(task.priority, task_priority), literal(task.created_at), literal(task.id)
+    )
+    row = db.session.execute(
+        select(_review_first(here < bound, descending=True), _review_first(here > bound))
+    ).one()
+    return row[0], row[1]
+
+
+def next_for_review(after: Task) -> int | None:
+    """The task to open after a decision on `after`: the next one waiting for review in claim
+    order, else the first one waiting (None: the review queue is empty)."""
+    _previous, following = review_neighbours(after)
+    if following is not None:
+        return following
+    return db.session.scalar(select(_review_first(Task.id != after.id)))
+
+
+def waiting_for_review() -> int:
+    """How many tasks wait for review (from the board's counts)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(TaskCount.tasks), 0)).where(TaskCount.status.in_(REVIEW))
+    )
+
+
+def channel_options() -> list[tuple[int, str]]:
+    """Every channel, for the board's channel filter (by name)."""
+    return list(
+        db.session.execute(select(Channel.id, Channel.name).order_by(Channel.name, Channel.id))
+    )
+
+
+# -- a channel's production ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    in_production: int
+    waiting_for_review: int
+    published_this_week: int
+    errors_now: int
+    stage_runs: int
+    stage_failures: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.stage_failures / self.stage_runs if self.stage_runs else None
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of `now`'s week."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def channel_figures(channel: Channel, now: datetime | None = None) -> ChannelFigures:
+    """A channel's production now (in production counts as the capacity does), published
+    since Monday 00:00 UTC, and its stage runs that finished in the last 30 days (a worker
+    reported the stage done or failed, from the tasks' audit rows) with those that failed."""
+    from catalog.production.transitions import IN_PRODUCTION
+
+    now = now or datetime.now(UTC)
+    mine = Task.channel_id == channel.id
+
+    # The states' counts from task_counts; this week's publications from the tasks that
+    # changed state since Monday (ix_tasks_status_changed_at), not from all the channel's.
+    def tasks(statuses):
+        return func.coalesce(func.sum(TaskCount.tasks).filter(TaskCount.status.in_(statuses)), 0)
+
+    published = (
+        select(func.count())
+        .where(mine, Task.status == "published", Task.status_changed_at >= week_start(now))
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            tasks(IN_PRODUCTION),
+            tasks(REVIEW),
+            published,
+            tasks(ERRORS),
+        ).where(TaskCount.channel_id == channel.id)
+    ).one()
+    working = [flow["working"] for flow in STAGE_FLOW.values()]
+    finished = [flow["done"] for flow in STAGE_FLOW.values()] + list(ERRORS)
+    old = MetadataSync.changes["status"][0].astext
+    new = MetadataSync.changes["status"][1].astext
+    runs = db.session.execute(
+        select(func.count(), func.count().filter(new.in_(ERRORS)))
+        .select_from(MetadataSync)
+        .join(Task, and_(Task.id == MetadataSync.entity_id, mine))
+        .where(
+            MetadataSync.entity_type == "task",
+            MetadataSync.sync_time >= now - ERROR_WINDOW,
+            old.in_(working),
+            new.in_(finished),
+        )
+    ).one()
+    return ChannelFigures(*row, runs[0], runs[1])
