@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from catalog.extensions import db
 from catalog.models import User, Video, VideoCategory, VideoMetadata, VideoProgress
@@ -77,6 +77,13 @@ def library(live_app, tmp_path_factory):
         add(f"Filler {n}", "short", 5.0, 100 - n)
     yield {**videos, "category_id": category_id, "tag": data.tag}
     live_app.config["REPORTS_DIR"] = previous
+    # Their files were in this module's storage: out of the library again, so that the
+    # tests that follow on the same server (the page crawl) find no video without its file.
+    with live_app.app_context():
+        db.session.execute(
+            update(Video).where(Video.category_id == category_id).values(published=False)
+        )
+        db.session.commit()
 
 
 def progress_row(live_app, email: str, video_id: str) -> VideoProgress | None:
