@@ -18,7 +18,7 @@ def set_capacity(channel: Channel, capacity: int, *, actor: User, source: str = 
     audit row is the channel's: {"production_capacity": [old, new]}."""
     from catalog.channels.service import CHANNEL  # how channels are named in the audit
 
-    service._require_editor(actor)
+    service.require_editor(actor)
     if not isinstance(capacity, int) or isinstance(capacity, bool):
         raise RuleError("The capacity is a whole number.", field="capacity")
     if not 0 <= capacity <= CAPACITY_MAX:

@@ -51,7 +51,12 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    # Reduced motion: no colour transitions (Bootstrap's buttons fade on hover), so the
+    # accessibility check never reads a button's colours half-way through a fade under a
+    # mouse left where the previous page's link was clicked.
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -70,7 +70,9 @@ def test_auditor_reads_and_exports_editor_reverts(page, browser, live_server, li
     expect(export_row).to_contain_text(video_id)  # the filter it exported
 
     # The editor: revert the edit's title, keep nothing else waiting.
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     editor_page = context.new_page()
     editor_page.set_default_timeout(10_000)
     sign_in(editor_page, live_server, editor)

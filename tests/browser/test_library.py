@@ -257,7 +257,9 @@ def test_search_inside_the_library(page, live_server, live_app, library):
 
 def test_library_pages_pass_the_page_checks(browser, live_server, live_app, library):
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

@@ -60,7 +60,9 @@ def worker(live_app, storage_dir, tmp_path):
 def checked_page(browser):
     """A page with axe-core and the CSP listener in every document, as test_pages has."""
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

@@ -118,7 +118,9 @@ def visit(page, url: str, problems: list[str]) -> list[str]:
 @pytest.mark.parametrize("role", ["admin", "editor", "auditor", "viewer"])
 def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role):
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

@@ -34,7 +34,9 @@ def test_an_admin_creates_and_revokes_a_pipeline_worker(browser, live_server, li
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
     people = LiveData(live_app)
     name = f"sfx-{people.tag}"
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

@@ -74,7 +74,9 @@ def _status(app, task_id: int) -> Task:
 @pytest.fixture
 def checked_page(browser):
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

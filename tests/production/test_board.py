@@ -11,7 +11,7 @@ from catalog.models import MetadataSync, Task
 from catalog.models.task import PHASES
 from catalog.production import queries
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.production.claim_data import make_task, make_worker
 
 CARD = re.compile(r'data-testid="card" data-task-id="(\d+)"')
@@ -38,9 +38,9 @@ def channel(db_session):
 
 
 def test_each_phase_has_its_count_and_its_first_cards_in_claim_order(
-    client, db_session, sign_in, channel
+    client, db_session, sign_in_as, channel
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     other = factories.ChannelFactory(name="Sea Songs")
     low = make_task(channel, "queued", priority="low", age=1)
     old_normal = make_task(channel, "queued", age=2)
@@ -67,8 +67,8 @@ def test_each_phase_has_its_count_and_its_first_cards_in_claim_order(
     assert 'data-testid="card-age"' in card
 
 
-def test_a_card_says_how_long_it_has_been_in_its_state(client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_a_card_says_how_long_it_has_been_in_its_state(client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     make_task(
         channel, "queued", status_changed_at=datetime.now(UTC) - timedelta(hours=3, minutes=5)
     )
@@ -79,8 +79,8 @@ def test_a_card_says_how_long_it_has_been_in_its_state(client, db_session, sign_
     assert queries.duration(timedelta(seconds=10)) == "now"
 
 
-def test_a_column_loads_its_next_pages_by_keyset(client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_a_column_loads_its_next_pages_by_keyset(client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     tasks = [make_task(channel, "queued", age=i) for i in range(23)]
     tasks.sort(key=lambda t: (t.priority, t.created_at, t.id))
     html = client.get("/production").get_data(as_text=True)
@@ -97,9 +97,9 @@ def test_a_column_loads_its_next_pages_by_keyset(client, db_session, sign_in, ch
 
 
 def test_a_column_page_keeps_the_filters_and_refuses_unknown_phases(
-    client, db_session, sign_in, channel
+    client, db_session, sign_in_as, channel
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     for i in range(12):
         make_task(channel, "queued", age=i, priority="high" if i % 2 else "low")
     html = client.get("/production?priority=high").get_data(as_text=True)
@@ -123,8 +123,8 @@ def test_a_column_page_keeps_the_filters_and_refuses_unknown_phases(
         ("channel={channel}&priority=high", {"high_draft"}),
     ],
 )
-def test_filters(client, db_session, sign_in, channel, query, expected):
-    sign_in("viewer")
+def test_filters(client, db_session, sign_in_as, channel, query, expected):
+    sign_in_as("viewer")
     other = factories.ChannelFactory()
     now = datetime.now(UTC)
     tasks = {
@@ -142,8 +142,8 @@ def test_filters(client, db_session, sign_in, channel, query, expected):
     assert sum(_count(html, phase) for phase in PHASES) == len(expected)
 
 
-def test_unknown_filter_values_are_ignored(client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_unknown_filter_values_are_ignored(client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     make_task(channel, "queued")
     response = client.get("/production?channel=99999999999&priority=urgent&status=x&age=2y")
     assert response.status_code == 200
@@ -152,9 +152,9 @@ def test_unknown_filter_values_are_ignored(client, db_session, sign_in, channel)
 
 @pytest.mark.parametrize("query", ["", "?channel={channel}&priority=normal&stage=video&age=1h"])
 def test_the_whole_board_takes_at_most_five_statements(
-    app, client, db_session, sign_in, channel, query
+    app, client, db_session, sign_in_as, channel, query
 ):
-    sign_in("viewer")
+    sign_in_as("viewer")
     for i, status in enumerate(("draft", "queued", "video_ready", "published", "video_error")):
         for _ in range(12):
             make_task(
@@ -185,9 +185,9 @@ def test_the_whole_board_takes_at_most_five_statements(
 
 
 def test_bulk_queue_shows_the_exact_count_then_queues_as_one_batch(
-    app, client, db_session, sign_in, channel
+    app, client, db_session, sign_in_as, channel
 ):
-    editor = sign_in("editor")
+    editor = sign_in_as("editor")
     drafts = [make_task(channel, "draft", priority="high") for _ in range(3)]
     make_task(channel, "draft", priority="low")  # outside the filter
     make_task(channel, "queued", priority="high")  # in the filter, not a draft
@@ -195,7 +195,7 @@ def test_bulk_queue_shows_the_exact_count_then_queues_as_one_batch(
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert re.search(r'data-testid="bulk-count">This changes <strong>3 tasks</strong>', html)
-    token = csrf_token(client, "/production")
+    token = csrf_token(client.get("/production"))
     response = client.post(
         "/production/bulk?status=draft&priority=high",
         data={"csrf_token": token, "action": "queue", "expected": "3"},
@@ -217,11 +217,11 @@ def test_bulk_queue_shows_the_exact_count_then_queues_as_one_batch(
     assert all(row.changes == {"status": ["draft", "queued"]} for row in rows)
 
 
-def test_bulk_refuses_when_the_set_changed_since_the_count(client, db_session, sign_in, channel):
-    sign_in("editor")
+def test_bulk_refuses_when_the_set_changed_since_the_count(client, db_session, sign_in_as, channel):
+    sign_in_as("editor")
     drafts = [make_task(channel, "draft") for _ in range(2)]
     before = db_session.scalar(select(func.count()).select_from(MetadataSync))
-    token = csrf_token(client, "/production")
+    token = csrf_token(client.get("/production"))
     response = client.post(
         "/production/bulk?status=draft",
         data={"csrf_token": token, "action": "queue", "expected": "3"},
@@ -235,11 +235,11 @@ def test_bulk_refuses_when_the_set_changed_since_the_count(client, db_session, s
     assert db_session.scalar(select(func.count()).select_from(MetadataSync)) == before
 
 
-def test_bulk_priority_and_retry(client, db_session, sign_in, channel):
-    sign_in("editor")
+def test_bulk_priority_and_retry(client, db_session, sign_in_as, channel):
+    sign_in_as("editor")
     queued = [make_task(channel, "queued") for _ in range(2)]
     failed = make_task(channel, "video_error", failed_from="generating_video")
-    token = csrf_token(client, "/production")
+    token = csrf_token(client.get("/production"))
     html = client.get("/production/bulk?action=priority&new_priority=high&status=queued").get_data(
         as_text=True
     )
@@ -259,7 +259,7 @@ def test_bulk_priority_and_retry(client, db_session, sign_in, channel):
     assert failed.status == "generating_video"
 
 
-def test_bulk_without_an_action_is_a_bad_request(client, db_session, sign_in):
-    sign_in("editor")
+def test_bulk_without_an_action_is_a_bad_request(client, db_session, sign_in_as):
+    sign_in_as("editor")
     assert client.get("/production/bulk").status_code == 400
     assert client.get("/production/bulk?action=priority&priority=high").status_code == 400

@@ -13,7 +13,7 @@ from catalog.models.task import TASK_STATUSES
 from catalog.production import queries, transitions
 from catalog.production.task_views import preview_kind
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.production.claim_data import make_task, make_worker
 
 ACTION = re.compile(r'data-action="([a-z_]+)"')
@@ -49,9 +49,9 @@ def channel(db_session):
 
 @pytest.mark.parametrize("status", TASK_STATUSES)
 def test_an_editor_sees_exactly_the_actions_the_state_allows(
-    client, db_session, sign_in, channel, status
+    client, db_session, sign_in_as, channel, status
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     failed_from = "generating_video" if status in transitions.ERRORS else None
     task = make_task(channel, status, failed_from=failed_from)
     html = client.get(f"/production/tasks/{task.id}").get_data(as_text=True)
@@ -59,8 +59,8 @@ def test_an_editor_sees_exactly_the_actions_the_state_allows(
 
 
 @pytest.mark.parametrize("role", ["viewer", "auditor"])
-def test_readers_see_the_task_and_no_action(client, db_session, sign_in, channel, role):
-    sign_in(role)
+def test_readers_see_the_task_and_no_action(client, db_session, sign_in_as, channel, role):
+    sign_in_as(role)
     task = make_task(channel, "video_ready", video_url="https://files.example/v.mp4")
     response = client.get(f"/production/tasks/{task.id}")
     html = response.get_data(as_text=True)
@@ -69,8 +69,8 @@ def test_readers_see_the_task_and_no_action(client, db_session, sign_in, channel
     assert "https://files.example/v.mp4" in html
 
 
-def test_results_are_previewed_only_for_https_media(client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_results_are_previewed_only_for_https_media(client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     task = make_task(
         channel, "audio_ready", asset_url="https://files.example/a/frame.PNG",
         video_url="https://files.example/v.webm", audio_url="https://files.example/n.mp3",
@@ -96,10 +96,10 @@ def test_results_are_previewed_only_for_https_media(client, db_session, sign_in,
     assert "media-src 'self' https:" in csp
 
 
-def test_the_timeline_shows_who_when_and_from_to(client, db_session, sign_in, channel):
-    editor = sign_in("editor")
+def test_the_timeline_shows_who_when_and_from_to(client, db_session, sign_in_as, channel):
+    editor = sign_in_as("editor")
     task = make_task(channel, "draft", title="The river song")
-    token = csrf_token(client, f"/production/tasks/{task.id}")
+    token = csrf_token(client.get(f"/production/tasks/{task.id}"))
     assert (
         client.post(f"/production/tasks/{task.id}/queue", data={"csrf_token": token}).status_code
         == 303
@@ -112,12 +112,12 @@ def test_the_timeline_shows_who_when_and_from_to(client, db_session, sign_in, ch
     assert "Queued “The river song”" in html
 
 
-def test_approving_opens_the_next_task_waiting_for_review(client, db_session, sign_in, channel):
-    editor = sign_in("editor")
+def test_approving_opens_the_next_task_waiting_for_review(client, db_session, sign_in_as, channel):
+    editor = sign_in_as("editor")
     first = make_task(channel, "video_ready", title="First", age=1)
     second = make_task(channel, "assets_ready", title="Second", age=2)
     third = make_task(channel, "final_review", title="Third", age=3)
-    token = csrf_token(client, f"/production/tasks/{first.id}")
+    token = csrf_token(client.get(f"/production/tasks/{first.id}"))
 
     response = client.post(f"/production/tasks/{first.id}/approve", data={"csrf_token": token})
     assert response.status_code == 303
@@ -151,8 +151,8 @@ def test_approving_opens_the_next_task_waiting_for_review(client, db_session, si
     ]
 
 
-def test_the_review_neighbours_follow_claim_order(app, client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_the_review_neighbours_follow_claim_order(app, client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     low = make_task(channel, "video_ready", priority="low", age=1)
     high = make_task(channel, "audio_ready", priority="high", age=9)
     normal = make_task(channel, "assets_ready", age=5)
@@ -166,12 +166,12 @@ def test_the_review_neighbours_follow_claim_order(app, client, db_session, sign_
 
 
 def test_a_decision_on_a_task_no_longer_at_its_gate_changes_nothing(
-    client, db_session, sign_in, channel
+    client, db_session, sign_in_as, channel
 ):
-    sign_in("editor")
+    sign_in_as("editor")
     task = make_task(channel, "generating_video")
     before = _audit_count(db_session)
-    token = csrf_token(client, f"/production/tasks/{task.id}")
+    token = csrf_token(client.get(f"/production/tasks/{task.id}"))
     response = client.post(f"/production/tasks/{task.id}/approve", data={"csrf_token": token})
     assert response.headers["Location"] == f"/production/tasks/{task.id}"
     assert "awaits no review" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -180,19 +180,19 @@ def test_a_decision_on_a_task_no_longer_at_its_gate_changes_nothing(
     assert _audit_count(db_session) == before
 
 
-def test_a_post_without_its_csrf_token_is_refused(client, db_session, sign_in, channel):
-    sign_in("editor")
+def test_a_post_without_its_csrf_token_is_refused(client, db_session, sign_in_as, channel):
+    sign_in_as("editor")
     task = make_task(channel, "video_ready")
     assert client.post(f"/production/tasks/{task.id}/approve").status_code == 400
     db_session.expire_all()
     assert task.status == "video_ready"
 
 
-def test_retry_priority_and_queue(client, db_session, sign_in, channel):
-    sign_in("editor")
+def test_retry_priority_and_queue(client, db_session, sign_in_as, channel):
+    sign_in_as("editor")
     failed = make_task(channel, "audio_error", failed_from="generating_sfx")
     draft = make_task(channel, "draft")
-    token = csrf_token(client, f"/production/tasks/{failed.id}")
+    token = csrf_token(client.get(f"/production/tasks/{failed.id}"))
     client.post(f"/production/tasks/{failed.id}/retry", data={"csrf_token": token})
     client.post(f"/production/tasks/{draft.id}/priority",
                 data={"csrf_token": token, "priority": "high"})  # fmt: skip
@@ -205,15 +205,15 @@ def test_retry_priority_and_queue(client, db_session, sign_in, channel):
     assert (draft.status, draft.priority) == ("queued", "high")
 
 
-def test_cancel_asks_first_then_goes_back_to_draft(client, db_session, sign_in, channel):
-    sign_in("editor")
+def test_cancel_asks_first_then_goes_back_to_draft(client, db_session, sign_in_as, channel):
+    sign_in_as("editor")
     task = make_task(channel, "assets_ready", title="Unwanted")
     page = client.get(f"/production/tasks/{task.id}/cancel")
     assert page.status_code == 200
     assert "Cancel “Unwanted”?" in page.get_data(as_text=True)
     db_session.expire_all()
     assert task.status == "assets_ready"  # asking changed nothing
-    token = csrf_token(client, f"/production/tasks/{task.id}")
+    token = csrf_token(client.get(f"/production/tasks/{task.id}"))
     response = client.post(f"/production/tasks/{task.id}/cancel", data={"csrf_token": token})
     assert response.status_code == 303
     db_session.expire_all()
@@ -225,8 +225,8 @@ def test_cancel_asks_first_then_goes_back_to_draft(client, db_session, sign_in, 
 # -- a channel's production -----------------------------------------------------------------------
 
 
-def test_a_channels_production_figures(app, client, db_session, sign_in, channel):
-    sign_in("viewer")
+def test_a_channels_production_figures(app, client, db_session, sign_in_as, channel):
+    sign_in_as("viewer")
     now = datetime.now(UTC)
     for status in ("claimed", "generating_video", "assembly_ready"):
         make_task(channel, status)
@@ -256,10 +256,10 @@ def test_a_channels_production_figures(app, client, db_session, sign_in, channel
     assert 'data-testid="capacity-form"' not in html  # a viewer reads
 
 
-def test_an_editor_changes_a_channels_capacity_audited(client, db_session, sign_in, channel):
-    editor = sign_in("editor")
+def test_an_editor_changes_a_channels_capacity_audited(client, db_session, sign_in_as, channel):
+    editor = sign_in_as("editor")
     url = f"/production/channels/{channel.channel_id}"
-    token = csrf_token(client, url)
+    token = csrf_token(client.get(url))
     response = client.post(f"{url}/capacity", data={"csrf_token": token, "capacity": "4"})
     assert response.status_code == 303
     page = client.get(url).get_data(as_text=True)
@@ -281,12 +281,12 @@ def test_an_editor_changes_a_channels_capacity_audited(client, db_session, sign_
     assert db_session.get(Channel, channel.id).production_capacity == 4
 
 
-def test_pages_that_do_not_exist(client, db_session, sign_in):
-    sign_in("editor")
+def test_pages_that_do_not_exist(client, db_session, sign_in_as):
+    sign_in_as("editor")
     assert client.get("/production/channels/UCnothing").status_code == 404
     assert client.get("/production/tasks/2147483647").status_code == 404
     assert client.get("/production/tasks/2147483648").status_code == 404
-    token = csrf_token(client, "/production")
+    token = csrf_token(client.get("/production"))
     assert client.post("/production/tasks/2147483647/approve",
                        data={"csrf_token": token}).status_code == 404  # fmt: skip
     assert db_session.scalar(select(func.count()).select_from(Task)) == 0
