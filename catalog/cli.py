@@ -66,6 +66,7 @@ def demo_command():
     login_file = Path(current_app.instance_path) / demo_accounts.LOGIN_FILE
     logins = demo_accounts.ensure_demo_accounts(login_file)
     worker_token = demo_accounts.ensure_demo_worker(login_file)
+    data_line += _ensure_demo_library()
     db.session.commit()
     # Fresh tables have no statistics yet; the list's estimated totals come from them. Only
     # a table's owner may analyze it.
@@ -86,6 +87,19 @@ def _ensure_demo_data() -> str:
     counts = load_demo_data(actor=None)  # no person did this: the audit rows say source `cli`
     channels = db.session.scalar(select(func.count()).select_from(Channel))
     return f"Demo data: {plural(channels, 'channel')}, {plural(counts['videos'], 'video')}"
+
+
+def _ensure_demo_library() -> str:
+    """Files for the demo library when no video has one yet (after the accounts: they get
+    some progress); what to add to the data line."""
+    from catalog.demo import library  # only this command needs it
+
+    try:
+        videos = library.load_demo_library()
+    except library.Unavailable as exc:  # the demo goes on without a library
+        click.echo(str(exc))
+        return ""
+    return f", {plural(videos, 'video')} to watch on /library" if videos else ""
 
 
 # -- worker --------------------------------------------------------------------------------
