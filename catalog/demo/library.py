@@ -110,10 +110,11 @@ def _choose() -> list[tuple[Video, bool]]:
     chosen: list[tuple[Video, bool]] = []
     for position, category in enumerate(categories):
         hero_place = position < HEROES
+        shown = (Video.privacy_status == "public") & Video.hidden.is_(False)
+        # A present hero is taken whatever it shows: making another one would be refused.
         query = select(Video).where(
-            Video.category_id == category.id, Video.privacy_status == "public",
-            Video.hidden.is_(False),
-        )  # fmt: skip
+            Video.category_id == category.id, shown | Video.is_hero if hero_place else shown
+        )
         if not hero_place:
             query = query.where(Video.is_hero.is_(False))
         query = query.order_by(

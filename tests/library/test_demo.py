@@ -130,3 +130,17 @@ def test_without_ffmpeg_the_demo_goes_on_with_an_empty_library(
     assert not video.published
     assert count(db_session, VideoProgress) == 0
     assert count(db_session, MetadataSync, MetadataSync.entity_type == "video") == video_rows
+
+
+def test_a_category_keeps_its_present_hero_even_a_hidden_one(app_ctx, storage_dir):
+    category = CategoryFactory(sort_order=0)
+    hero = VideoFactory(category=category, published=True, is_hero=True, hidden=True, views=1)
+    others = [VideoFactory(category=category, views=1000 + n) for n in range(3)]
+
+    given = demo_library.load_demo_library()
+
+    assert given == 4  # one category: all of its videos shown, up to TARGET
+    assert hero.video_url is not None  # it kept its place and got a file
+    assert hero.is_hero
+    assert [v.is_hero for v in others] == [False] * 3
+    assert all(v.video_url and v.published for v in others)
