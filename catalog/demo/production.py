@@ -89,7 +89,10 @@ def _result(status: str, old: str, task: Task) -> dict[str, list]:
     """The result link a worker reports with a stage done."""
     for stage, flow in STAGE_FLOW.items():
         if flow["working"] == old and flow["done"] == status and stage != "upload":
-            extension = {"assets": "png", "composites": "png", "video": "mp4", "audio": "mp3",
+            # Archives for the image stages: the demo's files.example.com does not exist, and
+            # a page previewing an image from it would show a broken image and log errors.
+            # (Audio and video previews load nothing until played.)
+            extension = {"assets": "zip", "composites": "zip", "video": "mp4", "audio": "mp3",
                          "sfx": "wav", "assembly": "mp4"}[stage]  # fmt: skip
             url = f"{FILES}/{task.notion_page_id}/{stage}.{extension}"
             old_url = getattr(task, flow["result"])
