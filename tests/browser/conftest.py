@@ -4,6 +4,7 @@ import re
 import shutil
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +24,42 @@ CHROMIUM_ARGS = [
     "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+
+# axe-core (npm, package.json) and a listener of CSP violations, in every document of the
+# pages the checks open.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+
+
+def open_checked_page(browser, *, provoked: int | None = None):
+    """(page, problems): a page in a context of its own (Berlin time, British English,
+    reduced motion: no fades for axe to read half-way) whose every document carries axe-core
+    and the CSP listener; its console errors and page errors go to `problems`, except the
+    one a test provokes on purpose (an answer of status `provoked`). Close it with
+    page.context.close()."""
+    assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
+    context = browser.new_context(
+        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+    )
+    context.add_init_script(path=str(AXE))
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    expected = f"the server responded with a status of {provoked}" if provoked else None
+
+    def console(message) -> None:
+        if message.type == "error" and not (expected and expected in message.text):
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    return page, problems
 
 
 @pytest.fixture(scope="session")

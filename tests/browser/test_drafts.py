@@ -11,8 +11,8 @@ from catalog.channels import service as channels
 from catalog.extensions import db
 from catalog.models import MetadataSync
 from catalog.models.task import Task
-from tests.browser.conftest import LiveData, sign_in
-from tests.browser.test_pages import AXE, AXE_RUN, CSP_LISTENER, OVERFLOW, WIDTHS
+from tests.browser.conftest import AXE, LiveData, open_checked_page, sign_in
+from tests.browser.test_pages import AXE_RUN, OVERFLOW, WIDTHS
 
 pytestmark = pytest.mark.browser
 
@@ -56,23 +56,9 @@ def test_an_editor_makes_and_edits_a_draft(browser, live_server, live_app):
         db.session.commit()
         channel_pk = channel.id
     page_id = (tag * 6)[:32].replace("g", "a")  # hex: the tag is uuid4 hex
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    # A refused save answers 422 on purpose, which Chromium logs as an error: not a problem.
-    refused = "the server responded with a status of 422"
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error" and refused not in m.text and problems.append(f"{page.url}: {m.text}")
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    # A refused save answers 422 on purpose (Chromium logs it as an error): not a problem.
+    page, problems = open_checked_page(browser, provoked=422)
+    context = page.context
     try:
         sign_in(page, live_server, people.user("editor"))
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Production").click()

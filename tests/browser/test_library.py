@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from catalog.extensions import db
 from catalog.models import User, Video, VideoCategory, VideoMetadata, VideoProgress
 from catalog.reports.storage import LocalStorage
-from tests.browser.conftest import LiveData, sign_in
-from tests.browser.test_pages import AXE, CSP_LISTENER, visit
+from tests.browser.conftest import LiveData, open_checked_page, sign_in
+from tests.browser.test_pages import visit
 from tests.media import make_captions, make_video
 
 pytestmark = pytest.mark.browser
@@ -256,17 +256,8 @@ def test_search_inside_the_library(page, live_server, live_app, library):
 
 
 def test_library_pages_pass_the_page_checks(browser, live_server, live_app, library):
-    assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    page, problems = open_checked_page(browser)
+    context = page.context
     try:
         email = LiveData(live_app).user("viewer")
         sign_in(page, live_server, email)

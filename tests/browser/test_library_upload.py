@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.models import MetadataSync, User, Video, VideoCategory, VideoProgress
-from tests.browser.conftest import sign_in
-from tests.browser.test_pages import AXE, CSP_LISTENER, visit
+from tests.browser.conftest import open_checked_page, sign_in
+from tests.browser.test_pages import visit
 from tests.jobs.conftest import FLASK, JOB_SETTINGS, ROOT
 from tests.media import make_captions, make_video
 
@@ -59,16 +59,9 @@ def worker(live_app, storage_dir, tmp_path):
 @pytest.fixture
 def checked_page(browser):
     """A page with axe-core and the CSP listener in every document, as test_pages has."""
-    assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page, _ = open_checked_page(browser)  # this module's tests read the page's checks
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_upload_a_video_file_and_watch_it_being_checked(

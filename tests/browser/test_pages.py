@@ -4,7 +4,6 @@ critical or serious accessibility violations found by axe-core (pinned in packag
 injected through Playwright so the app's own CSP stays as strict as it is)."""
 
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -15,11 +14,10 @@ from catalog.extensions import db
 from catalog.fields import service as fields_service
 from catalog.models import User, Video
 from catalog.videos import service
-from tests.browser.conftest import LiveData, sign_in
+from tests.browser.conftest import LiveData, open_checked_page, sign_in
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = (390, 1280)
 # Pages per role: the navigation's own, then the links they show, one page of each shape.
 DEPTH = 2
@@ -58,12 +56,6 @@ OVERFLOW = """() => {
   return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, worst};
 }"""
 # Records what the CSP blocks, whatever the console says about it.
-CSP_LISTENER = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-});
-"""
 
 
 def shape(url: str) -> tuple:
@@ -117,17 +109,8 @@ def visit(page, url: str, problems: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("role", ["admin", "editor", "auditor", "viewer"])
 def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role):
-    assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    page, problems = open_checked_page(browser)
+    context = page.context
     try:
         people = LiveData(seeded.app)  # a tag of its own: the seed already made an editor
         sign_in(page, live_server, people.user(role), people)

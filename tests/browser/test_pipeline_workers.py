@@ -9,9 +9,8 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LiveData, sign_in
+from tests.browser.conftest import AXE, LiveData, open_checked_page, sign_in
 from tests.browser.test_drafts import check_page
-from tests.browser.test_pages import AXE, CSP_LISTENER
 
 pytestmark = pytest.mark.browser
 SETTLED = "() => Promise.all(document.getAnimations().map((a) => a.finished))"
@@ -34,23 +33,9 @@ def test_an_admin_creates_and_revokes_a_pipeline_worker(browser, live_server, li
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
     people = LiveData(live_app)
     name = f"sfx-{people.tag}"
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    # A refused form answers 400 on purpose, which Chromium logs as an error: not a problem.
-    refused = "the server responded with a status of 400"
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error" and refused not in m.text and problems.append(f"{page.url}: {m.text}")
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    # A refused save answers 400 on purpose (Chromium logs it as an error): not a problem.
+    page, problems = open_checked_page(browser, provoked=400)
+    context = page.context
     try:
         sign_in(page, live_server, people.user("admin"), people)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()

@@ -14,9 +14,8 @@ from sqlalchemy import select
 from catalog.channels import service as channels
 from catalog.extensions import db
 from catalog.models import PipelineWorker, Task
-from tests.browser.conftest import LiveData, sign_in
+from tests.browser.conftest import LiveData, open_checked_page, sign_in
 from tests.browser.test_drafts import check_page
-from tests.browser.test_pages import AXE, CSP_LISTENER
 
 pytestmark = pytest.mark.browser
 # Before anything else on the shared live database: these tasks are first in claim order.
@@ -73,19 +72,9 @@ def _status(app, task_id: int) -> Task:
 
 @pytest.fixture
 def checked_page(browser):
-    assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
-    context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
-    )
-    context.add_init_script(path=str(AXE))
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    page, problems = open_checked_page(browser)
     yield page, problems
-    context.close()
+    page.context.close()
 
 
 def test_the_board_at_both_widths_with_more_cards_and_a_filter(checked_page, live_server, live_app):
