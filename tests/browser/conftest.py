@@ -25,15 +25,38 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 
-# axe-core (npm, package.json) and a listener of CSP violations, in every document of the
-# pages the checks open.
+# axe-core (npm, package.json), a listener of CSP violations and a count of the requests
+# in flight (htmx's and the scripts' own), in every document of the pages the checks open.
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CSP_LISTENER = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
 });
+window.__inFlight = 0;
+(() => {
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    window.__inFlight++;
+    // loadend comes after htmx's own load handler has swapped the answer in (and started
+    // any request the new content asks for), so the count never dips to 0 in between.
+    this.addEventListener("loadend", () => window.__inFlight--, {once: true});
+    return send.apply(this, args);
+  };
+  const fetchOriginal = window.fetch;
+  window.fetch = (...args) => {
+    window.__inFlight++;
+    return fetchOriginal(...args).finally(() => window.__inFlight--);
+  };
+})();
 """
+SETTLED = "() => document.readyState === 'complete' && window.__inFlight === 0"
+
+
+def settle(page) -> None:
+    """Wait until the page has loaded and no request it started is still answering: what
+    the checks need, without Playwright's "networkidle" (half a second of silence a page)."""
+    page.wait_for_function(SETTLED)
 
 
 def open_checked_page(browser, *, provoked: int | None = None):
