@@ -16,7 +16,9 @@ def uid() -> str:
 
 
 def test_the_list_and_the_page_show_how_each_user_signs_in(db_session, admin_client):
-    UserFactory(email=f"both{MARK}", roles=["viewer"], firebase_uid=uid())
+    both = UserFactory(
+        email=f"both{MARK}", roles=["viewer"], firebase_uid=uid(), auth_method="firebase"
+    )
     UserFactory(email=f"only{MARK}", roles=["viewer"], firebase_uid=uid(), password_sign_in=False)
     UserFactory(email=f"pass{MARK}", roles=["viewer"])
     html = admin_client.get("/accounts/users?q=fbadmin").get_data(as_text=True)
@@ -30,6 +32,9 @@ def test_the_list_and_the_page_show_how_each_user_signs_in(db_session, admin_cli
     assert "Password sign-in is off" in rows[f"only{MARK}"]
     assert "Firebase" not in rows[f"pass{MARK}"]
     assert ">password<" in rows[f"pass{MARK}"]
+    page = admin_client.get(f"/accounts/users/{both.id}").get_data(as_text=True)
+    assert both.firebase_uid in page
+    assert "latest sign-in with Firebase" in page
 
 
 def test_unlinking_a_firebase_identity_is_audited_and_ends_its_sessions(

@@ -95,7 +95,6 @@ def test_a_valid_token_signs_its_linked_user_in(client, db_session, certs, key):
     assert user.login_count == 1  # Flask-Security's login tracking
     assert user.current_login_ip == "127.0.0.1"
     assert attempts(db_session) == [(user.email, True)]
-    # The session was renewed at sign-in (the pre-sign-in CSRF token is gone with it).
     assert user_rows(db_session, user.id) == []  # nothing to audit: the link existed
 
 
