@@ -83,7 +83,10 @@ def firebase_sign_in():
     email = signin.normalized(user.email if user else identity.email)
     # One checked attempt per account at a time (as for passwords), then its own count.
     db.session.execute(select(func.pg_advisory_xact_lock(signin.LOCK_SPACE, func.hashtext(email))))
-    if signin._throttled(email, address):
+    if user is not None:  # as the attempt before, which held the lock, may have left it
+        db.session.refresh(user)
+    # An identity without a user or an email has no account to count under: its address's.
+    if signin._throttled(email or None, address):
         return signin._too_many()
     try:
         user = firebase_service.admit(user, identity)
