@@ -6,6 +6,7 @@ SDK to the server (the SDK replaced by a stand-in: its popup would need Google).
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -86,6 +87,36 @@ def test_the_sign_in_page_with_the_sdk_is_clean_and_stays_home(browser, live_ser
         page.context.close()
     assert problems == [], "\n".join(problems)
     assert elsewhere == []
+
+
+def test_a_click_starts_the_sdk_within_the_pages_policy(browser, live_server, firebase_on):
+    """The real SDK, started by the click, asks only for hosts the page's policy allows (no
+    violation). The requests go nowhere (this network reaches no Google host: they are
+    aborted here), so the SDK fails, and the page says so."""
+    page, problems = open_checked_page(browser)
+    asked: list[str] = []
+
+    def nowhere(route) -> None:
+        asked.append(urlsplit(route.request.url).hostname)
+        route.abort()
+
+    page.context.route("https://**/*", nowhere)
+    try:
+        page.goto(f"{live_server}/login")
+        page.get_by_role("button", name="Continue with Firebase").click()
+        expect(page.locator("#firebase-error")).to_be_visible(timeout=30_000)
+        violations = page.evaluate("() => window.__cspViolations")
+    finally:
+        page.context.close()
+    assert asked, "the SDK asked for nothing"
+    allowed = {
+        "apis.google.com", "identitytoolkit.googleapis.com", "securetoken.googleapis.com",
+        f"{PROJECT_ID}.firebaseapp.com",
+    }  # fmt: skip
+    assert set(asked) <= allowed, asked
+    assert violations == []
+    # The aborted requests are the only errors.
+    assert [p for p in problems if "net::ERR_FAILED" not in p] == []
 
 
 def test_a_locally_signed_token_posted_from_the_page_lands_on_the_video_list(
