@@ -20,6 +20,23 @@ def from_environment() -> dict:
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 20,
         # Wrong codes after one right password before the password has to be entered again.
         "SIGN_IN_MAX_SECOND_FACTOR_FAILURES": 3,
+        # Firebase sign-in beside passwords (catalog/accounts/firebase.py): off while
+        # FIREBASE_PROJECT_ID is empty. The web API key and the auth domain configure the
+        # JavaScript SDK on the sign-in page (the key is public by Firebase's design); the
+        # server checks ID tokens against Google's certificates at FIREBASE_CERTS_URL, which
+        # only the tests point elsewhere. A token is taken for FIREBASE_MAX_AUTH_AGE seconds
+        # after its sign-in at Google, so a token caught later cannot be replayed.
+        "FIREBASE_PROJECT_ID": env.get("FIREBASE_PROJECT_ID", ""),
+        "FIREBASE_API_KEY": env.get("FIREBASE_API_KEY", ""),
+        "FIREBASE_AUTH_DOMAIN": env.get("FIREBASE_AUTH_DOMAIN", ""),
+        "FIREBASE_CERTS_URL": env.get(
+            "FIREBASE_CERTS_URL",
+            "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com",
+        ),
+        "FIREBASE_MAX_AUTH_AGE": int(env.get("FIREBASE_MAX_AUTH_AGE", "300")),
+        # A token naming a key the cached certificates lack fetches them again, at most this
+        # often (seconds): made-up key ids must not turn every request into a fetch.
+        "FIREBASE_CERTS_REFRESH_SECONDS": float(env.get("FIREBASE_CERTS_REFRESH_SECONDS", "30")),
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         # Empty means: start the embedded PostgreSQL under instance/.
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", ""),

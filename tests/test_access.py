@@ -125,6 +125,12 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "library.media": {"GET": Permission.CATALOG_READ},
     "library.report_progress": {"POST": Permission.CATALOG_READ},
     "library.react": {"POST": Permission.CATALOG_READ},
+    # How a user signs in: Firebase identities and the password form (admins).
+    "accounts.unlink_firebase": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    "accounts.password_sign_in_off": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    "accounts.password_sign_in_on": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    # The Firebase ID token is the credential (tests/accounts/test_firebase_sign_in.py).
+    "accounts.firebase_sign_in": {"POST": PUBLIC},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
     # Pipeline workers and their tokens.

@@ -27,13 +27,13 @@ from flask import (
 )
 from flask_security import LoginForm, current_user, user_failed_authn
 from flask_security.tf_plugin import tf_clean_session
-from flask_security.utils import get_url, validate_redirect_url
-from sqlalchemy import func, select
+from flask_security.utils import get_message, get_url, validate_redirect_url
+from sqlalchemy import false, func, select
 from werkzeug.exceptions import TooManyRequests
 
 from catalog.extensions import db, security
 from catalog.models import LoginAttempt
-from catalog.models.login_attempt import PASSWORD, SECOND_FACTOR
+from catalog.models.login_attempt import FIREBASE, PASSWORD, SECOND_FACTOR
 from catalog.web.text import plural
 
 CODE_ENDPOINT = "security.two_factor_token_validation"
@@ -71,6 +71,13 @@ class SignInForm(LoginForm):
 
     def validate(self, **kwargs) -> bool:
         valid = super().validate(**kwargs)
+        if valid and not self.user.password_sign_in:
+            # Turned off by an admin (the user signs in with Firebase only): refused like a
+            # wrong password, after the same work, so the answer tells nothing.
+            self.password.errors.append(get_message("GENERIC_AUTHN_FAILED")[0])
+            valid = False
+        elif valid:
+            self.user.auth_method = PASSWORD
         # ifield is set once the form was well-formed and the account was looked up, that
         # is once a password was checked (a dummy one when the account does not exist);
         # a right password of a deactivated account is no success.
@@ -112,17 +119,19 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["SIGN_IN_WINDOW_MINUTES"])
 
 
-def _throttled(email: str, address: str) -> bool:
-    """Too many recent failures (of either kind) for this account or from this address."""
+def _throttled(email: str | None, address: str) -> bool:
+    """Too many recent failures (of any kind) for this account or from this address; by
+    the address alone when the account is not known yet (`email` None)."""
     config = current_app.config
     failed = LoginAttempt.succeeded.is_(False) & (
         LoginAttempt.attempted_at > datetime.now(UTC) - _window()
     )
+    same_account = LoginAttempt.email == email if email is not None else false()
     by_account, by_address = db.session.execute(
         select(
-            func.count().filter(LoginAttempt.email == email),
+            func.count().filter(same_account),
             func.count().filter(LoginAttempt.ip == address),
-        ).where(failed, (LoginAttempt.email == email) | (LoginAttempt.ip == address))
+        ).where(failed, same_account | (LoginAttempt.ip == address))
     ).one()
     return (
         by_account >= config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]
@@ -314,11 +323,11 @@ def notify_failed_codes(user) -> None:
     email = normalized(user.email)
     # The last sign-in is the last success of the step that completes one (it is recorded
     # after this request's own). Rows, not clocks: their ids order them.
-    completing = SECOND_FACTOR if user.tf_primary_method else PASSWORD
+    completing = (SECOND_FACTOR,) if user.tf_primary_method else (PASSWORD, FIREBASE)
     last_sign_in = db.session.scalar(
         select(func.max(LoginAttempt.id)).where(
             LoginAttempt.email == email,
-            LoginAttempt.kind == completing,
+            LoginAttempt.kind.in_(completing),
             LoginAttempt.succeeded.is_(True),
         )
     )

@@ -5,12 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.models.base import Base
 
-# What an attempt checked: the password at /login, or the code of the second factor.
-PASSWORD, SECOND_FACTOR = "password", "second_factor"
+# What an attempt checked: the password at /login, the code of the second factor, or a
+# Firebase ID token at /sign-in/firebase.
+PASSWORD, SECOND_FACTOR, FIREBASE = "password", "second_factor", "firebase"
 
 
 class LoginAttempt(Base):
-    """One checked credential of a sign-in: a password or a second-factor code. Recent
+    """One checked credential of a sign-in: a password, a second-factor code or a Firebase
+    ID token. Recent
     failures per account and per address drive throttling; kept in PostgreSQL so that every
     web process sees the same count."""
 
@@ -26,7 +28,9 @@ class LoginAttempt(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(f"kind IN ('{PASSWORD}', '{SECOND_FACTOR}')", name="kind_known"),
+        CheckConstraint(
+            f"kind IN ('{PASSWORD}', '{SECOND_FACTOR}', '{FIREBASE}')", name="kind_known"
+        ),
         Index("ix_login_attempts_email_time", "email", "attempted_at"),
         Index("ix_login_attempts_ip_time", "ip", "attempted_at"),
     )

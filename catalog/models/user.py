@@ -42,9 +42,13 @@ class User(Base, UserMixin):
     fs_uniquifier: Mapped[str] = mapped_column(String(64), unique=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     firebase_uid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # How the user last signed in: "password" or "firebase" (the first step, when a second
+    # factor follows); "flask-security", the first migration's default, until then.
     auth_method: Mapped[str] = mapped_column(
         String(20), default="flask-security", server_default="flask-security"
     )
+    # Off for someone who signs in with Firebase only: the password form refuses them.
+    password_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     current_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     current_login_ip: Mapped[str | None] = mapped_column(String(64))

@@ -4,6 +4,8 @@ refusal of NUL characters. (Sign-in throttling, session renewal and the admins' 
 requirement are in catalog.accounts; the database's error pages and the health check in
 catalog.web.error_pages.)"""
 
+import re
+
 from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,6 +36,27 @@ def policy_with_media_from(origin: str) -> str:
     """The policy of a page whose player loads its file from `origin` as well (an S3
     bucket's presigned URL, which may be plain http on a local S3-compatible store)."""
     return CONTENT_SECURITY_POLICY.replace(MEDIA_SRC, f"{MEDIA_SRC} {origin}")
+
+
+# What the Firebase JavaScript SDK reaches when someone signs in with it (the sign-in page
+# alone, catalog/accounts/firebase_views.py): Google's script loader for the popup's helper
+# frame, that frame on the project's auth domain, and the two APIs it calls.
+FIREBASE_SCRIPTS = "https://apis.google.com"
+HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
+FIREBASE_APIS = "https://identitytoolkit.googleapis.com https://securetoken.googleapis.com"
+
+
+def policy_with_firebase(auth_domain: str) -> str:
+    """The policy of the sign-in page when it offers Firebase sign-in."""
+    if not HOST.fullmatch(auth_domain):  # a setting, but it goes into a header
+        raise ValueError(f"not a host name: {auth_domain!r}")
+    return (
+        CONTENT_SECURITY_POLICY.replace(
+            "script-src 'self'", f"script-src 'self' {FIREBASE_SCRIPTS}"
+        )
+        .replace("connect-src 'self'", f"connect-src 'self' {FIREBASE_APIS}")
+        .replace("form-action 'self'", f"frame-src https://{auth_domain}; form-action 'self'")
+    )
 
 
 # Token-authenticated JSON APIs (catalog.production.api): no session there.
