@@ -1,29 +1,19 @@
 """Firebase sign-in: the sign-in page's POST of an ID token, and the admins' pages that
 unlink a Firebase identity and turn a user's password sign-in off or on.
 
-The sign-in is Flask-Security's own from the verified identity on: its two-factor step
-(tf_enter) for a user with an authenticator app, else its login_user (login tracking,
-session renewal, signals); an admin without an app is then sent to set one up by the same
-gate as after a password. Each checked token leaves a login_attempts row of kind "firebase",
-so failures count towards the same throttle as passwords and codes. Every refusal says the
-same generic sentence; the reason goes to the log."""
+The sign-in itself (throttle, checks, Flask-Security's steps) is
+catalog.accounts.firebase_sign_in_flow's: like the password hooks, it owns its transaction."""
 
-from flask import abort, current_app, flash, redirect, request, session
-from flask_security import current_user, login_user, url_for_security
-from flask_security.tf_plugin import tf_clean_session
+from flask import abort, current_app, redirect, request
+from flask_security import current_user
 from flask_security.utils import get_url
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import HiddenField
 
-from catalog.accounts import bp, firebase, firebase_service, signin
+from catalog.accounts import bp, firebase_service, firebase_sign_in_flow
 from catalog.accounts.views import _confirm, _get_user, _local_path
-from catalog.extensions import db, security
-from catalog.models.login_attempt import FIREBASE
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.web import headers
-
-REFUSED = "Firebase sign-in did not work. Use an account an administrator set up for you."
 
 
 class FirebaseSignInForm(FlaskForm):
@@ -32,28 +22,6 @@ class FirebaseSignInForm(FlaskForm):
 
 def enabled() -> bool:
     return bool(current_app.config["FIREBASE_PROJECT_ID"])
-
-
-def _refuse(email: str | None, reason: str):
-    """A failed attempt: rolled back, recorded (it counts towards the throttle), logged,
-    and answered with the one generic message."""
-    db.session.rollback()
-    signin._record(FIREBASE, email or "", succeeded=False)
-    db.session.commit()
-    current_app.logger.info("Firebase sign-in refused from %s: %s", signin.client_address(), reason)
-    flash(REFUSED, "error")
-    return redirect(url_for_security("login"))
-
-
-def _verified(token: str) -> firebase.Identity:
-    config = current_app.config
-    return firebase.verify(
-        token,
-        project_id=config["FIREBASE_PROJECT_ID"],
-        certs_url=config["FIREBASE_CERTS_URL"],
-        max_auth_age=config["FIREBASE_MAX_AUTH_AGE"],
-        refresh_seconds=config["FIREBASE_CERTS_REFRESH_SECONDS"],
-    )
 
 
 @bp.post("/sign-in/firebase")
@@ -66,44 +34,10 @@ def firebase_sign_in():
     form = FirebaseSignInForm()
     if not form.validate_on_submit():  # CSRF is checked before the view; this is belt and braces
         abort(400)
-    # A sign-in begins afresh, as at the password form: no half-done two-factor state.
-    tf_clean_session()
-    session.pop(signin.PENDING_KEY, None)
-    address = signin.client_address()
-    # Guessing tokens stops paying before any is checked (by the address: the account is
-    # not known until the token is).
-    if signin._throttled(None, address):
-        return signin._too_many()
-    try:
-        identity = _verified(form.id_token.data or "")
-    except firebase.InvalidToken as exc:
-        return _refuse(None, str(exc))
-    user = firebase_service.find_user(identity)
-    # The account's attempts count under its email, with its passwords' and codes'.
-    email = signin.normalized(user.email if user else identity.email)
-    # One checked attempt per account at a time (as for passwords), then its own count.
-    db.session.execute(select(func.pg_advisory_xact_lock(signin.LOCK_SPACE, func.hashtext(email))))
-    if user is not None:  # as the attempt before, which held the lock, may have left it
-        db.session.refresh(user)
-    # An identity without a user or an email has no account to count under: its address's.
-    if signin._throttled(email or None, address):
-        return signin._too_many()
-    try:
-        user = firebase_service.admit(user, identity)
-    except firebase_service.FirebaseRefused as exc:
-        return _refuse(email, exc.reason)
-    attempt = signin._record(FIREBASE, email, succeeded=True)
     next_loc = request.args.get("next", "")
-    next_loc = next_loc if _local_path(next_loc) else None
-    response = security.two_factor_plugins.tf_enter(user, False, "firebase", next_loc=next_loc)
-    if response:
-        # The code's step counts its wrong codes from here, as after a password.
-        session[signin.PENDING_KEY] = attempt.id
-        db.session.commit()
-        return response
-    login_user(user, remember=False, authn_via=["firebase"])
-    db.session.commit()
-    return redirect(next_loc or get_url(current_app.config["SECURITY_POST_LOGIN_VIEW"]))
+    return firebase_sign_in_flow.sign_in(
+        form.id_token.data or "", next_loc if _local_path(next_loc) else None
+    )
 
 
 @bp.route("/accounts/users/<id:user_id>/unlink-firebase", methods=["GET", "POST"])

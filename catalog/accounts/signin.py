@@ -119,7 +119,7 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["SIGN_IN_WINDOW_MINUTES"])
 
 
-def _throttled(email: str | None, address: str) -> bool:
+def throttled(email: str | None, address: str) -> bool:
     """Too many recent failures (of any kind) for this account or from this address; by
     the address alone when the account is not known yet (`email` None)."""
     config = current_app.config
@@ -139,7 +139,7 @@ def _throttled(email: str | None, address: str) -> bool:
     )
 
 
-def _too_many():
+def too_many():
     g.sign_in_throttled = True
     minutes = current_app.config["SIGN_IN_WINDOW_MINUTES"]
     message = (
@@ -153,7 +153,7 @@ def _too_many():
     return render_template("errors/error.html", error=error), 429, headers
 
 
-def _record(kind: str, email: str, succeeded: bool) -> LoginAttempt:
+def record_attempt(kind: str, email: str, succeeded: bool) -> LoginAttempt:
     attempt = LoginAttempt(kind=kind, email=email, ip=client_address(), succeeded=succeeded)
     db.session.add(attempt)
     db.session.flush()
@@ -177,7 +177,7 @@ def throttle_sign_in():
     # (its row is committed by then): a burst of parallel guesses would otherwise all be
     # counted before any of them was recorded.
     db.session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, func.hashtext(email))))
-    return _too_many() if _throttled(email, client_address()) else None
+    return too_many() if throttled(email, client_address()) else None
 
 
 def record_sign_in(response: Response) -> Response:
@@ -190,7 +190,7 @@ def record_sign_in(response: Response) -> Response:
         or g.get("database_unavailable")
     ):
         return response
-    attempt = _record(PASSWORD, attempted_email(), g.sign_in_outcome)
+    attempt = record_attempt(PASSWORD, attempted_email(), g.sign_in_outcome)
     if g.sign_in_outcome and session.get("tf_state") == "ready":
         session[PENDING_KEY] = attempt.id  # the code's step begins here
     db.session.commit()
@@ -257,7 +257,7 @@ def record_second_factor(response: Response) -> Response:
         succeeded = False
     else:
         return response  # no code was checked (an empty or malformed form)
-    _record(SECOND_FACTOR, normalized(user.email), succeeded)
+    record_attempt(SECOND_FACTOR, normalized(user.email), succeeded)
     ended = (
         not succeeded
         and _failures_in_this_run(user) >= current_app.config["SIGN_IN_MAX_SECOND_FACTOR_FAILURES"]
