@@ -63,6 +63,12 @@ proc_name = env.get("GUNICORN_PROC_NAME", "catalog-web")
 SHM = "/dev/shm"  # noqa: S108  (only gunicorn's heartbeat files, which it names itself)
 worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 
+# gunicorn 27's control socket (gunicornc) defaults to one path per user, which two instances
+# on one machine would share: off unless a path is given. Signals stay the interface.
+control_socket_disable = not env.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = env["GUNICORN_CONTROL_SOCKET"]
+
 accesslog = "-"
 errorlog = "-"
 loglevel = env.get("GUNICORN_LOG_LEVEL", "info")
