@@ -14,20 +14,14 @@ when a test fails.
 """
 
 import configparser
-import contextlib
-import http.client
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
 import flask_migrate
@@ -36,6 +30,7 @@ import pytest
 from catalog import ROOT, create_app
 from catalog.extensions import db
 from catalog.pgserver import LocalPostgres
+from tests.cluster.stack import Client, Process, free_port, haproxy_config, wait_for
 from tests.conftest import FAST_SERVER, app_config
 from tests.jobs.conftest import JOB_SETTINGS
 
@@ -43,75 +38,6 @@ DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 PASSWORD = secrets.token_urlsafe(16)  # the app role's, known to PgBouncer's userlist only
 START_TIMEOUT = 60  # seconds for a process to answer (two cores, shared)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float, message: str) -> object:
-    """Poll `condition` until it returns something true; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(0.1)
-
-
-class Process:
-    """A started program in a process group of its own, its output in `log`."""
-
-    def __init__(self, name: str, command: list[str], log: Path, *, env=None, user=None):
-        self.name, self.command, self.log, self.env, self.user = name, command, log, env, user
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> "Process":
-        command = self.command
-        if self.user:  # PgBouncer refuses to run as root
-            command = ["runuser", "-u", self.user, "--", *command]
-        with self.log.open("a") as out:
-            self.popen = subprocess.Popen(  # noqa: S603  (the test's own fixed commands)
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal(self, signum: int) -> None:
-        if self.running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signum)
-
-    def stop(self, timeout: float = 20) -> None:
-        """TERM to the group, KILL after `timeout`; waits for it."""
-        if self.popen is None:
-            return
-        self.signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        # A group's other members (gunicorn's workers) may outlive their parent briefly.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-
-    def kill(self) -> None:
-        self.signal(signal.SIGKILL)
-        if self.popen is not None:
-            self.popen.wait()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 class Cluster:
@@ -222,13 +148,8 @@ class Cluster:
                  f"{name} to be ready")  # fmt: skip
 
     def start_haproxy(self) -> None:
-        text = (DEPLOY / "haproxy.cfg").read_text()
-        text = re.sub(r"^\s*(user|group|chroot) .*$", "", text, flags=re.M)
-        text = re.sub(r"bind :80\b", f"bind 127.0.0.1:{self.ports['haproxy']}", text)
-        text = re.sub(r"\binter \S+", "inter 300ms", text)
-        for name in ("web1", "web2"):
-            text = re.sub(rf"server {name} \S+", f"server {name} 127.0.0.1:{self.ports[name]}",
-                          text)  # fmt: skip
+        servers = {name: self.ports[name] for name in ("web1", "web2")}
+        text = haproxy_config((DEPLOY / "haproxy.cfg").read_text(), self.ports["haproxy"], servers)
         config = self.base / "haproxy.cfg"
         config.write_text(text)
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -313,68 +234,6 @@ class Cluster:
             process.stop()
         if self.postgres:
             self.postgres.stop()
-
-
-class Answer:
-    def __init__(self, status: int, headers, body: str):
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def request_id(self) -> str:
-        return self.headers["X-Request-ID"]
-
-
-class Client:
-    """A browser's HTTP in miniature: cookies kept, redirects not followed, a connection per
-    request (so HAProxy balances each one)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> Answer:  # fmt: skip
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or ():
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return Answer(response.status, response.headers, text)
-
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
-
-    def post(self, path: str, fields: dict | list) -> Answer:
-        body = urllib.parse.urlencode(fields).encode()
-        return self.request(
-            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
-        )
-
-    def post_file(self, path: str, fields: dict, name: str, filename: str, data: bytes):
-        boundary = secrets.token_hex(16)
-        parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-            .encode()
-            for key, value in fields.items()
-        ]  # fmt: skip
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
-            + data
-            + b"\r\n"
-        )
-        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request(
-            "POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        )
 
 
 @pytest.fixture(scope="module")

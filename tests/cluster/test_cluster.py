@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from catalog.extensions import db
 from catalog.models import LoginAttempt, MetadataSync, ProcessingQueue, Report
 from tests import factories
-from tests.cluster.conftest import Client, wait_for
+from tests.cluster.stack import Client, wait_for
 from tests.factories import committed_user
 from tests.helpers import TEST_PASSWORD, csrf_token
 from tests.html_forms import submitted_fields
