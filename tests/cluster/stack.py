@@ -87,14 +87,22 @@ class Process:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def haproxy_config(text: str, port: int, servers: dict[str, int]) -> str:
+def haproxy_config(
+    text: str, port: int, servers: dict[str, int], *, check_every: str | None = "300ms",
+    maxconn: int | None = None,
+) -> str:  # fmt: skip
     """deploy/haproxy.cfg for this machine: listening on `port` of 127.0.0.1, with one
     server line per `servers` entry (name: port; the file's own server lines go), checks
-    every 300 ms (so that a stopped instance is noticed within a test's patience), and no
+    every `check_every` (300 ms: a stopped instance is noticed within a test's patience;
+    None: the file's), `maxconn` per server when given (the instances' workers), and no
     privilege drop (user, group, chroot need root and Debian's directories)."""
     text = re.sub(r"^\s*(user|group|chroot) .*$", "", text, flags=re.M)
     text = re.sub(r"bind :80\b", f"bind 127.0.0.1:{port}", text)
-    text = re.sub(r"\binter \S+", "inter 300ms", text)
+    if check_every:
+        text = re.sub(r"\binter \S+", f"inter {check_every}", text)
+    if maxconn:
+        text = re.sub(r"^(\s*default-server .*\bmaxconn )\d+", rf"\g<1>{maxconn}", text,
+                      flags=re.M)  # fmt: skip
     text = re.sub(r"^\s*server \S+ \S+.*\n", "", text, flags=re.M)
     lines = "".join(f"    server {name} 127.0.0.1:{p}\n" for name, p in servers.items())
     return text.rstrip("\n") + "\n" + lines
