@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
-# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import or library.
+# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import, library, throughput
+# (or production, board).
 # U: the library's viewers with progress rows (default 10,000).
 
 .PHONY: run serve migrate worker demo-worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
