@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -144,3 +145,24 @@ def test_the_gunicorn_configuration_reads_the_environment():
     shm = "/dev/shm"  # noqa: S108  (only compared with)
     if os.path.isdir(shm):
         assert settings["worker_tmp_dir"] == shm
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("DATABASE_URL", "without a database"), ("SECRET_KEY", "with development secrets")],
+)
+def test_gunicorn_refuses_to_serve_without_a_database_or_the_secrets(missing, message):
+    env = {
+        **os.environ, "DATABASE_URL": "postgresql+psycopg://catalog@/catalog?host=/nowhere",
+        "SECRET_KEY": "k" * 40, "SECURITY_PASSWORD_SALT": "s" * 40,
+        "SECURITY_TOTP_SECRET": "t" * 40, "GUNICORN_BIND": "127.0.0.1:0",
+    }  # fmt: skip
+    env.pop("CATALOG_ENV", None)  # the configuration makes it a production process
+    env.pop(missing)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    result = subprocess.run(  # noqa: S603  (our own venv's gunicorn)
+        [gunicorn, "--config", str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"Refusing to start in production {message}" in result.stdout + result.stderr

@@ -63,6 +63,14 @@ def test_a_session_and_its_csrf_tokens_hold_across_both_instances(cluster, edito
         assert answer.status == 200, path
         served.append(cluster.served_by(answer.request_id))
     assert set(served) == {"web1", "web2"}  # round robin: the one session on both
+    # One JSON line per request in the instance's access log, with the request id HAProxy
+    # gave it (the app returned it) and the signed-in user.
+    line = next(
+        line for line in cluster.access_log(served[-1]) if line["request_id"] == answer.request_id
+    )
+    assert line["user_id"] == str(editor.id)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/videos", 200)
+    assert line["duration_ms"] > 0
 
     form = client.get(f"/videos/{video_id}/edit")
     fields = dict(submitted_fields(form.body, "video-form"))
