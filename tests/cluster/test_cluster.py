@@ -169,11 +169,11 @@ def test_stopping_an_instance_mid_run_fails_no_request(cluster, editor):
     stopped = threading.Event()
 
     def browse(client: Client) -> None:
-        for n in range(60):
+        for n in range(40):
             answer = client.get("/videos" if n % 2 else "/health/ready")
             with lock:
                 answers.append((stopped.is_set(), answer))
-                if len(answers) >= 60:
+                if len(answers) >= 40:
                     half_done.set()
 
     with ThreadPoolExecutor(len(clients)) as pool:
