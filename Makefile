@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 N ?= 1000000
-# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import or library.
+# M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import, library, throughput
+# (or production, board).
 # U: the library's viewers with progress rows (default 10,000).
 
-.PHONY: run worker demo-worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
+.PHONY: run serve migrate worker demo-worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
 # Dependencies come from setup.cfg; the stamp re-installs when it changes.
 $(BIN)/.installed: setup.cfg
@@ -29,14 +30,16 @@ install-test: $(BIN)/.installed-test system-deps node_modules/.package-lock.json
 node_modules/.package-lock.json: package-lock.json | system-deps
 	npm ci --no-audit --no-fund
 
-# PostgreSQL server binaries, Debian's Chromium, npm (for axe-core) and ffmpeg (ffprobe for the
-# library's uploads, ffmpeg for the tests' media files), installed when missing and we are root.
+# PostgreSQL server binaries, Debian's Chromium, npm (for axe-core), ffmpeg (ffprobe for the
+# library's uploads, ffmpeg for the tests' media files), and HAProxy, PgBouncer and wrk (the
+# cluster test and the throughput benchmark), installed when missing and we are root.
+SYSTEM_PACKAGES := postgresql chromium npm ffmpeg haproxy pgbouncer wrk
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v pgbouncer >/dev/null || ! command -v wrk >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium npm ffmpeg; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	  else \
-	    echo "Missing system packages. Install them with: sudo apt-get install postgresql chromium npm ffmpeg"; exit 1; \
+	    echo "Missing system packages. Install them with: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
 	  fi; \
 	fi
 
@@ -46,6 +49,16 @@ run: install
 	$(FLASK) catalog demo
 	@# The server and a background worker (so imports finish), stopped together by Ctrl+C.
 	$(BIN)/python -m catalog.jobs.launch --host 127.0.0.1 --port 5000
+
+# The production server: gunicorn configured by deploy/gunicorn.conf.py from the environment.
+# It refuses to start without DATABASE_URL and the production secrets (SECRET_KEY,
+# SECURITY_PASSWORD_SALT, SECURITY_TOTP_SECRET); it never migrates: `make migrate` first.
+serve: install
+	exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py
+
+# Migrations, an explicit step of every deployment (as DATABASE_OWNER_URL's role when set).
+migrate: install
+	$(FLASK) db upgrade
 
 # One more worker (any number may run, on any machine that reaches the database).
 worker: install

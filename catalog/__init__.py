@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     app.config.update(config or {})
     settings.refuse_development_secrets(app.config)
+    settings.engine_options_for_pooler(app.config)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         settings.refuse_embedded_database(app.config)
         from catalog.pgserver import LocalPostgres
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.reports import bp as reports_bp
     from catalog.revert import bp as revert_bp
     from catalog.videos import bp as videos_bp
-    from catalog.web import error_pages, headers, templating
+    from catalog.web import assets, error_pages, headers, request_id, templating
     from catalog.web.loaders import IdConverter
 
     # Before the blueprints: their routes use it (<id:report_id>).
@@ -70,8 +71,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(library_bp)
     app.register_blueprint(pipeline_api_bp)
     templating.init_app(app)
-    # Request hooks run in the order they are registered here: the sign-in's checks, then
-    # the admins' two-factor gate, then the refusal of NUL characters.
+    # Request hooks run in the order they are registered here: the request id (first, so
+    # that every answer carries it), the sign-in's checks, then the admins' two-factor gate,
+    # then the refusal of NUL characters.
+    request_id.init_app(app)
+    assets.init_app(app)
     headers.init_app(app)
     signin.init_app(app)
     sessions.init_app(app)

@@ -53,6 +53,9 @@ def from_environment() -> dict:
         "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR", ""),
         # When workers write one (procrastinate's cron; minutes first). Empty: never.
         "AUDIT_CHECKPOINT_CRON": env.get("AUDIT_CHECKPOINT_CRON", "0 * * * *"),
+        # "transaction" when DATABASE_URL goes through a pooler in transaction mode (PgBouncer,
+        # deploy/pgbouncer.ini): see engine_options_for_pooler. Empty: a direct connection.
+        "DATABASE_POOLER": env.get("DATABASE_POOLER", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
             "connect_args": {
@@ -174,6 +177,38 @@ def from_environment() -> dict:
         "PIPELINE_LEASE_SECONDS": int(env.get("PIPELINE_LEASE_SECONDS", "300")),
         "PIPELINE_LEASE_CHECK_SECONDS": int(env.get("PIPELINE_LEASE_CHECK_SECONDS", "60")),
     }
+
+
+POOLERS = ("", "transaction")
+
+
+def engine_options_for_pooler(config) -> None:
+    """Behind a pooler in transaction mode each transaction may run on another server
+    connection, so nothing may outlive a transaction on one: psycopg's prepared statements
+    (made after prepare_threshold executions, then reused on a connection that may no longer
+    be the same) are turned off, and the `options` startup parameter, which PgBouncer 1.18
+    refuses, goes; the pooler's connect_query sets what it set (deploy/pgbouncer.ini). The
+    app keeps no other session state (no SET outside SET LOCAL, advisory locks only
+    transaction-scoped, temporary tables ON COMMIT DROP, no LISTEN: only workers listen,
+    and they connect directly)."""
+    pooler = config.get("DATABASE_POOLER", "")
+    if pooler not in POOLERS:
+        raise RuntimeError(f"DATABASE_POOLER must be empty or 'transaction', not {pooler!r}.")
+    if pooler != "transaction":
+        return
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = {k: v for k, v in options.get("connect_args", {}).items() if k != "options"}
+    connect_args["prepare_threshold"] = None
+    options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def refuse_to_serve(config) -> None:
+    """What `make serve` (deploy/gunicorn.conf.py) checks before it starts any worker: a real
+    database and the production secrets."""
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        refuse_embedded_database(config)
+    refuse_development_secrets(config)
 
 
 def refuse_embedded_database(config) -> None:

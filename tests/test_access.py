@@ -22,7 +22,10 @@ WORKER_TOKEN = "worker-token"
 # A tuple: any one of these permissions will do.
 ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "static": {"GET": PUBLIC},
+    # Load balancers' and supervisors' checks: no sign-in, no data.
     "health": {"GET": PUBLIC},
+    "health_ready": {"GET": PUBLIC},
+    "health_live": {"GET": PUBLIC},
     "security.static": {"GET": PUBLIC},
     "security.login": {"GET": PUBLIC, "POST": PUBLIC},
     "security.logout": {"POST": SIGNED_IN},

@@ -25,6 +25,7 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 
 from catalog.extensions import db
+from catalog.web import request_id
 
 QUEUE = "catalog"
 STALLED_TASK = "catalog.retry_stalled_jobs"
@@ -88,7 +89,11 @@ def session_connection() -> Any:
 
 
 def defer(task_type: str, entry_id: int, *, priority: int = 0) -> int:
-    """Write the job for a ProcessingQueue entry in the session's transaction; its id."""
+    """Write the job for a ProcessingQueue entry in the session's transaction; its id. A job
+    deferred by a web request carries the request's id, which the worker logs with it."""
+    task_kwargs: dict[str, Any] = {"entry_id": entry_id}
+    if origin := request_id.current():
+        task_kwargs["request_id"] = origin
     job = engine_jobs.Job(
         id=None,
         queue=QUEUE,
@@ -96,7 +101,7 @@ def defer(task_type: str, entry_id: int, *, priority: int = 0) -> int:
         queueing_lock=None,
         task_name=task_type,
         priority=priority,
-        task_kwargs={"entry_id": entry_id},
+        task_kwargs=task_kwargs,
     )
     deferred = _in_transaction.defer_job(job, connection=session_connection())
     assert deferred.id is not None

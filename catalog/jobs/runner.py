@@ -17,6 +17,7 @@ waits for the first, sees the entry completed, and does nothing.
 """
 
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
@@ -34,14 +35,33 @@ logger = logging.getLogger(__name__)
 ERROR_LIMIT = 4000  # characters of an error message kept on the entry
 WORKABLE = ("pending", "processing")
 
+# The id of the web request that enqueued the running job (in this job's thread alone), for
+# every line logged while it runs: see RequestIdFilter.
+origin_request: ContextVar[str | None] = ContextVar("origin_request", default=None)
 
-def run_job(context: JobContext, entry_id: int) -> dict | None:
+
+class RequestIdFilter(logging.Filter):
+    """Gives every log record a `request_id` (the running job's origin, or "-")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = origin_request.get() or "-"
+        return True
+
+
+def run_job(context: JobContext, entry_id: int, request_id: str | None = None) -> dict | None:
     """The body of every task type's procrastinate task (run in a worker thread)."""
     flask_app: Flask = context.additional_context["flask_app"]
     job = context.job
     assert job.id is not None
-    with flask_app.app_context():
-        return run_attempt(entry_id, job_id=job.id, attempts=job.attempts)
+    token = origin_request.set(request_id)
+    try:
+        logger.info(
+            "Queue entry %s (job %s, attempt %s) started", entry_id, job.id, job.attempts + 1
+        )
+        with flask_app.app_context():
+            return run_attempt(entry_id, job_id=job.id, attempts=job.attempts)
+    finally:
+        origin_request.reset(token)
 
 
 def run_attempt(entry_id: int, *, job_id: int, attempts: int) -> dict | None:

@@ -43,8 +43,8 @@ def _ensure_engine_task(task_type: str) -> None:
     if task_type in engine.app.tasks:
         return
 
-    def run_job(context: JobContext, entry_id: int) -> dict | None:
-        return runner.run_job(context, entry_id)
+    def run_job(context: JobContext, entry_id: int, request_id: str | None = None) -> dict | None:
+        return runner.run_job(context, entry_id, request_id)
 
     engine.app.task(
         name=task_type, pass_context=True, queue=engine.QUEUE, retry=engine.retry_policy

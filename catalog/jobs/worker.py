@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from catalog.extensions import db
-from catalog.jobs import checkpoints, engine, registry, tasks  # noqa: F401  (tasks: the types)
+from catalog.jobs import checkpoints, engine, registry, runner, tasks  # noqa: F401  (tasks: the types)
 from catalog.models import ProcessingQueue
 from catalog.production import leases
 
@@ -42,10 +42,15 @@ STALLED_MESSAGE = "The worker running this job stopped responding"
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr, less the routine stalled-job checks (unless they found something)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log to stderr, less the routine stalled-job checks (unless they found something); each
+    line names the web request that enqueued the job it is about ("request -" otherwise)."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s [request %(request_id)s]: %(message)s",
+    )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_quiet_stalled_checks)
+        handler.addFilter(runner.RequestIdFilter())
 
 
 def _quiet_stalled_checks(record: logging.LogRecord) -> bool:

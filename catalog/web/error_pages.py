@@ -1,9 +1,11 @@
 """The error pages: HTTP errors and unexpected ones, the database's (away: 503; a conflict
-that outlived its retries: 409; any other failure: 500), and the health check that load
-balancers ask."""
+that outlived its retries: 409; any other failure: 500), and the health checks that load
+balancers and supervisors ask: liveness (/health/live: the process answers) and readiness
+(/health/ready, and /health: the database answers and its schema is at the migrations' head)."""
 
 from contextlib import suppress
 
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -17,8 +19,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, database_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
+    # Read once: a new migration means new code, hence a new process.
+    app.extensions["catalog.migrations_head"] = migrations_head(app.extensions["migrate"].directory)
     app.add_url_rule("/health", "health", health)
+    app.add_url_rule("/health/ready", "health_ready", health)
+    app.add_url_rule("/health/live", "health_live", live)
     csrf.exempt(health)
+    csrf.exempt(live)
 
 
 def http_error(error: HTTPException):
@@ -71,12 +78,29 @@ def database_unavailable(error: Exception):
     g._login_user = security.login_manager.anonymous_user()
     with suppress(DBAPIError):
         db.session.rollback()
-    if request.path == "/health" or request.accept_mimetypes.best == "application/json":
+    if request.path.startswith("/health") or request.accept_mimetypes.best == "application/json":
         return jsonify(status="unavailable", database="unreachable"), 503
     return render_template("errors/unavailable.html", minimal=True), 503
 
 
+def migrations_head(directory: str) -> frozenset[str]:
+    """The head revision(s) of the migrations directory this code ships with."""
+    return frozenset(ScriptDirectory(directory).get_heads())
+
+
 def health():
-    """For load balancers: no sign-in, no data, only whether the database answers."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok", database="ok")
+    """Readiness, for load balancers: no sign-in, no data; 200 when the database answers and
+    its schema is at the head of this code's migrations, else 503 (the database away: see
+    database_unavailable; a schema behind or ahead: `make migrate` has not run, or this
+    process is older code than the schema)."""
+    applied = frozenset(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    db.session.rollback()  # nothing to keep: hand the connection back at once
+    if applied != current_app.extensions["catalog.migrations_head"]:
+        return jsonify(status="unavailable", database="ok", migrations="not at head"), 503
+    return jsonify(status="ok", database="ok", migrations="ok")
+
+
+def live():
+    """Liveness, for supervisors: the process answers requests. It asks nothing of the
+    database, so an outage there does not get every web process restarted."""
+    return jsonify(status="ok")

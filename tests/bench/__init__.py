@@ -24,4 +24,10 @@ The library (issue 15, tests/bench/library.py, ``--only library``): /library for
 with a "Continue watching" row, and progress beacons from 32 viewers through gunicorn;
 ``--library-users U`` (default 10,000) sizes it. Its table goes to
 ``instance/bench/results-library-<N>.md``.
+
+Throughput (issue 16, tests/bench/throughput.py, ``--only throughput``): wrk through HAProxy
+and gunicorn (deploy/'s configurations), one and two instances, concurrency 1, 8 and 32, on
+list page 1, a search, a video page and a static file, interleaved with a Flask-Admin
+ModelView over the same table; ``--throughput-seconds`` per run (5). Its table goes to
+``instance/bench/throughput-<N>.md``.
 """

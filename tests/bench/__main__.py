@@ -1,7 +1,7 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]
-[--only pages|import|production|board|library] [--tasks T] [--library-users U] [--viewers V]
-[--beacon-seconds S]: see tests/bench/__init__.py, tests/bench/production.py and
-tests/bench/board.py."""
+[--only pages|import|production|board|library|throughput] [--tasks T] [--library-users U]
+[--viewers V] [--beacon-seconds S] [--throughput-seconds S]: see tests/bench/__init__.py,
+tests/bench/production.py, tests/bench/board.py and tests/bench/throughput.py."""
 
 import argparse
 import os
@@ -18,6 +18,7 @@ from tests.bench import (
     measure,
     production,
     report,
+    throughput,
 )
 from tests.bench.database import BENCH_DIR, log, relative
 
@@ -39,10 +40,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production", "board", "library"),
+        choices=("pages", "import", "production", "board", "library", "throughput"),
         help="run only the page measurements, the import benchmark, the production queue's "
-        "(a database of its own, with the board's), the production board's alone or the "
-        "library's (default: all)",
+        "(a database of its own, with the board's), the production board's alone, the "
+        "library's or the throughput through HAProxy and gunicorn (default: all)",
+    )
+    parser.add_argument(
+        "--throughput-seconds",
+        type=float,
+        default=5.0,
+        help="throughput: seconds of each wrk run (default %(default)s)",
     )
     parser.add_argument(
         "--tasks",
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "library"):
             # Before the import benchmark, which needs the bench database free of connections.
             status = library.run(server, args, built) or status
+        if args.only in (None, "throughput"):
+            status = throughput.run(server, args, built) or status
         if args.only in (None, "import"):
             # The page measurements' connections are closed by now: the import benchmark
             # copies the bench database as a template, which needs it free.

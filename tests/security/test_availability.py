@@ -39,7 +39,7 @@ def test_health_and_pages_answer_503_quickly_and_recover(own_server):
     client = app.test_client()
     health = client.get("/health")
     assert health.status_code == 200
-    assert health.json == {"status": "ok", "database": "ok"}
+    assert health.json == {"status": "ok", "database": "ok", "migrations": "ok"}
     sign_in(client, "reader@example.com")
     assert client.get("/videos").status_code == 200
 
