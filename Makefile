@@ -33,9 +33,9 @@ node_modules/.package-lock.json: package-lock.json | system-deps
 # PostgreSQL server binaries, Debian's Chromium, npm (for axe-core), ffmpeg (ffprobe for the
 # library's uploads, ffmpeg for the tests' media files), and HAProxy, PgBouncer and wrk (the
 # cluster test and the throughput benchmark), installed when missing and we are root.
-SYSTEM_PACKAGES := postgresql chromium npm ffmpeg haproxy pgbouncer wrk
+SYSTEM_PACKAGES := postgresql chromium npm ffmpeg haproxy pgbouncer wrk systemd
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v pgbouncer >/dev/null || ! command -v wrk >/dev/null; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v pgbouncer >/dev/null || ! command -v wrk >/dev/null || ! command -v systemd-analyze >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	  else \
