@@ -125,6 +125,16 @@ class Entity:
             )
         )  # fmt: skip
 
+    def write(
+        self, entity: Any, action: str, changes: dict[str, list], *, actor: User | None,
+        source: str,
+    ) -> None:  # fmt: skip
+        """A service's last step: write the change to `entity`, then add its audit row and
+        write that too (flushes, never a commit), in the order the module's docstring asks."""
+        db.session.flush()
+        self.record(entity, action, changes, actor=actor, source=source)
+        db.session.flush()
+
 
 def record_many(rows: list[dict]) -> None:
     """Insert many audit rows, inside the current transaction, in their order. The first row

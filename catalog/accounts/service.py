@@ -106,8 +106,7 @@ def create_user(
     changes["active"] = [None, True]
     if password:
         changes["password"] = [None, SET]
-    USER.record(user, "create", changes, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "create", changes, actor=actor, source=source)
     return user
 
 
@@ -129,8 +128,7 @@ def set_roles(
     if not _is(actor, user):
         security.datastore.set_uniquifier(user)
     changes = {"roles": [old, new]}
-    USER.record(user, "update", changes, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -146,8 +144,7 @@ def set_active(
     user.active = active
     if not active:
         security.datastore.set_uniquifier(user)
-    USER.record(user, "update", changes, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -160,8 +157,7 @@ def reset_two_factor(user: User, *, actor: User | None, source: str = "web") -> 
     user.tf_primary_method = None
     user.tf_totp_secret = None
     user.tf_phone_number = None
-    USER.record(user, "update", changes, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -173,8 +169,7 @@ def set_password(
     changes = {"password": [SET, CHANGED] if user.password else [None, SET]}
     user.password = hash_password(normalized)
     security.datastore.set_uniquifier(user)
-    USER.record(user, "update", changes, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -183,6 +178,5 @@ def issue_password_link(user: User, *, actor: User | None, source: str = "web") 
     says one was issued, never what it was."""
     if not user.active:
         raise AccountError("Reactivate the account before issuing a set-password link.")
-    USER.record(user, "update", {"password_link": [None, ISSUED]}, actor=actor, source=source)
-    db.session.flush()
+    USER.write(user, "update", {"password_link": [None, ISSUED]}, actor=actor, source=source)
     return tokens.make_token(user)

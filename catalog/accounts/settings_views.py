@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import request, url_for
 from flask_security import auth_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -11,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from catalog.accounts import bp, preferences
 from catalog.permissions import signed_in_user
 from catalog.web import timezones
-from catalog.web.actions import commit_or_explain, form_status, save_form
+from catalog.web.actions import commit_or_explain
+from catalog.web.pages import form_page
 
 
 class SettingsForm(FlaskForm):
@@ -32,22 +33,14 @@ def settings():
     user = signed_in_user()
     form = SettingsForm(data={"time_zone": user.time_zone or timezones.DEFAULT})
     form.time_zone.choices = _zone_choices(user.time_zone)
-    outcome = save_form(
-        form,
+    return form_page(
+        "accounts/settings.html", form,
         lambda: preferences.set_time_zone(user, form.time_zone.data, actor=user),
+        saved=lambda _: f"Times are now shown in {user.time_zone}.",
+        then=url_for("accounts.settings"),
+        context=lambda: {"chosen": user.time_zone is not None, "now": datetime.now(UTC)},
         default_field="time_zone",
-    )
-    if outcome:
-        if outcome.value:
-            flash(f"Times are now shown in {user.time_zone}.", "success")
-        else:
-            flash("Nothing changed, so nothing was saved.", "info")
-        return redirect(url_for("accounts.settings"))
-    status = form_status(form)
-    return render_template(
-        "accounts/settings.html", form=form, chosen=user.time_zone is not None,
-        now=datetime.now(UTC),
-    ), status  # fmt: skip
+    )  # fmt: skip
 
 
 @bp.post("/settings/browser-time-zone")

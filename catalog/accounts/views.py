@@ -21,9 +21,10 @@ from catalog.permissions import (
     require,
     signed_in_user,
 )
-from catalog.web.actions import commit_or_explain, form_status, save_form
+from catalog.web.actions import commit_or_explain, form_status
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
+from catalog.web.pages import form_page
 
 # A set-password link waits here, in the admin's own session, for the page after the POST.
 LINK_KEY = "accounts_password_link"
@@ -46,7 +47,9 @@ def _get_user(user_id: int, *, lock: bool = False) -> User:
     return load_or_404(select(User).where(User.id == user_id), lock=lock)
 
 
-def _hand_over(user: User, token: str) -> None:
+def _hand_over(user: User, token: str | None) -> None:
+    if token is None:  # an account created with a password: no link to give
+        return
     url = url_for("accounts.set_password", token=token, _external=True)
     session[LINK_KEY] = {"user_id": user.id, "url": url}
 
@@ -73,28 +76,23 @@ def users():
 @require(Permission.USERS_MANAGE)
 def create():
     form = CreateUserForm()
-    if form.validate_on_submit():
-        with_password = form.initial.data == "password"
+    with_password = form.initial.data == "password"
 
-        def create_user() -> tuple[User, str | None]:
-            user = service.create_user(
-                form.email.data, username=form.username.data, roles=form.roles.data,
-                password=form.password.data if with_password else None, actor=signed_in_user(),
-            )  # fmt: skip
-            token = (
-                None if with_password else service.issue_password_link(user, actor=signed_in_user())
-            )
-            return user, token
+    def create_user() -> tuple[User, str | None]:
+        user = service.create_user(
+            form.email.data, username=form.username.data, roles=form.roles.data,
+            password=form.password.data if with_password else None, actor=signed_in_user(),
+        )  # fmt: skip
+        token = None if with_password else service.issue_password_link(user, actor=signed_in_user())
+        return user, token
 
-        outcome = commit_or_explain(create_user, form=form, default_field="email")
-        if outcome:
-            user, token = outcome.value
-            if token:
-                _hand_over(user, token)
-            flash(f"Account {user.email} created.", "success")
-            return redirect(url_for("accounts.edit", user_id=user.id))
-    status = form_status(form)
-    return render_template("accounts/create.html", form=form), status
+    return form_page(
+        "accounts/create.html", form, create_user,
+        saved=lambda created: f"Account {created[0].email} created.",
+        then=lambda created: url_for("accounts.edit", user_id=created[0].id),
+        after=lambda created: _hand_over(*created),
+        default_field="email",
+    )  # fmt: skip
 
 
 @bp.route("/accounts/users/<id:user_id>", methods=["GET", "POST"])
@@ -102,26 +100,20 @@ def create():
 def edit(user_id: int):
     user = _get_user(user_id, lock=request.method == "POST")
     form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
-    outcome = save_form(
-        form,
-        lambda: service.set_roles(user, form.roles.data, actor=signed_in_user()),
-        default_field="roles",
-    )
-    if outcome:
-        if outcome.value:
-            flash(f"Roles of {user.email} saved; they apply from the next request.", "success")
-        else:
-            flash("Nothing changed, so nothing was saved.", "info")
-        return redirect(url_for("accounts.edit", user_id=user.id))
-    status = form_status(form)
     link = _take_link(user) if request.method == "GET" else None
     response = make_response(
-        render_template(
-            "accounts/edit.html", user=user, form=form, link=link,
-            history=audit.history("user", user.id, limit=queries.HISTORY_LIMIT),
-            history_limit=queries.HISTORY_LIMIT,
-        ),
-        status,
+        form_page(
+            "accounts/edit.html", form,
+            lambda: service.set_roles(user, form.roles.data, actor=signed_in_user()),
+            saved=lambda _: f"Roles of {user.email} saved; they apply from the next request.",
+            then=url_for("accounts.edit", user_id=user.id),
+            context=lambda: {
+                "user": user, "link": link,
+                "history": audit.history("user", user.id, limit=queries.HISTORY_LIMIT),
+                "history_limit": queries.HISTORY_LIMIT,
+            },
+            default_field="roles",
+        )
     )  # fmt: skip
     if link:  # the page holds a live credential
         response.headers["Cache-Control"] = "no-store"

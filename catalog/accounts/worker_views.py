@@ -2,7 +2,7 @@
 and revoke them. The token is shown once, on the page after its creation; only its hash is
 kept (catalog.production.workers)."""
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import make_response, render_template, request, session, url_for
 from sqlalchemy import select
 
 from catalog import audit
@@ -11,9 +11,8 @@ from catalog.accounts.forms import PipelineWorkerForm
 from catalog.models import PipelineWorker
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import workers as service
-from catalog.web.actions import commit_or_explain, form_status, save_form
-from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
+from catalog.web.pages import confirm_page, form_page
 
 # A new token waits here, in the admin's own session, for the page after the POST (as a
 # set-password link does in accounts/views.py); that page takes it out and shows it once.
@@ -37,18 +36,18 @@ def workers():
 @require(Permission.USERS_MANAGE)
 def workers_create():
     form = PipelineWorkerForm()
-    outcome = save_form(
-        form,
+    return form_page(
+        "accounts/workers_create.html", form,
         lambda: service.create_worker(form.name.data, form.stages.data, actor=signed_in_user()),
-        default_field="name",
-    )
-    if outcome:
-        worker, token = outcome.value
-        session[NEW_WORKER_KEY] = {"name": worker.name, "token": token}
-        flash(f"Pipeline worker {worker.name} created.", "success")
-        return redirect(url_for("accounts.workers"))
-    status = form_status(form)
-    return render_template("accounts/workers_create.html", form=form), status
+        saved=lambda created: f"Pipeline worker {created[0].name} created.",
+        then=url_for("accounts.workers"),
+        after=_hand_over,
+    )  # fmt: skip
+
+
+def _hand_over(created: tuple[PipelineWorker, str]) -> None:
+    worker, token = created
+    session[NEW_WORKER_KEY] = {"name": worker.name, "token": token}
 
 
 @bp.get("/accounts/workers/<id:worker_id>")
@@ -68,13 +67,11 @@ def workers_detail(worker_id: int):
 def workers_revoke(worker_id: int):
     lock = request.method == "POST"
     worker = load_or_404(select(PipelineWorker).where(PipelineWorker.id == worker_id), lock=lock)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = commit_or_explain(lambda: service.revoke_worker(worker, actor=signed_in_user()))
-        if outcome:
-            if outcome.value:
-                flash(f"The token of {worker.name} is revoked.", "success")
-            else:
-                flash(f"The token of {worker.name} was already revoked.", "info")
-            return redirect(url_for("accounts.workers"))
-    return render_template("accounts/workers_revoke.html", worker=worker, form=form)
+    return confirm_page(
+        "accounts/workers_revoke.html",
+        lambda: service.revoke_worker(worker, actor=signed_in_user()),
+        saved=lambda _: f"The token of {worker.name} is revoked.",
+        unchanged=f"The token of {worker.name} was already revoked.",
+        then=url_for("accounts.workers"),
+        context=lambda: {"worker": worker},
+    )  # fmt: skip

@@ -12,17 +12,17 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from catalog import audit
 from catalog.extensions import db
 from catalog.models import User, Video, VideoCategory
-from catalog.rules import RuleError
+from catalog.rules import RuleError, refused_when_taken
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NAME_MAX = SLUG_MAX = 100
 EDITABLE_FIELDS = ("name", "slug", "is_active")
 CATEGORY = audit.Entity("category", key=attrgetter("slug"))
+SLUG_CONSTRAINT = "uq_video_categories_slug"
 
 
 class CategoryError(RuleError):
@@ -74,15 +74,8 @@ def _check_slug_free(slug: str, category: VideoCategory | None) -> None:
         raise CategoryError(f"The slug {slug} is already used by “{owner.name}”.", "slug")
 
 
-def _flush_unique(slug: str) -> None:
-    """Flush; a slug taken meanwhile by a concurrent request is reported like any taken slug."""
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        if "uq_video_categories_slug" in str(exc.orig):
-            raise CategoryError(f"The slug {slug} is already used.", "slug") from exc
-        raise
+def _slug_taken(slug: str) -> CategoryError:
+    return CategoryError(f"The slug {slug} is already used.", "slug")
 
 
 def create_category(
@@ -96,14 +89,13 @@ def create_category(
         name=values["name"], slug=values["slug"],
         is_active=values.get("is_active", True), sort_order=last + 1,
     )  # fmt: skip
-    db.session.add(category)
-    _flush_unique(category.slug)
+    with refused_when_taken(SLUG_CONSTRAINT, _slug_taken(category.slug)):
+        db.session.add(category)
     changes = {
         field: [None, getattr(category, field)]
         for field in ("name", "slug", "sort_order", "is_active")
     }
-    CATEGORY.record(category, "create", changes, actor=actor, source=source)
-    db.session.flush()
+    CATEGORY.write(category, "create", changes, actor=actor, source=source)
     return category
 
 
@@ -114,16 +106,11 @@ def update_category(
     values = _clean(values, current=category)
     if "slug" in values:
         _check_slug_free(values["slug"], category)
-    changes: dict[str, list] = {}
-    for field, new in values.items():
-        old = getattr(category, field)
-        if old != new:
-            changes[field] = [old, new]
-            setattr(category, field, new)
+    changes = category.assign(values)
     if changes:
-        _flush_unique(category.slug)
-        CATEGORY.record(category, "update", changes, actor=actor, source=source)
-        db.session.flush()
+        with refused_when_taken(SLUG_CONSTRAINT, _slug_taken(category.slug)):
+            db.session.flush()
+        CATEGORY.write(category, "update", changes, actor=actor, source=source)
     return changes
 
 

@@ -9,9 +9,10 @@ from catalog.categories.forms import CategoryForm
 from catalog.library import figures
 from catalog.models import VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain, flash_saved, form_status, save_form
+from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
+from catalog.web.pages import confirm_page, form_page
 
 
 def _get_category(category_id: int, *, lock: bool = False) -> VideoCategory:
@@ -28,16 +29,12 @@ def index():
 @require(Permission.CATEGORIES_MANAGE)
 def create():
     form = CategoryForm()
-    outcome = save_form(
-        form,
+    return form_page(
+        "categories/create.html", form,
         lambda: service.create_category(form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if outcome:
-        flash(f"Category {outcome.value.name} created.", "success")
-        return redirect(url_for("categories.index"))
-    status = form_status(form)
-    return render_template("categories/create.html", form=form), status
+        saved=lambda category: f"Category {category.name} created.",
+        then=url_for("categories.index"),
+    )  # fmt: skip
 
 
 @bp.route("/categories/<id:category_id>/edit", methods=["GET", "POST"])
@@ -45,21 +42,16 @@ def create():
 def edit(category_id: int):
     category = _get_category(category_id, lock=request.method == "POST")
     form = CategoryForm(obj=category if request.method == "GET" else None)
-    outcome = save_form(
-        form,
+    return form_page(
+        "categories/edit.html", form,
         lambda: service.update_category(category, form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if outcome:
-        flash_saved(len(outcome.value))
-        return redirect(url_for("categories.index"))
-    status = form_status(form)
-    return render_template(
-        "categories/edit.html", form=form, category=category,
-        history=audit.history("category", category.id, limit=queries.HISTORY_LIMIT),
-        history_limit=queries.HISTORY_LIMIT,
-        figures=figures.for_category(category.id),
-    ), status  # fmt: skip
+        then=url_for("categories.index"),
+        context=lambda: {
+            "category": category,
+            "history": audit.history("category", category.id, limit=queries.HISTORY_LIMIT),
+            "history_limit": queries.HISTORY_LIMIT, "figures": figures.for_category(category.id),
+        },
+    )  # fmt: skip
 
 
 @bp.post("/categories/<id:category_id>/move")
@@ -82,19 +74,12 @@ def move(category_id: int):
 @require(Permission.CATEGORIES_MANAGE)
 def delete(category_id: int):
     category = _get_category(category_id, lock=request.method == "POST")
-    form = ConfirmForm()
-    videos = service.usage(category)
-    if not videos and form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.delete_category(category, actor=signed_in_user()),
-            refused=(service.CategoryInUse,), show=False,
-        )  # fmt: skip
-        if not outcome:
-            videos = service.usage(category)
-        else:
-            flash(f"Category {category.name} deleted. Its history stays.", "success")
-            return redirect(url_for("categories.index"))
-    status = 409 if videos and request.method == "POST" else 200
-    return render_template(
-        "categories/delete.html", category=category, form=form, videos=videos
-    ), status
+    return confirm_page(
+        "categories/delete.html",
+        lambda: service.delete_category(category, actor=signed_in_user()),
+        saved=lambda _: f"Category {category.name} deleted. Its history stays.",
+        then=url_for("categories.index"),
+        in_use=lambda: service.usage(category),  # the number of its videos
+        context=lambda: {"category": category},
+        refused=(service.CategoryInUse,), show=False,
+    )  # fmt: skip

@@ -13,14 +13,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
 from catalog import audit
 from catalog.channels.countries import COUNTRIES
 from catalog.extensions import db
 from catalog.identifiers import valid_channel_id
 from catalog.models import Channel, ChannelStats, User, schema_channels
-from catalog.rules import RuleError
+from catalog.rules import RuleError, refused_when_taken
 
 # The fields a person edits, in form order; `hidden` has its own actions.
 EDITABLE_FIELDS = (
@@ -30,6 +29,7 @@ EDITABLE_FIELDS = (
 AUDITED_FIELDS = (*EDITABLE_FIELDS, "hidden")
 COUNT_FIELDS = ("subscriber_count", "video_count", "view_count")
 NAME_MAX = 200
+CHANNEL_ID_CONSTRAINT = "uq_channels_channel_id"
 # Its audit rows keep the name it had then: its history reads well after a rename or a delete.
 CHANNEL = audit.Entity("channel", key=attrgetter("channel_id"), channel_name=attrgetter("name"))
 
@@ -87,17 +87,6 @@ def _check(values: dict[str, Any]) -> None:
             raise ChannelError("Not negative.", field)
 
 
-def _apply(channel: Channel, values: dict[str, Any]) -> dict[str, list]:
-    """Set the values that differ and return {field: [old, new]} for them."""
-    changes: dict[str, list] = {}
-    for field, new in values.items():
-        old = getattr(channel, field)
-        if old != new:
-            changes[field] = [old, new]
-            setattr(channel, field, new)
-    return changes
-
-
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
@@ -111,17 +100,6 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _flush_unique(channel_id: str) -> None:
-    """Flush; a channel id taken meanwhile (by a concurrent request) is a DuplicateChannel."""
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        if "uq_channels_channel_id" in str(exc.orig):
-            raise DuplicateChannel(channel_id) from exc
-        raise
-
-
 def create_channel(values: dict[str, Any], *, actor: User | None, source: str = "web") -> Channel:
     """Create a channel from `values` and record its creation with every value it starts with."""
     values = _clean(values)
@@ -133,13 +111,10 @@ def create_channel(values: dict[str, Any], *, actor: User | None, source: str = 
     if db.session.scalar(select(Channel.id).where(Channel.channel_id == channel_id)):
         raise DuplicateChannel(channel_id)
     channel = Channel(is_monetized=False, hidden=False)
-    changes = {
-        field: pair for field, pair in _apply(channel, values).items() if pair[1] is not None
-    }
-    db.session.add(channel)
-    _flush_unique(channel_id)
-    CHANNEL.record(channel, "create", changes, actor=actor, source=source)
-    db.session.flush()
+    changes = {field: pair for field, pair in channel.assign(values).items() if pair[1] is not None}
+    with refused_when_taken(CHANNEL_ID_CONSTRAINT, DuplicateChannel(channel_id)):
+        db.session.add(channel)
+    CHANNEL.write(channel, "create", changes, actor=actor, source=source)
     return channel
 
 
@@ -156,11 +131,9 @@ def update_channel(
     values = _clean(values)
     if "channel_id" in values and values["channel_id"] != channel.channel_id:
         raise ChannelError("A channel's YouTube id cannot change.", "channel_id")
-    changes = _apply(channel, values)
+    changes = channel.assign(values)
     if changes:
-        db.session.flush()
-        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
-        db.session.flush()
+        CHANNEL.write(channel, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -173,9 +146,7 @@ def set_hidden(
         return {}
     changes = {"hidden": [channel.hidden, hidden]}
     channel.hidden = hidden
-    db.session.flush()
-    CHANNEL.record(channel, "update", changes, actor=actor, source=source)
-    db.session.flush()
+    CHANNEL.write(channel, "update", changes, actor=actor, source=source)
     return changes
 
 
@@ -254,8 +225,7 @@ def ensure_channel(
     if created_id is not None:
         channel = db.session.get(Channel, created_id)
         changes = {"channel_id": [None, channel_id], "name": [None, channel.name]}
-        CHANNEL.record(channel, "create", changes, actor=actor, source=source)
-        db.session.flush()
+        CHANNEL.write(channel, "create", changes, actor=actor, source=source)
         return channel
     channel = db.session.scalars(
         select(Channel).where(Channel.channel_id == channel_id).with_for_update()
@@ -263,7 +233,5 @@ def ensure_channel(
     if name and name != channel.name:
         changes = {"name": [channel.name, name]}
         channel.name = name
-        db.session.flush()
-        CHANNEL.record(channel, "update", changes, actor=actor, source=source)
-        db.session.flush()
+        CHANNEL.write(channel, "update", changes, actor=actor, source=source)
     return channel

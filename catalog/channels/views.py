@@ -7,9 +7,10 @@ from catalog.channels.countries import COUNTRIES
 from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain, flash_saved, form_status, save_form
+from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
+from catalog.web.pages import confirm_page, form_page
 from catalog.web.text import plural
 
 LIST_COLUMNS = (
@@ -50,16 +51,12 @@ def detail(channel_id: str):
 @require(Permission.CATALOG_EDIT)
 def create():
     form = ChannelForm()
-    outcome = save_form(
-        form,
+    return form_page(
+        "channels/create.html", form,
         lambda: service.create_channel(form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if channel := outcome.value:
-        flash(f"Channel {channel.name} created.", "success")
-        return redirect(url_for("channels.detail", channel_id=channel.channel_id))
-    status = form_status(form)
-    return render_template("channels/create.html", form=form), status
+        saved=lambda channel: f"Channel {channel.name} created.",
+        then=lambda channel: url_for("channels.detail", channel_id=channel.channel_id),
+    )  # fmt: skip
 
 
 @bp.route("/channels/<channel_id>/edit", methods=["GET", "POST"])
@@ -68,16 +65,12 @@ def edit(channel_id: str):
     channel = _get_channel(channel_id, lock=request.method == "POST")
     form = ChannelForm(obj=channel if request.method == "GET" else None)
     del form.channel_id  # a channel's identity is not edited
-    outcome = save_form(
-        form,
+    return form_page(
+        "channels/edit.html", form,
         lambda: service.update_channel(channel, form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if outcome:
-        flash_saved(len(outcome.value))
-        return redirect(url_for("channels.detail", channel_id=channel.channel_id))
-    status = form_status(form)
-    return render_template("channels/edit.html", form=form, channel=channel), status
+        then=url_for("channels.detail", channel_id=channel.channel_id),
+        context=lambda: {"channel": channel},
+    )  # fmt: skip
 
 
 def _set_hidden(channel_id: str, hidden: bool):
@@ -117,20 +110,18 @@ def unhide(channel_id: str):
 @require(Permission.CATALOG_EDIT)
 def delete(channel_id: str):
     channel = _get_channel(channel_id, lock=request.method == "POST")
-    form = ConfirmForm()
+    return confirm_page(
+        "channels/delete.html",
+        lambda: service.delete_channel(channel, actor=signed_in_user()),
+        saved=lambda _: f"Channel {channel.name} deleted. Its history stays on the Changes page.",
+        then=url_for("channels.index"),
+        in_use=lambda: _uses(channel),
+        context=lambda: {"channel": channel},
+        refused=(service.ChannelInUse,), show=False,
+    )  # fmt: skip
+
+
+def _uses(channel: Channel) -> list[str]:
+    """What still uses `channel`, one phrase a kind: "3 videos", "1 custom-field schema"."""
     in_use = service.usage(channel)
-    if not in_use and form.validate_on_submit():
-        outcome = commit_or_explain(
-            lambda: service.delete_channel(channel, actor=signed_in_user()),
-            refused=(service.ChannelInUse,), show=False,
-        )  # fmt: skip
-        if not outcome:  # something started using it since the check
-            in_use = service.usage(channel)
-        else:
-            flash(
-                f"Channel {channel.name} deleted. Its history stays on the Changes page.", "success"
-            )
-            return redirect(url_for("channels.index"))
-    uses = [plural(count, *USAGE_LABELS.get(kind, (kind, kind))) for kind, count in in_use.items()]
-    status = 409 if in_use and request.method == "POST" else 200
-    return render_template("channels/delete.html", channel=channel, form=form, uses=uses), status
+    return [plural(count, *USAGE_LABELS.get(kind, (kind, kind))) for kind, count in in_use.items()]

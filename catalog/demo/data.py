@@ -7,8 +7,10 @@ operator's command would, so the demo catalog comes with a genuine audit history
 
 import random
 import string
+import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,58 +45,6 @@ class ChannelSpec:
     description: str
 
 
-CHANNELS = (
-    ChannelSpec("Northbound Records", "US", 2_410_000, "Northbound Records",
-                ("Indie", "Alternative", "Rock"),
-                ("The Hollow Pines", "June Calloway", "Marlow Reyes", "Dead Letter Office"),
-                "Independent guitar music from Portland since 2004."),
-    ChannelSpec("Mara Velez", "ES", 5_870_000, "Sol Naciente Music",
-                ("Latin Pop", "Reggaeton"),
-                ("Mara Velez", "Nico Duarte", "La Brisa"),
-                "Canal oficial de Mara Velez."),
-    ChannelSpec("Lumen Collective", "GB", 1_180_000, "Lumen Collective Ltd",
-                ("Electronic", "House", "Techno"),
-                ("Kestrel", "Aurelia Night", "Soft Static", "Ivo Marsh"),
-                "London label for late-night electronic music."),
-    ChannelSpec("Kenji Ando Official", "JP", 932_000, "Blue Harbor Tokyo",
-                ("J-Pop", "City Pop"),
-                ("Kenji Ando", "Yuki Mori", "Sora Band"),
-                "Kenji Ando official YouTube channel."),
-    ChannelSpec("Brickline Hip Hop", "US", 3_350_000, "Brickline Entertainment",
-                ("Hip Hop", "Rap", "Trap"),
-                ("Dre Santana", "Lil Ocho", "Queen Mecca", "Tay Roc"),
-                "Brickline Entertainment: hip hop out of Atlanta."),
-    ChannelSpec("Saint Ivory", "FR", 684_000, "Maison Ivoire",
-                ("French Pop", "R&B"),
-                ("Saint Ivory", "Camille Roux", "Lou Arden"),
-                "Chaîne officielle de Saint Ivory."),
-    ChannelSpec("Copper Creek Country", "US", 1_720_000, "Copper Creek Music Group",
-                ("Country", "Americana"),
-                ("Wade Harlan", "The Dalton Sisters", "Lacey Boone"),
-                "Nashville songs, front porch to arena."),
-    ChannelSpec("Afrowave Sounds", "NG", 2_060_000, "Afrowave Sounds Ltd",
-                ("Afrobeats", "Amapiano"),
-                ("Tobi Adeyemi", "Kemi Stone", "DJ Lagos Nights"),
-                "The home of Afrowave Sounds artists."),
-    ChannelSpec("Seoul Signal", "KR", 7_940_000, "Signal Entertainment",
-                ("K-Pop", "Dance Pop"),
-                ("NOVA9", "Hana Lee", "Midnight Bloom"),
-                "Signal Entertainment official channel."),
-    ChannelSpec("Nordic Echo", "SE", 415_000, "Nordic Echo AB",
-                ("Pop", "Synthpop"),
-                ("Elin Sandberg", "Frostfall", "Ola Berg"),
-                "Pop from Stockholm."),
-    ChannelSpec("Rio Groove", "BR", 1_290_000, "Groove Rio Discos",
-                ("MPB", "Funk Carioca", "Bossa Nova"),
-                ("Bia Moraes", "Trio Maré", "MC Jardim"),
-                "Música brasileira, do samba ao funk."),
-    ChannelSpec("Blue Lantern Jazz", "DE", 238_000, "Blue Lantern Records",
-                ("Jazz", "Soul"),
-                ("Anke Vogel Quartet", "Theo Brandt", "The Late Set"),
-                "Jazz and soul recorded live in Berlin."),
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class CategorySpec:
     name: str
@@ -104,21 +54,18 @@ class CategorySpec:
     length: tuple[int, int]  # seconds
 
 
-CATEGORIES = (
-    CategorySpec("Music Videos", "music-videos", 30,
-                 ("(Official Video)", "(Official Music Video)"), (150, 330)),
-    CategorySpec("Official Audio", "official-audio", 20,
-                 ("(Official Audio)", "(Audio)"), (120, 290)),
-    CategorySpec("Lyric Videos", "lyric-videos", 15,
-                 ("(Official Lyric Video)", "(Lyrics)"), (140, 300)),
-    CategorySpec("Live Performances", "live", 10,
-                 ("(Live at Red Rocks)", "(Live Session)", "(Live from the Studio)"), (180, 3600)),
-    CategorySpec("Visualizers", "visualizers", 8, ("(Visualizer)",), (140, 300)),
-    CategorySpec("Acoustic Sessions", "acoustic", 6,
-                 ("(Acoustic Version)", "(Stripped)"), (150, 280)),
-    CategorySpec("Behind the Scenes", "behind-the-scenes", 4, ("(Behind the Scenes)",), (300, 900)),
-    CategorySpec("Shorts", "shorts", 7, ("#shorts",), (12, 59)),
-)  # fmt: skip
+def _specs(kind: type, rows: list[dict[str, Any]]) -> tuple:
+    # TOML has lists where the specs, frozen, hold tuples.
+    return tuple(
+        kind(**{key: tuple(v) if isinstance(v, list) else v for key, v in row.items()})
+        for row in rows
+    )
+
+
+# The channels and categories are data, kept beside this module.
+_TABLES = tomllib.loads(Path(__file__).with_name("tables.toml").read_text(encoding="utf-8"))
+CHANNELS: tuple[ChannelSpec, ...] = _specs(ChannelSpec, _TABLES["channels"])
+CATEGORIES: tuple[CategorySpec, ...] = _specs(CategorySpec, _TABLES["categories"])
 
 SONG_FIRST = (
     "Golden", "Paper", "Midnight", "Electric", "Silver", "Broken", "Summer", "Neon", "Wild",

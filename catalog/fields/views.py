@@ -1,6 +1,6 @@
 """Custom field and field schema definitions. Admins only."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from catalog import audit
@@ -8,9 +8,10 @@ from catalog.fields import bp, queries, service
 from catalog.fields.forms import TYPE_LABELS, FieldForm, SchemaForm
 from catalog.models import CustomField, FieldSchema
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.web.actions import commit_or_explain, form_status, save_form
-from catalog.web.forms import ConfirmForm, options
+from catalog.web.actions import flash_saved, form_status, save_form
+from catalog.web.forms import options
 from catalog.web.loaders import load_or_404
+from catalog.web.pages import confirm_page, form_page
 from catalog.web.text import plural
 
 # Custom fields.
@@ -28,26 +29,23 @@ def index():
 @require(Permission.FIELDS_MANAGE)
 def create():
     form = FieldForm()
-    outcome = save_form(
-        form,
+    return form_page(
+        "fields/create.html", form,
         lambda: service.create_field(form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if field := outcome.value:
-        flash(f"Field “{field.name}” created. Add it to a schema to use it.", "success")
-        return redirect(url_for("fields.index"))
-    status = form_status(form)
-    return render_template("fields/create.html", form=form), status
+        saved=lambda field: f"Field “{field.name}” created. Add it to a schema to use it.",
+        then=url_for("fields.index"),
+    )  # fmt: skip
+
+
+def _get_field(field_id: int, *, lock: bool = False) -> CustomField:
+    return load_or_404(select(CustomField).where(CustomField.id == field_id), lock=lock)
 
 
 @bp.route("/fields/<id:field_id>", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def edit(field_id: int):
-    field = load_or_404(
-        select(CustomField).where(CustomField.id == field_id), lock=request.method == "POST"
-    )
+    field = _get_field(field_id, lock=request.method == "POST")
     form = FieldForm(data=FieldForm.data_of(field) if request.method == "GET" else None)
-    in_use = None
     outcome = save_form(
         form,
         lambda: service.update_field(
@@ -55,44 +53,40 @@ def edit(field_id: int):
         ),
         default_field="name",
     )
-    if not outcome and isinstance(outcome.error, service.ValuesInUse):
-        in_use = outcome.error
     if outcome:
-        if changes := outcome.value:
-            cleared = changes.get("values_cleared", [0])[0]
-            message = f"Field “{field.name}” saved."
-            if cleared:
-                message += f" {plural(cleared, 'value')} cleared."
-            flash(message, "success")
-        else:
-            flash("Nothing changed, so nothing was saved.", "info")
+        flash_saved(outcome.value, lambda changes: _field_saved(field, changes))
         return redirect(url_for("fields.index"))
-    status = form_status(form)
+    # Values in the way of a change of type or options: the page asks to clear them.
+    in_use = outcome.error if isinstance(outcome.error, service.ValuesInUse) else None
     return render_template(
         "fields/edit.html", form=form, field=field, in_use=in_use,
         videos=service.value_count(field), schemas=queries.schemas_of(field),
         history=audit.history("custom_field", field.id, limit=queries.HISTORY_LIMIT),
         history_limit=queries.HISTORY_LIMIT,
-    ), status  # fmt: skip
+    ), form_status(form)  # fmt: skip
+
+
+def _field_saved(field: CustomField, changes: dict[str, list]) -> str:
+    message = f"Field “{field.name}” saved."
+    if cleared := changes.get("values_cleared", [0])[0]:
+        message += f" {plural(cleared, 'value')} cleared."
+    return message
 
 
 @bp.route("/fields/<id:field_id>/delete", methods=["GET", "POST"])
 @require(Permission.FIELDS_MANAGE)
 def delete(field_id: int):
-    field = load_or_404(
-        select(CustomField).where(CustomField.id == field_id), lock=request.method == "POST"
-    )
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        name = field.name
-        if outcome := commit_or_explain(
-            lambda: service.delete_field(field, actor=signed_in_user())
-        ):
-            flash(f"Field “{name}” deleted with its {plural(outcome.value, 'value')}.", "success")
-            return redirect(url_for("fields.index"))
-    return render_template(
-        "fields/delete.html", form=form, field=field, videos=service.value_count(field),
-        schemas=queries.schemas_of(field),
+    field = _get_field(field_id, lock=request.method == "POST")
+    name = field.name
+    return confirm_page(
+        "fields/delete.html",
+        lambda: service.delete_field(field, actor=signed_in_user()),
+        saved=lambda values: f"Field “{name}” deleted with its {plural(values, 'value')}.",
+        then=url_for("fields.index"),
+        context=lambda: {
+            "field": field, "videos": service.value_count(field),
+            "schemas": queries.schemas_of(field),
+        },
     )  # fmt: skip
 
 
@@ -135,13 +129,6 @@ def _schema_form(schema: FieldSchema | None) -> tuple[SchemaForm, dict[int, Cust
     return form, {field.id: field for field in fields}
 
 
-def _schema_page(template: str, form: SchemaForm, fields, **context):
-    status = form_status(form)
-    return render_template(
-        template, form=form, fields=fields, type_labels=TYPE_LABELS, **context
-    ), status
-
-
 @bp.get("/fields/schemas")
 @require(Permission.FIELDS_MANAGE)
 def schemas():
@@ -152,15 +139,13 @@ def schemas():
 @require(Permission.FIELDS_MANAGE)
 def schema_create():
     form, fields = _schema_form(None)
-    outcome = save_form(
-        form,
+    return form_page(
+        "fields/schema_create.html", form,
         lambda: service.create_schema(form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if schema := outcome.value:
-        flash(f"Schema “{schema.name}” created.", "success")
-        return redirect(url_for("fields.schemas"))
-    return _schema_page("fields/schema_create.html", form, fields)
+        saved=lambda schema: f"Schema “{schema.name}” created.",
+        then=url_for("fields.schemas"),
+        context=lambda: {"fields": fields, "type_labels": TYPE_LABELS},
+    )  # fmt: skip
 
 
 @bp.route("/fields/schemas/<id:schema_id>", methods=["GET", "POST"])
@@ -168,21 +153,16 @@ def schema_create():
 def schema_edit(schema_id: int):
     schema = _get_schema(schema_id, lock=request.method == "POST")
     form, fields = _schema_form(schema)
-    outcome = save_form(
-        form,
+    return form_page(
+        "fields/schema_edit.html", form,
         lambda: service.update_schema(schema, form.values(), actor=signed_in_user()),
-        default_field="name",
-    )
-    if outcome:
-        if outcome.value:
-            flash(f"Schema “{schema.name}” saved.", "success")
-        else:
-            flash("Nothing changed, so nothing was saved.", "info")
-        return redirect(url_for("fields.schemas"))
-    return _schema_page(
-        "fields/schema_edit.html", form, fields, schema=schema,
-        history=audit.history("field_schema", schema.id, limit=queries.HISTORY_LIMIT),
-        history_limit=queries.HISTORY_LIMIT,
+        saved=lambda _: f"Schema “{schema.name}” saved.",
+        then=url_for("fields.schemas"),
+        context=lambda: {
+            "fields": fields, "type_labels": TYPE_LABELS, "schema": schema,
+            "history": audit.history("field_schema", schema.id, limit=queries.HISTORY_LIMIT),
+            "history_limit": queries.HISTORY_LIMIT,
+        },
     )  # fmt: skip
 
 
@@ -190,10 +170,11 @@ def schema_edit(schema_id: int):
 @require(Permission.FIELDS_MANAGE)
 def schema_delete(schema_id: int):
     schema = _get_schema(schema_id, lock=request.method == "POST")
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        name = schema.name
-        if commit_or_explain(lambda: service.delete_schema(schema, actor=signed_in_user())):
-            flash(f"Schema “{name}” deleted. Its fields and their values stay.", "success")
-            return redirect(url_for("fields.schemas"))
-    return render_template("fields/schema_delete.html", form=form, schema=schema)
+    name = schema.name
+    return confirm_page(
+        "fields/schema_delete.html",
+        lambda: service.delete_schema(schema, actor=signed_in_user()),
+        saved=lambda _: f"Schema “{name}” deleted. Its fields and their values stay.",
+        then=url_for("fields.schemas"),
+        context=lambda: {"schema": schema},
+    )  # fmt: skip

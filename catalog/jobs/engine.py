@@ -14,11 +14,13 @@ Two ways in:
   finish and retry jobs.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as engine_errors
 from procrastinate import jobs as engine_jobs
+from procrastinate import utils as engine_utils
 from procrastinate.manager import JobManager
 from procrastinate.psycopg_connector import PsycopgConnector
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -80,6 +82,25 @@ app = procrastinate.App(connector=PsycopgConnector())
 
 # For SQL on the caller's own connection: it never opens a pool of its own.
 _in_transaction = JobManager(SyncPsycopgConnector())
+
+
+def tick_task(name: str, run: Callable[[Any], dict[str, Any]]):
+    """The task of a periodic chore: each tick runs `run(flask_app)` in a thread, with one
+    job waiting at a time whatever the number of workers deferring it."""
+
+    @app.task(name=name, pass_context=True, queue=QUEUE, queueing_lock=name)
+    async def tick(context, timestamp: int) -> dict[str, Any]:
+        return await engine_utils.sync_to_async(run, context.additional_context["flask_app"])
+
+    return tick
+
+
+def schedule(task: Any, cron: str) -> None:
+    """Have this worker defer `task` on `cron` (empty: never); once, however often asked."""
+    registry = app.periodic_registry
+    if not cron or (task.name, "") in registry.periodic_tasks:
+        return
+    registry.register_task(task=task, cron=cron, periodic_id="", configure_kwargs={})
 
 
 def session_connection() -> Any:

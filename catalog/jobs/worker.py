@@ -328,12 +328,4 @@ def _entry_stalled(flask_app: Flask, job: Job, final: bool) -> bool:
 
 
 def _schedule_stalled_check(seconds: int) -> None:
-    registry_ = engine.app.periodic_registry
-    if (engine.STALLED_TASK, "") in registry_.periodic_tasks:
-        return
-    registry_.register_task(
-        task=retry_stalled_jobs,
-        cron=stalled_check_cron(seconds),
-        periodic_id="",
-        configure_kwargs={},
-    )
+    engine.schedule(retry_stalled_jobs, stalled_check_cron(seconds))

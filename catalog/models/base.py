@@ -1,6 +1,8 @@
 """The declarative base and the one naming convention every constraint and index follows."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -16,6 +18,17 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def assign(self, values: Mapping[str, Any]) -> dict[str, list]:
+        """Set the attributes whose value differs; return {name: [old, new]} for them (the
+        `changes` an audit row records; empty when nothing differed)."""
+        changes: dict[str, list] = {}
+        for name, new in values.items():
+            old = getattr(self, name)
+            if old != new:
+                changes[name] = [old, new]
+                setattr(self, name, new)
+        return changes
 
 
 def created_at_column() -> Mapped[datetime]:

@@ -6,24 +6,10 @@ run the same expiry first, so a queue with active claimers does not wait for the
 from typing import Any
 
 from flask import Flask
-from procrastinate import utils as engine_utils
-from procrastinate.job_context import JobContext
 
 from catalog.jobs import engine
 
 EXPIRY_TASK = "catalog.expire_task_leases"
-
-
-@engine.app.task(
-    name=EXPIRY_TASK,
-    pass_context=True,
-    queue=engine.QUEUE,
-    # One waiting at a time, whatever the number of workers deferring it.
-    queueing_lock=EXPIRY_TASK,
-)
-async def expire_task_leases(context: JobContext, timestamp: int) -> dict[str, Any]:
-    flask_app = context.additional_context["flask_app"]
-    return await engine_utils.sync_to_async(expire_now, flask_app)
 
 
 def expire_now(flask_app: Flask) -> dict[str, Any]:
@@ -38,9 +24,9 @@ def expire_now(flask_app: Flask) -> dict[str, Any]:
     return {"expired": total}
 
 
+expire_task_leases = engine.tick_task(EXPIRY_TASK, expire_now)
+
+
 def schedule(cron: str) -> None:
     """Have this worker defer the expiry on `cron` (empty: never)."""
-    registry = engine.app.periodic_registry
-    if not cron or (EXPIRY_TASK, "") in registry.periodic_tasks:
-        return
-    registry.register_task(task=expire_task_leases, cron=cron, periodic_id="", configure_kwargs={})
+    engine.schedule(expire_task_leases, cron)

@@ -339,11 +339,8 @@ def notion_sync_tick(context, timestamp: int) -> dict[str, Any]:
 @on_worker_start
 def schedule(config: dict) -> None:
     """Have this worker defer the tick on NOTION_SYNC_CRON (empty, or no Notion: never)."""
-    registry = engine.app.periodic_registry
-    cron = config.get("NOTION_SYNC_CRON")
-    if not cron or not configured(config) or (TICK_TASK, "") in registry.periodic_tasks:
-        return
-    registry.register_task(task=notion_sync_tick, cron=cron, periodic_id="", configure_kwargs={})
+    if configured(config):
+        engine.schedule(notion_sync_tick, config.get("NOTION_SYNC_CRON"))
 
 
 # -- the shell -------------------------------------------------------------------------------

@@ -188,6 +188,14 @@ PATTERNS = {
     ),
     "isrc": (identifiers.ISRC, "an ISRC (e.g. USRC17607839)"),
 }
+# Kinds whose cell refuses its row when it cannot be read, and what the refusal says.
+UNREADABLE = {
+    "count": "not a whole number",
+    "duration": "not a duration (seconds, H:MM:SS or PT#M#S)",
+    "yes_no": "expected Yes or No",
+    "flag": "expected Yes or No",
+    "custom_boolean": "expected Yes or No",
+}
 
 
 def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
@@ -198,40 +206,26 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
     if f.kind in PATTERNS:  # the value as read: an ISRC without its dashes, in upper case
         pattern, what = PATTERNS[f.kind]
         return f"{value} !~ '{sql_full(pattern)}'", f"'not {what}: ' || {snippet}"
+    if f.kind in UNREADABLE:
+        return unreadable, f"'{UNREADABLE[f.kind]}: ' || {snippet}"
     if f.kind == "text":
-        return (
-            f"length({cell}) > {f.max_length}",
-            f"'longer than {f.max_length:,} characters (' || length({cell}) || ')'",
-        )
-    if f.kind == "count":
-        return unreadable, f"'not a whole number: ' || {snippet}"
-    if f.kind == "duration":
-        return unreadable, f"'not a duration (seconds, H:MM:SS or PT#M#S): ' || {snippet}"
+        return _too_long(cell, f.max_length)
     if f.kind == "timestamp":
         return None  # a SOFT_KINDS field: an unreadable date becomes empty; the row stays
-    if f.kind == "yes_no":
-        return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "choice":
         return unreadable, f"'expected one of {', '.join(f.choices)}: ' || {snippet}"
     if f.kind == "custom_text":
-        return (
-            f"length({cell}) > {CUSTOM_TEXT_LIMIT}",
-            f"'longer than {CUSTOM_TEXT_LIMIT:,} characters (' || length({cell}) || ')'",
-        )
+        return _too_long(cell, CUSTOM_TEXT_LIMIT)
     if f.kind == "custom_select":
         shown = sql_literal(f"expected one of {', '.join(f.choices)}: ")
         return unreadable, f"{shown} || {snippet}"
     if f.kind == "custom_rating":
         return unreadable, f"'expected a rating from 1 to {f.max_length}: ' || {snippet}"
-    if f.kind == "custom_boolean":
-        return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "upc":
         return (
             identifiers.upc_refused_sql(cell),
             f"'not a UPC (12 to 14 digits, the last its check digit): ' || {snippet}",
         )
-    if f.kind == "flag":
-        return unreadable, f"'expected Yes or No: ' || {snippet}"
     if f.kind == "list":
         return (
             # A cell no longer than the limit has no item longer than it: no unnest.
@@ -240,3 +234,10 @@ def check_sql(f: Field, cell: str, value: str) -> tuple[str, str] | None:
             f"'an item is longer than {f.max_length:,} characters'",
         )
     raise ValueError(f"unknown field kind {f.kind}")
+
+
+def _too_long(cell: str, limit: int) -> tuple[str, str]:
+    return (
+        f"length({cell}) > {limit}",
+        f"'longer than {limit:,} characters (' || length({cell}) || ')'",
+    )

@@ -116,9 +116,20 @@ def explain(
     flash(f"{flash_prefix}{' '.join(error.messages)}", "warning")
 
 
-def flash_saved(changes: int) -> None:
-    """The flash after an edit form's save: how many values changed, or that none did."""
-    if changes:
-        flash(f"Saved {plural(changes, 'change')}.", "success")
+NOTHING_SAVED = "Nothing changed, so nothing was saved."
+
+
+def flash_saved(
+    value: Any, saved: Callable[[Any], str] | None = None, unchanged: str | None = NOTHING_SAVED
+) -> None:
+    """The flash after a save: `saved(value)`, by default how many values changed (`value`:
+    the changes, or their number); or `unchanged` when the value is empty (an edit that
+    changed nothing) and `unchanged` is given."""
+    if value or unchanged is None:
+        if saved is None:
+            count = value if isinstance(value, int) else len(value)
+            flash(f"Saved {plural(count, 'change')}.", "success")
+        else:
+            flash(saved(value), "success")
     else:
-        flash("Nothing changed, so nothing was saved.", "info")
+        flash(unchanged, "info")

@@ -143,20 +143,17 @@ def metadata_sync(entry: ProcessingQueue) -> dict:
 @task("ownership_update")
 def ownership_update(entry: ProcessingQueue) -> dict:
     """Claim status, claimed by another owner, other owners claiming: from the rights source."""
-    return _run(
-        entry,
-        lambda client, ids: client.list_by_ids(rights.OWNERSHIP_PATH, ids),
-        rights_client,
-        rights.ownership_values,
-    )
+    return _from_rights(entry, rights.OWNERSHIP_PATH, rights.ownership_values)
 
 
 @task("asset_enrichment")
 def asset_enrichment(entry: ProcessingQueue) -> dict:
     """Asset id, ISRC, UPC, genre, artist and label: from the rights source."""
-    return _run(
-        entry,
-        lambda client, ids: client.list_by_ids(rights.ASSETS_PATH, ids),
-        rights_client,
-        rights.asset_values,
-    )
+    return _from_rights(entry, rights.ASSETS_PATH, rights.asset_values)
+
+
+def _from_rights(
+    entry: ProcessingQueue, path: str, values: Callable[[dict], tuple[dict[str, Any], list[str]]]
+) -> dict:
+    """The entry's videos looked up at `path` of the rights source, each item read by `values`."""
+    return _run(entry, lambda client, ids: client.list_by_ids(path, ids), rights_client, values)

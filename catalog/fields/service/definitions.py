@@ -8,20 +8,18 @@ select option or lowering a rating maximum while values depend on it is refused,
 caller asks for those values to be cleared, which is then part of the same change.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
 from catalog import audit
 from catalog.extensions import db
 from catalog.models import CustomField, FieldSchema, SchemaField, User, VideoFieldValue
 from catalog.models.fields import FIELD_TYPES, MAX_RATING, MIN_RATING
-from catalog.rules import RuleError
+from catalog.rules import RuleError, refused_when_taken
 from catalog.web.text import plural
 
 NAME_LENGTH = 100
@@ -72,14 +70,22 @@ def _name(name: Any) -> str:
     return name
 
 
-def _check_field_name(name: str, field: CustomField | None) -> None:
+def _check_name_free(
+    model: type[CustomField | FieldSchema], name: str, own: Any, taken: Callable[[str], str]
+) -> None:
+    """Refuse `name` when another row of `model` (not `own`) has it, whatever its case;
+    `taken` words the refusal from the name found."""
     # lower() in PostgreSQL, as the unique index has it, not Python's own case folding.
-    statement = select(CustomField.name).where(func.lower(CustomField.name) == func.lower(name))
-    if field is not None:
-        statement = statement.where(CustomField.id != field.id)
-    taken = db.session.scalar(statement)
-    if taken is not None:
-        raise FieldError(f"There is already a field named “{taken}”.", "name")
+    statement = select(model.name).where(func.lower(model.name) == func.lower(name))
+    if own is not None:
+        statement = statement.where(model.id != own.id)
+    found = db.session.scalar(statement)
+    if found is not None:
+        raise FieldError(taken(found), "name")
+
+
+def _check_field_name(name: str, field: CustomField | None) -> None:
+    _check_name_free(CustomField, name, field, _field_taken)
 
 
 def _options(options: Any) -> list[str]:
@@ -211,20 +217,6 @@ def _schema_state(schema: FieldSchema) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _unique_name(constraint: str, message: str) -> Iterator[None]:
-    """Write what the block changes in a savepoint. A concurrent transaction can take a name
-    between our check and our write; the unique index then refuses it, and that is reported
-    as the check would have, without aborting the caller's transaction."""
-    try:
-        with db.session.begin_nested():
-            yield
-    except IntegrityError as exc:
-        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == constraint:
-            raise FieldError(message, "name") from exc
-        raise
-
-
 def _definition(values: dict[str, Any]) -> dict[str, Any]:
     """Checked and normalized attributes of a field from the caller's `values`."""
     field_type = _field_type(values.get("field_type"))
@@ -245,13 +237,12 @@ def create_field(values: dict[str, Any], *, actor: User | None, source: str = "w
     definition = _definition(values)
     _check_field_name(definition["name"], None)
     field = CustomField(**definition)
-    with _unique_name(FIELD_NAME_INDEX, _field_taken(field.name)):
+    with refused_when_taken(FIELD_NAME_INDEX, FieldError(_field_taken(field.name), "name")):
         db.session.add(field)
     changes = {
         key: [None, value] for key, value in _field_state(field).items() if value is not None
     }
-    CUSTOM_FIELD.record(field, "create", changes, actor=actor, source=source)
-    db.session.flush()
+    CUSTOM_FIELD.write(field, "create", changes, actor=actor, source=source)
     return field
 
 
@@ -341,7 +332,7 @@ def update_field(
                 input_name,
             )
         doomed = where if count else None
-    with _unique_name(FIELD_NAME_INDEX, _field_taken(definition["name"])):
+    with refused_when_taken(FIELD_NAME_INDEX, FieldError(_field_taken(definition["name"]), "name")):
         cleared = 0
         if doomed is not None:
             # One row on the field says how many values went. The videos' own histories get
@@ -357,8 +348,7 @@ def update_field(
     if cleared:
         changes["values_cleared"] = [cleared, 0]
     if changes:
-        CUSTOM_FIELD.record(field, "update", changes, actor=actor, source=source)
-        db.session.flush()
+        CUSTOM_FIELD.write(field, "update", changes, actor=actor, source=source)
     return changes
 
 

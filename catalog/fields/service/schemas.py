@@ -5,20 +5,21 @@ leaves its audit row (entity "field_schema") in the same transaction; nothing he
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from catalog.extensions import db
 from catalog.fields.service.definitions import (
     FIELD_SCHEMA,
     SCHEMA_NAME_CONSTRAINT,
     FieldError,
+    _check_name_free,
     _diff,
     _name,
     _schema_state,
     _text,
-    _unique_name,
 )
 from catalog.models import Channel, CustomField, FieldSchema, SchemaField, User
+from catalog.rules import refused_when_taken
 
 
 class Member(NamedTuple):
@@ -32,15 +33,6 @@ class Member(NamedTuple):
 
 def _schema_taken(name: str) -> str:
     return f"There is already a schema named “{name}”."
-
-
-def _check_schema_name(name: str, schema: FieldSchema | None) -> None:
-    statement = select(FieldSchema.name).where(func.lower(FieldSchema.name) == func.lower(name))
-    if schema is not None:
-        statement = statement.where(FieldSchema.id != schema.id)
-    taken = db.session.scalar(statement)
-    if taken is not None:
-        raise FieldError(_schema_taken(taken), "name")
 
 
 def _channels(channel_ids: Iterable[int]) -> list[Channel]:
@@ -91,7 +83,7 @@ def _assign(schema: FieldSchema, name, description, channels, members) -> None:
 def _checked_schema(schema: FieldSchema | None, values: dict[str, Any]) -> tuple:
     name = _name(values.get("name"))
     if schema is None or name != schema.name:
-        _check_schema_name(name, schema)
+        _check_name_free(FieldSchema, name, schema, _schema_taken)
     return (
         name,
         _text(values.get("description")),
@@ -107,13 +99,12 @@ def create_schema(
     video) and members (a sequence of Member), and record its creation."""
     checked = _checked_schema(None, values)
     schema = FieldSchema(channels=[], fields=[])
-    with _unique_name(SCHEMA_NAME_CONSTRAINT, _schema_taken(checked[0])):
+    with refused_when_taken(SCHEMA_NAME_CONSTRAINT, FieldError(_schema_taken(checked[0]), "name")):
         _assign(schema, *checked)
         db.session.add(schema)
     state = _schema_state(schema)
     changes = {key: [None, value] for key, value in state.items() if value not in (None, [])}
-    FIELD_SCHEMA.record(schema, "create", changes, actor=actor, source=source)
-    db.session.flush()
+    FIELD_SCHEMA.write(schema, "create", changes, actor=actor, source=source)
     return schema
 
 
@@ -125,12 +116,11 @@ def update_schema(
     their values on videos stay."""
     checked = _checked_schema(schema, values)
     old = _schema_state(schema)
-    with _unique_name(SCHEMA_NAME_CONSTRAINT, _schema_taken(checked[0])):
+    with refused_when_taken(SCHEMA_NAME_CONSTRAINT, FieldError(_schema_taken(checked[0]), "name")):
         _assign(schema, *checked)
     changes = _diff(old, _schema_state(schema))
     if changes:
-        FIELD_SCHEMA.record(schema, "update", changes, actor=actor, source=source)
-        db.session.flush()
+        FIELD_SCHEMA.write(schema, "update", changes, actor=actor, source=source)
     return changes
 
 
