@@ -102,7 +102,11 @@ def test_editor_retries_a_failed_entry(app, client, db_session, sign_in_as):
     job = db_session.execute(
         text("SELECT status::text, args FROM procrastinate_jobs WHERE id = :j"), {"j": entry.job_id}
     ).one()
-    assert tuple(job) == ("todo", {"entry_id": entry_id})
+    # The job carries the id of the request that queued it, for the worker's log lines.
+    assert tuple(job) == (
+        "todo",
+        {"entry_id": entry_id, "request_id": response.headers["X-Request-ID"]},
+    )
     audit = db_session.scalars(
         db.select(MetadataSync).where(MetadataSync.entity_type == "queue_entry")
     ).one()
