@@ -196,12 +196,6 @@ def single_claims(url: str) -> dict:
     }
 
 
-def _backend_cpu(pid: int) -> float:
-    """Seconds of CPU a local PostgreSQL backend has used (user + system)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _claimer(url: str, name: str, start_at: float, results) -> None:
     app = _app(url)
     got = []
@@ -213,12 +207,12 @@ def _claimer(url: str, name: str, start_at: float, results) -> None:
         while time.time() < start_at:
             time.sleep(0.001)
         end = start_at + CONCURRENT_SECONDS
-        cpu, server_cpu = time.process_time(), _backend_cpu(backend)
+        cpu, server_cpu = time.process_time(), database.cpu_seconds(backend)
         while time.time() < end:
             claimed = _claim(worker)
             if claimed:
                 got.append(claimed[0])
-        cpu, server_cpu = time.process_time() - cpu, _backend_cpu(backend) - server_cpu
+        cpu, server_cpu = time.process_time() - cpu, database.cpu_seconds(backend) - server_cpu
         db.engine.dispose()
     results.put((got, cpu, server_cpu))
 
