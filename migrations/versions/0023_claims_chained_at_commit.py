@@ -315,7 +315,11 @@ END $$
 
 
 def upgrade():
-    # The chain: task rows placed at commit.
+    # The chain: task rows placed at commit. An earlier migration of this same run may have
+    # written audit rows whose head update waits for the commit: done now, since the table
+    # cannot be altered with trigger events pending; then deferred again as declared.
+    op.execute("SET CONSTRAINTS audit_chain_save IMMEDIATE")
+    op.execute("SET CONSTRAINTS audit_chain_save DEFERRED")
     op.execute("ALTER TABLE metadata_syncs ALTER COLUMN chain_seq DROP NOT NULL")
     op.execute("ALTER TABLE metadata_syncs ALTER COLUMN prev_hash DROP NOT NULL")
     op.execute("ALTER TABLE metadata_syncs ALTER COLUMN row_hash DROP NOT NULL")
@@ -375,6 +379,9 @@ def downgrade():
             status_rows=status_rows))  # fmt: skip
 
     # Every committed row has its place: the chain goes back to placing rows on insert.
+    # (This run's own pending rows, if any, are placed first: see upgrade.)
+    op.execute("SET CONSTRAINTS audit_chain_save IMMEDIATE")
+    op.execute("SET CONSTRAINTS audit_chain_save DEFERRED")
     op.execute("REVOKE UPDATE (chain_seq, prev_hash, row_hash) ON metadata_syncs FROM CURRENT_USER")
     op.execute(OLD_APPEND_ONLY)
     op.execute(OLD_CHAIN_SAVE)
