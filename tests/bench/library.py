@@ -408,11 +408,11 @@ def beacons(server, built: dict, users: int, args) -> BeaconResult:
             viewers = list(pool.map(lambda email: Viewer(server_process.port, email), plans))
         log(f"{len(viewers)} viewers signed in through HTTP", t0)
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            opened = [(viewer, video_id) for viewer, videos in zip(viewers, plans.values(),
-                      strict=True) for video_id, _ in videos]  # fmt: skip
-            list(pool.map(lambda pair: pair[0].open(pair[1]), opened))
-        log(f"{len(opened)} watch pages opened (each gives its player a beacon token)", t0)
+        pairs = list(zip(viewers, plans.values(), strict=True))
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # a viewer's pages one by one
+            list(pool.map(lambda pair: [pair[0].open(v) for v, _ in pair[1]], pairs))
+        opened = sum(len(viewer.beacons) for viewer in viewers)
+        log(f"{opened} watch pages opened (each gives its player a beacon token)", t0)
         for phase in (Phase("paced", args.beacon_rate), Phase("back to back", 0.0)):
             t0 = time.perf_counter()
             cpu = _cpu(server_process, server, built["database"])
