@@ -441,8 +441,17 @@ def _waits(waits: list) -> str:
 
 
 def _tiers(jain: dict) -> str:
+    # Fewer claims than channels with work: a partial round, whose index is at most
+    # claims / channels even when served in perfect turn.
     return "; ".join(
-        f"{p} {j['index']:.4f} ({j['channels']}, {j['claims']:,})" for p, j in jain.items()
+        f"{p} {j['index']:.4f} ({j['channels']}, {j['claims']:,}"
+        + (
+            f"; a partial round: at most {j['claims'] / j['channels']:.4f}"
+            if j["claims"] < j["channels"]
+            else ""
+        )
+        + ")"
+        for p, j in jain.items()
     )
 
 
