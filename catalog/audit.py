@@ -3,7 +3,10 @@ row are committed or rolled back together, by whoever owns the transaction.
 
 The first audit row of a transaction waits for, then holds, the audit hash chain until the
 transaction ends (migration 0010): write audit rows after the rows they describe are
-written (and so locked), as the services do, to keep that hold short and free of deadlocks."""
+written (and so locked), as the services do, to keep that hold short and free of deadlocks.
+Task rows are the exception (migration 0023): a transaction that starts with them takes the
+chain only inside its COMMIT, where they get their places (`chain_seq` and the hashes are
+None until then), so the pipeline's claims do not queue for the chain across round trips."""
 
 import uuid
 from collections.abc import Callable, Iterable
@@ -193,4 +196,5 @@ def in_commit_order(conditions: Callable[[type], Iterable]) -> list[AuditRow]:
     found: list[AuditRow] = []
     for model in (MetadataSyncArchive, MetadataSync):
         found += db.session.scalars(select(model).where(*conditions(model))).all()
-    return sorted(found, key=lambda row: row.chain_seq)
+    # This transaction's own task rows have no place yet: they will follow every other.
+    return sorted(found, key=lambda row: (row.chain_seq is None, row.chain_seq or 0, row.id))

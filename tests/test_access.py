@@ -18,6 +18,8 @@ PUBLIC = "public"
 SIGNED_IN = "signed-in"
 # A pipeline worker's API token and nothing else: a session of any role gets 401.
 WORKER_TOKEN = "worker-token"
+# A progress beacon's token from the watch page (catalog.library.beacons), likewise.
+BEACON_TOKEN = "beacon-token"
 # endpoint → what it needs, for each method it answers.
 # A tuple: any one of these permissions will do.
 ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
@@ -126,7 +128,10 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "library.more_continue": {"GET": Permission.CATALOG_READ},
     "library.watch": {"GET": Permission.CATALOG_READ},
     "library.media": {"GET": Permission.CATALOG_READ},
-    "library.report_progress": {"POST": Permission.CATALOG_READ},
+    # The player's beacons: the watch page's beacon token (issued to those who may read the
+    # catalog, checked again on each beacon: tests/library/test_beacons.py); a session of any
+    # role alone gets 401.
+    "library.beacons.progress_beacon": {"POST": BEACON_TOKEN},
     "library.react": {"POST": Permission.CATALOG_READ},
     # How a user signs in: Firebase identities and the password form (admins).
     "accounts.unlink_firebase": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
@@ -209,7 +214,7 @@ def test_each_role_gets_exactly_what_it_may(app, client, db_session, sign_in_as,
         response = client.open(_url(rule, video), method=method, data=data)
         # A streamed response (a CSV export) holds its request context until it is closed.
         response.close()
-        if need == WORKER_TOKEN:  # a signed-in session opens nothing of the workers' API
+        if need in (WORKER_TOKEN, BEACON_TOKEN):  # a signed-in session alone opens neither
             assert response.status_code == 401, (role, rule.rule, method)
         elif set(need if isinstance(need, tuple) else (need,)) & granted:
             assert response.status_code not in (401, 403), (role, rule.rule, method)

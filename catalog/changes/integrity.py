@@ -2,10 +2,12 @@
 
 The chain itself is written by the database (migration 0010): each audit row's `row_hash`
 is sha256 of the previous row's hash and the row's own content, and positions (`chain_seq`)
-run 1, 2, 3... across the live table and the archive. `verify` recomputes every hash in
-PostgreSQL, a slice at a time, and names the first link that does not hold; then it checks
-the chain against the signed checkpoints kept outside the database (catalog.changes.
-checkpoints), which catch a rewrite whose hashes were all recomputed."""
+run 1, 2, 3... across the live table and the archive (a task's row gets its place at its
+transaction's commit, migration 0023; every committed row has one). `verify` recomputes
+every hash in PostgreSQL, a slice at a time, and names the first link that does not hold
+(or a committed row without a place); then it checks the chain against the signed
+checkpoints kept outside the database (catalog.changes.checkpoints), which catch a rewrite
+whose hashes were all recomputed."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +74,11 @@ BEYOND_HEAD = text(
     "SELECT EXISTS (SELECT FROM metadata_syncs WHERE chain_seq > :seq) "
     "OR EXISTS (SELECT FROM metadata_syncs_archive WHERE chain_seq > :seq)"
 )
+
+# A committed row without a place: task rows are placed at their commit (migration 0023),
+# so only a commit that bypassed the chain's triggers leaves one. (Rows of transactions still
+# in flight are not in the snapshot.)
+UNCHAINED = text("SELECT id FROM metadata_syncs WHERE chain_seq IS NULL ORDER BY id LIMIT 1")
 
 PROBLEMS = {
     "altered": "its content no longer matches its hash (the row was changed)",
@@ -179,6 +186,9 @@ def _walk(
         return Verdict(head_seq - 1, head_seq, head_seq, reason)
     if connection.scalar(BEYOND_HEAD, {"seq": head_seq}):
         reason = f"rows lie beyond the chain's head (position {head_seq})"
+        return Verdict(head_seq, head_seq, head_seq + 1, reason)
+    if (unchained := connection.scalar(UNCHAINED)) is not None:
+        reason = f"audit row {unchained} was committed without a place in the chain"
         return Verdict(head_seq, head_seq, head_seq + 1, reason)
     return Verdict(head_seq, head_seq)
 

@@ -36,20 +36,22 @@ GRACE = 15.0
 
 # One statement for the whole report: the video is looked up (published, with a file and a
 # duration the position fits in) and the row upserted from it; no row back means one of
-# those failed, and only then is the video read again to say which (`_refusal`).
-_UPSERT = text(
-    """
-    WITH v AS (
+# those failed, and only then is the video read again to say which (`_refusal`). A beacon
+# (`record_beacon`) looks its person up in the same statement: `person` is where the row's
+# user id comes from.
+_VIDEO = """
         SELECT id, duration_seconds FROM videos
-        WHERE video_id = :video_id AND published AND video_url IS NOT NULL
+        WHERE {video} AND published AND video_url IS NOT NULL
           AND duration_seconds > 0
           AND :position <= duration_seconds AND :played <= duration_seconds
-    )
+"""
+_UPSERT = """
+    WITH v AS ({video}){person}
     INSERT INTO video_progress
         (user_id, video_id, watched_seconds, duration_seconds, last_position, completed)
-    SELECT :user_id, v.id, LEAST(:played, :rate * :grace), v.duration_seconds, :position,
+    SELECT {user_id}, v.id, LEAST(:played, :rate * :grace), v.duration_seconds, :position,
            :position >= :complete_at * v.duration_seconds
-    FROM v
+    FROM v{people}
     ON CONFLICT (user_id, video_id) DO UPDATE SET
         watched_seconds = video_progress.watched_seconds + LEAST(
             :played,
@@ -60,12 +62,39 @@ _UPSERT = text(
         completed = video_progress.completed OR EXCLUDED.completed,
         updated_at = now()
     RETURNING watched_seconds, last_position, completed
-    """
-)
+"""
+# The beacon's person: still active, still holding a role that may read the catalog, and
+# still signed in where the token was issued (signing out renews fs_uniquifier, which the
+# token carries a digest of). One look-up by primary key, its roles by roles_users' key.
+PERSON = """
+    SELECT p.id FROM users p
+    WHERE p.id = :user_id AND p.active
+      AND left(encode(sha256(convert_to(p.fs_uniquifier, 'UTF8')), 'hex'), :tag_length) = :tag
+      AND EXISTS (SELECT FROM roles_users pr JOIN roles r ON r.id = pr.role_id
+                  WHERE pr.user_id = p.id AND r.name = ANY(:roles))
+"""
+_BY_KEY = text(
+    _UPSERT.format(
+        video=_VIDEO.format(video="video_id = :video_id"), person="", people="",
+        user_id=":user_id",
+    )
+)  # fmt: skip
+_BEACON = text(
+    _UPSERT.format(
+        video=_VIDEO.format(video="id = :video"), person=f", person AS ({PERSON})",
+        people=", person", user_id="person.id",
+    )
+)  # fmt: skip
+_PERSON = text(f"SELECT EXISTS ({PERSON})")
 
 
 class NotInLibrary(LookupError):
     """No published video has that id: the view answers 404."""
+
+
+class NotAllowed(PermissionError):
+    """A beacon's person is no longer active, no longer may read the catalog, or has signed
+    out since the token was issued: the API answers 403."""
 
 
 def check_report(video: Video, position: float, played: float) -> float:
@@ -94,22 +123,41 @@ def record(user_id: int, video_id: str, *, position: float, played: float) -> di
     is no published video with NotInLibrary, having written nothing."""
     _check_numbers(position, played)
     row = db.session.execute(
-        _UPSERT,
-        {
-            "user_id": user_id, "video_id": video_id, "played": played,
-            "position": position, "rate": MAX_RATE, "grace": GRACE,
-            "complete_at": COMPLETE_AT,
-        },
-    ).first()  # fmt: skip
+        _BY_KEY, {"user_id": user_id, "video_id": video_id, **_rules(position, played)}
+    ).first()
     if row is None:
-        _refusal(video_id, position, played)
+        _refusal(Video.video_id == video_id, video_id, position, played)
     return row._asdict()
 
 
-def _refusal(video_id: str, position: float, played: float) -> None:
-    video = db.session.scalars(
-        select(Video).where(Video.video_id == video_id, Video.published.is_(True))
+def record_beacon(
+    user_id: int, tag: str, video: int, *, roles: list[str], position: float, played: float
+) -> dict:
+    """`record` for a player's beacon (catalog.library.beacons): the video by its primary
+    key, and the person checked in the same statement (active, holding one of `roles`, and
+    `tag` the digest of their fs_uniquifier), so a beacon costs one statement. Refuses as
+    `record` does, and with NotAllowed when the person may no longer report."""
+    _check_numbers(position, played)
+    params = {"user_id": user_id, "tag": tag, "tag_length": len(tag), "roles": roles}
+    row = db.session.execute(
+        _BEACON, {**params, "video": video, **_rules(position, played)}
     ).first()
+    if row is None:
+        if not db.session.scalar(_PERSON, params):
+            raise NotAllowed(user_id)
+        _refusal(Video.id == video, video, position, played)
+    return row._asdict()
+
+
+def _rules(position: float, played: float) -> dict:
+    return {
+        "played": played, "position": position, "rate": MAX_RATE, "grace": GRACE,
+        "complete_at": COMPLETE_AT,
+    }  # fmt: skip
+
+
+def _refusal(which, video_id: str | int, position: float, played: float) -> None:
+    video = db.session.scalars(select(Video).where(which, Video.published.is_(True))).first()
     if video is None:
         raise NotInLibrary(video_id)
     check_report(video, position, played)

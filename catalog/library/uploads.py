@@ -9,22 +9,25 @@ Files are streamed into storage (catalog.reports.storage) in chunks: never whole
 memory. Captions are checked before anything is stored."""
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from catalog import jobs
 from catalog.extensions import db
 from catalog.library import captions
 from catalog.models import ProcessingQueue, User, Video, VideoUpload
-from catalog.reports.storage import Storage, get_storage
+from catalog.reports.storage import Storage, StorageError, get_storage
 from catalog.rules import RuleError
 from catalog.videos import files
 
 TASK = "video_probe"
+logger = logging.getLogger(__name__)
 VIDEO_SUFFIXES = (".mp4", ".webm")
 IMAGE_SUFFIXES = {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png", ".webp": ".webp"}
 
@@ -112,20 +115,46 @@ def start_upload(
         caption_data = caption_file.stream.read(captions.MAX_BYTES + 1)
         captions.check(caption_data)
     storage = storage or get_storage()
-    stored = storage.save(file.stream, suffix)
+    stored = _stored(storage, file.stream, suffix)
     upload = VideoUpload(
         video_id=video.id, uploaded_by=actor.id if actor else None, status="pending",
         video_key=stored.key, original_name=(file.filename or "")[:255] or None,
         size=stored.size,
     )  # fmt: skip
     if thumbnail is not None:
-        upload.thumbnail_key = storage.save(thumbnail.stream, thumbnail_suffix).key
+        upload.thumbnail_key = _stored(storage, thumbnail.stream, thumbnail_suffix).key
     if caption_data is not None:
-        upload.caption_key = storage.save(io.BytesIO(caption_data), ".vtt").key
+        upload.caption_key = _stored(storage, io.BytesIO(caption_data), ".vtt").key
     db.session.add(upload)
     db.session.flush()
     jobs.enqueue(TASK, {"upload_id": upload.id}, video_id=video.id, actor=actor)
     return upload
+
+
+# The files this session's transaction stored: deleted if it rolls back (a refusal after
+# the files were stored, a deadlock retried from the start, a failed commit), kept once it
+# commits. Storage is outside the transaction, so this is how it follows it.
+STORED = "catalog.library.stored_in_transaction"
+
+
+def _stored(storage: Storage, stream: BinaryIO, suffix: str):
+    stored = storage.save(stream, suffix)
+    db.session().info.setdefault(STORED, []).append((storage, stored.key))
+    return stored
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored(session: Session) -> None:
+    session.info.pop(STORED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _delete_stored(session: Session) -> None:
+    for storage, key in session.info.pop(STORED, ()):
+        try:
+            storage.delete(key)
+        except (StorageError, OSError):  # left for an operator; the rollback stands
+            logger.warning("Could not delete %s after its transaction rolled back", key)
 
 
 def refuse(upload: VideoUpload, reason: str) -> None:

@@ -1,11 +1,12 @@
 """Watching, for every signed-in role: the library page, a row's further cards, the watch
-page with its player, the player's progress beacons, reactions, and the files."""
+page with its player (the progress beacons it sends go to catalog.library.api), reactions,
+and the files."""
 
 from flask import abort, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from catalog.library import bp, progress, queries, reactions, serving
-from catalog.library.watch_forms import ProgressForm, ReactionForm
+from catalog.library import beacons, bp, progress, queries, reactions, serving
+from catalog.library.watch_forms import ReactionForm
 from catalog.models import Video, VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.web.actions import commit_or_explain
@@ -68,6 +69,8 @@ def watch(video_id: str):
             tallies=reactions.tallies(user.id, video.id),
             captions=serving.key_of(video, "captions") is not None,
             media_type=serving.media_type(video.video_url),
+            # The player's beacons go to the API with this instead of the session.
+            beacon_token=beacons.issue(user.id, user.fs_uniquifier, video.id),
         )
     )  # fmt: skip
     if origin := serving.media_origin(video):
@@ -80,36 +83,6 @@ def watch(video_id: str):
 @require(Permission.CATALOG_READ)
 def media(video_id: str, kind: str):
     return serving.serve(_watchable(video_id), kind)
-
-
-@bp.post("/library/<video_id>/progress")
-@require(Permission.CATALOG_READ)
-def report_progress(video_id: str):
-    """The player's beacon: 204 when recorded, 400 (nothing written) when impossible."""
-    form = ProgressForm()
-    user = signed_in_user()
-    unknown = set(request.form) - set(form._fields)
-    if unknown or not form.validate_on_submit():
-        return _refused(form, unknown)
-    if form.user_id.data is not None and form.user_id.data != user.id:
-        abort(400, "A report can only be about your own progress.")
-    try:
-        outcome = commit_or_explain(
-            lambda: progress.record(
-                user.id, video_id, position=form.position.data, played=form.played.data
-            ),
-            form=form,
-            default_field="position",
-        )
-    except progress.NotInLibrary:  # rolled back by commit_or_explain: nothing written
-        abort(404)
-    return ("", 204) if outcome else _refused(form, set())
-
-
-def _refused(form: ProgressForm, unknown: set[str]):
-    reasons = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
-    reasons += [f"{name}: not a field of a progress report" for name in sorted(unknown)]
-    return {"errors": reasons}, 400
 
 
 @bp.post("/library/<video_id>/reaction")

@@ -1,21 +1,12 @@
-"""The watch page's two posts: the player's progress report and a reaction."""
+"""The watch page's reaction post (the progress beacons go to catalog.library.api)."""
 
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField
-from wtforms.validators import InputRequired, Optional
+from wtforms import SelectField
+from wtforms.validators import InputRequired
 
 from catalog.library.reactions import LABELS
 from catalog.models.library import REACTION_TYPES
 from catalog.web.forms import options
-
-
-class ProgressForm(FlaskForm):
-    """A beacon from the player (navigator.sendBeacon posts it as a form, CSRF token
-    included). `user_id` is optional; when sent, it must be the signed-in person's."""
-
-    position = FloatField("Position", [InputRequired()])
-    played = FloatField("Played", [InputRequired()])
-    user_id = IntegerField("User", [Optional()])
 
 
 class ReactionForm(FlaskForm):

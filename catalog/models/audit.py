@@ -72,7 +72,20 @@ class MetadataSync(AuditColumns, Base):
     def user_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    # A task's row is placed in the chain at its transaction's commit (migration 0023):
+    # until then, inside that transaction, it has no place yet. Every committed row has one.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary, server_default=FetchedValue())
+    row_hash: Mapped[bytes | None] = mapped_column(LargeBinary, server_default=FetchedValue())
+
     __table_args__ = (
+        CheckConstraint(
+            "(chain_seq IS NULL) = (prev_hash IS NULL) "
+            "AND (chain_seq IS NULL) = (row_hash IS NULL)",
+            name="chained_whole",
+        ),
+        # The rows waiting for their place: those of transactions in flight, only.
+        Index("ix_metadata_syncs_unchained", "id", postgresql_where="chain_seq IS NULL"),
         Index("ix_metadata_syncs_time", "sync_time", "id"),
         Index("ix_metadata_syncs_user_time", "user_id", "sync_time", "id"),
         Index("ix_metadata_syncs_source_time", "source", "sync_time", "id"),

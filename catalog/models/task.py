@@ -150,12 +150,14 @@ class Task(Base):
         Index("ix_tasks_channel_id_status", "channel_id", "status"),
         # The board's columns: each status's tasks in claim order (migration 0020).
         Index("ix_tasks_board", "status", "priority", "created_at", "id"),
-        # The board's age filter: the tasks that entered their state after a cutoff, with
-        # what the other filters read (an index-only scan).
+        # The board's age filter: the tasks of a priority that entered their state after a
+        # cutoff, with what the other filters read (an index-only scan). Without a priority
+        # filter the queries ask for all three priorities: three ranges of this index.
         Index(
-            "ix_tasks_status_changed_at",
+            "ix_tasks_priority_status_changed_at",
+            "priority",
             "status_changed_at",
-            postgresql_include=["status", "priority", "channel_id", "failed_from"],
+            postgresql_include=["status", "channel_id", "failed_from"],
         ),
         # The claim's index: only the queued tasks, in claim order (priority, then FIFO).
         Index(

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from catalog.extensions import csrf, db, security
+from catalog.extensions import csrf, db
 from catalog.models import PipelineWorker, Task
 from catalog.models.task import STAGES
 from catalog.production import service, workers
@@ -46,14 +46,6 @@ class ApiError(Exception):
         super().__init__(error)
         self.code = code
         self.body = {"error": error, **extra}
-
-
-@bp.before_app_request
-def no_user_from_cookies() -> None:
-    """On the API, nobody is signed in whatever cookies come along: any hook that asks
-    Flask-Login for the user gets the anonymous one instead of loading one from a cookie."""
-    if request.blueprint == bp.name:
-        g._login_user = security.login_manager.anonymous_user()
 
 
 @bp.before_request

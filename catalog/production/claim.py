@@ -25,7 +25,7 @@ stage: it is already in production.
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import Boolean, column, select, text
 
 from catalog.extensions import db
 from catalog.models.task import CLAIMABLE, Task
@@ -37,8 +37,10 @@ FANOUT = 32
 
 LEASE = "now() + make_interval(secs => :lease)"
 
-INTAKE = text(f"""
-WITH candidates AS MATERIALIZED (
+# The intake's choice of a task, as CTEs ending in `picked` ({guard}: a condition that
+# keeps it from choosing at all, see STATEMENTS).
+INTAKE_PICK = f"""
+candidates AS MATERIALIZED (
   SELECT q.channel_id, q.last_claim_seq,
          CASE WHEN q.queued_high > 0 THEN 0 WHEN q.queued_normal > 0 THEN 1 ELSE 2 END AS tier
   FROM channel_queues q JOIN channels c ON c.id = q.channel_id
@@ -65,43 +67,73 @@ WITH candidates AS MATERIALIZED (
   SELECT t.id
   FROM heads JOIN tasks t ON t.id = heads.id
   WHERE t.status = 'queued'  -- re-checked after the lock: a head claimed meanwhile is passed
+    AND {{guard}}
   ORDER BY heads.tier, heads.last_claim_seq NULLS FIRST, heads.created_at, heads.id
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
-)
-UPDATE tasks SET status = 'claimed', claimed_by = :worker, claimed_at = clock_timestamp(),
-                 lease_expires_at = {LEASE}
-FROM picked WHERE tasks.id = picked.id
-RETURNING tasks.*
-""")
+)"""
 
 
-def _stage_statement(from_status: str, to_status: str) -> str:
-    """One claim of a later stage: the first task in `from_status` no worker holds, moved
-    to `to_status`. The statuses are written into the statement (they come from
-    STAGE_FLOW, never from input) so that the planner matches the partial index."""
+def _stage_pick(from_status: str, name: str, guard: str = "true") -> str:
+    """A later stage's choice, as a CTE `name`: the first task in `from_status` no worker
+    holds. The statuses are written into the statement (they come from STAGE_FLOW, never
+    from input) so that the planner matches the partial index."""
     assert from_status in CLAIMABLE, from_status
     return f"""
-WITH picked AS (
+{name} AS (
   SELECT id FROM tasks
-  WHERE claimed_by IS NULL AND status = '{from_status}'
+  WHERE claimed_by IS NULL AND status = '{from_status}' AND {guard}
   ORDER BY priority, status_changed_at, id
   LIMIT 1
   FOR UPDATE SKIP LOCKED
-)
-UPDATE tasks SET status = '{to_status}', claimed_by = :worker, claimed_at = clock_timestamp(),
-                 lease_expires_at = {LEASE}
-FROM picked WHERE tasks.id = picked.id
-RETURNING tasks.*
+)"""
+
+
+# The task's columns in the model's order: the statement's result maps onto them by position.
+RETURNED = ", ".join(f"tasks.{column.name}" for column in Task.__table__.columns)
+
+
+def _take(name: str, picked: str, to_status: str) -> str:
+    """The CTE `name` that moves the task `picked` chose to `to_status`, held by the worker."""
+    return f"""
+{name} AS (
+  UPDATE tasks SET status = '{to_status}', claimed_by = :worker, claimed_at = clock_timestamp(),
+                   lease_expires_at = {LEASE}
+  FROM {picked} WHERE tasks.id = {picked}.id
+  RETURNING {RETURNED}
+)"""
+
+
+def _statement(stage: str, flow: dict) -> str:
+    """One statement per claim: resumed work first (a person's retry: the stage's generating
+    state, no worker holding it), and only when there is none the stage's own choice (its
+    guard, NOT EXISTS (resumed), is checked once, before it locks anything). The two
+    UPDATEs never touch one row (different states); `resumed` says which one took it."""
+    working = flow["working"]
+    unless = "NOT EXISTS (SELECT FROM resumed_task)"
+    if stage == "assets":  # the intake: queued -> claimed (the worker then starts it)
+        pick, fresh = INTAKE_PICK.format(guard=unless), "claimed"
+    else:
+        pick, fresh = _stage_pick(flow["from"], "picked", unless), working
+    return f"""
+WITH {_stage_pick(working, "resume_picked")},
+{_take("resumed_task", "resume_picked", working)},
+{pick},
+{_take("fresh_task", "picked", fresh)}
+SELECT *, true AS resumed FROM resumed_task
+UNION ALL
+SELECT *, false AS resumed FROM fresh_task
 """
 
 
-# stage -> (the resumed work's claim, the stage's own claim)
+# The intake alone (the bench's EXPLAIN of the fair claim).
+INTAKE = text(
+    f"WITH {INTAKE_PICK.format(guard='true')},\n{_take('fresh_task', 'picked', 'claimed')}"
+    "\nSELECT * FROM fresh_task"
+)
+RESUMED = column("resumed", Boolean)
 STATEMENTS = {
-    name: (
-        text(_stage_statement(flow["working"], flow["working"])),
-        INTAKE if name == "assets" else text(_stage_statement(flow["from"], flow["working"])),
-    )
+    name: text(_statement(name, flow)).columns(*Task.__table__.columns, RESUMED)
     for name, flow in STAGE_FLOW.items()
 }
 
@@ -110,17 +142,13 @@ def claim_next(stage: str, worker_id: int, lease_seconds: int) -> tuple[Task, bo
     """Claim the next task for `stage` for the worker: (the task, whether it was resumed
     work, which keeps its state) or None when there is none. The caller audits and commits.
     The task comes back from the claim statement itself (RETURNING): no second read."""
-    resume, fresh = STATEMENTS[stage]
-    params = {"worker": worker_id, "lease": lease_seconds}
-    for statement, resumed in ((resume, True), (fresh, False)):
-        task = db.session.scalars(
-            select(Task).from_statement(statement),
-            params,
-            execution_options={"populate_existing": True},
-        ).first()
-        if task is not None:
-            return task, resumed
-    return None
+    statement = STATEMENTS[stage]
+    row = db.session.execute(
+        select(Task, statement.selected_columns.resumed).from_statement(statement),
+        {"worker": worker_id, "lease": lease_seconds},
+        execution_options={"populate_existing": True},
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 EXPIRE = text("""

@@ -301,7 +301,8 @@ def claim(stage: str, *, worker: PipelineWorker, source: str = "api") -> Task | 
     changes = {"claimed_by": [None, worker.name]}
     if not resumed:
         changes = {"status": [old, task.status], **changes}
-    audit.record(audit_row(task, changes, actor=worker, source=source))
+    # A plain INSERT (no ORM entity to flush and read back): the claim is the hottest write.
+    audit.record_many([audit_row(task, changes, actor=worker, source=source)])
     return task
 
 

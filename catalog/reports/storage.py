@@ -54,6 +54,7 @@ class Storage(Protocol):
     picking: bool
 
     def save(self, stream: BinaryIO, suffix: str) -> Stored: ...
+    def delete(self, key: str) -> None: ...
     def open(self, key: str) -> BinaryIO: ...
     def size(self, key: str) -> int: ...
     def available(self) -> list[Available]: ...
@@ -107,6 +108,11 @@ class LocalStorage:
             Path(temporary).unlink(missing_ok=True)
             raise
         return Stored(key, size, digest.hexdigest())
+
+    def delete(self, key: str) -> None:
+        """Remove a stored file (one that a rolled-back transaction stored); gone already
+        is fine."""
+        self._path(key).unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
         """The file itself (tools such as ffprobe read it in place)."""
@@ -177,6 +183,13 @@ class S3Storage:
             except self._errors() as exc:
                 raise StorageError(f"The file could not be stored in S3: {exc}") from exc
         return Stored(key, size, digest.hexdigest())
+
+    def delete(self, key: str) -> None:
+        """Remove a stored object (one that a rolled-back transaction stored)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        except self._errors() as exc:
+            raise StorageError(f"{key} could not be deleted from S3: {exc}") from exc
 
     def open(self, key: str) -> BinaryIO:
         try:

@@ -6,9 +6,11 @@ catalog.web.error_pages.)"""
 
 import re
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from catalog.extensions import security
 
 MEDIA_SRC = "media-src 'self' https:"
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -59,7 +61,8 @@ def policy_with_firebase(auth_domain: str) -> str:
     )
 
 
-# Token-authenticated JSON APIs (catalog.production.api): no session there.
+# Token-authenticated JSON APIs (catalog.production.api, catalog.library.api): no session
+# there, and nobody signed in.
 API_PREFIX = "/api/"
 
 
@@ -87,7 +90,17 @@ def init_app(app: Flask) -> None:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionInterface()
+    # Before the sign-in's hooks (catalog.accounts), which ask for the user.
+    app.before_request(no_user_on_apis)
     app.after_request(security_headers)
+
+
+def no_user_on_apis() -> None:
+    """On the APIs, nobody is signed in whatever cookies come along: any hook that asks
+    Flask-Login for the user gets the anonymous one instead of loading one from a cookie
+    (a remember-me cookie included)."""
+    if request.path.startswith(API_PREFIX):
+        g._login_user = security.login_manager.anonymous_user()
 
 
 def security_headers(response: Response) -> Response:

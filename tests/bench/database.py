@@ -1,5 +1,6 @@
 """The benchmark's PostgreSQL: a private cluster under instance/bench, one database per N."""
 
+import os
 import time
 from pathlib import Path
 
@@ -123,6 +124,15 @@ def mark_built(conn, videos: int, build_seconds: float, stats: dict) -> None:
 
 def server_version(server: LocalPostgres, database: str) -> str:
     return server.psql("SELECT version()", database)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) a local process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def log(message: str, started: float | None = None) -> None:

@@ -13,14 +13,18 @@ person's most recent unfinished one, as computed here in SQL.
 
 The beacons go through HTTP to gunicorn (sync workers, `--library-workers`, default two per
 core and one) on a local port: 32 viewers (`--viewers`), each a signed-in person of its own
-on a connection of its own, post beacons for their own 20 videos, so every one is an upsert
-of an existing row. Twice, `--beacon-seconds` each: paced, at `--beacon-rate` per second in
-all (500, the goal; a viewer sends on a schedule, latency counts from when the beacon was
-due, so a server that falls behind shows it), and back to back (each viewer sends the next
-as soon as the last is answered: the server's ceiling; there latency is only queueing, the
-viewers divided by the rate, so the p95 goal is read on the paced run). Reported: beacons
-accepted per second, latency median and p95, refusals, and that the progress table still
-holds exactly U x 20 rows of these people afterwards.
+on a connection of its own, opens the watch pages of their own 20 videos (each gives its
+player a beacon token, catalog/library/beacons.py) and posts beacons for them to the
+page's beacon URL, so every one is an upsert of an existing row. Twice, `--beacon-seconds`
+each: paced, at `--beacon-rate` per second in all (500, the goal; a viewer sends on a
+schedule, latency counts from when the beacon was due, so a server that falls behind shows
+it), and back to back (each viewer sends the next as soon as the last is answered: the
+server's ceiling; there latency is only queueing, the viewers divided by the rate, so the
+p95 goal is read on the paced run). Reported: beacons
+accepted per second, latency median and p95, refusals, the CPU time per beacon of the
+gunicorn workers and of the database's backends (what the machine's other work does not
+inflate the way it does latency), and that the progress table still holds exactly U x 20
+rows of these people afterwards.
 """
 
 import http.client
@@ -36,6 +40,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask_security import hash_password
 
@@ -253,6 +258,8 @@ class Phase:
     accepted: int = 0
     refused: dict[int, int] = field(default_factory=dict)
     times_ms: list[float] = field(default_factory=list)
+    worker_cpu_ms: float = math.nan  # per beacon answered
+    database_cpu_ms: float = math.nan
 
     @property
     def per_second(self) -> float:
@@ -341,9 +348,17 @@ class Viewer:
         )
         if status != 302:
             raise RuntimeError(f"{email} could not sign in: HTTP {status}")
-        # A new session at sign-in (a new CSRF secret): the token comes from a page after it.
-        status, page = self.request("GET", "/library?q=zzzz")
-        self.token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        # Each video's beacon token and URL, as its watch page gives them to its player.
+        self.beacons: dict[str, tuple[str, str]] = {}
+
+    def open(self, video_id: str) -> None:
+        """Open the video's watch page, as a person does before their player reports."""
+        status, page = self.request("GET", f"/library/{video_id}")
+        if status != 200:
+            raise RuntimeError(f"/library/{video_id} answered {status}")
+        url = re.search(r'data-progress-url="([^"]+)"', page).group(1)
+        token = re.search(r'data-progress-token="([^"]+)"', page).group(1)
+        self.beacons[video_id] = (url, token)
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -392,14 +407,26 @@ def beacons(server, built: dict, users: int, args) -> BeaconResult:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             viewers = list(pool.map(lambda email: Viewer(server_process.port, email), plans))
         log(f"{len(viewers)} viewers signed in through HTTP", t0)
+        t0 = time.perf_counter()
+        pairs = list(zip(viewers, plans.values(), strict=True))
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # a viewer's pages one by one
+            list(pool.map(lambda pair: [pair[0].open(v) for v, _ in pair[1]], pairs))
+        opened = sum(len(viewer.beacons) for viewer in viewers)
+        log(f"{opened} watch pages opened (each gives its player a beacon token)", t0)
         for phase in (Phase("paced", args.beacon_rate), Phase("back to back", 0.0)):
             t0 = time.perf_counter()
+            cpu = _cpu(server_process, server, built["database"])
             _run_phase(phase, viewers, list(plans.values()), args.beacon_seconds)
+            used = _cpu(server_process, server, built["database"])
+            answered = phase.accepted + sum(phase.refused.values())
+            phase.worker_cpu_ms = 1000 * (used[0] - cpu[0]) / max(answered, 1)
+            phase.database_cpu_ms = 1000 * (used[1] - cpu[1]) / max(answered, 1)
             result.phases.append(phase)
             log(
                 f"Beacons {phase.name}: {phase.per_second:.0f}/s accepted, median "
                 f"{phase.median:.1f} ms, p95 {phase.p95:.1f} ms, refused "
-                f"{phase.refused or 'none'}",
+                f"{phase.refused or 'none'}; CPU per beacon: workers "
+                f"{phase.worker_cpu_ms:.2f} ms, PostgreSQL {phase.database_cpu_ms:.2f} ms",
                 t0,
             )
         for viewer in viewers:
@@ -415,6 +442,28 @@ def beacons(server, built: dict, users: int, args) -> BeaconResult:
         f"(expected {result.expected_rows:,})"
     )
     return result
+
+
+def _cpu(gunicorn: "Gunicorn", server, name: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's workers and by the database's backends (the
+    machine's other work is not in them, unlike wall-clock time)."""
+    workers = [
+        int(entry.name) for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(entry) == gunicorn.process.pid
+    ]  # fmt: skip
+    with database.connect(server, name, autocommit=True) as conn:
+        backends = [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )]  # fmt: skip
+    return sum(map(database.cpu_seconds, workers)), sum(map(database.cpu_seconds, backends))
+
+
+def _parent(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _run_phase(phase: Phase, viewers: list, plans: list, seconds: float) -> None:
@@ -440,9 +489,9 @@ def _run_phase(phase: Phase, viewers: list, plans: list, seconds: float) -> None
                 due = time.perf_counter()
             video_id, duration = videos[i % len(videos)]
             position = (i * 7.3) % duration
-            form = {"csrf_token": viewer.token, "position": f"{position:.3f}",
-                    "played": "10.000"}  # fmt: skip
-            status, _ = viewer.request("POST", f"/library/{video_id}/progress", form)
+            url, token = viewer.beacons[video_id]
+            form = {"token": token, "position": f"{position:.3f}", "played": "10.000"}
+            status, _ = viewer.request("POST", url, form)
             elapsed = (time.perf_counter() - due) * 1000
             if status == 204:
                 accepted += 1
@@ -518,6 +567,8 @@ def render(videos: int, data: dict, page: measure.Result, beacon: BeaconResult,
             f"| {label}: latency median / p95 | {phase.median:.1f} / {phase.p95:.1f} ms | "
             f"p95 <= {GOALS['beacon_p95_ms']:.0f} ms | "
             f"{verdict(phase.p95 <= GOALS['beacon_p95_ms'])} |",
+            f"| {label}: CPU per beacon, gunicorn workers / PostgreSQL | "
+            f"{phase.worker_cpu_ms:.2f} / {phase.database_cpu_ms:.2f} ms | | |",
         ]
     refused = {phase.name: phase.refused for phase in beacon.phases if phase.refused}
     lines += [

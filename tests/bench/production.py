@@ -16,20 +16,22 @@
      claimed id checked to be claimed once;
   3. fairness over 10,000 claims in a row (at most half the queue, at small N): the
      largest gap between two claims of a channel with queued work, in rounds (claims in
-     between / channels of that priority with work then), and Jain's index of the claims
-     per channel over the channels that had work of that priority throughout;
+     between / channels of that priority with work then), and Jain's index per priority
+     of each channel's claims relative to its max-min fair share of that priority's claims
+     (a channel with little work is not counted short once it has none left);
   4. EXPLAIN (ANALYZE, BUFFERS) of the claim statement.
 """
 
 import multiprocessing
 import os
 import statistics
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import flask_migrate
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from catalog import create_app
 from catalog.extensions import db
@@ -47,8 +49,9 @@ SINGLE_CLAIMS = 500
 CONCURRENT_SECONDS = 10.0
 FAIRNESS_CLAIMS = 10_000
 SCRATCH = "bench_production_scratch"
-# Bumped when the generated data changes; 4: migration 0020 (the board's counts, indexes).
-VERSION = 4
+# Bumped when the generated data changes; 5: migration 0023 (tasks chained at commit, one
+# counting trigger per event, the age index by priority).
+VERSION = 5
 GOALS = {"median_ms": 5.0, "p95_ms": 15.0, "claims_per_second": 1000.0, "gap_rounds": 1.0}
 CONTEXT = multiprocessing.get_context("fork")
 
@@ -200,15 +203,36 @@ def _claimer(url: str, name: str, start_at: float, results) -> None:
     with app.app_context():
         worker = db.session.scalars(select(PipelineWorker).where(PipelineWorker.name == name)).one()
         _claim(worker)  # connected and planned before the clock starts
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.rollback()
         while time.time() < start_at:
             time.sleep(0.001)
         end = start_at + CONCURRENT_SECONDS
+        cpu, server_cpu = time.process_time(), database.cpu_seconds(backend)
         while time.time() < end:
             claimed = _claim(worker)
             if claimed:
                 got.append(claimed[0])
+        cpu, server_cpu = time.process_time() - cpu, database.cpu_seconds(backend) - server_cpu
         db.engine.dispose()
-    results.put(got)
+    results.put((got, cpu, server_cpu))
+
+
+def _sample_waits(url: str, stop: threading.Event, seen: Counter) -> None:
+    """What the claimers' backends are doing, sampled every 5 ms: a wait event (a lock, a
+    transaction id...), running on a CPU, or waiting for their client (ClientRead)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        while not stop.is_set():
+            for state, kind, event_ in conn.execute(text("""
+                SELECT state, wait_event_type, wait_event FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()
+                  AND backend_type = 'client backend'
+            """)):  # fmt: skip
+                seen[f"{kind}:{event_}" if kind else f"running ({state})"] += 1
+            conn.rollback()
+            stop.wait(0.005)
+    engine.dispose()
 
 
 def concurrent_claims(url: str) -> dict:
@@ -223,16 +247,30 @@ def concurrent_claims(url: str) -> dict:
     ]
     for process in processes:
         process.start()
-    ids = [task_id for _ in processes for task_id in results.get(timeout=120)]
+    waits: Counter = Counter()
+    stop = threading.Event()
+    while time.time() < start_at:
+        time.sleep(0.01)
+    sampler = threading.Thread(target=_sample_waits, args=(url, stop, waits))
+    sampler.start()
+    answers = [results.get(timeout=120) for _ in processes]
+    stop.set()
+    sampler.join()
     for process in processes:
         process.join()
+    ids = [task_id for got, _, _ in answers for task_id in got]
     doubles = len(ids) - len(set(ids))
+    samples = sum(waits.values()) or 1
     return {
         "claimers": len(names),
         "seconds": CONCURRENT_SECONDS,
         "claims": len(ids),
         "claims_per_second": len(ids) / CONCURRENT_SECONDS,
         "double_claims": doubles,
+        # CPU per claim: the claimers' own (Python, SQLAlchemy) and their backends'.
+        "client_cpu_ms": 1000 * sum(cpu for _, cpu, _ in answers) / max(len(ids), 1),
+        "server_cpu_ms": 1000 * sum(server for _, _, server in answers) / max(len(ids), 1),
+        "waits": [(name, n / samples) for name, n in waits.most_common(6)],
     }
 
 
@@ -283,22 +321,50 @@ def fairness(url: str, count: int) -> dict:
         with_work = sum(1 for (_, p), n in left.items() if p == priority and n > 0)
         last[key] = (position, with_work)
         left[key] = left.get(key, 0) - 1
+    # Jain's index per priority tier, against each channel's max-min fair share of the
+    # tier's claims: with K claims of a tier and channels wanting d_c of them (their
+    # queued work of that priority before the run), the fair share is min(d_c, L) for
+    # the level L at which the shares add up to K (water-filling). A channel that ran out
+    # of work is not counted short for it, and every channel with work counts (not only
+    # those still holding work after the run, of which the high tier has none at all).
+    jain = {}
+    for priority, claimed in tiers.items():
+        demand = {c: n for (c, p), n in backlog.items() if p == priority and n > 0}
+        served = Counter(channel for task_id, channel in order if priority_of[task_id] == priority)
+        share = fair_shares(demand, claimed)
+        ratios = [served[c] / share[c] for c in demand if share[c] > 0]
+        jain[priority] = {
+            "index": sum(ratios) ** 2 / (len(ratios) * sum(x * x for x in ratios)),
+            "channels": len(ratios),
+            "claims": claimed,
+        }
     tier = tiers.most_common(1)[0][0]
-    # Jain's index over the channels that had work of that priority throughout.
-    served = Counter(channel for task_id, channel in order if priority_of[task_id] == tier)
-    throughout = [c for (c, p), n in left.items() if p == tier and n > 0]
-    counts = [served[c] for c in throughout]
-    jain = sum(counts) ** 2 / (len(counts) * sum(x * x for x in counts)) if counts else None
     return {
         "claims": len(order),
         "tiers": dict(tiers),
         "gap_rounds": worst,
         "gap_at": worst_at,
         "jain_tier": tier,
-        "jain_channels": len(counts),
-        "jain": jain,
+        "jain_channels": jain[tier]["channels"],
+        "jain": jain[tier]["index"],
+        "jain_by_tier": jain,
         "channels_served": len({channel for _, channel in order}),
     }
+
+
+def fair_shares(demand: dict[int, int], claims: int) -> dict[int, float]:
+    """Each channel's max-min fair share of `claims` given what it wants (`demand`): the
+    level L with sum(min(d, L)) == claims, each channel getting min(d, L)."""
+    level, left, wanting = 0.0, float(claims), sorted(demand.values())
+    for i, want in enumerate(wanting):
+        even = left / (len(wanting) - i)
+        if want >= even:
+            level = even
+            break
+        left -= want
+    else:
+        level = float(wanting[-1]) if wanting else 0.0
+    return {channel: min(want, level) for channel, want in demand.items()}
 
 
 def explain(url: str) -> str:
@@ -334,7 +400,7 @@ def run(server: LocalPostgres, tasks: int, *, rebuild: bool = False) -> int:
         plan = explain(url)  # a whole queue's plan (its claim is rolled back)
         # Half the queue at most, so that some channels have work throughout.
         fair = fairness(url, min(FAIRNESS_CLAIMS, tasks // 20))
-        log(f"Fairness: largest gap {fair['gap_rounds']:.2f} rounds, Jain {fair['jain']}", t0)
+        log(f"Fairness: largest gap {fair['gap_rounds']:.2f} rounds, Jain {fair['jain']:.4f}", t0)
     finally:
         server.drop_database(SCRATCH)
     text_ = render(tasks, single, together, fair, plan)
@@ -370,6 +436,25 @@ def run_board(server: LocalPostgres, tasks: int, *, rebuild: bool = False) -> bo
     return missed
 
 
+def _waits(waits: list) -> str:
+    return "; ".join(f"{name} {share:.0%}" for name, share in waits)
+
+
+def _tiers(jain: dict) -> str:
+    # Fewer claims than channels with work: a partial round, whose index is at most
+    # claims / channels even when served in perfect turn.
+    return "; ".join(
+        f"{p} {j['index']:.4f} ({j['channels']}, {j['claims']:,}"
+        + (
+            f"; a partial round: at most {j['claims'] / j['channels']:.4f}"
+            if j["claims"] < j["channels"]
+            else ""
+        )
+        + ")"
+        for p, j in jain.items()
+    )
+
+
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -387,13 +472,18 @@ def render(tasks: int, single: dict, together: dict, fair: dict, plan: str) -> s
 | a bare round trip (SELECT 1), median, between the claims | {single["round_trip_ms"]:.2f} ms | | |
 | {together["claimers"]} concurrent claimers, {together["seconds"]:.0f} s | {together["claims_per_second"]:.0f} claims/s ({together["claims"]:,} claims) | >= {GOALS["claims_per_second"]:.0f}/s | {_verdict(together["claims_per_second"] >= GOALS["claims_per_second"])} |
 | double claims | {together["double_claims"]} | 0 | {_verdict(not together["double_claims"])} |
+| CPU per claim with {together["claimers"]} claimers: the claimers' (Python) / their backends' | {together["client_cpu_ms"]:.2f} / {together["server_cpu_ms"]:.2f} ms | | |
 | fairness over {fair["claims"]:,} claims: largest gap of a channel with work | {fair["gap_rounds"]:.2f} rounds (at claim {fair["gap_at"]}) | <= 1 round | {_verdict(fair["gap_rounds"] <= GOALS["gap_rounds"])} |
-| Jain's index, {fair["jain_tier"]} priority, {fair["jain_channels"]} channels with work throughout | {fair["jain"] if fair["jain"] is None else f"{fair['jain']:.4f}"} | 1 is perfect | |
+| Jain's index of the {fair["jain_tier"]} priority's claims against each channel's max-min fair share, {fair["jain_channels"]} channels with such work | {fair["jain"]:.4f} | 1 is perfect | |
 
 Claims by priority: {fair["tiers"]}; channels served: {fair["channels_served"]}.
+Jain's index by priority (index, channels with work, claims): {_tiers(fair["jain_by_tier"])}.
 Load average during the single claims: {" / ".join(f"{x:.1f}" for x in single["load"])} on
 {os.cpu_count()} cores (other work on the machine slows every figure above; the bare round
 trip shows by how much).
+
+What the claimers' backends were doing (pg_stat_activity sampled every 5 ms; ClientRead is
+waiting for the claimer's next statement): {_waits(together["waits"])}.
 
 ## The claim statement (EXPLAIN ANALYZE, BUFFERS)
 

@@ -1,13 +1,17 @@
 """The watch page, its files (Range requests), progress beacons and reactions."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
-from catalog.library import progress
+from catalog.library import beacons, progress
 from catalog.models import VideoProgress, VideoReaction
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers import csrf_token
 from tests.library.conftest import DURATION
+
+BEACONS = "/api/library/progress"
 
 
 def _progress(db_session, user, video):
@@ -106,8 +110,17 @@ def test_a_key_of_the_wrong_kind_is_not_served(client, db_session, sign_in_as, l
 # -- progress ----------------------------------------------------------------------------------
 
 
+def beacon_token(client, video) -> str:
+    """The beacon token the watch page gives its player."""
+    return beacon_token_of(client.get(f"/library/{video.video_id}").get_data(as_text=True))
+
+
+def beacon_token_of(html: str) -> str:
+    return re.search(r'data-progress-token="([^"]+)"', html).group(1)
+
+
 def beacon(client, video, token, **fields):
-    return client.post(f"/library/{video.video_id}/progress", data={"csrf_token": token, **fields})
+    return client.post(BEACONS, data={"token": token, **fields})
 
 
 def test_beacons_upsert_one_row_and_complete_at_ninety_percent(
@@ -115,7 +128,7 @@ def test_beacons_upsert_one_row_and_complete_at_ninety_percent(
 ):
     user = sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client.get("/library"))
+    token = beacon_token(client, video)
     assert beacon(client, video, token, position="2", played="2").status_code == 204
     row = _progress(db_session, user, video)
     assert (row.last_position, row.watched_seconds, row.completed) == (2, 2, False)
@@ -136,7 +149,7 @@ def test_beacons_upsert_one_row_and_complete_at_ninety_percent(
 def test_played_seconds_are_capped_by_the_wall_clock(client, db_session, sign_in_as, library_video):
     user = sign_in_as("viewer")
     video = library_video(duration_seconds=3600.0)
-    token = csrf_token(client.get("/library"))
+    token = beacon_token(client, video)
     assert beacon(client, video, token, position="100", played="100").status_code == 204
     first = _progress(db_session, user, video).watched_seconds
     assert first == progress.MAX_RATE * progress.GRACE  # a first report: at most the grace
@@ -168,7 +181,7 @@ def test_impossible_beacons_are_refused_and_change_nothing(
     user = sign_in_as("viewer")
     other = UserFactory()
     video = library_video()
-    token = csrf_token(client.get("/library"))
+    token = beacon_token(client, video)
     assert beacon(client, video, token, position="2", played="2").status_code == 204
     theirs = VideoProgress(user_id=other.id, video_id=video.id, duration_seconds=DURATION,
                            last_position=1, watched_seconds=1)  # fmt: skip
@@ -188,26 +201,28 @@ def test_impossible_beacons_are_refused_and_change_nothing(
 def test_a_beacon_may_name_its_own_user(client, db_session, sign_in_as, library_video):
     user = sign_in_as("viewer")
     video = library_video()
-    token = csrf_token(client.get("/library"))
+    token = beacon_token(client, video)
     fields = {"position": "1", "played": "1", "user_id": str(user.id)}
     assert beacon(client, video, token, **fields).status_code == 204
 
 
-def test_a_video_without_a_file_takes_no_beacon(client, db_session, sign_in_as):
+def test_a_video_without_a_file_takes_no_beacon(client, db_session, sign_in_as, library_video):
     user = sign_in_as("viewer")
-    video = VideoFactory(published=True, duration_seconds=DURATION)
-    token = csrf_token(client.get("/library"))
+    video = library_video()
+    token = beacon_token(client, video)
+    video.video_url = None  # its file went after the page was opened
+    db_session.flush()
     assert beacon(client, video, token, position="1", played="1").status_code == 400
     assert _progress(db_session, user, video) is None
 
 
-def test_a_beacon_without_its_csrf_token_is_refused(client, db_session, sign_in_as, library_video):
+def test_a_beacon_without_its_token_is_refused(client, db_session, sign_in_as, library_video):
     user = sign_in_as("viewer")
     video = library_video()
-    response = client.post(
-        f"/library/{video.video_id}/progress", data={"position": "1", "played": "1"}
-    )
-    assert response.status_code == 400
+    token = csrf_token(client.get(f"/library/{video.video_id}"))
+    for data in ({}, {"csrf_token": token}, {"token": token}):  # a session's token opens nothing
+        response = client.post(BEACONS, data={"position": "1", "played": "1", **data})
+        assert response.status_code == 401
     assert _progress(db_session, user, video) is None
 
 
@@ -341,9 +356,10 @@ def test_with_s3_the_video_is_a_presigned_redirect(client, db_session, sign_in_a
     assert page.headers["Content-Security-Policy"].count("media-src") == 1
 
 
-def test_a_beacon_for_a_video_outside_the_library_is_not_found(client, db_session, sign_in_as):
+def test_a_beacon_for_a_video_outside_the_library_is_not_found(app, client, db_session, sign_in_as):
     user = sign_in_as("viewer")
     video = VideoFactory(published=False, video_url="uploads/x.mp4", duration_seconds=DURATION)
-    token = csrf_token(client.get("/library"))
+    with app.test_request_context():  # a token the server made, though no page would give it
+        token = beacons.issue(user.id, user.fs_uniquifier, video.id)
     assert beacon(client, video, token, position="1", played="1").status_code == 404
     assert _progress(db_session, user, video) is None
