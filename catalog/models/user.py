@@ -50,6 +50,9 @@ class User(Base, UserMixin):
     current_login_ip: Mapped[str | None] = mapped_column(String(64))
     last_login_ip: Mapped[str | None] = mapped_column(String(64))
     login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Moved by PostgreSQL whenever the user's roles change (migration 0022): the roles a
+    # session carries count only while it is unchanged (catalog/accounts/identity.py).
+    roles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
     # Two-factor sign-in (Flask-Security): the method and the encrypted TOTP secret.
     tf_primary_method: Mapped[str | None] = mapped_column(String(64))
@@ -59,7 +62,8 @@ class User(Base, UserMixin):
     # chosen yet, times are shown in UTC (catalog/web/timezones.py).
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
-    # Joined so that loading the signed-in user is one statement per request.
+    # Joined where users are listed with their roles; the signed-in user is loaded without
+    # them (catalog/accounts/identity.py).
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="joined")
 
     @property

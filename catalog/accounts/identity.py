@@ -1,0 +1,63 @@
+"""The signed-in user, loaded with one indexed look-up per request and no roles join.
+
+Flask-Login asks the user loader for the session's user (its fs_uniquifier) on every
+request. The roles the user had when they were last read travel in the session (a signed
+cookie) with `users.roles_version`, a counter PostgreSQL moves whenever the user's roles
+change (migration 0022, whatever changes them). The loader reads the user's row alone by
+its unique fs_uniquifier; while the counter is the one the session recorded, the roles
+come from the session, otherwise they are read afresh and recorded again. Deactivation
+and a new uniquifier (a role change by someone else, a new password, signing out) end the
+session as they did: the row is not found, or not active.
+
+The mechanism is the loader's, not the sign-in's: every way of signing in (the password
+form, two-factor, Firebase through login_user) ends in a session that names the user, and
+the loader does the rest on the next request.
+"""
+
+from flask import Flask, session
+from flask_security.utils import set_request_attr
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from catalog.extensions import db
+from catalog.models import Role, User
+
+ROLES_KEY = "fs_roles"  # [fs_uniquifier, roles_version, [[role id, role name], ...]]
+BY_UNIQUIFIER = select(User).where(User.fs_uniquifier == bindparam("uniquifier"))
+
+
+def init_app(app: Flask) -> None:
+    app.login_manager.user_loader(load_user)
+
+
+def load_user(uniquifier: str) -> User | None:
+    """Flask-Security's session loader (core._user_loader), without the roles join."""
+    if not uniquifier:
+        return None
+    user = db.session.scalars(
+        BY_UNIQUIFIER.options(lazyload(User.roles)), {"uniquifier": str(uniquifier)}
+    ).first()
+    if user is None or not user.active:
+        return None
+    carried = session.get(ROLES_KEY)
+    if (
+        isinstance(carried, list)
+        and len(carried) == 3
+        and carried[:2] == [user.fs_uniquifier, user.roles_version]
+    ):
+        set_committed_value(user, "roles", [_role(*pair) for pair in carried[2]])
+    else:
+        pairs = [[role.id, role.name] for role in user.roles]  # read afresh: one statement
+        session[ROLES_KEY] = [user.fs_uniquifier, user.roles_version, pairs]
+    set_request_attr("fs_authn_via", "session")
+    set_request_attr("fs_paa", session.get("fs_paa", 0))
+    return user
+
+
+def _role(role_id: int, name: str) -> Role:
+    """The role as a row of this session, without reading it: merge(load=False) takes it
+    as it is (the session's own copy if it has one); its other columns load if asked for."""
+    role = Role(id=role_id, name=name)
+    make_transient_to_detached(role)
+    return db.session.merge(role, load=False)
