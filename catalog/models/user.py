@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models.base import Base, created_at_column
-from catalog.permissions import ROLE_PERMISSIONS
+from catalog.permissions import ROLE_PERMISSIONS, permissions_of
 
 roles_users = Table(
     "roles_users",
@@ -65,6 +65,11 @@ class User(Base, UserMixin):
     # Joined where users are listed with their roles; the signed-in user is loaded without
     # them (catalog/accounts/identity.py).
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="joined")
+
+    def has_permission(self, permission: str) -> bool:
+        """Flask-Security's check, from the roles' permissions computed once (not a set per
+        role per check: a list page asks for every row's controls)."""
+        return permission in permissions_of(tuple(sorted(role.name for role in self.roles)))
 
     @property
     def is_admin(self) -> bool:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import g, has_request_context
 from flask_security import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 DEFAULT = "UTC"
 # The menu lists the canonical zones of these areas (old aliases such as US/Pacific are still
@@ -123,9 +123,13 @@ def when(value: datetime | str | None, seconds: bool = False) -> Markup:
     the UTC time is its tooltip (audit and database times are UTC)."""
     if value is None:
         return Markup("")
+    # A list shows one in every row: formatted in one pass (what text() says), the zone
+    # looked up once; of the values put in, only the zone's abbreviation needs escaping.
     utc = aware(value).astimezone(UTC)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc.isoformat(timespec="seconds"),
-        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        text(utc, seconds=seconds),
+    shown = utc.astimezone(current())
+    local_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    zone_name = escape(shown.tzname() or current_name())
+    return Markup(  # noqa: S704  (dates formatted here; the one outside text is escaped)
+        f'<time datetime="{utc.isoformat(timespec="seconds")}" '
+        f'title="{utc:%Y-%m-%d %H:%M:%S} UTC">{local_text} {zone_name}</time>'
     )

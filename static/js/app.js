@@ -12,9 +12,19 @@
     root.querySelectorAll("[data-column]").forEach(function (box) {
       box.checked = hidden.indexOf(box.dataset.column) === -1;
     });
-    document.querySelectorAll(".video-list [class*='col-']").forEach(function (cell) {
-      var match = cell.className.match(/col-([a-z0-9_]+)/);
-      if (match) cell.classList.toggle("hide-col", hidden.indexOf(match[1]) !== -1);
+    // A column is named by its header's class; its cells are found by the header's
+    // position (rows carry no class per cell, to keep the page small).
+    document.querySelectorAll(".video-list").forEach(function (table) {
+      table.querySelectorAll("thead th").forEach(function (th) {
+        var match = th.className.match(/col-([a-z0-9_]+)/);
+        if (!match) return;
+        var hide = hidden.indexOf(match[1]) !== -1;
+        th.classList.toggle("hide-col", hide);
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var cell = row.cells.length > 1 ? row.cells[th.cellIndex] : null;
+          if (cell) cell.classList.toggle("hide-col", hide);
+        });
+      });
     });
   }
 
