@@ -1,4 +1,5 @@
-"""The signed-in user, loaded with one indexed look-up per request and no roles join.
+"""The signed-in user, loaded with one indexed look-up per request and no roles join (and
+with the filter menus' versions, catalog/web/menus.py).
 
 Flask-Login asks the user loader for the session's user (its fs_uniquifier) on every
 request. The roles the user had when they were last read travel in the session (a signed
@@ -22,24 +23,32 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog.extensions import db
 from catalog.models import Role, User
+from catalog.web import menus
 
 ROLES_KEY = "fs_roles"  # [fs_uniquifier, roles_version, [[role id, role name], ...]]
-BY_UNIQUIFIER = select(User).where(User.fs_uniquifier == bindparam("uniquifier"))
+# The filter menus' versions come along: a list learns from this statement whether the
+# menus its process keeps are current (catalog/web/menus.py).
+BY_UNIQUIFIER = select(User, menus.VERSIONS.label("versions")).where(
+    User.fs_uniquifier == bindparam("uniquifier")
+)
 
 
 def init_app(app: Flask) -> None:
     app.login_manager.user_loader(load_user)
+    menus.init_app(app)
 
 
 def load_user(uniquifier: str) -> User | None:
     """Flask-Security's session loader (core._user_loader), without the roles join."""
     if not uniquifier:
         return None
-    user = db.session.scalars(
+    found = db.session.execute(
         BY_UNIQUIFIER.options(lazyload(User.roles)), {"uniquifier": str(uniquifier)}
     ).first()
-    if user is None or not user.active:
+    if found is None or not found.User.active:
         return None
+    user = found.User
+    menus.remember_versions(found.versions)
     carried = session.get(ROLES_KEY)
     if (
         isinstance(carried, list)

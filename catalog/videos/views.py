@@ -104,6 +104,7 @@ def index():
         "videos/index.html", state=state, page=page, channel_name=channel_name,
         categories=categories,
         fields=fields, card_fields=card_fields,
+        card_columns=[(str(field.id), field) for field in card_fields],
         page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
         monetization_fields=MONETIZATION_FIELDS,
     )  # fmt: skip
