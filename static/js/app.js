@@ -7,7 +7,31 @@
   function hiddenColumns() {
     try { return JSON.parse(localStorage.getItem(COLUMNS_KEY)) || []; } catch (e) { return []; }
   }
+  // The menu's boxes are made here from the table's headers (the page does not send them:
+  // without this script they would do nothing).
+  function buildChooser() {
+    var menu = document.getElementById("column-chooser");
+    if (!menu || menu.childElementCount) return;
+    document.querySelectorAll(".video-list thead th").forEach(function (th) {
+      var match = th.className.match(/col-([a-z0-9_]+)/);
+      if (!match) return;
+      var item = document.createElement("div");
+      var box = document.createElement("input");
+      var label = document.createElement("label");
+      item.className = "form-check";
+      box.className = "form-check-input";
+      box.type = "checkbox";
+      box.id = "col-" + match[1];
+      box.dataset.column = match[1];
+      label.className = "form-check-label";
+      label.htmlFor = box.id;
+      label.textContent = th.textContent.replace(/[▲▼]/g, "").trim();
+      item.append(box, label);
+      menu.append(item);
+    });
+  }
   function applyColumns(root) {
+    buildChooser();
     var hidden = hiddenColumns();
     root.querySelectorAll("[data-column]").forEach(function (box) {
       box.checked = hidden.indexOf(box.dataset.column) === -1;
