@@ -118,9 +118,10 @@ def input_value(value: datetime | None) -> str:
     return "" if value is None else local(aware(value)).strftime(INPUT_FORMAT)
 
 
-def when(value: datetime | str | None, seconds: bool = False) -> Markup:
+def when(value: datetime | str | None, seconds: bool = False, brief: bool = False) -> Markup:
     """A <time> element in the reader's zone, rendered here so that it needs no script;
-    the UTC time is its tooltip (audit and database times are UTC)."""
+    the UTC time is its tooltip (audit and database times are UTC). `brief`
+    (a list's column of times): no tooltip when the reader reads UTC already."""
     if value is None:
         return Markup("")
     # A list shows one in every row: formatted in one pass (what text() says), the zone
@@ -129,7 +130,8 @@ def when(value: datetime | str | None, seconds: bool = False) -> Markup:
     shown = utc.astimezone(current())
     local_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     zone_name = escape(shown.tzname() or current_name())
+    title = "" if brief and current_name() == DEFAULT else f' title="{utc:%Y-%m-%d %H:%M:%S} UTC"'
+    stamp = utc.isoformat(timespec="seconds")
     return Markup(  # noqa: S704  (dates formatted here; the one outside text is escaped)
-        f'<time datetime="{utc.isoformat(timespec="seconds")}" '
-        f'title="{utc:%Y-%m-%d %H:%M:%S} UTC">{local_text} {zone_name}</time>'
+        f'<time datetime="{stamp}"{title}>{local_text} {zone_name}</time>'
     )
