@@ -10,18 +10,22 @@ it, with the planner's estimate labelled as one), so counting never slows the pa
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Integer,
     Select,
     and_,
     cast,
+    column,
     func,
     null,
     select,
+    table,
     true,
 )
 from sqlalchemy.orm import Bundle, aliased
@@ -333,7 +337,7 @@ def list_page(
     )
 
     def with_columns(limited: Select, descending: bool) -> Select:
-        return _shown(limited.subquery("page"), descending, card_fields)
+        return _shown(descending, card_fields).add_cte(limited.cte(PAGE.name))
 
     found = keyset_page(
         ids, key, row_id, keyset,
@@ -355,10 +359,18 @@ SHOWN = Bundle(
 )  # fmt: skip
 
 
-def _shown(page, descending: bool, card_fields: tuple[int, ...]) -> Select:
-    """What the list shows of a page of ids: the rows' shown columns (SHOWN), their
+# The page of ids the shown columns are read for: the statement is built over this name once
+# per order and set of card columns (building it is most of a page's Python time), and each
+# request adds its page of ids under it as a CTE (inlined by PostgreSQL: read once).
+PAGE = table("page", column("id", Integer), column("sort_key"))
+
+
+@cache
+def _shown(descending: bool, card_fields: tuple[int, ...]) -> Select:
+    """What the list shows of a page of ids (PAGE): the rows' shown columns (SHOWN), their
     category and their latest audit row through a lateral join, and the card values asked
     for."""
+    page = PAGE
     latest = (
         select(MetadataSync.sync_time, MetadataSync.user_email, MetadataSync.source)
         .where(MetadataSync.entity_type == "video", MetadataSync.entity_id == page.c.id)
