@@ -23,17 +23,14 @@ from sqlalchemy import event
 
 from catalog.extensions import db
 from catalog.web.pagination import encode_cursor
-from tests.bench import build, database, library, reference, words
+from tests.bench import build, database, library, measure, reference, words
 from tests.bench.database import log
 
 PAGE_SIZE = 50
 DEEP_PAGE = 10_000
 WORKERS = 2  # the issue's `gunicorn -w 2`, until deploy/gunicorn.conf.py says otherwise
 GOALS = {"ratio": 1.5, "median_ms": 10.0, "p95_ms": 20.0, "statements": 3, "html_kb": 30.0}
-VISIBLE = (
-    "NOT hidden AND (channel_id IS NULL "
-    "OR channel_id <> ALL (ARRAY(SELECT id FROM channels WHERE hidden)))"
-)
+VISIBLE = measure.VISIBLE
 
 
 @dataclass
@@ -88,12 +85,7 @@ class Scenario:
 
 
 def _ids(conn, where: str, order: str, params: tuple = ()) -> list[str]:
-    rows = conn.execute(
-        f"SELECT video_id FROM videos WHERE {VISIBLE} AND {where} ORDER BY {order} "
-        f"LIMIT {PAGE_SIZE}",
-        params,
-    ).fetchall()
-    return [rows[0][0], rows[-1][0]] if rows else []
+    return measure.video_ids(conn, where, order, params, size=PAGE_SIZE)
 
 
 def scenarios(conn, biggest_channel: int) -> list[Scenario]:
@@ -294,8 +286,6 @@ class Breakdown:
 
 
 def instrumented(built: dict, targets: list[Scenario], requests: int) -> None:
-    from tests.bench import measure
-
     app = build.make_app(built["url"])
     breakdown = Breakdown(app)
     clients = {False: app.test_client(), True: app.test_client()}
