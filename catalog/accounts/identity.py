@@ -10,12 +10,15 @@ come from the session, otherwise they are read afresh and recorded again. Deacti
 and a new uniquifier (a role change by someone else, a new password, signing out) end the
 session as they did: the row is not found, or not active.
 
-The mechanism is the loader's, not the sign-in's: every way of signing in (the password
-form, two-factor, Firebase through login_user) ends in a session that names the user, and
-the loader does the rest on the next request.
+The mechanism is the loader's: every way of signing in (the password form, two-factor,
+Firebase through login_user) ends in a session that names the user, and the loader reads
+the roles when the session does not carry current ones. Flask-Login's user_logged_in, which
+login_user sends, puts them in the session at sign-in already, so the first request after
+it does not have to.
 """
 
 from flask import Flask, session
+from flask_login import user_logged_in
 from flask_security.utils import set_request_attr
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload, make_transient_to_detached
@@ -35,7 +38,21 @@ BY_UNIQUIFIER = select(User, menus.VERSIONS.label("versions")).where(
 
 def init_app(app: Flask) -> None:
     app.login_manager.user_loader(load_user)
+    # Flask-Login's signal, sent by every way of signing in (all go through login_user).
+    user_logged_in.connect(_carry_roles, app)
     menus.init_app(app)
+
+
+def _carry_roles(app: Flask, user: User, **kwargs) -> None:
+    """At sign-in the roles are at hand: they go into the session there, so the requests
+    after it neither read them nor change the session (sessions.SIGN_IN_KEYS keeps them
+    through the session's renewal)."""
+    _remember(user)
+
+
+def _remember(user: User) -> None:
+    pairs = [[role.id, role.name] for role in user.roles]
+    session[ROLES_KEY] = [user.fs_uniquifier, user.roles_version, pairs]
 
 
 def load_user(uniquifier: str) -> User | None:
@@ -57,8 +74,7 @@ def load_user(uniquifier: str) -> User | None:
     ):
         set_committed_value(user, "roles", [_role(*pair) for pair in carried[2]])
     else:
-        pairs = [[role.id, role.name] for role in user.roles]  # read afresh: one statement
-        session[ROLES_KEY] = [user.fs_uniquifier, user.roles_version, pairs]
+        _remember(user)  # the roles read afresh: one statement
     set_request_attr("fs_authn_via", "session")
     set_request_attr("fs_paa", session.get("fs_paa", 0))
     return user
