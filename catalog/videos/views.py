@@ -99,7 +99,9 @@ def index():
         "videos/index.html", state=state, page=page, channel_name=channel_name,
         categories=categories,
         fields=fields, card_fields=card_fields,
-        card_columns=[(str(field.id), field) for field in card_fields],
+        card_columns=[
+            (str(f.id), f, f.max_rating if f.field_type == "rating" else None) for f in card_fields
+        ],
         page_sizes=queries.PAGE_SIZES,
         monetization_fields=MONETIZATION_FIELDS,
     )  # fmt: skip
