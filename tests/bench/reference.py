@@ -27,6 +27,14 @@ LATEST = (
     "WHERE m.entity_type = 'video' AND m.entity_id = v.id "
     "ORDER BY m.sync_time DESC, m.id DESC LIMIT 1) l ON true"
 )
+# The custom fields shown as columns (Catalog's card fields): their values as one JSON
+# object per row, as Catalog reads them.
+CARDS = (
+    "LEFT JOIN LATERAL (SELECT jsonb_object_agg(f.field_id, coalesce(to_jsonb(f.value_text), "
+    "to_jsonb(f.value_numeric), to_jsonb(f.value_boolean))) AS card_values "
+    "FROM video_field_values f WHERE f.video_id = v.id AND f.field_id IN (SELECT field_id "
+    "FROM schema_fields WHERE show_on_card)) c ON true"
+)
 ORDERS = {
     "added": ("v.id", "v.id"),
     "views": ("coalesce(v.views, -1)", "v.id"),
@@ -42,6 +50,7 @@ VIDEOS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vi
 <td>{{ r[3] or '' }}</td><td>{{ r[4] or '' }}</td><td>{{ (r[5] or []) | join(', ') }}</td>
 <td>{{ r[6] or '' }}</td><td>{{ r[7] or '' }}</td><td>{{ r[8] or '' }}</td>
 <td>{{ '{:,}'.format(r[9]) if r[9] is not none else '' }}</td>
+{% for value in (r[13] or {}).values() %}<td>{{ value }}</td>{% endfor %}
 <td>{% if r[10] %}{{ r[10].strftime('%Y-%m-%d %H:%M') }} {{ r[11] or r[12] }}{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 {% if more %}<a rel="next" href="?after={{ rows[-1][0] }}">Next</a>{% endif %}
@@ -113,8 +122,9 @@ def videos():
         .execute(
             "SELECT v.id, v.video_id, v.hidden, v.title, v.channel_display_name, v.artist, "
             "k.name, v.claimed_status, v.privacy_status, v.views, l.sync_time, l.user_email, "
-            f"l.source FROM videos v LEFT JOIN video_categories k ON k.id = v.category_id "
-            f"{LATEST} WHERE {' AND '.join(where)} ORDER BY {key} DESC, {tie} DESC LIMIT %s",
+            "l.source, c.card_values FROM videos v "
+            f"LEFT JOIN video_categories k ON k.id = v.category_id {LATEST} {CARDS} "
+            f"WHERE {' AND '.join(where)} ORDER BY {key} DESC, {tie} DESC LIMIT %s",
             (*params, size + 1),
         )
         .fetchall()
