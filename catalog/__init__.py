@@ -38,6 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=SignInForm)
+    # After Flask-Security, whose session user loader it replaces.
+    from catalog.accounts import identity
+
+    identity.init_app(app)
 
     from catalog import cli
     from catalog.accounts import bp as accounts_bp

@@ -5,12 +5,15 @@ from flask import Flask, session
 from flask_login import user_logged_out
 from flask_security import user_authenticated
 
-from catalog.accounts import signin
+from catalog.accounts import identity, signin
 from catalog.extensions import db, security
 
 # What survives the renewal of a session at sign-in: Flask-Login's and Flask-Security's keys
 # for the sign-in that has just happened. Everything planted before it goes.
-SIGN_IN_KEYS = ("_user_id", "_fresh", "_id", "fs_cc", "fs_paa", "fs_gexp", "identity.id")
+SIGN_IN_KEYS = (
+    "_user_id", "_fresh", "_id", "fs_cc", "fs_paa", "fs_gexp", "identity.id",
+    identity.ROLES_KEY,  # the signed-in user's roles, carried (catalog/accounts/identity.py)
+)  # fmt: skip
 
 
 def init_app(app: Flask) -> None:

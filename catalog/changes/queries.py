@@ -17,7 +17,7 @@ from catalog.changes.diffs import as_json
 from catalog.extensions import db
 from catalog.models import MetadataSync, MetadataSyncArchive, User
 from catalog.models.audit import EVENT, SOURCES
-from catalog.web import timezones
+from catalog.web import menus, timezones
 from catalog.web.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
@@ -350,7 +350,12 @@ def _cell_value(value: Any) -> Any:
 
 
 def user_choices() -> list[tuple[int, str]]:
+    """The people the log can be filtered by: this process's copy while current (see
+    catalog/web/menus.py)."""
+    return menus.cached("users", _users)
+
+
+def _users() -> list[tuple[int, str]]:
     return [
-        (u.id, u.email)
-        for u in db.session.execute(select(User.id, User.email).order_by(User.email))
+        tuple(row) for row in db.session.execute(select(User.id, User.email).order_by(User.email))
     ]

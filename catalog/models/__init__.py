@@ -11,6 +11,7 @@ from catalog.models.fields import (
 )
 from catalog.models.library import VideoProgress, VideoReaction
 from catalog.models.login_attempt import LoginAttempt
+from catalog.models.menus import MenuVersion
 from catalog.models.queue import ProcessingQueue
 from catalog.models.report import Report
 from catalog.models.task import PipelineWorker, Task
@@ -26,6 +27,7 @@ __all__ = [
     "CustomField",
     "FieldSchema",
     "LoginAttempt",
+    "MenuVersion",
     "MetadataSync",
     "MetadataSyncArchive",
     "PipelineWorker",

@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models.base import Base, created_at_column
-from catalog.permissions import ROLE_PERMISSIONS
+from catalog.permissions import ROLE_PERMISSIONS, permissions_of
 
 roles_users = Table(
     "roles_users",
@@ -54,6 +54,9 @@ class User(Base, UserMixin):
     current_login_ip: Mapped[str | None] = mapped_column(String(64))
     last_login_ip: Mapped[str | None] = mapped_column(String(64))
     login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Moved by PostgreSQL whenever the user's roles change (migration 0022): the roles a
+    # session carries count only while it is unchanged (catalog/accounts/identity.py).
+    roles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
     # Two-factor sign-in (Flask-Security): the method and the encrypted TOTP secret.
     tf_primary_method: Mapped[str | None] = mapped_column(String(64))
@@ -63,8 +66,14 @@ class User(Base, UserMixin):
     # chosen yet, times are shown in UTC (catalog/web/timezones.py).
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
-    # Joined so that loading the signed-in user is one statement per request.
+    # Joined where users are listed with their roles; the signed-in user is loaded without
+    # them (catalog/accounts/identity.py).
     roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="joined")
+
+    def has_permission(self, permission: str) -> bool:
+        """Flask-Security's check, from the roles' permissions computed once (not a set per
+        role per check: a list page asks for every row's controls)."""
+        return permission in permissions_of(tuple(sorted(role.name for role in self.roles)))
 
     @property
     def is_admin(self) -> bool:

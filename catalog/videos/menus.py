@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from catalog.extensions import db
 from catalog.models import Channel, CustomField, SchemaField, VideoCategory
 from catalog.models.fields import FieldConfig
+from catalog.web import menus
 from catalog.web.filters import contains_pattern
 
 
@@ -25,13 +26,22 @@ class FieldChoice(FieldConfig):
 
 def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, list[FieldChoice]]:
     """The chosen channel's name, the categories and the custom fields for the filters and
-    columns, in one statement (the list page's budget is four). Channels are not listed:
+    columns. The categories and fields are this process's copy while current (see
+    catalog/web/menus.py); only a chosen channel's name is read. Channels are not listed:
     a catalog has hundreds or thousands; the filter finds them as you type."""
+    categories, fields = menus.cached("videos", _categories_and_fields)
+    name = None
+    if channel_id is not None:
+        name = db.session.scalar(select(Channel.name).where(Channel.id == channel_id))
+    return name, categories, fields
+
+
+def _categories_and_fields() -> tuple[list, list[FieldChoice]]:
+    """The categories and the custom fields, in one statement."""
     pair = func.json_build_array(VideoCategory.id, VideoCategory.name)
     categories = select(
         func.coalesce(func.json_agg(aggregate_order_by(pair, VideoCategory.name)), text("'[]'"))
     ).scalar_subquery()
-    channel_name = select(Channel.name).where(Channel.id == channel_id).scalar_subquery()
     on_card = (
         select(SchemaField.field_id)
         .where(SchemaField.field_id == CustomField.id, SchemaField.show_on_card)
@@ -53,10 +63,8 @@ def filter_choices(channel_id: int | None = None) -> tuple[str | None, list, lis
             )
         ).scalar_subquery()
     )  # fmt: skip
-    name, category_pairs, custom = db.session.execute(
-        select(channel_name, categories, fields)
-    ).one()
-    return name, [tuple(p) for p in category_pairs], [FieldChoice(*row) for row in custom]
+    category_pairs, custom = db.session.execute(select(categories, fields)).one()
+    return [tuple(p) for p in category_pairs], [FieldChoice(*row) for row in custom]
 
 
 CHANNEL_SUGGESTIONS = 15

@@ -39,11 +39,6 @@ from catalog.web.text import plural
 from catalog.youtube import service as youtube
 
 HISTORY_LIMIT = 100
-LIST_COLUMNS = (
-    ("video_id", "Video id"), ("title", "Title"), ("channel", "Channel"), ("artist", "Artists"),
-    ("category", "Category"), ("claim", "Claim"), ("privacy", "Privacy"), ("views", "Views"),
-    ("changed", "Last change"),
-)  # fmt: skip
 
 
 # A custom field's definition that changed under a save is answered by definition_changed
@@ -104,7 +99,10 @@ def index():
         "videos/index.html", state=state, page=page, channel_name=channel_name,
         categories=categories,
         fields=fields, card_fields=card_fields,
-        page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
+        card_columns=[
+            (str(f.id), f, f.max_rating if f.field_type == "rating" else None) for f in card_fields
+        ],
+        page_sizes=queries.PAGE_SIZES,
         monetization_fields=MONETIZATION_FIELDS,
     )  # fmt: skip
 

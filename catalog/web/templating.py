@@ -7,7 +7,7 @@ from catalog.changes import diffs, references
 from catalog.permissions import Permission, can
 from catalog.web import timezones
 from catalog.web.navigation import NAVIGATION
-from catalog.web.text import plural
+from catalog.web.text import plural, thousands
 from catalog.web.timezones import when
 
 
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_text"] = timezones.text
     app.jinja_env.filters["show"] = show
     app.jinja_env.filters["plural"] = plural  # {{ count | plural("video") }}
+    app.jinja_env.filters["thousands"] = thousands  # {{ views | thousands }}: "12,345"
     app.jinja_env.filters["reject_key"] = reject_key
     # An audit row's changes as FieldChanges (label, before/after, word diff tokens).
     app.jinja_env.filters["field_changes"] = diffs.field_changes

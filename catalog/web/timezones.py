@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import g, has_request_context
 from flask_security import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 DEFAULT = "UTC"
 # The menu lists the canonical zones of these areas (old aliases such as US/Pacific are still
@@ -118,14 +118,20 @@ def input_value(value: datetime | None) -> str:
     return "" if value is None else local(aware(value)).strftime(INPUT_FORMAT)
 
 
-def when(value: datetime | str | None, seconds: bool = False) -> Markup:
+def when(value: datetime | str | None, seconds: bool = False, brief: bool = False) -> Markup:
     """A <time> element in the reader's zone, rendered here so that it needs no script;
-    the UTC time is its tooltip (audit and database times are UTC)."""
+    the UTC time is its tooltip (audit and database times are UTC). `brief`
+    (a list's column of times): no tooltip when the reader reads UTC already."""
     if value is None:
         return Markup("")
+    # A list shows one in every row: formatted in one pass (what text() says), the zone
+    # looked up once; of the values put in, only the zone's abbreviation needs escaping.
     utc = aware(value).astimezone(UTC)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc.isoformat(timespec="seconds"),
-        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        text(utc, seconds=seconds),
+    shown = utc.astimezone(current())
+    local_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    zone_name = escape(shown.tzname() or current_name())
+    title = "" if brief and current_name() == DEFAULT else f' title="{utc:%Y-%m-%d %H:%M:%S} UTC"'
+    stamp = utc.isoformat(timespec="seconds")
+    return Markup(  # noqa: S704  (dates formatted here; the one outside text is escaped)
+        f'<time datetime="{stamp}"{title}>{local_text} {zone_name}</time>'
     )

@@ -41,7 +41,7 @@ Create Date: 2026-12-02
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

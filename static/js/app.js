@@ -7,14 +7,48 @@
   function hiddenColumns() {
     try { return JSON.parse(localStorage.getItem(COLUMNS_KEY)) || []; } catch (e) { return []; }
   }
+  // The menu's boxes are made here from the table's headers (the page does not send them:
+  // without this script they would do nothing).
+  function buildChooser() {
+    var menu = document.getElementById("column-chooser");
+    if (!menu || menu.childElementCount) return;
+    document.querySelectorAll(".video-list thead th").forEach(function (th) {
+      var match = th.className.match(/col-([a-z0-9_]+)/);
+      if (!match) return;
+      var item = document.createElement("div");
+      var box = document.createElement("input");
+      var label = document.createElement("label");
+      item.className = "form-check";
+      box.className = "form-check-input";
+      box.type = "checkbox";
+      box.id = "col-" + match[1];
+      box.dataset.column = match[1];
+      label.className = "form-check-label";
+      label.htmlFor = box.id;
+      label.textContent = th.textContent.replace(/[▲▼]/g, "").trim();
+      item.append(box, label);
+      menu.append(item);
+    });
+  }
   function applyColumns(root) {
+    buildChooser();
     var hidden = hiddenColumns();
     root.querySelectorAll("[data-column]").forEach(function (box) {
       box.checked = hidden.indexOf(box.dataset.column) === -1;
     });
-    document.querySelectorAll(".video-list [class*='col-']").forEach(function (cell) {
-      var match = cell.className.match(/col-([a-z0-9_]+)/);
-      if (match) cell.classList.toggle("hide-col", hidden.indexOf(match[1]) !== -1);
+    // A column is named by its header's class; its cells are found by the header's
+    // position (rows carry no class per cell, to keep the page small).
+    document.querySelectorAll(".video-list").forEach(function (table) {
+      table.querySelectorAll("thead th").forEach(function (th) {
+        var match = th.className.match(/col-([a-z0-9_]+)/);
+        if (!match) return;
+        var hide = hidden.indexOf(match[1]) !== -1;
+        th.classList.toggle("hide-col", hide);
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var cell = row.cells.length > 1 ? row.cells[th.cellIndex] : null;
+          if (cell) cell.classList.toggle("hide-col", hide);
+        });
+      });
     });
   }
 

@@ -20,6 +20,13 @@ deterministic video report of about N rows through the worker's code path to a s
 copy of the database, beside plain COPYs of the same file, and appends its table to the
 same results file. ``--only pages`` or ``--only import`` runs one of the two.
 
+The list pages through HTTP (issue 17, tests/bench/lists.py, ``--only lists``): gunicorn
+(2 workers) serves Catalog and a hand-written reference page side by side
+(tests/bench/reference.py); the five list scenarios, the channel list and /audit are
+requested in turns with their reference, and the table (median, p95, ratio, CPU per
+request, HTML bytes, statements, and where a request's time goes) lands in
+``instance/bench/results-lists-<N>.md``.
+
 The library (issue 15, tests/bench/library.py, ``--only library``): /library for a viewer
 with a "Continue watching" row, and progress beacons from 32 viewers through gunicorn;
 ``--library-users U`` (default 10,000) sizes it. Its table goes to

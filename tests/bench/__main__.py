@@ -1,7 +1,8 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]
-[--only pages|import|production|board|library|throughput] [--tasks T] [--library-users U]
-[--viewers V] [--beacon-seconds S] [--throughput-seconds S]: see tests/bench/__init__.py,
-tests/bench/production.py, tests/bench/board.py and tests/bench/throughput.py."""
+[--only pages|lists|import|production|board|library|throughput] [--tasks T]
+[--library-users U] [--viewers V] [--beacon-seconds S] [--throughput-seconds S]: see
+tests/bench/__init__.py, tests/bench/production.py, tests/bench/board.py and
+tests/bench/throughput.py."""
 
 import argparse
 import os
@@ -15,6 +16,7 @@ from tests.bench import (
     generate,
     importbench,
     library,
+    lists,
     measure,
     production,
     report,
@@ -40,10 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production", "board", "library", "throughput"),
-        help="run only the page measurements, the import benchmark, the production queue's "
-        "(a database of its own, with the board's), the production board's alone, the "
-        "library's or the throughput through HAProxy and gunicorn (default: all)",
+        choices=("pages", "lists", "import", "production", "board", "library", "throughput"),
+        help="run only the page measurements, the list pages through HTTP (gunicorn, beside "
+        "a reference page), the import benchmark, the production queue's (a database of its "
+        "own, with the board's), the production board's alone, the library's or the "
+        "throughput through HAProxy and gunicorn (default: all)",
     )
     parser.add_argument(
         "--throughput-seconds",
@@ -118,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         status = 0
         if args.only in (None, "pages"):
             status = measure_pages(server, args, built)
+        if args.only in (None, "lists"):
+            status = lists.run(server, args, built) or status
         if args.only in (None, "library"):
             # Before the import benchmark, which needs the bench database free of connections.
             status = library.run(server, args, built) or status

@@ -287,9 +287,10 @@ class BeaconResult:
 
 
 class Gunicorn:
-    """gunicorn serving wsgi:app on a free local port, stopped by close()."""
+    """gunicorn serving `app` (wsgi:app unless told) on a free local port, stopped by
+    close()."""
 
-    def __init__(self, url: str, workers: int):
+    def __init__(self, url: str, workers: int, app: str = "wsgi:app"):
         self.port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
@@ -297,7 +298,7 @@ class Gunicorn:
             [
                 gunicorn, "--workers", str(workers), "--worker-class", "sync",
                 "--bind", f"127.0.0.1:{self.port}", "--backlog", "256",
-                "--log-level", "warning", "--chdir", str(ROOT), "wsgi:app",
+                "--log-level", "warning", "--chdir", str(ROOT), app,
             ],
             env=env,
             start_new_session=True,
@@ -338,13 +339,13 @@ def _free_port() -> int:
 class Viewer:
     """One signed-in person on a keep-alive connection of their own."""
 
-    def __init__(self, port: int, email: str):
+    def __init__(self, port: int, email: str, password: str = PASSWORD):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
         page = self.request("GET", "/login")[1]
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
         status, _ = self.request(
-            "POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": token}
+            "POST", "/login", {"email": email, "password": password, "csrf_token": token}
         )
         if status != 302:
             raise RuntimeError(f"{email} could not sign in: HTTP {status}")

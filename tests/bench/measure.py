@@ -186,10 +186,10 @@ VISIBLE = (
 )
 
 
-def _video_ids(conn, where: str, order: str, params: tuple = ()) -> list[str]:
+def video_ids(conn, where: str, order: str, params: tuple = (), size: int = PAGE_SIZE) -> list[str]:
+    """The video_ids of the first and last rows of a page of the visible videos."""
     rows = conn.execute(
-        f"SELECT video_id FROM videos WHERE {VISIBLE} AND {where} ORDER BY {order} "
-        f"LIMIT {PAGE_SIZE}",
+        f"SELECT video_id FROM videos WHERE {VISIBLE} AND {where} ORDER BY {order} LIMIT {size}",
         params,
     ).fetchall()
     return [rows[0][0], rows[-1][0]] if rows else []
@@ -204,7 +204,7 @@ def targets(conn, biggest_channel: int) -> tuple[list[Target], dict]:
     first_page = conn.execute(
         f"SELECT id FROM videos WHERE NOT hidden ORDER BY id DESC LIMIT {PAGE_SIZE}"
     ).fetchall()
-    result = [Target("list page 1", "/videos", _video_ids(conn, "true", newest))]
+    result = [Target("list page 1", "/videos", video_ids(conn, "true", newest))]
     if deep > 1:
         # The row just before page `deep` in the default order: its cursor opens that page.
         (after_id,) = conn.execute(
@@ -218,7 +218,7 @@ def targets(conn, biggest_channel: int) -> tuple[list[Target], dict]:
             Target(
                 f"list page {deep:,}",
                 "/videos?" + urlencode({"after": encode_cursor(after_id, after_id)}),
-                _video_ids(conn, "id < %s", newest, (after_id,)),
+                video_ids(conn, "id < %s", newest, (after_id,)),
                 note,
             )
         )
@@ -227,21 +227,21 @@ def targets(conn, biggest_channel: int) -> tuple[list[Target], dict]:
         Target(
             f"search q={word}",
             f"/videos?q={word}",
-            _video_ids(conn, "search_text LIKE %s", newest, (f"%{word}%",)),
+            video_ids(conn, "search_text LIKE %s", newest, (f"%{word}%",)),
         )
     )
     result.append(
         Target(
             f"channel {biggest_channel} (biggest)",
             f"/videos?channel={biggest_channel}",
-            _video_ids(conn, "channel_id = %s", newest, (biggest_channel,)),
+            video_ids(conn, "channel_id = %s", newest, (biggest_channel,)),
         )
     )
     result.append(
         Target(
             "sort by views desc",
             "/videos?sort=views&dir=desc",
-            _video_ids(conn, "true", "coalesce(views, -1) DESC, id DESC"),
+            video_ids(conn, "true", "coalesce(views, -1) DESC, id DESC"),
         )
     )
     facts = {
