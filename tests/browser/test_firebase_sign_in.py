@@ -149,11 +149,11 @@ def _stand_in(page, token: str, *, fail: bool = False) -> None:
         "fail": "true" if fail else "false",
     }  # fmt: skip
     page.route(
-        "**/static/vendor/firebase/firebase-app-compat.js",
+        "**/static/vendor/firebase/firebase-app-compat.js*",  # with its ?v= content hash
         lambda route: route.fulfill(body=body, content_type="text/javascript"),
     )
     page.route(
-        "**/static/vendor/firebase/firebase-auth-compat.js",
+        "**/static/vendor/firebase/firebase-auth-compat.js*",
         lambda route: route.fulfill(body="", content_type="text/javascript"),
     )
 
