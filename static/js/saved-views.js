@@ -1,0 +1,41 @@
+// Saved views and the lists' column choice. Progressive enhancement: the list works without.
+(function () {
+  "use strict";
+
+  function csrf() {
+    var meta = document.querySelector("meta[name='csrf-token']");
+    return meta ? meta.content : "";
+  }
+
+  // Within a saved view, an emptied filter is sent empty: it then overrides the view's value
+  // (app.js drops empty fields of GET forms, so this runs after it and puts them back).
+  function keepViewKeys(form, formData) {
+    var marker = form && form.querySelector && form.querySelector("input[name='view'][data-view-keys]");
+    if (!marker) return;
+    marker.dataset.viewKeys.split(" ").forEach(function (key) {
+      if (key && !formData.has(key)) formData.append(key, "");
+    });
+  }
+  document.addEventListener("formdata", function (event) { keepViewKeys(event.target, event.formData); });
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb === "get" && event.detail.formData) {
+      keepViewKeys(event.detail.elt, event.detail.formData);
+    }
+  });
+
+  // The column chooser's choice is kept on the user's account (app.js reads it from the
+  // panel's data-hidden-columns): each change is posted there.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.dataset || !box.dataset.column) return;
+    var holder = document.querySelector("[data-hidden-columns]");
+    if (!holder || !holder.dataset.columnsUrl) return;
+    var body = new URLSearchParams();
+    body.append("csrf_token", csrf());
+    JSON.parse(holder.dataset.hiddenColumns || "[]").forEach(function (key) { body.append("hidden", key); });
+    fetch(holder.dataset.columnsUrl, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf() }
+    });
+  }, true);  // capturing, as app.js's chooser handler, which stops the event going further
+})();
