@@ -44,4 +44,3 @@ class ColourModeForm(FlaskForm):
     colour_mode = SelectField(
         "Colours", choices=options(COLOUR_CHOICES), validate_choice=False,
     )  # fmt: skip
-    next = HiddenField()

@@ -212,17 +212,16 @@ def colour_mode():
         abort(400)
     user = signed_in_user()
     commit_or_explain(lambda: service.set_colour_mode(user, form.colour_mode.data))
-    target = form.next.data or ""
-    # Only a path of this site: never an address elsewhere.
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
-        target = url_for("accounts.settings")
-    return redirect(target)
+    # Back to the page the switch was pressed on (the browser names it), if it is this site's.
+    back = urlsplit(request.referrer or "")
+    if back.netloc == request.host and back.scheme in ("http", "https"):
+        return redirect(back.path + (f"?{back.query}" if back.query else ""))
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.app_template_global()
 def video_chips(state, channel_name, categories, fields) -> list[chips.Chip]:
-    """The video list's active filters as chips (templates/saved_views/_chips.html)."""
+    """The video list's active filters as chips (templates/saved_views/_panel.html)."""
     return chips.video_chips(state, channel_name, categories, fields)
 
 

@@ -11,8 +11,4 @@
   }
   apply();
   if (query && query.addEventListener) query.addEventListener("change", apply);
-  // The navbar's switch saves on change; its button stays for pages without scripts.
-  document.addEventListener("change", function (event) {
-    if (event.target.id === "colour-mode-select") event.target.form.requestSubmit();
-  });
 })();

@@ -39,3 +39,28 @@
     });
   }, true);  // capturing, as app.js's chooser handler, which stops the event going further
 })();
+
+// Coming back to the same list: the video list's last state in this tab (its URL's query)
+// is what the navigation's "Videos" link opens, after a bulk edit, an undo, an import or
+// anything else. Kept per tab (sessionStorage): two tabs keep two lists.
+(function () {
+  "use strict";
+  var KEY = "catalog.videos.lastList";
+  function remember() {
+    var results = document.getElementById("results");
+    if (!results || !document.querySelector(".video-list")) return;
+    try { sessionStorage.setItem(KEY, window.location.search); } catch (e) { /* private mode */ }
+  }
+  function pointBack() {
+    var search;
+    try { search = sessionStorage.getItem(KEY); } catch (e) { return; }
+    if (!search) return;
+    document.querySelectorAll("a[data-list-link='videos']").forEach(function (link) {
+      link.href = link.pathname + search;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { remember(); pointBack(); });
+  // htmx pushes the list's new URL after a filter change; remember that one.
+  document.addEventListener("htmx:pushedIntoHistory", remember);
+  document.addEventListener("htmx:afterSettle", remember);
+})();
