@@ -46,9 +46,17 @@
 (function () {
   "use strict";
   var KEY = "catalog.videos.lastList";
-  function remember() {
+  function redirectedHere() {
+    var entries = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation") : [];
+    return entries.length > 0 && entries[0].redirectCount > 0;
+  }
+  function remember(event) {
     var results = document.getElementById("results");
     if (!results || !document.querySelector(".video-list")) return;
+    // An action that ends on the plain list (an undo, an import) does not make it the
+    // list to come back to: the one before it stays.
+    if (!event && !window.location.search && redirectedHere()) return;
     try { sessionStorage.setItem(KEY, window.location.search); } catch (e) { /* private mode */ }
   }
   function pointBack() {
@@ -60,6 +68,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { remember(); pointBack(); });
+  // (A filter change passes its event: the list it shows is the one to come back to.)
   // htmx pushes the list's new URL after a filter change; remember that one.
   document.addEventListener("htmx:pushedIntoHistory", remember);
   document.addEventListener("htmx:afterSettle", remember);

@@ -1,5 +1,5 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]
-[--only pages|import|production|board|library] [--tasks T] [--library-users U] [--viewers V]
+[--only pages|views|import|production|board|library] [--tasks T] [--library-users U] [--viewers V]
 [--beacon-seconds S]: see tests/bench/__init__.py, tests/bench/production.py and
 tests/bench/board.py."""
 
@@ -18,6 +18,7 @@ from tests.bench import (
     measure,
     production,
     report,
+    views,
 )
 from tests.bench.database import BENCH_DIR, log, relative
 
@@ -39,8 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "import", "production", "board", "library"),
-        help="run only the page measurements, the import benchmark, the production queue's "
+        choices=("pages", "views", "import", "production", "board", "library"),
+        help="run only the page measurements, saved views against their written-out URLs, "
+        "the import benchmark, the production queue's "
         "(a database of its own, with the board's), the production board's alone or the "
         "library's (default: all)",
     )
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         status = 0
         if args.only in (None, "pages"):
             status = measure_pages(server, args, built)
+        if args.only in (None, "views"):
+            status = views.run(server, args, built) or status
         if args.only in (None, "library"):
             # Before the import benchmark, which needs the bench database free of connections.
             status = library.run(server, args, built) or status

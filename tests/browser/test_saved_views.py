@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_checked_page, settle, sign_in
+from tests.browser.conftest import LiveData, open_checked_page, settle, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def _open_menu(page):
 
 def test_save_share_open_change_update_and_make_default(browser, live_server, live_data, videos):
     tag = live_data.tag
-    owner, colleague = live_data.user("editor"), live_data.user("editor")
+    owner, colleague = live_data.user("editor"), LiveData(live_data.app).user("editor")
     page, problems = open_checked_page(browser)
     other, other_problems = open_checked_page(browser)
     try:
