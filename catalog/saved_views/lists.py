@@ -136,6 +136,9 @@ def check_videos(opened: Opened, state, fields: dict, channel_name: str | None, 
     if state.category and state.category not in {pair[0] for pair in categories}:
         state, gone = replace(state, category=None), [*gone, "category"]
     if opened.view is None:
+        # A bookmarked URL naming what was deleted since: the same word, without labels.
+        for key in gone:
+            opened.notes.append(f"The {key} this link names no longer exists: not filtered by it.")
         return state
     saved = parse_state(MultiDict(_merged(opened.view.args, MultiDict())), fields).view_args()
     for key in gone:

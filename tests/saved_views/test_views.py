@@ -229,3 +229,10 @@ def test_the_audit_logs_views_are_for_its_readers_only(editor_client, db_session
     assert response.status_code == 403
     assert editor_client.get("/views/audit").status_code == 403
     assert db_session.scalar(select(SavedView.id)) is None
+
+
+def test_a_bookmarked_url_naming_a_deleted_channel_says_so(viewer_client, db_session):
+    VideoFactory(title="Still listed")
+    html = viewer_client.get("/videos?channel=2147483000").get_data(as_text=True)
+    assert "The channel this link names no longer exists" in html
+    assert "Still listed" in html
