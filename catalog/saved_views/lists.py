@@ -149,13 +149,18 @@ def check_videos(opened: Opened, state, fields: dict, channel_name: str | None, 
     return state
 
 
-def check_audit(opened: Opened, filters):
-    """The audit log's filters: a view's arguments its parser no longer reads are noted,
-    and the unsaved mark set."""
+def check_args(opened: Opened, normalize, current: dict) -> None:
+    """A list whose state is its normalized arguments (`normalize(args)`: the log's
+    filters, the production board's): a view's arguments its parser no longer reads are
+    noted, and the unsaved mark set against `current`, the list's arguments now."""
     if opened.view is None:
-        return filters
-    saved = parse_filters(MultiDict(_merged(opened.view.args, MultiDict()))).args()
-    saved = as_json(saved)
+        return
+    saved = as_json(normalize(MultiDict(_merged(opened.view.args, MultiDict()))))
     _note(opened, _dropped(opened, saved))
-    opened.unsaved = _plain(as_json(filters.args())) != _plain(saved)
+    opened.unsaved = _plain(as_json(current)) != _plain(saved)
+
+
+def check_audit(opened: Opened, filters):
+    """The audit log's filters, checked against the view they came from (check_args)."""
+    check_args(opened, lambda args: parse_filters(args).args(), filters.args())
     return filters

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from catalog.changes.queries import parse_filters
 from catalog.models import SavedView
 from catalog.permissions import Permission, can, require, signed_in_user
+from catalog.production.queries import BoardFilter
 from catalog.saved_views import bp, chips, lists, service
 from catalog.saved_views.forms import (
     SHARE_CHOICES,
@@ -31,8 +32,9 @@ from catalog.web.loaders import load_or_404
 LISTS = {
     "videos": (Permission.CATALOG_READ, "videos.index"),
     "audit": (Permission.AUDIT_READ, "changes.index"),
+    "production": (Permission.CATALOG_READ, "production.board"),
 }
-KIND = "<any(videos, audit):list_kind>"
+KIND = "<any(videos, audit, production):list_kind>"
 
 
 def _readable(kind: str) -> str:
@@ -55,6 +57,8 @@ def _state(kind: str, query: str) -> dict:
         channel_name, categories, _ = menus.filter_choices(state.channel)
         labels = chips.labels(chips.video_chips(state, channel_name, categories, fields))
         return lists.stored_state(state.view_args(), columns, labels)
+    if kind == "production":
+        return lists.stored_state(BoardFilter.from_args(args).args(), columns, {})
     return lists.stored_state(parse_filters(args).args(), columns, {})
 
 

@@ -236,3 +236,18 @@ def test_a_bookmarked_url_naming_a_deleted_channel_says_so(viewer_client, db_ses
     html = viewer_client.get("/videos?channel=2147483000").get_data(as_text=True)
     assert "The channel this link names no longer exists" in html
     assert "Still listed" in html
+
+
+def test_the_production_board_keeps_views_too(editor_client, db_session):
+    token = csrf_token(editor_client.get("/production"))
+    response = editor_client.post(
+        "/views/production",
+        data={"csrf_token": token, "name": "Urgent", "query": "priority=high&stage=nonsense"},
+    )
+    view_id = int(re.search(r"view=(\d+)", response.headers["Location"]).group(1))
+    assert state.session.get(SavedView, view_id).args == {"priority": "high"}
+    html = editor_client.get(f"/production?view={view_id}").get_data(as_text=True)
+    assert "View: <strong>Urgent</strong>" in html
+    assert '<option value="high" selected>' in html
+    html = editor_client.get(f"/production?view={view_id}&priority=low").get_data(as_text=True)
+    assert 'data-testid="unsaved"' in html
