@@ -63,12 +63,12 @@
     var search;
     try { search = sessionStorage.getItem(KEY); } catch (e) { return; }
     if (!search) return;
-    document.querySelectorAll("a[data-list-link='videos']").forEach(function (link) {
+    document.querySelectorAll("nav a.nav-link").forEach(function (link) {
+      if (!/\/videos$/.test(link.pathname)) return;
       link.href = link.pathname + search;
     });
   }
   document.addEventListener("DOMContentLoaded", function () { remember(); pointBack(); });
-  // (A filter change passes its event: the list it shows is the one to come back to.)
   // htmx pushes the list's new URL after a filter change; remember that one.
   document.addEventListener("htmx:pushedIntoHistory", remember);
   document.addEventListener("htmx:afterSettle", remember);
