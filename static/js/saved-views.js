@@ -33,6 +33,12 @@
     var body = new URLSearchParams();
     body.append("csrf_token", csrf());
     JSON.parse(holder.dataset.hiddenColumns || "[]").forEach(function (key) { body.append("hidden", key); });
+    // Within a view, its columns are part of it: the change is one to save into it.
+    var unsaved = document.querySelector("[data-unsaved]");
+    if (unsaved) {
+      unsaved.hidden = false;
+      unsaved.querySelector(".badge").dataset.testid = "unsaved";
+    }
     fetch(holder.dataset.columnsUrl, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrf() }

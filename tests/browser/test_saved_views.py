@@ -85,6 +85,17 @@ def test_save_share_open_change_update_and_make_default(browser, live_server, li
         expect(page.get_by_role("alert")).to_contain_text(f"Saved the changes to “Team {tag}”")
         expect(page.get_by_test_id("unsaved")).to_have_count(0)
         expect(_rows(page)).to_have_count(1)
+        # Its columns are part of it: hiding one is a change to save, and the view keeps it.
+        page.get_by_role("button", name="Columns").click()
+        page.get_by_label("Artists", exact=True).uncheck()
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("unsaved")).to_be_visible()
+        expect(page.locator(".video-list th.col-artist")).to_be_hidden()
+        settle(page)  # the column choice is posted to the account first
+        page.get_by_test_id("save-view-changes").click()
+        expect(page.get_by_role("alert")).to_contain_text(f"Saved the changes to “Team {tag}”")
+        expect(page.get_by_test_id("unsaved")).to_have_count(0)
+        expect(page.locator(".video-list th.col-artist")).to_be_hidden()
 
         # The colleague makes it their default: the plain list opens with it.
         menu = _open_menu(other)
@@ -93,6 +104,8 @@ def test_save_share_open_change_update_and_make_default(browser, live_server, li
         other.goto(f"{live_server}/videos")
         expect(other.get_by_test_id("current-view")).to_contain_text(f"Team {tag}")
         expect(_rows(other)).to_have_count(1)
+        # With the owner's columns, though the colleague never hid one.
+        expect(other.locator(".video-list th.col-artist")).to_be_hidden()
         settle(page)
         settle(other)
         assert page.evaluate("() => window.__cspViolations") == []
