@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveData, open_checked_page, settle, sign_in
+from tests.browser.test_pages import AXE_RUN, OVERFLOW
 
 pytestmark = pytest.mark.browser
 
@@ -205,6 +206,40 @@ def test_a_keyboard_only_walk_through_the_list(browser, live_server, live_data, 
         page.keyboard.press("j")
         page.keyboard.press("Enter")
         expect(page).to_have_url(f"{live_server}/videos/{videos[0]}/edit")
+    finally:
+        page.context.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_open_view_menus_fit_a_phone_and_pass_axe(
+    browser, live_server, live_data, videos, scheme
+):
+    tag = live_data.tag
+    page, problems = open_checked_page(browser, color_scheme=scheme)
+    try:
+        sign_in(page, live_server, live_data.user("editor"))
+        page.goto(f"{live_server}/videos?q={tag}&privacy=private")
+        _save_view(page, f"Phone {tag}", share="Everyone")
+        page.locator("#filters").get_by_label("Privacy").select_option("public")
+        expect(page.get_by_test_id("unsaved")).to_be_visible()
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 844})
+            menu = _open_menu(page)
+            mine = menu.locator(f"[data-view-name='Phone {tag}']")
+            if width == 1280:  # stays open while the menu closes and opens again
+                mine.get_by_text("Rename, share or delete").click()
+            expect(mine.get_by_test_id("delete-view")).to_be_visible()
+            page.get_by_test_id("save-view-toggle").click()
+            expect(page.get_by_test_id("save-view-form")).to_be_visible()
+            settle(page)
+            assert page.evaluate(OVERFLOW) is None, width
+            assert page.evaluate(AXE_RUN) == [], width
+            page.get_by_test_id("views-toggle").click()  # closed again
+            page.get_by_test_id("save-view-toggle").click()
+        page.keyboard.press("?")
+        expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+        assert page.evaluate(AXE_RUN) == []
     finally:
         page.context.close()
     assert problems == []
