@@ -243,3 +243,15 @@ def test_the_open_view_menus_fit_a_phone_and_pass_axe(
     finally:
         page.context.close()
     assert problems == []
+
+
+def test_the_sign_in_page_follows_the_systems_dark_colours(browser, live_server):
+    page, problems = open_checked_page(browser, color_scheme="dark")
+    try:
+        page.goto(f"{live_server}/login")
+        settle(page)
+        assert page.evaluate("document.documentElement.dataset.bsTheme") == "dark"
+        assert page.evaluate(AXE_RUN) == []
+    finally:
+        page.context.close()
+    assert problems == []
