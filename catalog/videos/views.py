@@ -109,7 +109,8 @@ def index():
         categories=categories,
         fields=fields, card_fields=card_fields,
         page_sizes=queries.PAGE_SIZES, columns=LIST_COLUMNS,
-        monetization_fields=MONETIZATION_FIELDS, opened=opened,
+        monetization_fields=MONETIZATION_FIELDS,
+        opened=opened,
     )  # fmt: skip
 
 
