@@ -329,8 +329,8 @@ SELECT
     is_live,
     {pick("w.upload_sources", "r28")},
     r29 < 0.25,
-    -- No heroes: at most one per category (uq_videos_hero_per_category, migration 0017);
-    -- the library's bench picks them (tests/bench/library.py).
+    -- no hero: the database allows one per category (migration 0017), and the library's
+    -- data step (tests/bench/library.py) picks each category's
     false,
     g.created_at - interval '1 day' * floor(400 * r31),
     CASE WHEN r32 < 0.05 THEN {pick("w.notes", "r33")} END,
