@@ -25,7 +25,7 @@ from catalog.saved_views.forms import (
 from catalog.videos import menus
 from catalog.videos.queries import parse_state
 from catalog.web.actions import commit_or_explain
-from catalog.web.forms import ConfirmForm
+from catalog.web.forms import INT_MAX, ConfirmForm
 from catalog.web.loaders import load_or_404
 
 # Each list: the permission that reads it and the endpoint that shows it.
@@ -184,7 +184,10 @@ def default(list_kind: str):
     form = DefaultViewForm()
     if not form.validate_on_submit():
         abort(400)
-    view = _view(int(form.view.data)) if (form.view.data or "").isdigit() else None
+    chosen = form.view.data or ""
+    if chosen and not (chosen.isdigit() and int(chosen) <= INT_MAX):
+        abort(404)  # no such view (past INTEGER, none can be)
+    view = _view(int(chosen)) if chosen else None
     user = signed_in_user()
     if commit_or_explain(lambda: service.set_default(user, list_kind, view)):
         if view:

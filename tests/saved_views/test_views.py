@@ -255,3 +255,13 @@ def test_the_production_board_keeps_views_too(editor_client, db_session):
     assert '<option value="high" selected>' in html
     html = editor_client.get(f"/production?view={view_id}&priority=low").get_data(as_text=True)
     assert 'data-testid="unsaved"' in html
+
+
+def test_a_default_naming_no_view_is_a_404(editor_client, db_session):
+    token = csrf_token(editor_client.get("/videos"))
+    for bad in ("99999999999", "2147483000", "x"):
+        response = editor_client.post(
+            "/views/videos/default", data={"csrf_token": token, "view": bad}
+        )
+        assert response.status_code == 404, bad
+    assert editor_client.get("/videos?view=99999999999").status_code == 200
