@@ -3,7 +3,7 @@ sharing, defaults, what no longer applies, and their audit rows."""
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from catalog.models import Channel, MetadataSync, SavedView
 from tests.factories import (
@@ -265,3 +265,35 @@ def test_a_default_naming_no_view_is_a_404(editor_client, db_session):
         )
         assert response.status_code == 404, bad
     assert editor_client.get("/videos?view=99999999999").status_code == 200
+
+
+def test_opening_a_view_costs_one_statement_more_and_a_plain_list_none(editor_client, db_session):
+    channel = ChannelFactory()
+    VideoFactory.create_batch(3, channel=channel, privacy_status="public")
+    query = f"channel={channel.id}&privacy=public&sort=views"
+    view = _save(editor_client, query, "Counted")
+    connection = db_session.connection()
+    plain = _statements(editor_client, connection, f"/videos?{query}")
+    opened = _statements(editor_client, connection, f"/videos?view={view.id}")
+    assert len(opened) == len(plain) + 1
+    looked_up = [s for s in opened if "FROM saved_views" in s]
+    assert len(looked_up) == 1
+    assert "WHERE saved_views.id = " in looked_up[0]  # by its primary key
+    # Without a view or a default, the list reads no saved view at all.
+    assert not any("saved_views" in s for s in _statements(editor_client, connection, "/videos"))
+
+
+def _statements(client, connection, url: str) -> list[str]:
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return statements
