@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.queue import bp as queue_bp
     from catalog.reports import bp as reports_bp
     from catalog.revert import bp as revert_bp
+    from catalog.saved_views import bp as saved_views_bp
     from catalog.videos import bp as videos_bp
     from catalog.web import assets, error_pages, headers, request_id, templating
     from catalog.web.loaders import IdConverter
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(production_bp)
     app.register_blueprint(library_bp)
+    app.register_blueprint(saved_views_bp)
     app.register_blueprint(pipeline_api_bp)
     templating.init_app(app)
     # Request hooks run in the order they are registered here: the request id (first, so

@@ -146,6 +146,17 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "accounts.workers_create": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
     "accounts.workers_detail": {"GET": Permission.USERS_MANAGE},
     "accounts.workers_revoke": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
+    # Saved views: everyone who reads a list saves their own; the audit log's views need
+    # the log's permission (checked inside: 403). Another person's view is a 404.
+    "saved_views.menu": {"GET": Permission.CATALOG_READ},
+    "saved_views.create": {"POST": Permission.CATALOG_READ},
+    "saved_views.save": {"POST": Permission.CATALOG_READ},
+    "saved_views.edit": {"POST": Permission.CATALOG_READ},
+    "saved_views.delete": {"POST": Permission.CATALOG_READ},
+    "saved_views.default": {"POST": Permission.CATALOG_READ},
+    # The user's own list settings: column choice and colour mode.
+    "saved_views.columns": {"POST": SIGNED_IN},
+    "saved_views.colour_mode": {"POST": SIGNED_IN},
     # The workers' JSON API (tests/production/test_api.py).
     "pipeline_api.claim": {"POST": WORKER_TOKEN},
     "pipeline_api.heartbeat": {"POST": WORKER_TOKEN},
@@ -177,6 +188,8 @@ def _url(rule, video) -> str:
         "kind": "video",  # a library file
         "category": 2**31 - 1,  # the library's rows (the <id:...> converter): no such category
         "worker_id": 0,  # no such pipeline worker, likewise
+        "view_id": 0,  # no such saved view, likewise
+        "list_kind": "videos",
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

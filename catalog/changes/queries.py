@@ -28,7 +28,7 @@ EXPORT_CHUNK = 2000
 # The kinds of thing the audit log records changes of, for the filter menu.
 ENTITY_TYPES = (
     "video", "channel", "category", "custom_field", "field_schema", "user", "role",
-    "queue_entry", "audit_log",
+    "queue_entry", "audit_log", "view",
 )  # fmt: skip
 AuditModel = type[MetadataSync] | type[MetadataSyncArchive]
 # Which table a page reads: the live log, or the months moved to the archive.

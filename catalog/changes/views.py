@@ -6,6 +6,7 @@ from flask import Response, abort, make_response, render_template, request, stre
 from catalog.changes import bp, queries, service
 from catalog.models.audit import SOURCES
 from catalog.permissions import Permission, can, require, signed_in_user
+from catalog.saved_views import lists as saved_lists
 from catalog.web import csv as csvexport
 from catalog.web.actions import commit_or_explain
 
@@ -13,11 +14,13 @@ from catalog.web.actions import commit_or_explain
 @bp.get("/audit")
 @require(Permission.AUDIT_READ)
 def index():
-    filters = queries.parse_filters(request.args)
+    # An auditor's saved view's state under the URL's own arguments (catalog/saved_views).
+    opened = saved_lists.open_list("audit", request.args, signed_in_user())
+    filters = saved_lists.check_audit(opened, queries.parse_filters(opened.args))
     page = queries.audit_page(filters)
     return render_template(
         "changes/index.html", filters=filters, page=page, users=queries.user_choices(),
-        sources=SOURCES, entities=queries.ENTITY_TYPES,
+        sources=SOURCES, entities=queries.ENTITY_TYPES, opened=opened,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from catalog.models.login_attempt import LoginAttempt
 from catalog.models.menus import MenuVersion
 from catalog.models.queue import ProcessingQueue
 from catalog.models.report import Report
+from catalog.models.saved_view import SavedView
 from catalog.models.task import PipelineWorker, Task
 from catalog.models.upload import VideoUpload
 from catalog.models.user import Role, User, roles_users
@@ -35,6 +36,7 @@ __all__ = [
     "ProcessingQueue",
     "Report",
     "Role",
+    "SavedView",
     "SchemaField",
     "Task",
     "User",

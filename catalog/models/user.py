@@ -1,7 +1,18 @@
 from datetime import datetime
 
 from flask_security import RoleMixin, UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models.base import Base, created_at_column
@@ -33,6 +44,9 @@ class Role(Base, RoleMixin):
 
 class User(Base, UserMixin):
     __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("colour_mode IN ('auto', 'light', 'dark')", name="colour_mode_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
@@ -65,6 +79,13 @@ class User(Base, UserMixin):
     # The IANA zone (e.g. "Europe/Berlin") the user reads and types times in; None: not
     # chosen yet, times are shown in UTC (catalog/web/timezones.py).
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The lists' column choice, per list ({"videos": [hidden column keys]}), kept here so it
+    # follows the user to another browser; their default saved view per list ({"videos":
+    # view id}), on this row so that opening a list without one costs no look-up.
+    list_columns: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    default_views: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    # Light or dark pages; "auto" follows the system's setting (static/js/colour-mode.js).
+    colour_mode: Mapped[str] = mapped_column(String(5), default="auto", server_default="auto")
 
     # Joined where users are listed with their roles; the signed-in user is loaded without
     # them (catalog/accounts/identity.py).

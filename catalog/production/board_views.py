@@ -11,6 +11,7 @@ from catalog.models.task import STAGES, TASK_PRIORITIES, TASK_STATUSES
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import bp, bulk, capacity, notion, queries, sync
 from catalog.production.board_forms import BULK_ACTIONS, BulkForm, CapacityForm
+from catalog.saved_views import lists as saved_lists
 from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
@@ -36,12 +37,17 @@ def _filters_context(board: queries.BoardFilter) -> dict:
 @bp.get("/production")
 @require(Permission.CATALOG_READ)
 def board():
-    board = queries.BoardFilter.from_args(request.args)
+    # A saved view's filters under the URL's own arguments (catalog/saved_views/lists.py).
+    opened = saved_lists.open_list("production", request.args, signed_in_user())
+    board = queries.BoardFilter.from_args(opened.args)
+    saved_lists.check_args(
+        opened, lambda args: queries.BoardFilter.from_args(args).args(), board.args()
+    )
     configured = notion.configured()
     return render_template(
         "production/board.html", columns=queries.board(board), form=ConfirmForm(),
         notion_configured=configured, waiting=sync.waiting_sync() if configured else None,
-        bulk_actions=BULK_ACTIONS, **_filters_context(board),
+        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board),
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from catalog.library import figures, uploads
 from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, can, require, signed_in_user
+from catalog.saved_views import lists as saved_lists
 from catalog.videos import bp, bulk_edit, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
@@ -90,9 +91,12 @@ def home():
 @bp.get("/videos")
 @require(Permission.CATALOG_READ)
 def index():
-    channel_name, categories, fields = menus.filter_choices(request.args.get("channel", type=int))
+    # A saved view's state under the URL's own arguments (catalog/saved_views/lists.py).
+    opened = saved_lists.open_list("videos", request.args, signed_in_user())
+    channel_name, categories, fields = menus.filter_choices(opened.args.get("channel", type=int))
     by_id = {field.id: field for field in fields}
-    state = queries.parse_state(request.args, by_id)
+    state = queries.parse_state(opened.args, by_id)
+    state = saved_lists.check_videos(opened, state, by_id, channel_name, categories)
     card_fields = [field for field in fields if field.on_card]
     page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
     return render_template(
@@ -104,6 +108,7 @@ def index():
         ],
         page_sizes=queries.PAGE_SIZES,
         monetization_fields=MONETIZATION_FIELDS,
+        opened=opened,
     )  # fmt: skip
 
 

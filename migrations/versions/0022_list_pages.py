@@ -16,7 +16,7 @@ version from a sequence: never a number used before, even after a rolled-back ch
 process cannot mistake menus read inside a transaction that was rolled back for current.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-02
 """
 

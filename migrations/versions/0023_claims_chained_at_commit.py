@@ -34,7 +34,7 @@ tasks, the board's age filter by priority
   slow every claim).
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-02
 """
 

@@ -2,10 +2,12 @@
 (function () {
   "use strict";
 
-  // Column chooser for the video list, remembered in this browser.
-  var COLUMNS_KEY = "catalog.hiddenColumns";
+  // Column chooser for the video list, kept on the user's account: the list's saved-views
+  // panel carries it (data-hidden-columns), static/js/saved-views.js posts each change.
+  function columnsHolder() { return document.querySelector("[data-hidden-columns]"); }
   function hiddenColumns() {
-    try { return JSON.parse(localStorage.getItem(COLUMNS_KEY)) || []; } catch (e) { return []; }
+    var holder = columnsHolder();
+    try { return (holder && JSON.parse(holder.dataset.hiddenColumns)) || []; } catch (e) { return []; }
   }
   // The menu's boxes are made here from the table's headers (the page does not send them:
   // without this script they would do nothing).
@@ -57,7 +59,7 @@
     if (target.dataset && target.dataset.column) {
       var hidden = hiddenColumns().filter(function (c) { return c !== target.dataset.column; });
       if (!target.checked) hidden.push(target.dataset.column);
-      localStorage.setItem(COLUMNS_KEY, JSON.stringify(hidden));
+      if (columnsHolder()) columnsHolder().dataset.hiddenColumns = JSON.stringify(hidden);
       applyColumns(document);
       event.stopPropagation();
     }

@@ -1,5 +1,5 @@
 """python -m tests.bench --videos N [--audit-rows M] [--rebuild]
-[--only pages|lists|import|production|board|library|throughput] [--tasks T]
+[--only pages|lists|views|import|production|board|library|throughput] [--tasks T]
 [--library-users U] [--viewers V] [--beacon-seconds S] [--throughput-seconds S]: see
 tests/bench/__init__.py, tests/bench/production.py, tests/bench/board.py and
 tests/bench/throughput.py."""
@@ -21,6 +21,7 @@ from tests.bench import (
     production,
     report,
     throughput,
+    views,
 )
 from tests.bench.database import BENCH_DIR, log, relative
 
@@ -42,9 +43,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("pages", "lists", "import", "production", "board", "library", "throughput"),
+        choices=(
+            "pages",
+            "lists",
+            "views",
+            "import",
+            "production",
+            "board",
+            "library",
+            "throughput",
+        ),
         help="run only the page measurements, the list pages through HTTP (gunicorn, beside "
-        "a reference page), the import benchmark, the production queue's (a database of its "
+        "a reference page), saved views against their written-out URLs, the import "
+        "benchmark, the production queue's (a database of its "
         "own, with the board's), the production board's alone, the library's or the "
         "throughput through HAProxy and gunicorn (default: all)",
     )
@@ -123,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             status = measure_pages(server, args, built)
         if args.only in (None, "lists"):
             status = lists.run(server, args, built) or status
+        if args.only in (None, "views"):
+            status = views.run(server, args, built) or status
         if args.only in (None, "library"):
             # Before the import benchmark, which needs the bench database free of connections.
             status = library.run(server, args, built) or status

@@ -59,15 +59,19 @@ def settle(page) -> None:
     page.wait_for_function(SETTLED)
 
 
-def open_checked_page(browser, *, provoked: int | None = None):
+def open_checked_page(browser, *, provoked: int | None = None, color_scheme: str = "light"):
     """(page, problems): a page in a context of its own (Berlin time, British English,
     reduced motion: no fades for axe to read half-way) whose every document carries axe-core
     and the CSP listener; its console errors and page errors go to `problems`, except the
     one a test provokes on purpose (an answer of status `provoked`). Close it with
-    page.context.close()."""
+    page.context.close(). `color_scheme`: the system's colour mode the browser reports
+    ("dark": the app's automatic colour mode shows its dark pages)."""
     assert AXE.exists(), "axe-core is missing: run `make install-test` (npm ci)"
     context = browser.new_context(
-        timezone_id="Europe/Berlin", locale="en-GB", reduced_motion="reduce"
+        timezone_id="Europe/Berlin",
+        locale="en-GB",
+        reduced_motion="reduce",
+        color_scheme=color_scheme,
     )
     context.add_init_script(path=str(AXE))
     context.add_init_script(CSP_LISTENER)

@@ -109,13 +109,20 @@ def visit(page, url: str, problems: list[str]) -> list[str]:
     return page.eval_on_selector_all("a[href]:not([download])", "links => links.map((a) => a.href)")
 
 
-@pytest.mark.parametrize("role", ["admin", "editor", "auditor", "viewer"])
-def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role):
-    page, problems = open_checked_page(browser)
+# Every role in light colours; in dark ones (the system's, which the automatic colour mode
+# follows) the admin, who sees every page.
+@pytest.mark.parametrize(
+    ("role", "scheme"),
+    [("admin", "light"), ("editor", "light"), ("auditor", "light"), ("viewer", "light"),
+     ("admin", "dark")],
+)  # fmt: skip
+def test_every_page_is_clean_at_both_widths(browser, live_server, seeded, role, scheme):
+    page, problems = open_checked_page(browser, color_scheme=scheme)
     context = page.context
     try:
         people = LiveData(seeded.app)  # a tag of its own: the seed already made an editor
         sign_in(page, live_server, people.user(role), people)
+        assert page.evaluate("document.documentElement.dataset.bsTheme") == scheme
         nav = page.eval_on_selector_all("nav a[href]", "links => links.map((a) => a.href)")
         assert len(nav) >= 4, nav
         seen: set[tuple] = set()

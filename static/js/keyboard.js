@@ -1,0 +1,83 @@
+// Keyboard shortcuts of the video list: j/k move the row focus, x selects the row, e or
+// Enter opens its edit form, o opens the video, "/" searches (app.js), ? lists them.
+// Never while typing in a field, nor with a modifier key held.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    var tag = (target.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+  function rows() {
+    var table = document.querySelector(".video-list");
+    if (!table || !table.tBodies[0]) return [];
+    // A row with a link to its video (not the "no videos match" row).
+    return Array.prototype.filter.call(table.tBodies[0].rows, function (row) {
+      return row.querySelector("a[href]");
+    });
+  }
+  function current(list) {
+    var focused = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest(".video-list tbody tr") : null;
+    if (focused && list.indexOf(focused) !== -1) return focused;
+    return document.querySelector(".video-list tbody tr.row-focus");
+  }
+  function focusRow(row) {
+    document.querySelectorAll(".video-list tbody tr.row-focus").forEach(function (r) {
+      r.classList.remove("row-focus");
+    });
+    row.classList.add("row-focus");
+    row.tabIndex = -1;
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function videoLink(row) {
+    return row.querySelector(".col-video_id a[href]") || row.querySelector("a[href]");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var dialog = document.getElementById("shortcuts");
+    if (event.key === "?" && dialog) {
+      event.preventDefault();
+      if (!dialog.open) dialog.showModal();
+      return;
+    }
+    if (dialog && dialog.open) return;
+    var list = rows();
+    if (!list.length) return;
+    var row = current(list);
+    var at = row ? list.indexOf(row) : -1;
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      var next = event.key === "j" ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0);
+      focusRow(list[next]);
+      return;
+    }
+    if (!row) return;
+    // Enter on a link or button inside the row keeps its own meaning.
+    if (event.key === "Enter" && event.target !== row) return;
+    if (event.key === "x") {
+      var box = row.querySelector(".row-select");
+      if (box) {
+        event.preventDefault();
+        box.click();
+      }
+    } else if (event.key === "e" || event.key === "Enter") {
+      var link = videoLink(row);
+      if (link && document.querySelector("[data-can-edit]")) {
+        event.preventDefault();
+        window.location.assign(link.href.replace(/\/?$/, "/edit"));
+      }
+    } else if (event.key === "o") {
+      event.preventDefault();
+      window.location.assign(videoLink(row).href);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-close-dialog]")) {
+      event.target.closest("dialog").close();
+    }
+  });
+})();

@@ -1,0 +1,133 @@
+"""Opening a saved view against the same list without one (`--only views`).
+
+The goal (issue 18): `/videos?view=<id>` costs no more than the URL of the same state
+written out, one extra indexed look-up at most. Each pair is timed interleaved (plain,
+view, plain, view…) in one process, so the machine's load falls on both alike; the report
+gives medians, their ratio, CPU time per request (this process runs the app), and the
+statements each sends. The views are made through the service, as the bench editor's, and
+deleted afterwards."""
+
+import statistics
+import time
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from catalog.extensions import db
+from catalog.models import SavedView, User
+from catalog.saved_views import service
+from tests.bench import build, database, measure
+from tests.bench.database import BENCH_DIR, log, relative
+
+# A view may cost this much more than its written-out URL before the bench says it misses
+# (the noise of medians of interleaved requests on a shared machine).
+RATIO_GOAL = 1.10
+EXTRA_STATEMENTS = 1
+
+
+def _states(conn, biggest_channel: int) -> list[tuple[str, dict]]:
+    (term,) = conn.execute(
+        "SELECT split_part(title, ' ', 1) FROM videos WHERE title IS NOT NULL LIMIT 1"
+    ).fetchone()
+    return [
+        ("channel + privacy", {"channel": biggest_channel, "privacy": "public"}),
+        ("claim, by views", {"claim": "dispute", "sort": "views"}),
+        ("search", {"q": term.lower()}),
+        ("plain list", {}),
+    ]
+
+
+def _pair(client, statements, plain: str, viewed: str, warmup: int, requests: int) -> dict:
+    figures = {
+        url: {"ms": [], "cpu": [], "statements": [], "status": 200} for url in (plain, viewed)
+    }
+    for i in range(warmup + requests):
+        for url in (plain, viewed) if i % 2 == 0 else (viewed, plain):
+            statements.start()
+            cpu, wall = time.process_time(), time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            sent = len(statements.stop())
+            if response.status_code != 200:
+                figures[url]["status"] = response.status_code
+            if i >= warmup:
+                figures[url]["ms"].append(wall * 1000)
+                figures[url]["cpu"].append(cpu * 1000)
+                figures[url]["statements"].append(sent)
+    return figures
+
+
+def run(server, args, built: dict) -> int:
+    """Time each state plain and as a saved view; print and return 1 on a miss."""
+    with database.connect(server, built["database"], autocommit=True) as conn:
+        states = _states(conn, built["stats"]["biggest_channel"]["id"])
+    app = build.make_app(built["url"])
+    with app.app_context():
+        engine = db.engine
+        owner = (
+            db.session.scalars(select(User).where(User.email == build.LOGIN_EMAIL)).unique().one()
+        )
+        ids = []
+        for name, args_ in states:
+            view = service.create(
+                owner, "videos", f"bench {name} {time.time_ns()}",
+                {"args": dict(args_)}, actor=owner, source="cli",
+            )  # fmt: skip
+            ids.append(view.id)
+        db.session.commit()
+    statements = measure.StatementLog(engine)
+    client = app.test_client()
+    measure.sign_in(client)
+    lines = [
+        f"## Saved views: /videos?view=<id> against the same URL written out "
+        f"({args.videos:,} videos, {args.requests} requests each, interleaved)",
+        "",
+        "| state | plain median ms | view median ms | ratio | plain CPU ms | view CPU ms "
+        "| statements plain / view | verdict |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    misses = 0
+    try:
+        for (name, state), view_id in zip(states, ids, strict=True):
+            plain = "/videos?" + urlencode({"view": "none", **state})
+            viewed = f"/videos?view={view_id}"
+            t0 = time.perf_counter()
+            figures = _pair(client, statements, plain, viewed, args.warmup, args.requests)
+            p, v = figures[plain], figures[viewed]
+            if p["status"] != 200 or v["status"] != 200:
+                lines.append(
+                    f"| {name} | HTTP {p['status']} | HTTP {v['status']} | | | | | FAILED |"
+                )
+                misses += 1
+                continue
+            pm, vm = statistics.median(p["ms"]), statistics.median(v["ms"])
+            pc, vc = statistics.median(p["cpu"]), statistics.median(v["cpu"])
+            ps, vs = max(p["statements"]), max(v["statements"])
+            ok = vm / pm <= RATIO_GOAL and vs - ps <= EXTRA_STATEMENTS
+            misses += not ok
+            lines.append(
+                f"| {name} | {pm:.1f} | {vm:.1f} | {vm / pm:.2f} | {pc:.1f} | {vc:.1f} "
+                f"| {ps} / {vs} | {'meets' if ok else 'MISSES'} |"
+            )
+            log(f"views: {name}: plain {pm:.1f} ms, view {vm:.1f} ms", t0)
+    finally:
+        statements.close()
+        with app.app_context():
+            for view_id in ids:
+                view = db.session.get(SavedView, view_id)
+                owner = db.session.get(User, view.owner_id)
+                service.delete(view, actor=owner, source="cli")
+            db.session.commit()
+        engine.dispose()
+    lines += [
+        "",
+        f"Goal: a view's median at most {RATIO_GOAL:.2f}x the written-out URL's, and at most "
+        f"{EXTRA_STATEMENTS} statement more (its look-up by primary key).",
+    ]
+    print()
+    print("\n".join(lines))
+    out = BENCH_DIR / f"views-{args.videos}.md"
+    out.write_text("\n".join(lines) + "\n")
+    log(f"Wrote {relative(out)}")
+    return 1 if misses else 0
