@@ -38,6 +38,14 @@ class Opened:
     def view_param(self) -> dict[str, Any]:
         return {"view": self.view.id} if self.view else {}
 
+    def kept(self) -> tuple[tuple[str, str], ...]:
+        """What keeps the view in the list's links: its id, and a blank for each argument
+        it stores (a blank clears the view's value, so a filter dropped since stays
+        dropped). The video list's ListState.kept_view."""
+        if self.view is None:
+            return ()
+        return (("view", str(self.view.id)), *((key, "") for key in self.view.args))
+
 
 def _merged(stored: dict, args: MultiDict) -> MultiDict:
     merged = MultiDict()

@@ -107,6 +107,10 @@ class ListState:
     size: int = 25
     after: str = ""
     before: str = ""
+    # The arguments that keep an open saved view in every link of the list: its id, and a
+    # blank for each argument it stores, so that what the list no longer uses is not taken
+    # from the view again (catalog/saved_views/lists.py: a blank clears a view's value).
+    kept_view: tuple[tuple[str, str], ...] = ()
 
     def filter_args(self) -> dict[str, Any]:
         """The filters as URL arguments, defaults left out."""
@@ -124,19 +128,24 @@ class ListState:
 
     def view_args(self) -> dict[str, Any]:
         """Filters plus order and page size: the list as bookmarked, from its first page."""
-        args = self.filter_args()
+        args = {**dict(self.kept_view), **self.filter_args()}
         if self.sort != "added":
             args["sort"] = self.sort
-        if not self.desc:
-            args["dir"] = "asc"
+        if self.desc != default_desc(self.sort):
+            args["dir"] = "desc" if self.desc else "asc"
         if self.size != PAGE_SIZES[0]:
             args["size"] = self.size
         return args
 
     def sorted_by(self, sort: str) -> dict[str, Any]:
         """URL arguments for a column header: sort by it, or flip it when it is current."""
-        desc = not self.desc if sort == self.sort else sort in ("views", "changed", "added")
+        desc = not self.desc if sort == self.sort else default_desc(sort)
         return replace(self, sort=sort, desc=desc).view_args()
+
+
+def default_desc(sort: str) -> bool:
+    """Counts and dates list the most first; names and custom values from A or 1."""
+    return sort in ("added", "views", "changed")
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
@@ -178,6 +187,7 @@ def parse_state(args, fields: dict[int, FieldChoice] | None = None) -> ListState
     args = args if isinstance(args, MultiDict) else MultiDict(args)
     size = args.get("size", type=int)
     sort = args.get("sort", "added")
+    sort = sort if sortable(sort, fields) else "added"
     custom = (_custom_filter(field, args) for field in fields.values())
     return ListState(
         q=(args.get("q") or "").strip()[:200],
@@ -194,8 +204,8 @@ def parse_state(args, fields: dict[int, FieldChoice] | None = None) -> ListState
         hidden=_choice(args.get("hidden"), HIDDEN_CHOICES) or "no",
         monetization={name: args[name] for name in MONETIZATION_FIELDS if args.get(name) in YES_NO},
         custom=tuple(c for c in custom if c is not None),
-        sort=sort if sortable(sort, fields) else "added",
-        desc=args.get("dir", "desc" if sort in ("added", "views", "changed") else "asc") != "asc",
+        sort=sort,
+        desc=args["dir"] != "asc" if args.get("dir") else default_desc(sort),
         size=size if size in PAGE_SIZES else PAGE_SIZES[0],
         after=args.get("after", ""),
         before=args.get("before", ""),

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from flask import (
@@ -97,6 +98,7 @@ def index():
     by_id = {field.id: field for field in fields}
     state = queries.parse_state(opened.args, by_id)
     state = saved_lists.check_videos(opened, state, by_id, channel_name, categories)
+    state = replace(state, kept_view=opened.kept())  # sorting and paging keep the view
     card_fields = [field for field in fields if field.on_card]
     page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
     return render_template(
