@@ -7,9 +7,14 @@
    bytes that are not UTF-8) is staged again through Python's csv module, row by row, so
    that each bad row is skipped and reported instead of failing the file, and a file-level
    problem (another encoding) gets its own clear message.
-2. Read (checking.py). One statement turns the text into typed fields and, per row, whether
-   it is refused (cells.value_sql, cells.check_sql): `import_rows`. Unreadable cells
-   that do not refuse their row become warnings (unreadable.py).
+1b. Set aside (unchanged.py). Most rows of a real report say what the catalog holds: each
+   row of a video with one row in the file is compared, as text, with its video written as
+   a report writes it; a row that proves to change nothing (every cell reads back as the
+   video's value and passes its check) goes to `import_same` and skips steps 2, 4 and 5.
+   Anything in doubt takes the full path, which decides as before.
+2. Read (checking.py). One statement turns the text of the other rows into typed fields
+   and, per row, whether it is refused (cells.value_sql, cells.check_sql): `import_rows`.
+   Unreadable cells that do not refuse their row become warnings (unreadable.py).
 3. Channels (lookups.py, with the categories and the custom fields a file names). The
    report's channels that the catalog does not know are created, renamed ones take the
    report's name; both audited (entity "channel"), set-based.
