@@ -57,6 +57,8 @@ def _catalog() -> dict:
         "micro": {"time_published": AT.replace(microsecond=123456)},
         "milli": {"time_published": AT.replace(microsecond=123000)},
         "seconds": {},
+        "bad_tail": {"time_published": AT.replace(microsecond=123000)},
+        "padded_id": {},
         "micro_cut": {"time_published": AT.replace(microsecond=123456)},
         "disputed": {"claimed_status": "dispute"},
         "appealed": {"claimed_status": "appeal"},
@@ -111,6 +113,9 @@ def _rows(videos: dict) -> list[dict]:
         _cells(v["milli"], time_published=v["milli"].time_published.isoformat()[:23] + "Z"),
         _cells(v["seconds"], time_published=AT.strftime("%Y-%m-%dT%H:%M:%SZ")),
         _cells(v["micro_cut"], time_published=AT.strftime("%Y-%m-%dT%H:%M:%S.123Z")),
+        # Unreadable (a warning), though all but its last character is the video's date.
+        _cells(v["bad_tail"], time_published=AT.strftime("%Y-%m-%dT%H:%M:%S.123X")),
+        _cells(v["padded_id"], video_id=f" {v['padded_id'].video_id} "),
         _cells(v["disputed"]),
         _cells(v["appealed"], claimed_by_this_owner="No"),
         _cells(v["owners"], other_owners_claiming="Owner Y, Owner X"),
@@ -194,5 +199,6 @@ def test_rows_set_aside_change_nothing_the_full_path_would_not(app_ctx, tmp_path
     assert shortcut[0] == full[0]
     assert shortcut[1] == full[1]
     outcome = shortcut[0]
-    assert (outcome["rows"], outcome["invalid"], outcome["created"]) == (20, 2, 2)
+    assert (outcome["rows"], outcome["invalid"], outcome["created"]) == (22, 2, 2)
     assert outcome["channels_renamed"] == 1
+    assert [w["value"] for w in outcome["warnings"]] == ["2024-03-04T05:06:07.123X"]
