@@ -70,6 +70,7 @@ def _catalog() -> dict:
         "no_channel": {"channel": None, "channel_display_name": None},
         "two_rows": {},
         "changed": {},
+        "formula": {"title": "'=HYPERLINK(1)"},
     }
     return {name: VideoFactory(**(base | changes)) for name, changes in variants.items()}
 
@@ -202,3 +203,65 @@ def test_rows_set_aside_change_nothing_the_full_path_would_not(app_ctx, tmp_path
     assert (outcome["rows"], outcome["invalid"], outcome["created"]) == (22, 2, 2)
     assert outcome["channels_renamed"] == 1
     assert [w["value"] for w in outcome["warnings"]] == ["2024-03-04T05:06:07.123X"]
+
+
+# The Catalog Tool format (no lists, flags or UPC, which take the full path whole): its
+# column for each of the YouTube report's above.
+CATALOG_COLUMNS = {
+    "video_id": "video_id", "video_title": "title", "channel_id": "channel_id",
+    "channel_display_name": "channel_name", "time_published": "published_at",
+    "video_length": "duration", "views": "views", "video_privacy_status": "privacy_status",
+    "category": "category", "claimed_by_another_owner": "claimed_by_another_owner",
+    "other_owners_claiming": "other_owners_claiming", "asset_id": "asset_id",
+    "custom_id": "custom_id", "effective_policy": "effective_policy", "isrc": "isrc",
+    "upload_source": "upload_source", **{name: name for name in SETTINGS},
+}  # fmt: skip
+
+
+def test_the_catalog_format_sets_aside_only_what_reads_back_the_same(
+    app_ctx, tmp_path, monkeypatch
+):
+    videos = _catalog()
+    db.session.flush()
+    rows = [
+        {CATALOG_COLUMNS[k]: value for k, value in row.items() if k in CATALOG_COLUMNS}
+        | {"claimed_status": _claim_status(videos, row["video_id"])}
+        for row in _rows(videos)
+    ]
+    # A text the catalog's export quoted (a formula) is read without its quote.
+    rows.append(_catalog_row(videos["formula"]) | {"title": videos["formula"].title})
+    path = tmp_path / "report.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, [*CATALOG_COLUMNS.values(), "claimed_status"])
+        writer.writeheader()
+        writer.writerows(rows)
+    set_aside = []
+
+    def counted(layout):
+        set_aside.append(unchanged.set_aside(layout))
+        return set_aside[-1]
+
+    monkeypatch.setattr(pipeline, "set_aside", counted)
+    shortcut = _import(path)
+    monkeypatch.setattr(unchanged, "_conditions", lambda layout: None)
+    full = _import(path)
+
+    assert shortcut[0]["format"] == "catalog"
+    assert set_aside[0] > 0
+    assert shortcut == full
+    assert "title" in next(
+        s["changes"] for s in shortcut[0]["sample"] if s["video_id"] == videos["formula"].video_id
+    )
+
+
+def _catalog_row(video) -> dict:
+    cells = _cells(video)
+    return {CATALOG_COLUMNS[k]: v for k, v in cells.items() if k in CATALOG_COLUMNS} | {
+        "claimed_status": video.claimed_status or ""
+    }
+
+
+def _claim_status(videos: dict, video_id: str) -> str:
+    """The claim status of the catalog's video of that id (none for a new video)."""
+    video = next((v for v in videos.values() if v.video_id == video_id.strip()), None)
+    return (video.claimed_status or "") if video else ""
