@@ -24,6 +24,7 @@ COPYs of the same file.
 """
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -172,6 +173,34 @@ def _blocks(path: Path):
             yield block
 
 
+# -- CPU time ----------------------------------------------------------------------------------
+# Wall time on a shared machine says as much about the neighbours as about the import: each run
+# also reports the CPU seconds it cost, its PostgreSQL backend's (read from /proc: the bench's
+# server is local) and its client process's.
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a local PostgreSQL backend has used; None when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def cpu_used(pid: int, before: float | None, client_before: float) -> dict:
+    after = backend_cpu(pid)
+    return {
+        "backend_cpu": round(after - before, 2) if before is not None and after else None,
+        "client_cpu": round(own_cpu() - client_before, 2),
+    }
+
+
 # -- baselines ---------------------------------------------------------------------------------
 
 # The 14 btree indexes of `videos`, on the report's equivalent columns (one per videos
@@ -224,6 +253,8 @@ def copy_baseline(server, path: Path, table: str, *, indexed: bool) -> Measured:
     with database.connect(server, SCRATCH_DB, autocommit=True) as conn:
         count = _create_baseline(conn, table, indexed)
     with database.connect(server, SCRATCH_DB) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        cpu_before, client_before = backend_cpu(pid), own_cpu()
         t0 = time.perf_counter()
         with (
             conn.cursor() as cursor,
@@ -235,8 +266,9 @@ def copy_baseline(server, path: Path, table: str, *, indexed: bool) -> Measured:
                 copy.write(block)
         conn.commit()
         seconds = time.perf_counter() - t0
+        cpu = cpu_used(pid, cpu_before, client_before)
         rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return Measured(table, rows, seconds, {"indexes": count})
+    return Measured(table, rows, seconds, {"indexes": count, **cpu})
 
 
 # -- the import, in a child process ------------------------------------------------------------
@@ -305,11 +337,15 @@ def child(argv: list[str]) -> int:
             report = service.create_report(stream, path.name, actor=actor, storage=storage)
         db.session.commit()
         store_seconds = time.perf_counter() - t0
+        pid = db.session.scalar(db.text("SELECT pg_backend_pid()"))
+        cpu_before, client_before = backend_cpu(pid), own_cpu()
         t0 = time.perf_counter()
         applied = service.apply_report(report, actor=actor, storage=storage)
         apply_seconds = time.perf_counter() - t0
+        same_backend = db.session.scalar(db.text("SELECT pg_backend_pid()")) == pid
         db.session.commit()
         import_seconds = time.perf_counter() - t0
+        cpu = cpu_used(pid, cpu_before if same_backend else None, client_before)
         outcome = applied.outcome
         audit = db.session.scalar(
             db.text("SELECT count(*) FROM metadata_syncs WHERE report_id = :id"),
@@ -324,7 +360,7 @@ def child(argv: list[str]) -> int:
             "store_seconds": round(store_seconds, 3), "apply_seconds": round(apply_seconds, 3),
             "commit_seconds": round(import_seconds - apply_seconds, 3),
             "import_seconds": round(import_seconds, 3),
-            "maxrss_kb": _peak_rss_kb(),
+            "maxrss_kb": _peak_rss_kb(), **cpu,
         }  # fmt: skip
         db.session.remove()
         db.engine.dispose()
@@ -422,6 +458,30 @@ def run(server, videos: int, built: dict, results_file: Path) -> str:
     return section
 
 
+def _cpu_total(run: dict) -> float | None:
+    if run.get("backend_cpu") is None:
+        return None
+    return run["backend_cpu"] + run["client_cpu"]
+
+
+def _cpu(run: dict) -> str:
+    total = _cpu_total(run)
+    if total is None:
+        return "?"
+    return f"{total:.1f} ({run['backend_cpu']:.1f} + {run['client_cpu']:.1f})"
+
+
+def _cpu_ratio(base: dict, imported: dict) -> str:
+    """How much less CPU the baseline took per row: the import's rate relative to it."""
+    ours, theirs = _cpu_total(imported), _cpu_total(base)
+    return f"{theirs / ours:.2f}x" if ours and theirs else "?"
+
+
+def _chain_cpu(chained: dict, bare: dict) -> str:
+    ours, theirs = _cpu_total(chained), _cpu_total(bare)
+    return f"{ours / theirs - 1:+.1%}" if ours and theirs else "?"
+
+
 def render(
     videos, written, imported: Measured, result: dict, indexed, plain, unchained, bare: dict
 ) -> str:
@@ -449,34 +509,40 @@ def render(
         f"as text, {indexed.detail['indexes']} indexes like `videos` (14 btree on the "
         "equivalent columns, 2 unique, and a trigram GIN on a generated lower-cased "
         f"concatenation); (b) a text table with {plain.detail['indexes']} btree indexes",
-        f"- Goals (issue 4): import >= {GOAL_RATIO}x the COPY rate into an indexed video "
-        f"table (a); peak worker memory < {GOAL_RSS_MB} MB; (issue 7) the audit hash chain "
-        f"adds <= {GOAL_CHAIN_OVERHEAD:.0%} to the import's time",
+        f"- Goals: (issue 17) import >= {GOAL_RATIO}x the rate of (b), the light COPY; "
+        f"peak worker memory < {GOAL_RSS_MB} MB; (issue 7) the audit hash chain adds "
+        f"<= {GOAL_CHAIN_OVERHEAD:.0%} to the import's time. (Issue 4 set the same ratio "
+        "against (a).)",
+        "- CPU: seconds of CPU each run cost, its PostgreSQL backend's + its client "
+        "process's (the import's child: reading the file, hashing, the app); on a shared "
+        "machine the ratio of CPU seconds moves less than the ratio of wall times",
         "",
-        "| run | rows | seconds | rows/s | import / this | result |",
-        "|---|---:|---:|---:|---:|---|",
+        "| run | rows | seconds | rows/s | CPU s (backend + client) | import / this "
+        "| import / this, by CPU | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         f"| import (real code path, audit rows included) | {imported.rows:,} | "
-        f"{imported.seconds:.1f} | {imported.rate:,.0f} | | |",
+        f"{imported.seconds:.1f} | {imported.rate:,.0f} | {_cpu(result)} | | | |",
     ]
     for label, base, goal in (
-        ("(a) COPY into an indexed video table", indexed, True),
-        ("(b) COPY into a text table, 4 btree indexes", plain, False),
+        ("(a) COPY into an indexed video table", indexed, False),
+        ("(b) COPY into a text table, 4 btree indexes (light COPY)", plain, True),
     ):
         ratio = imported.rate / base.rate if base.rate else 0.0
         verdict = ("PASS" if ratio >= GOAL_RATIO else "MISS") if goal else "(shown only)"
         lines.append(
             f"| {label} | {base.rows:,} | {base.seconds:.1f} | {base.rate:,.0f} | "
-            f"{ratio:.2f}x | {verdict} |"
+            f"{_cpu(base.detail)} | {ratio:.2f}x | {_cpu_ratio(base.detail, result)} | {verdict} |"
         )
     lines.append(
-        f"| peak worker memory (the child's VmHWM) | | | | {rss_mb:,.0f} MB | "
+        f"| peak worker memory (the child's VmHWM) | | | | | {rss_mb:,.0f} MB | | "
         f"{'PASS' if rss_mb < GOAL_RSS_MB else 'MISS'} |"
     )
     overhead = imported.seconds / unchained.seconds - 1 if unchained.seconds else 0.0
     lines.append(
         f"| the same import without the audit hash chain | {unchained.rows:,} | "
-        f"{unchained.seconds:.1f} | {unchained.rate:,.0f} | chain overhead "
-        f"{overhead:+.1%} | {'PASS' if overhead <= GOAL_CHAIN_OVERHEAD else 'MISS'} |"
+        f"{unchained.seconds:.1f} | {unchained.rate:,.0f} | {_cpu(bare)} | chain overhead "
+        f"{overhead:+.1%} | {_chain_cpu(result, bare)} | "
+        f"{'PASS' if overhead <= GOAL_CHAIN_OVERHEAD else 'MISS'} |"
     )
     timings = dict(result["timings"])
     # The apply step's own parts (update, insert, GIN clean-up) are within "apply".

@@ -11,7 +11,7 @@ from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.reports import importer
 from catalog.reports.formats import ReportFileError
-from catalog.reports.importer import pipeline
+from catalog.reports.importer import pipeline, staging
 from catalog.videos import service as videos
 from tests.factories import CategoryFactory, UserFactory
 from tests.reports.conftest import CHANNEL, NEW_CHANNEL, opener
@@ -229,6 +229,21 @@ def test_headers_in_any_case_with_a_bom_and_crlf_lines(app_ctx):
     assert video("vidGGGGGGG7").title == "Seventh Song, with a comma"
     assert video("vidGGGGGGG7").privacy_status == "private"
     assert video("vidAAAAAAA1").claimed_status == "claim"
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r\n\r\n", ""])
+def test_a_file_of_crlf_lines_is_parsed_by_postgresql_whatever_its_end(
+    app_ctx, tmp_path, monkeypatch, ending
+):
+    # The row-by-row path is for files PostgreSQL's parser refuses; a spreadsheet's CSV
+    # (lines ended by CR LF, a blank line at the end or none) is not one of them.
+    monkeypatch.setattr(staging, "_copy_rows", lambda *a: pytest.fail("staged row by row"))
+    path = tmp_path / "crlf.csv"
+    rows = ["video_id,channel_id,video_title", f"vidAAAAAAA1,{CHANNEL},First", "vidBBBBBBB2,,"]
+    path.write_bytes(("\r\n".join(rows) + ending).encode())
+    outcome = apply(path)
+    assert (outcome.rows, outcome.created, outcome.invalid) == (2, 2, 0)
+    assert video("vidBBBBBBB2").title is None
 
 
 def test_a_file_without_the_claim_columns_leaves_claims_alone(app_ctx, tmp_path):

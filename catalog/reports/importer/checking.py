@@ -26,15 +26,16 @@ UNQUOTED_CELL = (
 UNQUOTED_KINDS = ("video_id", "text", "list", "custom_text", "custom_select")
 
 
+def cell_sql(layout: Layout, name: str) -> str:
+    """The cell of field `name` in import_raw r, trimmed, NULL when empty (a text unquoted)."""
+    # Only the catalog's format can be its own export: YouTube's reports pay nothing for it.
+    unquote = layout.format.key == "catalog" and layout.spec(name).kind in UNQUOTED_KINDS
+    return (UNQUOTED_CELL if unquote else CELL).format(n=layout.fields[name] + 1)
+
+
 def _cells(layout: Layout) -> str:
     """The mapped cells of import_raw r, trimmed, NULL when empty (texts unquoted)."""
-    # Only the catalog's format can be its own export: YouTube's reports pay nothing for it.
-    unquote = UNQUOTED_KINDS if layout.format.key == "catalog" else ()
-    cells = []
-    for name, index in layout.fields.items():
-        cell = UNQUOTED_CELL if layout.spec(name).kind in unquote else CELL
-        cells.append(f"{cell.format(n=index + 1)} AS {name}")
-    return ", ".join(cells)
+    return ", ".join(f"{cell_sql(layout, name)} AS {name}" for name in layout.fields)
 
 
 def _checks(layout: Layout) -> list[tuple[int, str, str]]:
@@ -103,9 +104,10 @@ BY_VALUE = (
 )  # fmt: skip
 
 
-def typed_rows(layout: Layout) -> None:
-    """import_rows: one row per staged row, its fields typed, and whether it is accepted
-    (`ok`). The reasons of the refused ones are worked out later, for them only."""
+def typed_rows(layout: Layout, source: str = "import_raw") -> None:
+    """import_rows: one row per staged row of `source` (import_raw, or the part of it that
+    is not known unchanged), its fields typed, and whether it is accepted (`ok`). The
+    reasons of the refused ones are worked out later, for them only."""
     fields = layout.fields
     # <field>__bad: the cell of a soft field could not be read (its value is NULL).
     bad = "".join(
@@ -117,7 +119,7 @@ def typed_rows(layout: Layout) -> None:
 CREATE TEMP TABLE import_rows ON COMMIT DROP AS
 SELECT row_no, blank, NOT blank AND NOT coalesce({_refused(layout)}, false) AS ok,
        {", ".join(fields)}{bad}
-FROM ({_typed(layout, "import_raw")}) typed
+FROM ({_typed(layout, source)}) typed
 """
     )
 

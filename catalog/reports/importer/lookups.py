@@ -13,6 +13,7 @@ from catalog.audit import DISPLAY_NAME_MAX
 from catalog.extensions import db
 from catalog.models import CustomField
 from catalog.reports.formats import Layout, custom_field, normalize
+from catalog.reports.importer.checking import cell_sql
 from catalog.reports.importer.outcome import Outcome
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.writing import COLLECT
@@ -54,25 +55,35 @@ def with_custom_fields(layout: Layout) -> Layout:
     return dataclasses.replace(layout, fields=fields, custom=custom, ignored=tuple(ignored))
 
 
-def categories(outcome: Outcome, layout: Layout) -> None:
-    """import_categories: each category name of the file and the catalog's category it
-    names (by name or slug, ignoring case), NULL when none."""
+def category_lookup(layout: Layout) -> None:
+    """import_categories: each category name of the staged file and the catalog's category
+    it names (by name or slug, ignoring case), NULL when none. Built from the staged text,
+    before the rows are read, as the rows known unchanged are found with it."""
     if "category" not in layout.fields:
         return
     run_sql("DROP TABLE IF EXISTS pg_temp.import_categories")
-    run_sql("""
+    run_sql(f"""
 CREATE TEMP TABLE import_categories ON COMMIT DROP AS
-SELECT n.name, n.rows, (
+SELECT n.name, (
   SELECT c.id FROM video_categories c
   WHERE lower(c.name) = lower(n.name) OR c.slug = lower(n.name)
      OR c.slug = btrim(regexp_replace(lower(n.name), '[^a-z0-9]+', '-', 'g'), '-')
   ORDER BY lower(c.name) = lower(n.name) DESC, c.slug = lower(n.name) DESC, c.id LIMIT 1
 ) AS id
-FROM (SELECT category AS name, count(*) AS rows FROM import_rows
-      WHERE ok AND category IS NOT NULL GROUP BY category) n
+FROM (SELECT DISTINCT {cell_sql(layout, "category")} AS name FROM import_raw r) n
+WHERE n.name IS NOT NULL
 """)
+    run_sql("ANALYZE import_categories")  # a few rows: joined by hashing, not by sorting
+
+
+def categories(outcome: Outcome, layout: Layout) -> None:
+    """The note on the category names of accepted rows that name no category."""
+    if "category" not in layout.fields:
+        return
     unknown = run_sql(
-        "SELECT name, rows FROM import_categories WHERE id IS NULL ORDER BY rows DESC"
+        "SELECT r.category, count(*) FROM import_rows r "
+        "JOIN import_categories c ON c.name = r.category "
+        "WHERE r.ok AND c.id IS NULL GROUP BY r.category ORDER BY count(*) DESC"
     ).all()
     if unknown:
         shown = ", ".join(f"{name} ({plural(rows, 'row')})" for name, rows in unknown[:10])
@@ -96,12 +107,17 @@ def channels(outcome: Outcome, layout: Layout, params: dict) -> None:
     name = "channel_name" if "channel_name" in layout.fields else "NULL::text"
     picked = "r.channel_name" if "channel_name" in layout.fields else "NULL::text"
     run_sql("DROP TABLE IF EXISTS pg_temp.import_channels")
+    # The accepted rows: those read (step 2) and those known unchanged (unchanged.py).
     run_sql(f"""
 CREATE TEMP TABLE import_channels ON COMMIT DROP AS
+WITH accepted AS MATERIALIZED (
+  SELECT row_no, channel_key, {name} AS channel_name FROM import_rows WHERE ok
+  UNION ALL SELECT row_no, channel_key, channel_name FROM import_same
+)
 SELECT k.channel_key, {picked} AS channel_name
-FROM (SELECT channel_key, max(row_no) FILTER (WHERE {name} IS NOT NULL) AS named
-      FROM import_rows WHERE ok AND channel_key IS NOT NULL GROUP BY channel_key) k
-LEFT JOIN import_rows r ON r.row_no = k.named
+FROM (SELECT channel_key, max(row_no) FILTER (WHERE channel_name IS NOT NULL) AS named
+      FROM accepted WHERE channel_key IS NOT NULL GROUP BY channel_key) k
+LEFT JOIN accepted r ON r.row_no = k.named
 """)
     outcome.channels_created = db.session.scalar(
         text(

@@ -223,6 +223,10 @@ def diff(layout: Layout, merged: str) -> list[str]:
     )
     differs = " OR ".join(f"d.o_{c} IS DISTINCT FROM d.n_{c}" for c in every) or "false"
     changed = "".join(f"d.o_{c} IS DISTINCT FROM d.n_{c} AS {c}__changed, " for c in layout.custom)
+    # Each merged row finds its video by the unique index (a lateral subquery, which the
+    # planner keeps as a loop): the rows left after the unchanged ones were set aside are a
+    # small part of the catalog, which the hash join read and hashed whole (at 1,000,000
+    # videos, 3.0 s of CPU for the statement; 2.5 s with the lookups).
     run_sql("DROP TABLE IF EXISTS pg_temp.import_diff")
     run_sql(f"""
 CREATE TEMP TABLE import_diff ON COMMIT DROP AS
@@ -233,7 +237,7 @@ FROM (
   SELECT v.id, v.version AS old_version, s.video_id, s.row_no
          {"".join(f", {old[c]} AS o_{c}, {expr} AS n_{c}" for c, expr in new.items())}
   FROM ({merged}) s
-  LEFT JOIN videos v ON v.video_id = s.video_id
+  LEFT JOIN LATERAL (SELECT * FROM videos x WHERE x.video_id = s.video_id OFFSET 0) v ON true
   {" ".join(joins)}
   OFFSET 0
 ) d

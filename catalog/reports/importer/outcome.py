@@ -37,8 +37,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     batch_id: str | None = None
-    # Seconds per step (stage, read, channels, merge, diff, apply), for operators and the
-    # benchmark.
+    # Seconds per step (stage, same, read, channels, merge, diff, apply), for operators and
+    # the benchmark.
     timings: dict[str, float] = field(default_factory=dict)
 
     def as_preview(self) -> dict:

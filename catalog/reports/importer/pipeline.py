@@ -8,11 +8,17 @@ from catalog.models import User
 from catalog.reports.cells import HELPER_FUNCTIONS
 from catalog.reports.formats import ReportFileError
 from catalog.reports.importer.checking import counts, typed_rows
-from catalog.reports.importer.lookups import categories, channels, with_custom_fields
+from catalog.reports.importer.lookups import (
+    categories,
+    category_lookup,
+    channels,
+    with_custom_fields,
+)
 from catalog.reports.importer.merge import diff, merge, summarize
 from catalog.reports.importer.outcome import Clock, ConcurrentChange, Outcome
 from catalog.reports.importer.sql import run_sql
 from catalog.reports.importer.staging import Opener, Progress, stage
+from catalog.reports.importer.unchanged import REST, set_aside
 from catalog.reports.importer.writing import (
     clean_gin_pending_lists,
     collect_audit,
@@ -70,15 +76,20 @@ def _run(
     }
     layout = with_custom_fields(layout)
     outcome.ignored_columns = list(layout.ignored)
-    typed_rows(layout)
+    category_lookup(layout)
+    same = set_aside(layout)
+    timings["same"] = clock.lap()
+    typed_rows(layout, REST if same else "import_raw")
     run_sql("ANALYZE import_rows")
     counts(outcome, rejected, layout)
+    outcome.rows += same
     timings["read"] = clock.lap()
     categories(outcome, layout)
     collect_audit()
     channels(outcome, layout, params)
     timings["channels"] = clock.lap()
     merged = merge(outcome, layout)
+    outcome.videos += same
     timings["merge"] = clock.lap()
     columns = diff(layout, merged)
     summarize(outcome)

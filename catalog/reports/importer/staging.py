@@ -231,11 +231,15 @@ def _copy_fast(source: _Source, count: int, rest: bytes, progress, size: int) ->
             if progress and size:
                 progress(min(source.hashing.count / size, 1.0))
         # A blank line at the very end is common and harmless; PostgreSQL would refuse it.
-        pending = pending.rstrip(b"\r\n")
-        if _ends_early(carry + pending):
+        # The last line keeps the file's own line end: PostgreSQL refuses a "\n" after
+        # lines ended by "\r\n" (a spreadsheet's CSV), which sent such files, whole, to
+        # the row-by-row path.
+        data = pending.rstrip(b"\r\n")
+        if _ends_early(carry + data):
             raise _FallBack
-        if pending:
-            copy.write(pending + b"\n")
+        if data:
+            ending = pending[len(data) :]
+            copy.write(data + (b"\r\n" if ending.startswith(b"\r\n") else ending[:1]))
 
 
 @dataclass
