@@ -583,13 +583,6 @@ def load(conn, videos: int, audit_rows: int, users: list[BenchUser], worker: Ben
         step("channels", CHANNELS_SQL, params)
         step("categories", CATEGORIES_SQL, params)
         step("videos", _videos_sql(), params)
-        # One hero per category (migration 0017's unique index, rebuilt after the load): the
-        # draws above may pick several; the lowest id keeps the flag.
-        conn.execute(
-            "UPDATE videos v SET is_hero = false FROM (SELECT id, row_number() OVER "
-            "(PARTITION BY category_id ORDER BY id) AS rank FROM videos "
-            "WHERE is_hero AND category_id IS NOT NULL) h WHERE v.id = h.id AND h.rank > 1"
-        )
         # The chain's head moves at commit by a deferred trigger, one queued event per row:
         # for ten million rows the head is moved here instead, once.
         conn.execute("ALTER TABLE metadata_syncs DISABLE TRIGGER audit_chain_save")
