@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import pytest
 from flask_security import hash_password
 from sqlalchemy import func, select, text
 
@@ -117,14 +118,25 @@ def _seed(app, backlogs: list[int], **channel_values) -> list[int]:
         return ids
 
 
+def _timeline(claims: list[Claim], origin: float) -> str:
+    """The claims as a failure shows them: task, channel, began and ended in ms from origin."""
+    return "\n".join(
+        f"task {c.task_id} channel {c.channel}: {1000 * (c.began - origin):+.1f} .. "
+        f"{1000 * (c.ended - origin):+.1f} ms"
+        for c in sorted(claims, key=lambda claim: claim.began)
+    )
+
+
 def assert_turns(claims: list[Claim], backlog: dict[int, int]) -> None:
     """No channel gets two claims while another with work waits.
 
     A claim takes effect at the moment it locks its task, somewhere between its call's
     beginning and its commit's end: between two claims of a channel, every other channel that
     surely still had queued work must have a claim that may have taken effect in between
-    (it ended after the first began and began before the second ended). Processes are
-    preempted at any point, so a stricter order by any one timestamp would be unobservable."""
+    (it ended after the earlier of their beginnings and began before the second ended).
+    Processes are preempted at any point, so a stricter order by any one timestamp would be
+    unobservable: of two claims of one channel in flight at once, the one that ends later may
+    have begun, and taken its task, first (the older task, as its lower id shows)."""
     by_channel: dict[int, list[Claim]] = {}
     for claim in claims:
         by_channel.setdefault(claim.channel, []).append(claim)
@@ -137,9 +149,22 @@ def assert_turns(claims: list[Claim], backlog: dict[int, int]) -> None:
                 # At most this many of theirs could have been claimed by the first one.
                 if sum(c.began < first.ended for c in theirs) >= total:
                     continue  # it may have run out of work
-                assert any(c.ended > first.began and c.began < second.ended for c in theirs), (
-                    f"channel {other} waited while channel {channel} was claimed twice"
+                earliest = min(first.began, second.began)
+                assert any(c.ended > earliest and c.began < second.ended for c in theirs), (
+                    f"channel {other} waited while channel {channel} was claimed twice:\n"
+                    + _timeline(claims, first.began)
                 )
+
+
+def test_the_turns_check_finds_a_channel_served_twice_while_another_waits():
+    # Channel 1 twice, one after the other, while channel 2 (with work) has no claim.
+    unfair = [Claim(1, 0.0, 1.0, 1), Claim(2, 2.0, 3.0, 1), Claim(3, 4.0, 5.0, 2)]
+    with pytest.raises(AssertionError, match="channel 2 waited while channel 1"):
+        assert_turns(unfair, {1: 5, 2: 5})
+    # Two claims of channel 1 in flight at once, the later-ending one begun first, with
+    # channel 2's claim beside them: either may have taken effect first, so no verdict.
+    nested = [Claim(3, 0.2, 0.4, 2), Claim(1, 0.5, 1.0, 1), Claim(2, 0.0, 1.2, 1)]  # by end
+    assert_turns(nested, {1: 5, 2: 5})
 
 
 def test_sixteen_claimers_never_claim_one_task_twice(race_app):
@@ -158,16 +183,18 @@ def test_sixteen_claimers_never_claim_one_task_twice(race_app):
 
 
 def test_equal_backlogs_take_turns(race_app):
-    channels = _seed(race_app, [16] * 5)
+    # A backlog well above a fair fifth of 60 claims: a claimer preempted while it holds a
+    # channel's head lets the others go round without that channel (its claim is in flight),
+    # so on a busy machine the counts part a little; only a skewed queue empties a channel.
+    channels = _seed(race_app, [24] * 5)
     # Four claimers: concurrent, and fewer than the channels, so each claim has a channel
-    # free to take. (With eight on two busy cores a rare interleaving, not yet understood,
-    # showed one channel served twice in a window where another had no claim in flight.)
+    # free to take.
     claims = _run_claimers(race_app, CLAIMERS, 60)  # claims in flight may pass 60 by a few
-    assert_turns(claims, dict.fromkeys(channels, 16))
+    assert_turns(claims, dict.fromkeys(channels, 24))
     counts = Counter(claim.channel for claim in claims)
     # Every channel still had work at the end, so the turns were checked throughout.
     assert len(counts) == 5
-    assert max(counts.values()) < 16
+    assert max(counts.values()) < 24
 
 
 def test_a_channel_with_most_of_the_backlog_does_not_starve_the_others(race_app):
