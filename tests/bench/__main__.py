@@ -89,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--beacon-rate",
         type=float,
-        default=500.0,
+        default=550.0,
         help="library: beacons per second offered in all in the paced run (default %(default)s)",
     )
     parser.add_argument(

@@ -16,7 +16,8 @@ core and one) on a local port: 32 viewers (`--viewers`), each a signed-in person
 on a connection of its own, opens the watch pages of their own 20 videos (each gives its
 player a beacon token, catalog/library/beacons.py) and posts beacons for them to the
 page's beacon URL, so every one is an upsert of an existing row. Twice, `--beacon-seconds`
-each: paced, at `--beacon-rate` per second in all (500, the goal; a viewer sends on a
+each: paced, at `--beacon-rate` per second in all (550: above the goal of 500, so that
+the count of a 20 s window's edges cannot decide it; a viewer sends on a
 schedule, latency counts from when the beacon was due, so a server that falls behind shows
 it), and back to back (each viewer sends the next as soon as the last is answered: the
 server's ceiling; there latency is only queueing, the viewers divided by the rate, so the
@@ -565,9 +566,14 @@ def render(videos: int, data: dict, page: measure.Result, beacon: BeaconResult,
             f"| {label}: accepted per second | {phase.per_second:.0f} | "
             f">= {GOALS['beacons_per_s']:.0f} | "
             f"{verdict(phase.per_second >= GOALS['beacons_per_s'])} |",
+            # Back to back, latency is the viewers divided by the rate: no goal of its own.
             f"| {label}: latency median / p95 | {phase.median:.1f} / {phase.p95:.1f} ms | "
-            f"p95 <= {GOALS['beacon_p95_ms']:.0f} ms | "
-            f"{verdict(phase.p95 <= GOALS['beacon_p95_ms'])} |",
+            + (
+                f"p95 <= {GOALS['beacon_p95_ms']:.0f} ms | "
+                f"{verdict(phase.p95 <= GOALS['beacon_p95_ms'])} |"
+                if phase.rate
+                else "(queueing) | |"
+            ),
             f"| {label}: CPU per beacon, gunicorn workers / PostgreSQL | "
             f"{phase.worker_cpu_ms:.2f} / {phase.database_cpu_ms:.2f} ms | | |",
         ]
