@@ -1,4 +1,5 @@
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -381,3 +382,11 @@ def with_custom_fields(
         if settable:
             setattr(WithCustomFields, f"set_cf_{field.id}", BooleanField("Set"))
     return WithCustomFields
+
+
+@lru_cache(maxsize=64)
+def field_labels(zone: str) -> dict[str, str]:
+    """Each field of the video form by name, as its label reads in `zone` (times name their
+    zone): made once per zone and process, as the labels are otherwise the class's."""
+    form = VideoForm(formdata=None, data={"time_zone": zone}, meta={"csrf": False})
+    return {field.name: field.label.text for field in form}

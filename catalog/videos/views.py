@@ -30,10 +30,12 @@ from catalog.videos.forms import (
     FORM_GROUPS,
     BulkEditForm,
     VideoForm,
+    field_labels,
     form_value,
     with_custom_fields,
 )
 from catalog.web import csv as csvexport
+from catalog.web import timezones
 from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm, options
 from catalog.web.loaders import load_or_404
@@ -178,9 +180,7 @@ def detail(video_id: str):
     if video is None:
         return _deleted(video_id)
     history = audit.history("video", video.id, limit=HISTORY_LIMIT)
-    labels = {
-        field.name: field.label.text for field in VideoForm(formdata=None, meta={"csrf": False})
-    }
+    labels = field_labels(timezones.current_name())
     values = custom_values.current_values(video.id)
     custom = [(field, values.get(field.id)) for field, _ in applicable_fields(video.channel_id)]
     upload = uploads.latest(video) if can(Permission.CATALOG_EDIT) else None

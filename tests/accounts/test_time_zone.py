@@ -11,7 +11,8 @@ from sqlalchemy import select
 from catalog.changes.queries import AuditFilters, _days
 from catalog.models import MetadataSync, Video
 from tests.accounts.conftest import user_rows
-from tests.helpers import csrf_token
+from tests.factories import UserFactory
+from tests.helpers import csrf_token, sign_in, signed_in
 from tests.html_forms import submitted_fields
 
 LA = "America/Los_Angeles"
@@ -95,6 +96,20 @@ def test_pages_name_the_zone_and_keep_utc_on_hover(client, db_session, sign_in_a
     assert 'title="2024-10-15 18:29:11 UTC"' in detail
     assert "as it was at (Europe/Berlin)" in detail
     assert "Published (UTC)" not in detail
+    assert "Published (Europe/Berlin)" in detail
+
+
+def test_each_reader_sees_labels_in_their_own_zone(app, client, db_session, sign_in_as, video):
+    # The detail page's labels are made once per zone, not once for everyone.
+    sign_in_as("viewer", time_zone="Europe/Berlin")
+    assert "Published (Europe/Berlin)" in client.get(f"/videos/{video.video_id}").get_data(
+        as_text=True
+    )
+    other = app.test_client()
+    assert signed_in(sign_in(other, UserFactory(roles=["editor"], time_zone=LA)))
+    detail = other.get(f"/videos/{video.video_id}").get_data(as_text=True)
+    assert f"Published ({LA})" in detail
+    assert "Published (Europe/Berlin)" not in detail
 
 
 def test_the_as_of_time_is_read_in_the_users_zone(client, db_session, sign_in_as, video):
