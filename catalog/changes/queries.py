@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, tuple_
 from sqlalchemy.sql.elements import Grouping
 
 from catalog.changes.diffs import as_json
@@ -349,13 +349,27 @@ def _cell_value(value: Any) -> Any:
     return as_json(value) if isinstance(value, dict) else value
 
 
-def user_choices() -> list[tuple[int, str]]:
-    """The people the log can be filtered by: this process's copy while current (see
-    catalog/web/menus.py)."""
+# More people than this, and the log's person filter is an email typed in, not a menu (a
+# menu of ten thousand people is most of a megabyte on every page).
+USER_MENU_LIMIT = 200
+
+
+def user_choices() -> list[tuple[int, str]] | None:
+    """The people the log can be filtered by, or None when there are more than
+    USER_MENU_LIMIT: this process's copy while current (see catalog/web/menus.py)."""
     return menus.cached("users", _users)
 
 
-def _users() -> list[tuple[int, str]]:
-    return [
-        tuple(row) for row in db.session.execute(select(User.id, User.email).order_by(User.email))
-    ]
+def _users() -> list[tuple[int, str]] | None:
+    rows = db.session.execute(
+        select(User.id, User.email).order_by(User.email).limit(USER_MENU_LIMIT + 1)
+    ).all()
+    return None if len(rows) > USER_MENU_LIMIT else [tuple(row) for row in rows]
+
+
+def user_id_by_email(email: str) -> int | None:
+    return db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+
+
+def email_of(user_id: int | None) -> str:
+    return (user_id and db.session.scalar(select(User.email).where(User.id == user_id))) or ""

@@ -1,7 +1,17 @@
 import uuid
 from datetime import UTC, datetime
 
-from flask import Response, abort, make_response, render_template, request, stream_with_context
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from catalog.changes import bp, queries, service
 from catalog.models.audit import SOURCES
@@ -14,14 +24,32 @@ from catalog.web.actions import commit_or_explain
 @bp.get("/audit")
 @require(Permission.AUDIT_READ)
 def index():
+    if "user_email" in request.args:  # typed where there are too many people for a menu
+        return _by_email(request.args.get("user_email", "").strip())
     # An auditor's saved view's state under the URL's own arguments (catalog/saved_views).
     opened = saved_lists.open_list("audit", request.args, signed_in_user())
     filters = saved_lists.check_audit(opened, queries.parse_filters(opened.args))
     page = queries.audit_page(filters)
+    users = queries.user_choices()
     return render_template(
-        "changes/index.html", filters=filters, page=page, users=queries.user_choices(),
+        "changes/index.html", filters=filters, page=page, users=users,
+        user_email=queries.email_of(filters.user) if users is None else "",
         sources=SOURCES, entities=queries.ENTITY_TYPES, opened=opened,
     )  # fmt: skip
+
+
+def _by_email(email: str):
+    """The log filtered by the person who signs in as `email`, at its lasting URL (user=id)."""
+    args = request.args.copy()
+    args.pop("user_email")
+    args.pop("user", None)
+    if email:
+        user_id = queries.user_id_by_email(email)
+        if user_id is None:
+            flash(f"No one signs in as {email}: the log is not filtered by person.", "warning")
+        else:
+            args["user"] = str(user_id)
+    return redirect(url_for("changes.index", **args.to_dict(flat=False)))
 
 
 @bp.get("/audit/batch/<uuid:batch_id>")

@@ -261,3 +261,31 @@ def test_a_video_history_offers_to_undo_its_batch_to_editors(
     batch = bulk_edit(app, videos[:2], people.editor, label="Bulk")
     html = client.get(f"/videos/{videos[0].video_id}").get_data(as_text=True)
     assert (f'href="/audit/batch/{batch}/undo"' in html) is offered
+
+
+def test_with_many_people_the_person_is_typed_by_email(
+    app, client, db_session, sign_in_as, videos, people, monkeypatch
+):
+    sign_in_as("auditor")
+    record(app, video_change(videos[1], {"label": ["a", "b"]}, actor=people.editor))
+    # A menu of every person up to the limit; beyond it, a box for an email.
+    assert 'name="user"><option value="">Anyone</option>' in client.get("/audit").get_data(
+        as_text=True
+    )
+    monkeypatch.setattr(queries, "USER_MENU_LIMIT", 1)
+    app.extensions.pop("catalog_menus", None)  # the menu as read with the old limit
+    html = client.get("/audit").get_data(as_text=True)
+    assert 'name="user_email"' in html
+    assert '<option value="">Anyone</option>' not in html
+
+    typed = client.get(f"/audit?user_email={people.editor.email.upper()}&field=label")
+    assert typed.status_code == 302
+    assert typed.headers["Location"] == f"/audit?field=label&user={people.editor.id}"
+    html = client.get(typed.headers["Location"]).get_data(as_text=True)
+    assert f'value="{people.editor.email}"' in html  # the box says who
+    assert len(shown_rows(html)) == 1
+
+    unknown = client.get("/audit?user_email=nobody@example.com&user=3", follow_redirects=True)
+    html = unknown.get_data(as_text=True)
+    assert "No one signs in as nobody@example.com" in html
+    assert unknown.request.full_path.rstrip("?") == "/audit"
