@@ -3,10 +3,13 @@ the forms, post a form as a browser would. (Playwright's sign-in, which drives a
 tests/browser/conftest.py's.)"""
 
 import re
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from catalog.extensions import security
 
@@ -66,3 +69,33 @@ def post_form(client: FlaskClient, url: str, data: dict | None = None, **fields)
     if "csrf_token" not in data:
         data["csrf_token"] = csrf_token(client.get(url))
     return client.post(url, data=data)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15, message: str = "") -> object:
+    """Poll `condition` until it returns something true; its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message or condition}")
+        time.sleep(0.1)
+
+
+def statements_of(client: FlaskClient, connection, url: str) -> list[str]:
+    """The SQL statements one GET of `url` runs on `connection` (the tests' savepoints left
+    out); the page must answer 200."""
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return statements

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from catalog.channels import queries
 from catalog.extensions import db
@@ -11,6 +11,7 @@ from catalog.models import Channel, ChannelStats
 from catalog.models.channel import CHANNEL_SORT_KEYS
 from catalog.videos import queries as video_queries
 from tests.factories import ChannelFactory, VideoFactory
+from tests.helpers import statements_of
 
 
 def state(**kwargs) -> queries.ListState:
@@ -120,30 +121,13 @@ def test_videos_of_a_hidden_channel_leave_the_default_video_list(app_ctx):
     assert set(matching) == {visible.id, no_channel.id}
 
 
-def _count_statements(client, connection, url: str) -> int:
-    """The SQL statements one request runs (the tests' savepoints left out)."""
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return len(statements)
-
-
 def test_lists_stay_within_four_statements(client, db_session, sign_in_as):
     sign_in_as("editor")
     hidden = ChannelFactory(hidden=True)
     VideoFactory.create_batch(30, channel=ChannelFactory())
     VideoFactory.create_batch(3, channel=hidden)
     for url in ("/videos", "/videos?hidden=yes", "/channels", "/channels?sort=videos"):
-        assert 2 <= _count_statements(client, db_session.connection(), url) <= 4, url
+        assert 2 <= len(statements_of(client, db_session.connection(), url)) <= 4, url
 
 
 def test_channel_list_over_http(client, db_session, sign_in_as):

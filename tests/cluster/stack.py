@@ -10,12 +10,11 @@ import re
 import secrets
 import signal
 import subprocess
-import time
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
 from catalog import ROOT
+from tests.helpers import wait_for  # noqa: F401  (the cluster's modules import it from here)
 
 
 def free_port() -> int:
@@ -24,18 +23,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float, message: str) -> object:
-    """Poll `condition` until it returns something true; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(0.1)
 
 
 class Process:

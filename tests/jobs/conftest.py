@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from catalog.extensions import db
 from catalog.models import ProcessingQueue
 from catalog.pgserver import as_owner
 from tests.conftest import app_config, migrated_database, start_cluster, stop_cluster
+from tests.helpers import wait_for
 from tests.jobs import tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,18 +119,6 @@ def workers(jobs_url, tmp_path):
     yield pool
     pool.stop_all()
     pool.dump()
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15, message: str = "") -> object:
-    """Poll `condition` until it returns something true; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message or condition}")
-        time.sleep(0.1)
 
 
 def entry_state(app, entry_id: int) -> ProcessingQueue:

@@ -3,7 +3,7 @@ sharing, defaults, what no longer applies, and their audit rows."""
 
 import re
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from catalog.models import Channel, MetadataSync, SavedView
 from tests.factories import (
@@ -13,7 +13,7 @@ from tests.factories import (
     VideoFactory,
     state,
 )
-from tests.helpers import csrf_token, sign_in
+from tests.helpers import csrf_token, sign_in, statements_of
 
 
 def _save(client, query: str, name: str, shared_with: str = "") -> SavedView:
@@ -273,30 +273,14 @@ def test_opening_a_view_costs_one_statement_more_and_a_plain_list_none(editor_cl
     query = f"channel={channel.id}&privacy=public&sort=views"
     view = _save(editor_client, query, "Counted")
     connection = db_session.connection()
-    plain = _statements(editor_client, connection, f"/videos?{query}")
-    opened = _statements(editor_client, connection, f"/videos?view={view.id}")
+    plain = statements_of(editor_client, connection, f"/videos?{query}")
+    opened = statements_of(editor_client, connection, f"/videos?view={view.id}")
     assert len(opened) == len(plain) + 1
     looked_up = [s for s in opened if "FROM saved_views" in s]
     assert len(looked_up) == 1
     assert "WHERE saved_views.id = " in looked_up[0]  # by its primary key
     # Without a view or a default, the list reads no saved view at all.
-    assert not any("saved_views" in s for s in _statements(editor_client, connection, "/videos"))
-
-
-def _statements(client, connection, url: str) -> list[str]:
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return statements
+    assert not any("saved_views" in s for s in statements_of(editor_client, connection, "/videos"))
 
 
 def _sort_link(html: str, label: str) -> str:

@@ -4,10 +4,9 @@ holds the whole list, else loaded by it, so the page keeps to its four statement
 
 import re
 
-from sqlalchemy import event
-
 from catalog.models import VideoFieldValue
 from tests.factories import ChannelFactory, CustomFieldFactory, VideoFactory
+from tests.helpers import statements_of
 from tests.videos.totals import read_total
 
 
@@ -94,22 +93,6 @@ def test_a_channels_count_and_the_list_it_links_to_agree(db_session, viewer_clie
     assert read_total(viewer_client, link.group(1).replace("&amp;", "&")) == "55 videos"
 
 
-def _statements(client, connection, url: str) -> int:
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return len(statements)
-
-
 def test_page_and_total_keep_to_four_statements(app, db_session, viewer_client, monkeypatch):
     channel = ChannelFactory()
     VideoFactory.create_batch(30, channel=channel)
@@ -119,4 +102,4 @@ def test_page_and_total_keep_to_four_statements(app, db_session, viewer_client, 
         monkeypatch.setitem(app.config, "LIST_EXACT_LIMIT", limit)
         for query in ("", f"?channel={channel.id}", "?sort=views"):
             for url in (f"/videos{query}", f"/videos/total{query}"):
-                assert _statements(viewer_client, connection, url) <= 4, (url, limit)
+                assert len(statements_of(viewer_client, connection, url)) <= 4, (url, limit)
