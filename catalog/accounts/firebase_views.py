@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from catalog.accounts import bp, firebase_service, firebase_sign_in_flow
-from catalog.accounts.views import _confirm, _get_user, _local_path
+from catalog.accounts.views import confirm_user_action, get_user, local_path
 from catalog.permissions import Permission, require, signed_in_user
 from catalog.web import headers
 
@@ -36,15 +36,15 @@ def firebase_sign_in():
         abort(400)
     next_loc = request.args.get("next", "")
     return firebase_sign_in_flow.sign_in(
-        form.id_token.data or "", next_loc if _local_path(next_loc) else None
+        form.id_token.data or "", next_loc if local_path(next_loc) else None
     )
 
 
 @bp.route("/accounts/users/<id:user_id>/unlink-firebase", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def unlink_firebase(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "unlink_firebase", lambda: firebase_service.unlink(user, actor=signed_in_user()),
         f"The Firebase identity of {user.email} is unlinked.",
     )  # fmt: skip
@@ -53,8 +53,8 @@ def unlink_firebase(user_id: int):
 @bp.route("/accounts/users/<id:user_id>/password-sign-in/off", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def password_sign_in_off(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "password_sign_in_off",
         lambda: firebase_service.set_password_sign_in(user, False, actor=signed_in_user()),
         f"{user.email} can no longer sign in with a password, only with Firebase.",
@@ -64,8 +64,8 @@ def password_sign_in_off(user_id: int):
 @bp.route("/accounts/users/<id:user_id>/password-sign-in/on", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def password_sign_in_on(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "password_sign_in_on",
         lambda: firebase_service.set_password_sign_in(user, True, actor=signed_in_user()),
         f"{user.email} can sign in with a password again.",

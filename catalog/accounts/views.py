@@ -43,7 +43,7 @@ PERMISSION_LABELS = {
 }
 
 
-def _get_user(user_id: int, *, lock: bool = False) -> User:
+def get_user(user_id: int, *, lock: bool = False) -> User:
     return load_or_404(select(User).where(User.id == user_id), lock=lock)
 
 
@@ -98,7 +98,7 @@ def create():
 @bp.route("/accounts/users/<id:user_id>", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def edit(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
+    user = get_user(user_id, lock=request.method == "POST")
     form = RolesForm(data={"roles": service.role_names(user)} if request.method == "GET" else None)
     link = _take_link(user) if request.method == "GET" else None
     response = make_response(
@@ -120,7 +120,7 @@ def edit(user_id: int):
     return response
 
 
-def _confirm(
+def confirm_user_action(
     user: User,
     action: str,
     run: Callable[[], Any],
@@ -153,8 +153,8 @@ def _confirm(
 @bp.route("/accounts/users/<id:user_id>/deactivate", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def deactivate(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "deactivate", lambda: service.set_active(user, False, actor=signed_in_user()),
         f"{user.email} is deactivated and signed out everywhere.",
     )  # fmt: skip
@@ -163,8 +163,8 @@ def deactivate(user_id: int):
 @bp.route("/accounts/users/<id:user_id>/reactivate", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def reactivate(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "reactivate", lambda: service.set_active(user, True, actor=signed_in_user()),
         f"{user.email} is active again.",
     )  # fmt: skip
@@ -173,8 +173,8 @@ def reactivate(user_id: int):
 @bp.route("/accounts/users/<id:user_id>/reset-two-factor", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def reset_two_factor(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "reset_two_factor", lambda: service.reset_two_factor(user, actor=signed_in_user()),
         f"Two-factor sign-in of {user.email} is reset.",
     )  # fmt: skip
@@ -183,8 +183,8 @@ def reset_two_factor(user_id: int):
 @bp.route("/accounts/users/<id:user_id>/password-link", methods=["GET", "POST"])
 @require(Permission.USERS_MANAGE)
 def password_link(user_id: int):
-    user = _get_user(user_id, lock=request.method == "POST")
-    return _confirm(
+    user = get_user(user_id, lock=request.method == "POST")
+    return confirm_user_action(
         user, "password_link", lambda: service.issue_password_link(user, actor=signed_in_user()),
         f"New set-password link for {user.email}: give it to them by a channel you trust.",
         after=lambda token: _hand_over(user, token),
@@ -227,7 +227,7 @@ def set_password(token: str):
     return response
 
 
-def _local_path(target: str) -> bool:
+def local_path(target: str) -> bool:
     """A path on this site (not //host, not a backslash trick), as Flask-Security checks."""
     return (
         target.startswith("/")
@@ -245,7 +245,7 @@ def continue_after_two_factor_setup(response):
         request.endpoint in TWO_FACTOR_DONE_ENDPOINTS
         and response.status_code in (302, 303)
         and urlsplit(response.location or "").path == url_for("security.two_factor_setup")
-        and _local_path(target := request.args.get("next", ""))
+        and local_path(target := request.args.get("next", ""))
     ):
         response.location = target
     return response
