@@ -31,10 +31,15 @@ def name(key: str, value: Any) -> str | None:
     return cache[key, value]
 
 
+EMPTY = Markup('<span class="text-body-tertiary">empty</span>')
+
+
 def change_value(value: Any, key: str, entity_type: str = "video") -> Markup | str:
-    """One side of a change as people read it (the caller shows empties as "empty")."""
+    """One side of a change as people read it; nothing, an empty text or list as "empty"."""
     from catalog.web.timezones import when  # the one place that renders times
 
+    if value is None or value in ("", [], {}):
+        return EMPTY
     if entity_type == "video" and key in MODELS and isinstance(value, int):
         named = name(key, value)
         if named is None:
