@@ -257,6 +257,9 @@ COUNTRIES: dict[str, str] = {
     "ZW": "Zimbabwe",
 }
 
+# (code, name) by name, for menus: sorted once, not on every page that lists them.
+BY_NAME: tuple[tuple[str, str], ...] = tuple(sorted(COUNTRIES.items(), key=lambda item: item[1]))
+
 
 def country_name(code: str | None) -> str:
     """The country's name, or the code itself when it is not one of the list."""

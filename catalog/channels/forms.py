@@ -3,17 +3,14 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from catalog.channels.countries import COUNTRIES
+from catalog.channels.countries import BY_NAME
 from catalog.channels.service import valid_image_url
 from catalog.identifiers import valid_channel_id
 from catalog.web.forms import BIGINT_MAX, CountField
 
 COUNTRY_CHOICES = [
     SelectChoice("", "Not set"),
-    *(
-        SelectChoice(code, f"{name} ({code})")
-        for code, name in sorted(COUNTRIES.items(), key=lambda item: item[1])
-    ),
+    *(SelectChoice(code, f"{name} ({code})") for code, name in BY_NAME),
 ]
 
 

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from catalog import audit
 from catalog.channels import bp, queries, service
-from catalog.channels.countries import COUNTRIES
+from catalog.channels.countries import BY_NAME, COUNTRIES
 from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
 from catalog.permissions import Permission, require, signed_in_user
@@ -30,7 +30,8 @@ def index():
     state = queries.parse_state(request.args)
     return render_template(
         "channels/index.html", state=state, page=queries.list_page(state),
-        countries=COUNTRIES, columns=LIST_COLUMNS, page_sizes=queries.PAGE_SIZES,
+        countries=COUNTRIES, countries_by_name=BY_NAME, columns=LIST_COLUMNS,
+        page_sizes=queries.PAGE_SIZES,
     )  # fmt: skip
 
 
