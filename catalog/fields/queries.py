@@ -1,7 +1,7 @@
 """The read side of custom fields: which fields apply to a video, which show on the list,
 and the pages of the definitions. Nothing here writes."""
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from catalog.extensions import db
@@ -17,8 +17,8 @@ from catalog.models import (
 HISTORY_LIMIT = 50
 
 
-def _applies_to(channel_id: int | None) -> ColumnElement[bool]:
-    """Whether a schema applies to a video of channel `channel_id` (None: of no channel)."""
+def _applies_to(channel_id: BindParameter | None) -> ColumnElement[bool]:
+    """Whether a schema applies to a video of the channel `channel_id` (None: of none)."""
     unattached = ~exists().where(schema_channels.c.schema_id == FieldSchema.id)
     if channel_id is None:
         return unattached
@@ -68,6 +68,11 @@ def _first_occurrences(memberships):
     )
 
 
+# Built once (a video's page and form read them on every view), the channel a parameter.
+_APPLICABLE_TO_NONE = _first_occurrences(_memberships(_applies_to(None)))
+_APPLICABLE_TO_CHANNEL = _first_occurrences(_memberships(_applies_to(bindparam("channel_id"))))
+
+
 def applicable_fields(channel_id: int | None) -> list[tuple[CustomField, SchemaField]]:
     """The fields that apply to a video of channel `channel_id` (None: a video without a
     channel): those of the schemas attached to that channel and of the schemas attached to
@@ -77,7 +82,8 @@ def applicable_fields(channel_id: int | None) -> list[tuple[CustomField, SchemaF
     over every applicable schema that holds the field. It is a value object, not attached to
     the session (its show_on_card may differ from any stored row): read it, never add it.
     """
-    rows = db.session.execute(_first_occurrences(_memberships(_applies_to(channel_id))))
+    statement = _APPLICABLE_TO_NONE if channel_id is None else _APPLICABLE_TO_CHANNEL
+    rows = db.session.execute(statement, {"channel_id": channel_id})
     return [
         (
             field,

@@ -10,7 +10,7 @@ from the personal activity (VideoProgress, VideoReaction) by its video_id indexe
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Select, bindparam, func, literal_column, select
 
 from catalog.extensions import db
 from catalog.models import Video, VideoProgress, VideoReaction
@@ -30,7 +30,8 @@ class Figures:
         return self.completed / self.viewings if self.viewings else None
 
 
-def _figures(progress: Select, reactions: Select) -> Figures:
+def _statement(progress: Select, reactions: Select) -> Select:
+    """The one statement of the figures of the progress and reactions rows given."""
     share = func.least(VideoProgress.watched_seconds / VideoProgress.duration_seconds, 1.0)
     watched = progress.with_only_columns(
         func.count(func.distinct(VideoProgress.user_id)).label("viewers"),
@@ -49,7 +50,23 @@ def _figures(progress: Select, reactions: Select) -> Figures:
             literal_column("'{}'::jsonb"),
         )
     ).scalar_subquery()
-    row = db.session.execute(select(watched, counts.label("reactions"))).one()
+    return select(watched, counts.label("reactions"))
+
+
+# Built once with the id as a parameter (a video's page reads them on every view).
+_OF_VIDEO = _statement(
+    select(VideoProgress).where(VideoProgress.video_id == bindparam("id")),
+    select(VideoReaction).where(VideoReaction.video_id == bindparam("id")),
+)
+_CATEGORY_VIDEOS = select(Video.id).where(Video.category_id == bindparam("id"))
+_OF_CATEGORY = _statement(
+    select(VideoProgress).where(VideoProgress.video_id.in_(_CATEGORY_VIDEOS)),
+    select(VideoReaction).where(VideoReaction.video_id.in_(_CATEGORY_VIDEOS)),
+)
+
+
+def _figures(statement: Select, id_: int) -> Figures:
+    row = db.session.execute(statement, {"id": id_}).one()
     return Figures(
         viewers=row.viewers, viewings=row.viewings, completed=row.completed,
         average_share=float(row.share) if row.share is not None else None,
@@ -59,16 +76,9 @@ def _figures(progress: Select, reactions: Select) -> Figures:
 
 def for_video(video_id: int) -> Figures:
     """The figures of one video (its database id)."""
-    return _figures(
-        select(VideoProgress).where(VideoProgress.video_id == video_id),
-        select(VideoReaction).where(VideoReaction.video_id == video_id),
-    )
+    return _figures(_OF_VIDEO, video_id)
 
 
 def for_category(category_id: int) -> Figures:
     """The figures of every video of a category together."""
-    videos = select(Video.id).where(Video.category_id == category_id)
-    return _figures(
-        select(VideoProgress).where(VideoProgress.video_id.in_(videos)),
-        select(VideoReaction).where(VideoReaction.video_id.in_(videos)),
-    )
+    return _figures(_OF_CATEGORY, category_id)

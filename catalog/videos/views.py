@@ -14,6 +14,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Conflict
 
 from catalog import audit
@@ -176,7 +177,12 @@ def channel_options():
 @bp.get("/videos/<video_id>")
 @require(Permission.CATALOG_READ)
 def detail(video_id: str):
-    video = db.session.scalars(select(Video).where(Video.video_id == video_id)).first()
+    # Its channel and category come in the same statement: the page names both.
+    video = db.session.scalars(
+        select(Video)
+        .options(joinedload(Video.channel), joinedload(Video.category))
+        .where(Video.video_id == video_id)
+    ).first()
     if video is None:
         return _deleted(video_id)
     history = audit.history("video", video.id, limit=HISTORY_LIMIT)
