@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from catalog import audit
 from catalog.changes import queries
 from tests.changes.log.conftest import bulk_edit
 from tests.factories.audit import record, record_batch, video_change
@@ -289,3 +290,15 @@ def test_with_many_people_the_person_is_typed_by_email(
     html = unknown.get_data(as_text=True)
     assert "No one signs in as nobody@example.com" in html
     assert unknown.request.full_path.rstrip("?") == "/audit"
+
+
+def test_a_task_change_links_to_the_task(app, client, db_session, sign_in_as):
+    sign_in_as("auditor")
+    key = "ab" * 16
+    changes = {"status": ["queued", "generating_assets"]}
+    record(app, audit.entity_row("task", 4321, key, action="update", changes=changes,
+                                 source="worker", actor=None))  # fmt: skip
+
+    (row,) = shown_rows(client.get("/audit?entity=task").get_data(as_text=True))
+    assert '<a href="/production/tasks/4321">task 4321</a>' in row
+    assert key in row
