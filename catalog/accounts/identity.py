@@ -38,6 +38,9 @@ BY_UNIQUIFIER = select(User, menus.VERSIONS.label("versions")).where(
 
 def init_app(app: Flask) -> None:
     app.login_manager.user_loader(load_user)
+    # Static files are the same for everyone: no identity (Flask-Principal's default would
+    # load the signed-in user, a statement per stylesheet or script served by the app).
+    app.extensions["security"].principal.skip_static = True
     # Flask-Login's signal, sent by every way of signing in (all go through login_user).
     user_logged_in.connect(_carry_roles, app)
     menus.init_app(app)

@@ -357,6 +357,8 @@ def notify_failed_codes(user) -> None:
 
 # -- two-factor -----------------------------------------------------------------------------
 def require_two_factor_for_admins():
+    if request.endpoint == "static":  # the same for everyone: no user to read
+        return None
     if (
         current_user.is_authenticated
         and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS

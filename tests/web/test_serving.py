@@ -15,6 +15,7 @@ from catalog.extensions import db
 from catalog.jobs import runner, service
 from catalog.web import assets, request_id
 from tests.conftest import app_config
+from tests.helpers import statements_of
 
 NOWHERE = "postgresql+psycopg://catalog@/catalog?host=/nonexistent-catalog-socket"
 
@@ -139,6 +140,13 @@ def test_static_urls_carry_the_content_hash_and_are_cached_for_a_year(app, clien
         answer = client.get(other)
         assert answer.status_code == 200
         assert "immutable" not in answer.headers.get("Cache-Control", "")
+
+
+def test_a_static_file_asks_nothing_of_the_database(db_session, admin_client):
+    # Signed in (an admin, whom every page checks for a second factor): no user is read.
+    connection = db_session.connection()
+    assert statements_of(admin_client, connection, "/static/js/app.js") == []
+    assert statements_of(admin_client, connection, "/videos")  # the pages still read it
 
 
 def test_pages_link_the_versioned_static_files(client):
