@@ -31,13 +31,16 @@ def create_app(config: dict | None = None) -> Flask:
         # Migrations run as the schema's owner; the app connects as a role that is not.
         app.config["DATABASE_OWNER_URL"] = app.config["DATABASE_OWNER_URL"] or server.owner_url()
 
-    from catalog.accounts.signin import SignInForm
+    from catalog.accounts.signin import SignInForm, VerifyPasswordForm
     from catalog.models import Role, User
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
-    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=SignInForm)
+    security.init_app(
+        app, SQLAlchemyUserDatastore(db, User, Role),
+        login_form=SignInForm, verify_form=VerifyPasswordForm,
+    )  # fmt: skip
     # After Flask-Security, whose session user loader it replaces.
     from catalog.accounts import identity
 

@@ -139,6 +139,8 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "accounts.password_sign_in_on": dict.fromkeys(("GET", "POST"), Permission.USERS_MANAGE),
     # The Firebase ID token is the credential (tests/accounts/test_firebase_sign_in.py).
     "accounts.firebase_sign_in": {"POST": PUBLIC},
+    # Re-authentication of the signed-in user (tests/accounts/test_firebase_verify.py).
+    "accounts.firebase_verify": {"POST": SIGNED_IN},
     # Authorized by the signed link itself, for people who cannot sign in yet.
     "accounts.set_password": {"GET": PUBLIC, "POST": PUBLIC},
     # Pipeline workers and their tokens.

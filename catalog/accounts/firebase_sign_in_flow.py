@@ -6,6 +6,8 @@ its two-factor step (tf_enter) for a user with an authenticator app, else its lo
 catalog.accounts.signin, it owns its transaction: an attempt is recorded whatever the
 outcome. Every refusal says the same generic sentence; the reason goes to the log."""
 
+import time
+
 from flask import current_app, flash, redirect, session
 from flask_security import login_user, url_for_security
 from flask_security.tf_plugin import tf_clean_session
@@ -17,6 +19,7 @@ from catalog.extensions import db, security
 from catalog.models.login_attempt import FIREBASE
 
 REFUSED = "Firebase sign-in did not work. Use an account an administrator set up for you."
+NOT_VERIFIED = "Firebase did not confirm it is you: sign in there with your own account."
 
 
 def _refuse(email: str | None, reason: str):
@@ -79,3 +82,23 @@ def sign_in(token: str, next_loc: str | None):
     login_user(user, remember=False, authn_via=["firebase"])
     db.session.commit()
     return redirect(next_loc or get_url(current_app.config["SECURITY_POST_LOGIN_VIEW"]))
+
+
+def verify_again(user, token: str, next_loc: str | None):
+    """Re-authentication of the signed-in `user` with a fresh ID token of the Firebase
+    identity linked to them (what Flask-Security's /verify does with a password): their
+    sign-in is fresh again, as Flask-Security records it. Any other token changes nothing."""
+    try:
+        identity = _verified(token)
+    except firebase.InvalidToken as exc:
+        return _not_verified(next_loc, str(exc))
+    if not user.firebase_uid or identity.uid != user.firebase_uid:
+        return _not_verified(next_loc, "the token is of another identity")
+    session["fs_paa"] = time.time()  # Flask-Security's "primary authentication at"
+    return redirect(next_loc or get_url(current_app.config["SECURITY_POST_VERIFY_VIEW"]))
+
+
+def _not_verified(next_loc: str | None, reason: str):
+    current_app.logger.info("Firebase re-authentication refused: %s", reason)
+    flash(NOT_VERIFIED, "error")
+    return redirect(url_for_security("verify", next=next_loc))

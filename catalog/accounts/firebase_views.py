@@ -5,7 +5,7 @@ The sign-in itself (throttle, checks, Flask-Security's steps) is
 catalog.accounts.firebase_sign_in_flow's: like the password hooks, it owns its transaction."""
 
 from flask import abort, current_app, redirect, request
-from flask_security import current_user
+from flask_security import auth_required, current_user
 from flask_security.utils import get_url
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -37,6 +37,23 @@ def firebase_sign_in():
     next_loc = request.args.get("next", "")
     return firebase_sign_in_flow.sign_in(
         form.id_token.data or "", next_loc if local_path(next_loc) else None
+    )
+
+
+@bp.post("/verify/firebase")
+@auth_required("session")
+def firebase_verify():
+    """Re-authentication with Firebase, offered on Flask-Security's /verify (asked before
+    sensitive pages once the sign-in is older than SECURITY_FRESHNESS) to users linked to a
+    Firebase identity: for those whose password sign-in is off, the only way there."""
+    if not enabled():
+        abort(404)
+    form = FirebaseSignInForm()
+    if not form.validate_on_submit():
+        abort(400)
+    next_loc = request.args.get("next", "")
+    return firebase_sign_in_flow.verify_again(
+        signed_in_user(), form.id_token.data or "", next_loc if local_path(next_loc) else None
     )
 
 
@@ -81,7 +98,12 @@ def auth_domain() -> str:
 
 @bp.after_app_request
 def allow_firebase_on_sign_in_page(response):
-    """The sign-in page alone may reach the hosts the Firebase SDK signs in through."""
-    if request.endpoint == "security.login" and enabled() and response.mimetype == "text/html":
+    """The sign-in and re-authentication pages alone may reach the hosts the Firebase SDK
+    signs in through."""
+    if (
+        request.endpoint in ("security.login", "security.verify")
+        and enabled()
+        and response.mimetype == "text/html"
+    ):
         response.headers["Content-Security-Policy"] = headers.policy_with_firebase(auth_domain())
     return response

@@ -25,7 +25,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_security import LoginForm, current_user, user_failed_authn
+from flask_security import LoginForm, VerifyForm, current_user, user_failed_authn
 from flask_security.tf_plugin import tf_clean_session
 from flask_security.utils import get_message, get_url, validate_redirect_url
 from sqlalchemy import false, func, select
@@ -83,6 +83,19 @@ class SignInForm(LoginForm):
         # a right password of a deactivated account is no success.
         if self.ifield is not None:
             g.sign_in_outcome = valid
+        return valid
+
+
+class VerifyPasswordForm(VerifyForm):
+    """Flask-Security's re-authentication (/verify), refusing the password of a user whose
+    password sign-in an admin turned off: what does not sign them in does not make their
+    sign-in fresh either (they verify with Firebase, catalog/accounts/firebase_views.py)."""
+
+    def validate(self, **kwargs) -> bool:
+        valid = super().validate(**kwargs)
+        if valid and not self.user.password_sign_in:
+            self.password.errors.append(get_message("INVALID_PASSWORD")[0])
+            return False
         return valid
 
 

@@ -12,15 +12,13 @@ from sqlalchemy import func, select
 
 from catalog.accounts import firebase
 from catalog.models import LoginAttempt, User
-from tests.accounts.conftest import user_rows
+from tests.accounts.conftest import post_token, uid, user_rows
 from tests.factories import UserFactory
 from tests.firebase_tokens import (
     ISSUER,
     PROJECT_ID,
-    CertificateServer,
     Key,
     claims,
-    configure,
     hs256_with_public_key,
     sign,
     unsigned,
@@ -28,43 +26,6 @@ from tests.firebase_tokens import (
 from tests.helpers import TEST_PASSWORD, csrf_token, totp_code, totp_secret
 
 REFUSED = "Firebase sign-in did not work."
-
-
-@pytest.fixture(scope="module")
-def key():
-    return Key.make()
-
-
-@pytest.fixture(scope="module")
-def published(key):
-    server = CertificateServer(keys=[key])
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def certs(app, published, key, monkeypatch):
-    """Firebase sign-in on, pointed at the local certificates (only `key` published)."""
-    configure(app.config, published, monkeypatch)
-    published.keys[:] = [key]
-    published.max_age = 3600
-    published.requests = 0
-    firebase.certificates.clear()
-    yield published
-    firebase.certificates.clear()
-
-
-def uid() -> str:
-    return f"fb-{uuid.uuid4().hex}"
-
-
-def post_token(client, token: str, *, address: str = "127.0.0.1", query: str = ""):
-    page = client.get("/login")
-    return client.post(
-        f"/sign-in/firebase{query}",
-        data={"id_token": token, "csrf_token": csrf_token(page)},
-        environ_base={"REMOTE_ADDR": address},
-    )
 
 
 def refused(client, response) -> bool:
