@@ -53,6 +53,9 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "videos.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.sync": {"POST": Permission.CATALOG_EDIT},
+    # Edit in place on the list: editors only (tests/videos/test_cells.py).
+    "videos.cell": {"GET": Permission.CATALOG_EDIT},
+    "videos.save_cell": {"POST": Permission.CATALOG_EDIT},
     # A batch's page: the log's readers, and editors for batches of video changes (a batch
     # of other changes is 403 for them: tests/changes/log/test_batch_page.py).
     "changes.batch": {"GET": (Permission.AUDIT_READ, Permission.CATALOG_EDIT)},
@@ -190,6 +193,7 @@ def _url(rule, video) -> str:
         "worker_id": 0,  # no such pipeline worker, likewise
         "view_id": 0,  # no such saved view, likewise
         "list_kind": "videos",
+        "column": "privacy",
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
