@@ -51,12 +51,13 @@ def _state(kind: str, query: str) -> dict:
     )
     user = signed_in_user()
     columns = (user.list_columns or {}).get(kind)
+    order = (user.list_columns or {}).get(service.order_key(kind))
     if kind == "videos":
         _, _, fields = menus.filter_choices()
         state = parse_state(args, {f.id: f for f in fields})
         channel_name, categories, _ = menus.filter_choices(state.channel)
         labels = chips.labels(chips.video_chips(state, channel_name, categories, fields))
-        return lists.stored_state(state.view_args(), columns, labels)
+        return lists.stored_state(state.view_args(), columns, labels, order)
     if kind == "production":
         return lists.stored_state(BoardFilter.from_args(args).args(), columns, {})
     return lists.stored_state(parse_filters(args).args(), columns, {})
@@ -205,8 +206,12 @@ def columns(list_kind: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     hidden = [name for name in request.form.getlist("hidden") if name]
+    # The order, when the list sends it (the video list's chooser moves columns).
+    order = [name for name in request.form.getlist("order") if name] or None
     user = signed_in_user()
-    outcome = commit_or_explain(lambda: service.set_columns(user, list_kind, hidden), show=False)
+    outcome = commit_or_explain(
+        lambda: service.set_columns(user, list_kind, hidden, order), show=False
+    )
     return ("", 204) if outcome else ("", 400)
 
 

@@ -24,7 +24,8 @@ from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.saved_views import lists as saved_lists
-from catalog.videos import bp, bulk_edit, custom_values, menus, queries, service
+from catalog.saved_views import service as saved_service
+from catalog.videos import bp, bulk_edit, columns, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
@@ -103,16 +104,28 @@ def index():
     state = replace(state, kept_view=opened.kept())  # sorting and paging keep the view
     card_fields = [field for field in fields if field.on_card]
     page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
+    # The columns in the order the view keeps, else the user's: rendered in it, no script.
+    order = opened.view.order if opened.view else None
+    if order is None:
+        order = (signed_in_user().list_columns or {}).get(saved_service.order_key("videos"))
     return render_template(
         "videos/index.html", state=state, page=page, channel_name=channel_name,
-        categories=categories,
-        fields=fields, card_fields=card_fields,
-        card_columns=[
-            (str(f.id), f, f.max_rating if f.field_type == "rating" else None) for f in card_fields
-        ],
-        page_sizes=queries.PAGE_SIZES,
-        monetization_fields=MONETIZATION_FIELDS,
-        opened=opened,
+        categories=categories, fields=fields, card_fields=card_fields,
+        columns=columns.ordered(order, card_fields),
+        page_sizes=queries.PAGE_SIZES, monetization_fields=MONETIZATION_FIELDS, opened=opened,
+    )  # fmt: skip
+
+
+@bp.get("/videos/filters")
+@require(Permission.CATALOG_READ)
+def filters():
+    """The list's less used filters (monetization settings, custom fields), loaded when
+    their section is opened; a section with a filter set comes with the list itself."""
+    _, _, fields = menus.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in fields})
+    return render_template(
+        "videos/filters.html", state=state, fields=fields,
+        monetization_fields=MONETIZATION_FIELDS, section=request.args.get("section", ""),
     )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the video list: j/k move the row focus, x selects the row, e or
-// Enter opens its edit form, o opens the video, "/" searches (app.js), ? lists them.
-// Never while typing in a field, nor with a modifier key held.
+// Enter (on the row) opens its edit form, o opens the video, "/" searches (app.js), ? lists
+// them. ←/→ and Enter on one of the row's values edit it in place (inplace.js). Never while
+// typing in a field, nor with a modifier key held.
 (function () {
   "use strict";
 
@@ -32,7 +33,7 @@
     row.scrollIntoView({ block: "nearest" });
   }
   function videoLink(row) {
-    return row.querySelector(".col-video_id a[href]") || row.querySelector("a[href]");
+    return row.querySelector("a[href]"); // the video id's: a row's only link
   }
 
   document.addEventListener("keydown", function (event) {
@@ -55,10 +56,11 @@
       return;
     }
     if (!row) return;
-    // Enter on a link or button inside the row keeps its own meaning.
+    // Enter on a link or button inside the row keeps its own meaning, and on one of its
+    // values edits that value in place (inplace.js).
     if (event.key === "Enter" && event.target !== row) return;
     if (event.key === "x") {
-      var box = row.querySelector(".row-select");
+      var box = row.querySelector("input[name=ids]");
       if (box) {
         event.preventDefault();
         box.click();

@@ -240,7 +240,7 @@ def walk_list(client, url: str) -> tuple[int, str]:
     html = client.get(url).get_data(as_text=True)
     listed = 0
     while True:
-        listed += html.count('class="form-check-input row-select"')
+        listed += html.count('<input type="checkbox" name="ids"')
         following = re.search(r'rel="next" href="([^"]+)"', html)
         if not following:
             return listed, total
