@@ -154,6 +154,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     # the log's permission (checked inside: 403). Another person's view is a 404.
     "saved_views.menu": {"GET": Permission.CATALOG_READ},
     "saved_views.create": {"POST": Permission.CATALOG_READ},
+    "saved_views.save_form": {"GET": Permission.CATALOG_READ},
     "saved_views.save": {"POST": Permission.CATALOG_READ},
     "saved_views.edit": {"POST": Permission.CATALOG_READ},
     "saved_views.delete": {"POST": Permission.CATALOG_READ},

@@ -94,6 +94,17 @@ def menu(list_kind: str):
     )  # fmt: skip
 
 
+@bp.get(f"/views/{KIND}/new")
+@require(Permission.CATALOG_READ)
+def save_form(list_kind: str):
+    """The "Save as view…" form, loaded into the list's panel when first opened; `query`:
+    the list's arguments it saves."""
+    _readable(list_kind)
+    return render_template(
+        "saved_views/_save_form.html", kind=list_kind, query=request.args.get("query", "")
+    )
+
+
 @bp.post(f"/views/{KIND}")
 @require(Permission.CATALOG_READ)
 def create(list_kind: str):

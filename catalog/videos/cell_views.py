@@ -56,9 +56,11 @@ def save_cell(video_id: str, column: str):
 
     def save():
         values, custom = cells.save_arguments(cell_, form)
-        return service.update_video(
+        changes = service.update_video(
             video, values, expected_version=expected, actor=signed_in_user(), custom=custom
         )
+        # What the cell shows now, read before the commit expires the video.
+        return changes, cells.shown(cell_, video, cell_.current(video))
 
     try:
         outcome = commit_or_explain(save, form=form, default_field="value")
@@ -75,8 +77,8 @@ def save_cell(video_id: str, column: str):
         )  # fmt: skip
     if not outcome:
         return _editor(cell_, video, form, 400)
-    value = cell_.current(video)
+    changes, shown = outcome.value
     return render_template(
-        "videos/cell.html", cell=cell_, video=video, state="saved", changed=bool(outcome.value),
-        current=cells.shown(cell_, video, value),
+        "videos/cell.html", cell=cell_, video_id=video_id, state="saved", changed=bool(changes),
+        current=shown,
     )  # fmt: skip

@@ -33,7 +33,7 @@ def test_the_columns_come_in_the_users_order_headers_and_cells_alike(db_session,
     # After the selection box: privacy, views, title, as the headers.
     assert cells[1] == ">unlisted"
     assert cells[2] == 'class="n">1,234'
-    assert cells[3] == 'class="w">Ordered'
+    assert cells[3] == ">Ordered"
 
 
 def test_the_order_is_kept_on_the_account_and_saved_into_a_view(db_session, editor_client):
