@@ -48,6 +48,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "videos.total": {"GET": Permission.CATALOG_READ},
     "videos.channel_options": {"GET": Permission.CATALOG_READ},
     "videos.filters": {"GET": Permission.CATALOG_READ},
+    "videos.shortcuts": {"GET": Permission.CATALOG_READ},
     "videos.detail": {"GET": Permission.CATALOG_READ},
     "videos.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.edit": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},

@@ -116,6 +116,14 @@ def index():
     )  # fmt: skip
 
 
+@bp.get("/videos/shortcuts")
+@require(Permission.CATALOG_READ)
+def shortcuts():
+    """The list's keyboard shortcuts, a dialog static/js/keyboard.js loads when "?" is
+    pressed (the list does not carry it: few visits use it)."""
+    return render_template("videos/shortcuts.html")
+
+
 @bp.get("/videos/filters")
 @require(Permission.CATALOG_READ)
 def filters():

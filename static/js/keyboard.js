@@ -36,12 +36,38 @@
     return row.querySelector("a[href]"); // the video id's: a row's only link
   }
 
+  // The list of shortcuts comes from the server the first time it is asked for (the list's
+  // page does not carry it); then it stays in the page.
+  var loading = false;
+  function showShortcuts(source) {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog) {
+      if (!dialog.open) dialog.showModal();
+      return;
+    }
+    if (loading) return;
+    loading = true;
+    fetch(source.dataset.shortcutsUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        loading = false;
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        var loaded = holder.content.querySelector("dialog#shortcuts");
+        if (!loaded) return;
+        document.body.append(loaded);
+        loaded.showModal();
+      })
+      .catch(function () { loading = false; });
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var dialog = document.getElementById("shortcuts");
-    if (event.key === "?" && dialog) {
+    var source = document.querySelector("[data-shortcuts-url]");
+    if (event.key === "?" && (dialog || source)) {
       event.preventDefault();
-      if (!dialog.open) dialog.showModal();
+      showShortcuts(source);
       return;
     }
     if (dialog && dialog.open) return;
@@ -67,7 +93,8 @@
       }
     } else if (event.key === "e" || event.key === "Enter") {
       var link = videoLink(row);
-      if (link && document.querySelector("[data-can-edit]")) {
+      // Editors' lists name the columns they edit in place (data-edit): the form is theirs.
+      if (link && document.querySelector(".video-list[data-edit]")) {
         event.preventDefault();
         window.location.assign(link.href.replace(/\/?$/, "/edit"));
       }

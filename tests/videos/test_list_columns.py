@@ -100,3 +100,30 @@ def test_editors_see_which_columns_edit_in_place(db_session, editor_client):
     assert edits == ["category", "claim", "privacy", "notes", f"cf{mood.id}"]
     assert '<div id="cell-status" class="visually-hidden" role="status" aria-live="polite">' in html
     assert "js/inplace.js" in html
+
+
+def test_the_shortcuts_come_when_asked_for_and_name_edit_in_place_to_editors(
+    client, db_session, sign_in_as
+):
+    sign_in_as("viewer")
+    listed = client.get("/videos").get_data(as_text=True)
+    assert 'data-shortcuts-url="/videos/shortcuts"' in listed
+    assert 'id="shortcuts"' not in listed  # not in every list page
+    shown = client.get("/videos/shortcuts").get_data(as_text=True)
+    assert '<dialog id="shortcuts"' in shown
+    assert "edit it in place" not in shown  # a viewer edits nothing
+    client.post("/logout", data={"csrf_token": csrf_token(listed)})
+    sign_in_as("editor")
+    assert "edit it in place" in client.get("/videos/shortcuts").get_data(as_text=True)
+
+
+def test_the_rows_boxes_belong_to_the_bulk_form_that_holds_the_table(db_session, editor_client):
+    VideoFactory.create_batch(2)
+    html = editor_client.get("/videos?claim=claim").get_data(as_text=True)
+    bulk = re.search(
+        r'<form id="bulk-form" method="get" action="/videos/bulk">.*?</form>', html, re.S
+    )
+    assert bulk is not None
+    assert '<input type="hidden" name="claim" value="claim">' in bulk.group(0)
+    assert "<table" in bulk.group(0)
+    assert 'form="bulk-form" data-testid="bulk-selected"' in html
