@@ -369,7 +369,7 @@ def bulk():
                 )
             else:
                 if outcome:
-                    _flash_bulk_done(outcome.value)
+                    _flash_bulk_done(outcome.value, url_for("videos.index", **state.view_args()))
                     return redirect(url_for("videos.index", **state.view_args()))
                 # A rule of the service refused it (one hero per category): shown on the page.
                 message = f"Nothing was saved: {outcome.error}"
@@ -389,11 +389,13 @@ def _bulk_labels(form) -> dict[str, str]:
     return labels | {field.audit_key: field.name for field in form.custom_fields}
 
 
-def _flash_bulk_done(done: bulk_edit.BulkResult) -> None:
+def _flash_bulk_done(done: bulk_edit.BulkResult, back: str) -> None:
+    """The bulk edit's result, with a link to undo it that comes back to `back` (the list
+    as it was) when done."""
     if not done.count:
         flash("Nothing changed: every video already had these values.", "info")
         return
-    undo = url_for("changes.batch", batch_id=done.batch_id)
+    undo = url_for("changes.batch", batch_id=done.batch_id, next=back)
     # Markup: the message carries a link; its only inserted values are a number and our URL.
     flash(
         Markup('Bulk edit saved: {} changed. <a href="{}" data-testid="undo-bulk">Undo…</a>')

@@ -200,8 +200,7 @@
   });
 
   // A new list (a filter changed) drops an editor that was open in the old one; the page
-  // htmx keeps for Back has the cell as it was (an editor's form inside the bulk form
-  // would not survive being parsed again).
+  // htmx keeps for Back has the cell as it was, not a half-done edit.
   document.addEventListener("htmx:beforeHistorySave", function () { restore(); });
   document.addEventListener("htmx:beforeSwap", function () { open = null; });
 })();

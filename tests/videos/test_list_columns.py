@@ -115,15 +115,3 @@ def test_the_shortcuts_come_when_asked_for_and_name_edit_in_place_to_editors(
     client.post("/logout", data={"csrf_token": csrf_token(listed)})
     sign_in_as("editor")
     assert "edit it in place" in client.get("/videos/shortcuts").get_data(as_text=True)
-
-
-def test_the_rows_boxes_belong_to_the_bulk_form_that_holds_the_table(db_session, editor_client):
-    VideoFactory.create_batch(2)
-    html = editor_client.get("/videos?claim=claim").get_data(as_text=True)
-    bulk = re.search(
-        r'<form id="bulk-form" method="get" action="/videos/bulk">.*?</form>', html, re.S
-    )
-    assert bulk is not None
-    assert '<input type="hidden" name="claim" value="claim">' in bulk.group(0)
-    assert "<table" in bulk.group(0)
-    assert 'form="bulk-form" data-testid="bulk-selected"' in html
