@@ -74,6 +74,13 @@ def test_the_less_used_filters_come_with_the_list_only_when_set(db_session, view
     assert f'name="cf{rating.id}"' not in plain
     assert "/videos/filters?section=monetization" in plain
     assert "/videos/filters?section=custom" in plain
+    assert 'name="policy"' not in plain
+    more = viewer_client.get("/videos/filters?section=more").get_data(as_text=True)
+    assert 'name="policy"' in more
+    assert 'name="administered"' in more
+    shown = viewer_client.get("/videos?short=yes").get_data(as_text=True)
+    assert re.search(r'<details class="mt-2" open>\s*<summary class="small">More filters', shown)
+    assert '<option value="yes" selected>Yes</option>' in shown
 
     loaded = viewer_client.get("/videos/filters?section=monetization").get_data(as_text=True)
     assert 'name="prerolls_enabled"' in loaded
