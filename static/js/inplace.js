@@ -23,7 +23,10 @@
     return !!key && table.dataset.edit.split(" ").indexOf(key) !== -1;
   }
   function editableCells(row) {
-    return Array.prototype.filter.call(row.cells, editable);
+    // Not those of a column the chooser hides.
+    return Array.prototype.filter.call(row.cells, function (cell) {
+      return editable(cell) && !cell.classList.contains("hide-col");
+    });
   }
   function videoLink(row) {
     return row.querySelector("a[href]");
