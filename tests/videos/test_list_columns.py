@@ -122,3 +122,22 @@ def test_the_shortcuts_come_when_asked_for_and_name_edit_in_place_to_editors(
     client.post("/logout", data={"csrf_token": csrf_token(listed)})
     sign_in_as("editor")
     assert "edit it in place" in client.get("/videos/shortcuts").get_data(as_text=True)
+
+
+def test_a_row_adds_little_more_than_its_values_to_the_page(db_session, editor_client):
+    """Issue 17's budget (30 kB for 50 rows with the page around them): a row is its values,
+    one selection box, one link and two short classes; no per-cell forms, menus or data."""
+    channel = VideoFactory().channel
+    empty = len(editor_client.get(f"/videos?channel={channel.id}&q=none-such").get_data())
+    for n in range(49):
+        VideoFactory(channel=channel, title=f"Song {n:02d}", claimed_status="claim")
+    html = editor_client.get(f"/videos?channel={channel.id}&size=50").get_data(as_text=True)
+    rows = re.search(r"<tbody>(.*)</tbody>", html, re.S).group(1).split("<tr>")[1:]
+    assert len(rows) == 50
+    values = sum(
+        len(text)
+        for row in rows
+        for text in re.findall(r">([^<]+)", row)  # what the row shows
+    )
+    markup = (len(html.encode()) - empty - values) / 50
+    assert markup <= 200, markup  # bytes of markup a row, beyond its values
