@@ -47,12 +47,17 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "videos.export": {"GET": Permission.CATALOG_READ},
     "videos.total": {"GET": Permission.CATALOG_READ},
     "videos.channel_options": {"GET": Permission.CATALOG_READ},
+    "videos.filters": {"GET": Permission.CATALOG_READ},
+    "videos.shortcuts": {"GET": Permission.CATALOG_READ},
     "videos.detail": {"GET": Permission.CATALOG_READ},
     "videos.create": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.edit": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.delete": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.bulk": {"GET": Permission.CATALOG_EDIT, "POST": Permission.CATALOG_EDIT},
     "videos.sync": {"POST": Permission.CATALOG_EDIT},
+    # Edit in place on the list: editors only (tests/videos/test_cells.py).
+    "videos.cell": {"GET": Permission.CATALOG_EDIT},
+    "videos.save_cell": {"POST": Permission.CATALOG_EDIT},
     # A batch's page: the log's readers, and editors for batches of video changes (a batch
     # of other changes is 403 for them: tests/changes/log/test_batch_page.py).
     "changes.batch": {"GET": (Permission.AUDIT_READ, Permission.CATALOG_EDIT)},
@@ -152,6 +157,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     # the log's permission (checked inside: 403). Another person's view is a 404.
     "saved_views.menu": {"GET": Permission.CATALOG_READ},
     "saved_views.create": {"POST": Permission.CATALOG_READ},
+    "saved_views.save_form": {"GET": Permission.CATALOG_READ},
     "saved_views.save": {"POST": Permission.CATALOG_READ},
     "saved_views.edit": {"POST": Permission.CATALOG_READ},
     "saved_views.delete": {"POST": Permission.CATALOG_READ},
@@ -192,6 +198,7 @@ def _url(rule, video) -> str:
         "worker_id": 0,  # no such pipeline worker, likewise
         "view_id": 0,  # no such saved view, likewise
         "list_kind": "videos",
+        "column": "privacy",
     }  # fmt: skip
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 
+from catalog.accounts.views import local_path
 from catalog.changes import bp, queries, service
 from catalog.models.audit import SOURCES
 from catalog.permissions import Permission, can, require, signed_in_user
@@ -73,9 +74,13 @@ def batch(batch_id: uuid.UUID):
         abort(403)
     fragment = request.headers.get("HX-Request") == "true"
     template = "changes/_batch_changes.html" if fragment else "changes/batch.html"
-    response = make_response(
-        render_template(template, batch_id=batch_id, preview=preview, scope=scope)
-    )
+    # Where its undo comes back to: the list a bulk edit's "Undo…" was pressed on.
+    back = request.args.get("next", "")
+    page = render_template(
+        template, batch_id=batch_id, preview=preview, scope=scope,
+        back=back if local_path(back) else None,
+    )  # fmt: skip
+    response = make_response(page)
     response.vary.add("HX-Request")  # one URL, two bodies: caches must tell them apart
     return response
 

@@ -44,6 +44,7 @@ class SavedView(Base):
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
     # {"args": {URL argument: value or list of values}, "columns": [hidden column keys],
+    #  "order": [column keys in the order shown],
     #  "labels": {URL argument: what its chip read when saved}}; labels name in a note
     # what a view's filter meant once the thing it named is deleted.
     state: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
@@ -58,6 +59,10 @@ class SavedView(Base):
     @property
     def columns(self) -> list[str] | None:
         return self.state.get("columns")
+
+    @property
+    def order(self) -> list[str] | None:
+        return self.state.get("order")
 
     def __repr__(self) -> str:
         return f"<SavedView {self.id} {self.kind}:{self.name}>"

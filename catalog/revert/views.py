@@ -10,6 +10,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from catalog.accounts.views import local_path
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from catalog.permissions import Permission, require, signed_in_user
@@ -224,6 +225,13 @@ def restore_video(audit_id: int):
     )  # fmt: skip
 
 
+def _list_to_return_to() -> str:
+    """Where an undone batch leads: the list state the user came from (`next`, a path on
+    this site, checked as a sign-in's `next` is), else the video list."""
+    target = request.values.get("next", "")
+    return target if target and local_path(target) else url_for("videos.index")
+
+
 @bp.route("/audit/batch/<uuid:batch_id>/undo", methods=["GET", "POST"])
 @require(Permission.CATALOG_EDIT)
 def undo_batch(batch_id: uuid.UUID):
@@ -237,6 +245,7 @@ def undo_batch(batch_id: uuid.UUID):
         .order_by(MetadataSync.id)
     )
     form = forms.UndoBatchForm()
+    back = _list_to_return_to()
     message, status = None, 200
     overwrite = form.overwrite
     if form.is_submitted() and not form.validate():
@@ -256,7 +265,7 @@ def undo_batch(batch_id: uuid.UUID):
                 f"{done.recreates:,} brought back).",
                 "success",
             )
-            return redirect(url_for("videos.index"))
+            return redirect(back)
     try:
         plan = batch.plan_batch(batch_id)
     except revert.RevertError as exc:
@@ -264,6 +273,6 @@ def undo_batch(batch_id: uuid.UUID):
     examples = plan.examples if plan else []
     return render_template(
         "revert/undo_batch.html", batch_id=batch_id, first=first, plan=plan, form=form,
-        message=message, overwrite=overwrite, labels=LABELS,
+        message=message, overwrite=overwrite, labels=LABELS, back=back,
         names=_names(*({e.key: v} for e in examples for v in (e.then, e.set_to, e.now))),
     ), status  # fmt: skip

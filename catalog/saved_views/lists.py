@@ -104,11 +104,16 @@ def as_json(args: dict) -> dict[str, Any]:
     }
 
 
-def stored_state(args: dict, columns: list[str] | None, labels: dict[str, str]) -> dict:
-    """What a view keeps: the normalized arguments, the hidden columns, the chips' labels."""
+def stored_state(
+    args: dict, columns: list[str] | None, labels: dict[str, str], order: list[str] | None = None
+) -> dict:
+    """What a view keeps: the normalized arguments, the hidden columns and the columns'
+    order, the chips' labels."""
     kept: dict[str, Any] = {"args": as_json(args)}
     if columns is not None:
         kept["columns"] = list(columns)
+    if order is not None:
+        kept["order"] = list(order)
     if labels:
         kept["labels"] = {key: label for key, label in labels.items() if key in args}
     return kept

@@ -180,16 +180,32 @@ def set_default(user: User, kind: str, view: SavedView | None) -> None:
     user.default_views = defaults
 
 
-def set_columns(user: User, kind: str, hidden: list) -> list[str]:
-    """Keep the columns `user` hides in the `kind` list; returns them as kept."""
+def _column_keys(keys: list) -> list[str]:
+    """Column names only (no markup, no paths), each once, in their order."""
+    if not isinstance(keys, list):
+        raise ViewError("The column choice is a list of column names.")
+    named = (
+        c for c in keys if isinstance(c, str) and c.isidentifier() and len(c) <= COLUMN_KEY_MAX
+    )
+    return list(dict.fromkeys(named))[:COLUMNS_MAX]
+
+
+def order_key(kind: str) -> str:
+    """Where a user's list_columns keep the `kind` list's column order (beside the hidden
+    columns under `kind`, which keeps what was stored before orders were)."""
+    return f"{kind}_order"
+
+
+def set_columns(user: User, kind: str, hidden: list, order: list | None = None) -> list[str]:
+    """Keep the columns `user` hides in the `kind` list, and the order of its columns (None:
+    the order kept stays); returns the hidden ones as kept."""
     if kind not in LIST_KINDS:
         raise ValueError(f"{kind}: not a list")
-    if not isinstance(hidden, list):
-        raise ViewError("The column choice is a list of column names.")
-    kept = sorted(
-        {c for c in hidden if isinstance(c, str) and c.isidentifier() and len(c) <= COLUMN_KEY_MAX}
-    )[:COLUMNS_MAX]
-    user.list_columns = {**(user.list_columns or {}), kind: kept}
+    kept = sorted(_column_keys(hidden))
+    settings = {**(user.list_columns or {}), kind: kept}
+    if order is not None:
+        settings[order_key(kind)] = _column_keys(order)
+    user.list_columns = settings
     return kept
 
 

@@ -51,12 +51,13 @@ def _state(kind: str, query: str) -> dict:
     )
     user = signed_in_user()
     columns = (user.list_columns or {}).get(kind)
+    order = (user.list_columns or {}).get(service.order_key(kind))
     if kind == "videos":
         _, _, fields = menus.filter_choices()
         state = parse_state(args, {f.id: f for f in fields})
         channel_name, categories, _ = menus.filter_choices(state.channel)
         labels = chips.labels(chips.video_chips(state, channel_name, categories, fields))
-        return lists.stored_state(state.view_args(), columns, labels)
+        return lists.stored_state(state.view_args(), columns, labels, order)
     if kind == "production":
         return lists.stored_state(BoardFilter.from_args(args).args(), columns, {})
     return lists.stored_state(parse_filters(args).args(), columns, {})
@@ -91,6 +92,17 @@ def menu(list_kind: str):
         default=(user.default_views or {}).get(list_kind), user=user,
         current=request.args.get("current", type=int),
     )  # fmt: skip
+
+
+@bp.get(f"/views/{KIND}/new")
+@require(Permission.CATALOG_READ)
+def save_form(list_kind: str):
+    """The "Save as view…" form, loaded into the list's panel when first opened; `query`:
+    the list's arguments it saves."""
+    _readable(list_kind)
+    return render_template(
+        "saved_views/_save_form.html", kind=list_kind, query=request.args.get("query", "")
+    )
 
 
 @bp.post(f"/views/{KIND}")
@@ -205,8 +217,12 @@ def columns(list_kind: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     hidden = [name for name in request.form.getlist("hidden") if name]
+    # The order, when the list sends it (the video list's chooser moves columns).
+    order = [name for name in request.form.getlist("order") if name] or None
     user = signed_in_user()
-    outcome = commit_or_explain(lambda: service.set_columns(user, list_kind, hidden), show=False)
+    outcome = commit_or_explain(
+        lambda: service.set_columns(user, list_kind, hidden, order), show=False
+    )
     return ("", 204) if outcome else ("", 400)
 
 

@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("videos", __name__)
 
-from catalog.videos import views  # noqa: E402, F401  (registers the routes)
+# Importing them registers the routes: the pages, and the list's edit in place.
+from catalog.videos import cell_views, views  # noqa: E402, F401

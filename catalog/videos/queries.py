@@ -365,7 +365,7 @@ SHOWN = Bundle(
     "Video",
     Video.id, Video.video_id, Video.hidden, Video.title, Video.channel_display_name,
     func.array_to_string(Video.artist, ", ").label("artists"), Video.claimed_status,
-    Video.privacy_status, Video.views,
+    Video.privacy_status, Video.views, Video.notes,
 )  # fmt: skip
 
 

@@ -25,7 +25,8 @@ from catalog.models import Channel, Video, VideoCategory
 from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.saved_views import lists as saved_lists
-from catalog.videos import bp, bulk_edit, custom_values, menus, queries, service
+from catalog.saved_views import service as saved_service
+from catalog.videos import bp, bulk_edit, columns, custom_values, menus, queries, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
@@ -104,16 +105,36 @@ def index():
     state = replace(state, kept_view=opened.kept())  # sorting and paging keep the view
     card_fields = [field for field in fields if field.on_card]
     page = queries.list_page(state, by_id, tuple(field.id for field in card_fields))
+    # The columns in the order the view keeps, else the user's: rendered in it, no script.
+    order = opened.view.order if opened.view else None
+    if order is None:
+        order = (signed_in_user().list_columns or {}).get(saved_service.order_key("videos"))
     return render_template(
         "videos/index.html", state=state, page=page, channel_name=channel_name,
-        categories=categories,
-        fields=fields, card_fields=card_fields,
-        card_columns=[
-            (str(f.id), f, f.max_rating if f.field_type == "rating" else None) for f in card_fields
-        ],
-        page_sizes=queries.PAGE_SIZES,
-        monetization_fields=MONETIZATION_FIELDS,
-        opened=opened,
+        categories=categories, fields=fields, card_fields=card_fields,
+        columns=columns.ordered(order, card_fields),
+        page_sizes=queries.PAGE_SIZES, monetization_fields=MONETIZATION_FIELDS, opened=opened,
+    )  # fmt: skip
+
+
+@bp.get("/videos/shortcuts")
+@require(Permission.CATALOG_READ)
+def shortcuts():
+    """The list's keyboard shortcuts, a dialog static/js/keyboard.js loads when "?" is
+    pressed (the list does not carry it: few visits use it)."""
+    return render_template("videos/shortcuts.html")
+
+
+@bp.get("/videos/filters")
+@require(Permission.CATALOG_READ)
+def filters():
+    """The list's less used filters (monetization settings, custom fields), loaded when
+    their section is opened; a section with a filter set comes with the list itself."""
+    _, _, fields = menus.filter_choices()
+    state = queries.parse_state(request.args, {field.id: field for field in fields})
+    return render_template(
+        "videos/filters.html", state=state, fields=fields,
+        monetization_fields=MONETIZATION_FIELDS, section=request.args.get("section", ""),
     )  # fmt: skip
 
 
@@ -354,7 +375,7 @@ def bulk():
                 )
             else:
                 if outcome:
-                    _flash_bulk_done(outcome.value)
+                    _flash_bulk_done(outcome.value, url_for("videos.index", **state.view_args()))
                     return redirect(url_for("videos.index", **state.view_args()))
                 # A rule of the service refused it (one hero per category): shown on the page.
                 message = f"Nothing was saved: {outcome.error}"
@@ -374,11 +395,13 @@ def _bulk_labels(form) -> dict[str, str]:
     return labels | {field.audit_key: field.name for field in form.custom_fields}
 
 
-def _flash_bulk_done(done: bulk_edit.BulkResult) -> None:
+def _flash_bulk_done(done: bulk_edit.BulkResult, back: str) -> None:
+    """The bulk edit's result, with a link to undo it that comes back to `back` (the list
+    as it was) when done."""
     if not done.count:
         flash("Nothing changed: every video already had these values.", "info")
         return
-    undo = url_for("changes.batch", batch_id=done.batch_id)
+    undo = url_for("changes.batch", batch_id=done.batch_id, next=back)
     # Markup: the message carries a link; its only inserted values are a number and our URL.
     flash(
         Markup('Bulk edit saved: {} changed. <a href="{}" data-testid="undo-bulk">Undo…</a>')

@@ -10,28 +10,77 @@
     try { return (holder && JSON.parse(holder.dataset.hiddenColumns)) || []; } catch (e) { return []; }
   }
   // The menu's boxes are made here from the table's headers (the page does not send them:
-  // without this script they would do nothing).
+  // without this script they would do nothing), in the table's order, each with buttons that
+  // move its column up or down (the server renders the order kept, saved-views.js posts it).
+  function columnKey(th) {
+    var match = th.className.match(/col-([a-z0-9_]+)/);
+    return match ? match[1] : null;
+  }
+  function moveButton(key, label, step) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm btn-link p-0 px-1 text-decoration-none";
+    button.dataset.moveColumn = key;
+    button.dataset.step = step;
+    button.setAttribute("aria-label", "Move " + label + (step < 0 ? " up" : " down"));
+    button.textContent = step < 0 ? "↑" : "↓";
+    return button;
+  }
   function buildChooser() {
     var menu = document.getElementById("column-chooser");
     if (!menu || menu.childElementCount) return;
     document.querySelectorAll(".video-list thead th").forEach(function (th) {
-      var match = th.className.match(/col-([a-z0-9_]+)/);
-      if (!match) return;
+      var key = columnKey(th);
+      if (!key) return;
       var item = document.createElement("div");
       var box = document.createElement("input");
       var label = document.createElement("label");
-      item.className = "form-check";
+      var text = th.textContent.replace(/[▲▼]/g, "").trim();
+      item.className = "form-check d-flex align-items-center gap-1";
+      item.dataset.columnItem = key;
       box.className = "form-check-input";
       box.type = "checkbox";
-      box.id = "col-" + match[1];
-      box.dataset.column = match[1];
-      label.className = "form-check-label";
+      box.id = "col-" + key;
+      box.dataset.column = key;
+      label.className = "form-check-label me-auto";
       label.htmlFor = box.id;
-      label.textContent = th.textContent.replace(/[▲▼]/g, "").trim();
-      item.append(box, label);
+      label.textContent = text;
+      item.append(box, label, moveButton(key, text, -1), moveButton(key, text, 1));
       menu.append(item);
     });
   }
+  // Move a column one place (step -1 or 1) in the table and in the menu: its header and
+  // the cells at its position in every row change places with their neighbours'.
+  function moveColumn(key, step) {
+    var table = document.querySelector(".video-list");
+    var th = table && table.querySelector("thead th.col-" + key);
+    if (!th) return false;
+    var other = step < 0 ? th.previousElementSibling : th.nextElementSibling;
+    if (!other || !columnKey(other)) return false;
+    var from = th.cellIndex, to = other.cellIndex;
+    Array.prototype.forEach.call(table.rows, function (row) {
+      if (row.cells.length <= Math.max(from, to)) return; // the "no videos" row
+      var a = row.cells[from], b = row.cells[to];
+      if (step < 0) row.insertBefore(a, b); else row.insertBefore(b, a);
+    });
+    var menu = document.getElementById("column-chooser");
+    var item = menu && menu.querySelector("[data-column-item='" + key + "']");
+    var neighbour = menu && menu.querySelector("[data-column-item='" + columnKey(other) + "']");
+    if (item && neighbour) {
+      if (step < 0) menu.insertBefore(item, neighbour); else menu.insertBefore(neighbour, item);
+    }
+    return true;
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-move-column]");
+    if (!button) return;
+    var key = button.dataset.moveColumn;
+    if (!moveColumn(key, Number(button.dataset.step))) return;
+    button.focus(); // moved with its item: keep the keyboard where it was
+    // As a shown or hidden column is: saved-views.js posts the choice, order included.
+    var box = document.getElementById("col-" + key);
+    if (box) box.dispatchEvent(new Event("change", { bubbles: true }));
+  });
   function applyColumns(root) {
     buildChooser();
     var hidden = hiddenColumns();
@@ -64,7 +113,9 @@
       event.stopPropagation();
     }
     if (target.id === "select-all") {
-      document.querySelectorAll(".row-select").forEach(function (box) { box.checked = target.checked; });
+      document.querySelectorAll(".video-list tbody input[name=ids]").forEach(function (box) {
+        box.checked = target.checked;
+      });
       event.stopPropagation();
     }
   }, true);

@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the video list: j/k move the row focus, x selects the row, e or
-// Enter opens its edit form, o opens the video, "/" searches (app.js), ? lists them.
-// Never while typing in a field, nor with a modifier key held.
+// Enter (on the row) opens its edit form, o opens the video, "/" searches (app.js), ? lists
+// them. ←/→ and Enter on one of the row's values edit it in place (inplace.js). Never while
+// typing in a field, nor with a modifier key held.
 (function () {
   "use strict";
 
@@ -32,15 +33,41 @@
     row.scrollIntoView({ block: "nearest" });
   }
   function videoLink(row) {
-    return row.querySelector(".col-video_id a[href]") || row.querySelector("a[href]");
+    return row.querySelector("a[href]"); // the video id's: a row's only link
+  }
+
+  // The list of shortcuts comes from the server the first time it is asked for (the list's
+  // page does not carry it); then it stays in the page.
+  var loading = false;
+  function showShortcuts(source) {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog) {
+      if (!dialog.open) dialog.showModal();
+      return;
+    }
+    if (loading) return;
+    loading = true;
+    fetch(source.dataset.shortcutsUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        loading = false;
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        var loaded = holder.content.querySelector("dialog#shortcuts");
+        if (!loaded) return;
+        document.body.append(loaded);
+        loaded.showModal();
+      })
+      .catch(function () { loading = false; });
   }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var dialog = document.getElementById("shortcuts");
-    if (event.key === "?" && dialog) {
+    var source = document.querySelector("[data-shortcuts-url]");
+    if (event.key === "?" && (dialog || source)) {
       event.preventDefault();
-      if (!dialog.open) dialog.showModal();
+      showShortcuts(source);
       return;
     }
     if (dialog && dialog.open) return;
@@ -55,17 +82,19 @@
       return;
     }
     if (!row) return;
-    // Enter on a link or button inside the row keeps its own meaning.
+    // Enter on a link or button inside the row keeps its own meaning, and on one of its
+    // values edits that value in place (inplace.js).
     if (event.key === "Enter" && event.target !== row) return;
     if (event.key === "x") {
-      var box = row.querySelector(".row-select");
+      var box = row.querySelector("input[name=ids]");
       if (box) {
         event.preventDefault();
         box.click();
       }
     } else if (event.key === "e" || event.key === "Enter") {
       var link = videoLink(row);
-      if (link && document.querySelector("[data-can-edit]")) {
+      // Editors' lists name the columns they edit in place (data-edit): the form is theirs.
+      if (link && document.querySelector(".video-list[data-edit]")) {
         event.preventDefault();
         window.location.assign(link.href.replace(/\/?$/, "/edit"));
       }

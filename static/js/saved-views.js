@@ -33,6 +33,11 @@
     var body = new URLSearchParams();
     body.append("csrf_token", csrf());
     JSON.parse(holder.dataset.hiddenColumns || "[]").forEach(function (key) { body.append("hidden", key); });
+    // And the columns' order, as the table shows it now (app.js moves them).
+    document.querySelectorAll(".video-list thead th").forEach(function (th) {
+      var match = th.className.match(/col-([a-z0-9_]+)/);
+      if (match) body.append("order", match[1]);
+    });
     // Within a view, its columns are part of it: the change is one to save into it.
     var unsaved = document.querySelector("[data-unsaved]");
     if (unsaved) {

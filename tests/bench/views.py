@@ -1,4 +1,5 @@
-"""Opening a saved view against the same list without one (`--only views`).
+"""Opening a saved view against the same list without one (`--only views`), and an edit in
+place's save beside the edit form's (tests/bench/inplace.py).
 
 The goal (issue 18): `/videos?view=<id>` costs no more than the URL of the same state
 written out, one extra indexed look-up at most. Each pair is timed interleaved (plain,
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from catalog.extensions import db
 from catalog.models import SavedView, User
 from catalog.saved_views import service
-from tests.bench import build, database, measure
+from tests.bench import build, database, inplace, measure
 from tests.bench.database import BENCH_DIR, log, relative
 
 # A view may cost this much more than its written-out URL before the bench says it misses
@@ -88,6 +89,7 @@ def run(server, args, built: dict) -> int:
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     misses = 0
+    saves: list[str] = []
     try:
         for (name, state), view_id in zip(states, ids, strict=True):
             plain = "/videos?" + urlencode({"view": "none", **state})
@@ -111,6 +113,12 @@ def run(server, args, built: dict) -> int:
                 f"| {ps} / {vs} | {'meets' if ok else 'MISSES'} |"
             )
             log(f"views: {name}: plain {pm:.1f} ms, view {vm:.1f} ms", t0)
+        # Edit in place, beside the edit form's save (tests/bench/inplace.py).
+        t0 = time.perf_counter()
+        with database.connect(server, built["database"], autocommit=True) as conn:
+            saves, met = inplace.run(client, statements, conn, args)
+        misses += not met
+        log("views: edit in place against the edit form", t0)
     finally:
         statements.close()
         with app.app_context():
@@ -124,6 +132,8 @@ def run(server, args, built: dict) -> int:
         "",
         f"Goal: a view's median at most {RATIO_GOAL:.2f}x the written-out URL's, and at most "
         f"{EXTRA_STATEMENTS} statement more (its look-up by primary key).",
+        "",
+        *saves,
     ]
     print()
     print("\n".join(lines))

@@ -52,7 +52,8 @@ def test_preview_apply_and_undo_a_bulk_edit(page, live_server, live_data):
     expect(page.get_by_role("alert")).to_contain_text("Bulk edit saved: 3 videos changed.")
     assert all(live_data.get(v).label == f"Label {tag}" for v in videos)
     page.get_by_test_id("undo-bulk").click()
-    expect(page).to_have_url(re.compile(r"/audit/batch/[0-9a-f-]+$"))
+    # The batch's page, which hands the list to come back to on to the undo.
+    expect(page).to_have_url(re.compile(r"/audit/batch/[0-9a-f-]+\?next=/videos"))
     expect(page.get_by_test_id("batch-summary")).to_contain_text("3 videos changed")
     expect(page.get_by_test_id("change-row")).to_have_count(3)
     fits(page)
@@ -60,6 +61,7 @@ def test_preview_apply_and_undo_a_bulk_edit(page, live_server, live_data):
     page.get_by_test_id("undo-batch").click()
     page.get_by_role("button", name="Undo the batch").click()
     expect(page.get_by_role("alert")).to_contain_text("Batch undone: 3 videos changed")
+    expect(page).to_have_url(f"{live_server}/videos?q={tag}")  # the list it was undone from
     assert all(live_data.get(v).label is None for v in videos)
     assert errors == []
 

@@ -47,4 +47,8 @@ def test_define_rate_and_filter_by_a_rating(page, live_server, live_data):
     rows = page.get_by_test_id("video-table").locator("tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"Great {tag}")
-    expect(rows.first.locator(f"td[data-field='{field_name}']")).to_contain_text("★★★★★")
+    # The cell under the field's header (cells carry no class of their own).
+    column = page.locator(".video-list thead th").evaluate_all(
+        "(ths, name) => ths.findIndex((th) => th.textContent.trim() === name)", field_name
+    )
+    expect(rows.first.locator("td").nth(column)).to_contain_text("★★★★★")

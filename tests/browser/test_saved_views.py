@@ -156,11 +156,14 @@ def test_after_a_bulk_edit_and_its_undo_the_list_comes_back_the_same(
         expect(page).to_have_url(re.compile(r"privacy=private"))
         expect(page).to_have_url(re.compile(r"sort=title"))
         expect(_rows(page)).to_have_count(2)
-        # An undo ends elsewhere; the navigation's Videos link comes back to the same list.
+        # The undo comes back to the same list (the `next` its link carries), and so does
+        # the navigation's Videos link.
         page.get_by_test_id("undo-bulk").click()
         page.get_by_test_id("undo-batch").click()
         page.get_by_role("button", name="Undo the batch").click()
         expect(page.get_by_role("alert")).to_contain_text("Batch undone")
+        expect(page).to_have_url(re.compile(rf"/videos\?.*q={tag}.*privacy=private.*sort=title"))
+        expect(_rows(page)).to_have_count(2)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Videos").click()
         expect(page).to_have_url(re.compile(rf"/videos\?.*q={tag}.*privacy=private"))
         expect(_rows(page)).to_have_count(2)
@@ -186,8 +189,8 @@ def test_a_keyboard_only_walk_through_the_list(browser, live_server, live_data, 
         expect(rows.nth(1)).to_be_focused()
         assert "row-focus" in rows.nth(1).get_attribute("class")
         page.keyboard.press("x")
-        expect(rows.nth(1).locator(".row-select")).to_be_checked()
-        expect(rows.nth(0).locator(".row-select")).not_to_be_checked()
+        expect(rows.nth(1).locator("input[name=ids]")).to_be_checked()
+        expect(rows.nth(0).locator("input[name=ids]")).not_to_be_checked()
         page.keyboard.press("?")
         dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
         expect(dialog).to_be_visible()

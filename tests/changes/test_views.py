@@ -391,3 +391,35 @@ def test_undo_of_an_unknown_batch_is_a_404(client, db_session, sign_in_as):
     sign_in_as("editor")
     response = client.get("/audit/batch/00000000-0000-0000-0000-000000000000/undo")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("back", "lands"),
+    [
+        ("/videos?claim=claim&sort=title", "/videos?claim=claim&sort=title"),
+        ("//elsewhere.example/videos", "/videos"),  # not a path of this site
+        ("https://elsewhere.example/", "/videos"),
+        ("", "/videos"),
+    ],
+)
+def test_an_undone_batch_comes_back_to_the_list_it_was_undone_from(
+    client, db_session, run, sign_in_as, back, lands
+):
+    sign_in_as("editor")
+    run(history, "comeback001")
+    batch = run(bulk_batch, ["comeback001"])
+    # The batch's page (where a bulk edit's "Undo…" leads) hands the list on to the undo.
+    batch_page = client.get(f"/audit/batch/{batch}", query_string={"next": back})
+    undo_url = re.search(r'href="([^"]+)" data-testid="undo-batch"', batch_page.get_data(True))
+    undo_url = undo_url.group(1).replace("&amp;", "&")
+    page = client.get(undo_url).get_data(as_text=True)
+    assert f'<a class="btn btn-outline-secondary" href="{lands.replace("&", "&amp;")}">' in page
+    seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
+    kept = re.search(r'name="next" value="([^"]*)"', page).group(1).replace("&amp;", "&")
+    response = client.post(
+        f"/audit/batch/{batch}/undo",
+        data={"csrf_token": csrf_token(page), "seen": seen, "next": kept},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == lands
+    assert state(db_session, "comeback001")["label"] == "L1"

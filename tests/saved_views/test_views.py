@@ -316,3 +316,14 @@ def test_sorting_and_paging_inside_a_view_keep_the_view(editor_client, db_sessio
     assert "Private one" in html
     html = editor_client.get(_sort_link(html, "Title")).get_data(as_text=True)
     assert "Private one" in html
+
+
+def test_the_save_as_form_comes_when_opened_with_the_lists_arguments(viewer_client):
+    listed = viewer_client.get("/videos?claim=dispute").get_data(as_text=True)
+    assert 'data-testid="save-view-form"' not in listed  # loaded when opened
+    assert "/views/videos/new?query=claim%3Ddispute" in listed
+    form = viewer_client.get("/views/videos/new?query=claim%3Ddispute").get_data(as_text=True)
+    assert 'data-testid="save-view-form"' in form
+    assert '<input type="hidden" name="query" value="claim=dispute">' in form
+    assert 'name="csrf_token"' in form
+    assert viewer_client.get("/views/audit/new?query=").status_code == 403  # not their list
