@@ -122,6 +122,11 @@ SELECT row_no, blank, NOT blank AND NOT coalesce({_refused(layout)}, false) AS o
 FROM ({_typed(layout, source)}) typed
 """
     )
+    # Statistics for the steps that join or group on these columns (the merge's duplicate
+    # videos, the channels, the categories, the diff): sampling every column of a wide
+    # table cost several times more than the plans need.
+    keys = [name for name in ("video_id", "channel_key", "category") if name in fields]
+    run_sql(f"ANALYZE import_rows (row_no, ok, {', '.join(keys)})")
 
 
 def _errors(layout: Layout) -> list[dict]:

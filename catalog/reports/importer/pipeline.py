@@ -80,7 +80,6 @@ def _run(
     same = set_aside(layout)
     timings["same"] = clock.lap()
     typed_rows(layout, REST if same else "import_raw")
-    run_sql("ANALYZE import_rows")
     counts(outcome, rejected, layout)
     outcome.rows += same
     timings["read"] = clock.lap()
