@@ -51,8 +51,9 @@ CONCURRENT_SECONDS = 10.0
 FAIRNESS_CLAIMS = 10_000
 SCRATCH = "bench_production_scratch"
 # Bumped when the generated data changes; 5: migration 0023 (tasks chained at commit, one
-# counting trigger per event, the age index by priority).
-VERSION = 5
+# counting trigger per event, the age index by priority); 6: migration 0029 (the chain step
+# at commit).
+VERSION = 6
 GOALS = {"median_ms": 5.0, "p95_ms": 15.0, "claims_per_second": 1000.0, "gap_rounds": 1.0}
 CONTEXT = multiprocessing.get_context("fork")
 
