@@ -18,15 +18,17 @@ from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
 
 CHANNEL_HISTORY = 20
+# As the video list says it (catalog/saved_views/lists.py, check_videos).
+MISSING_CHANNEL = "The channel this link names no longer exists: not filtered by it."
 
 
 def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def _filters_context(board: queries.BoardFilter) -> dict:
+def _filters_context(board: queries.BoardFilter, channels: list) -> dict:
     return {
-        "board": board, "channels": queries.channel_options(), "priorities": TASK_PRIORITIES,
+        "board": board, "channels": channels, "priorities": TASK_PRIORITIES,
         "priority_options": [(p, p.capitalize()) for p in TASK_PRIORITIES],
         "stage_options": [(s, s.capitalize()) for s in STAGES],
         "status_options": [(s, _words(s)) for s in TASK_STATUSES],
@@ -39,15 +41,25 @@ def _filters_context(board: queries.BoardFilter) -> dict:
 def board():
     # A saved view's filters under the URL's own arguments (catalog/saved_views/lists.py).
     opened = saved_lists.open_list("production", request.args, signed_in_user())
-    board = queries.BoardFilter.from_args(opened.args)
-    saved_lists.check_args(
-        opened, lambda args: queries.BoardFilter.from_args(args).args(), board.args()
-    )
+    # The channel menu's rows say which channels exist: a view or a link naming one deleted
+    # since is shown without that filter (and says so), its other filters kept.
+    channels = queries.channel_options()
+    existing = {channel_id for channel_id, _name in channels}
+
+    def normalized(args) -> queries.BoardFilter:
+        return queries.BoardFilter.from_args(args).without_missing(existing)
+
+    named = queries.BoardFilter.from_args(opened.args)
+    board = normalized(opened.args)
+    # A view's own filters that name what is gone are noted by check_args.
+    saved_lists.check_args(opened, lambda args: normalized(args).args(), board.args())
+    if named.channel != board.channel and (opened.view is None or "channel" in opened.own):
+        opened.notes.append(MISSING_CHANNEL)
     configured = notion.configured()
     return render_template(
         "production/board.html", columns=queries.board(board), form=ConfirmForm(),
         notion_configured=configured, waiting=sync.waiting_sync() if configured else None,
-        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board),
+        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board, channels),
     )  # fmt: skip
 
 

@@ -7,8 +7,8 @@ cards of every column (one query: a LATERAL read of each status's first tasks on
 `ix_tasks_board`, cut to each phase's first by a window). Claim order is the queue's:
 priority (high first), then created_at, then id."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +95,13 @@ class BoardFilter:
             stage=args.get("stage") if args.get("stage") in STAGES else None,
             age=args.get("age") if args.get("age") in AGES else None,
         )
+
+    def without_missing(self, channels: Container[int]) -> "BoardFilter":
+        """The filters less a channel not among `channels` (deleted since a view or a link
+        named it): that part is ignored, the others kept."""
+        if self.channel is None or self.channel in channels:
+            return self
+        return replace(self, channel=None)
 
     def args(self) -> dict[str, Any]:
         """The filters in use, for URLs (the board's state lives in its URL)."""
