@@ -2,7 +2,16 @@
 order, a column's next pages (htmx), the bulk actions on the filtered set, and a channel's
 production page."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 from sqlalchemy import select
 
 from catalog import audit
@@ -12,6 +21,7 @@ from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import bp, bulk, capacity, notion, queries, sync
 from catalog.production.board_forms import BULK_ACTIONS, BulkForm, CapacityForm
 from catalog.saved_views import lists as saved_lists
+from catalog.web import menus
 from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
@@ -26,9 +36,28 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def _filters_context(board: queries.BoardFilter, channels: list) -> dict:
+def channel_menu() -> tuple[list[tuple[int, str]], str]:
+    """Every channel (id, name) for the board's channel filter, and its options as HTML with
+    none selected: read and rendered once per change of the channels and kept by this
+    process (catalog/web/menus.py; migration 0029 renews the version), 500 options being a
+    sixth of the board's time when rendered on each request."""
+    channels = queries.channel_options()
+    render = get_template_attribute("production/_channel_options.html", "options")
+    return channels, str(render(channels))
+
+
+def _selected(options: str, channel: int | None) -> Markup:
+    """The kept options with `channel` selected (an id: nothing in it to escape)."""
+    if channel is not None:
+        plain = f'<option value="{channel}">'
+        options = options.replace(plain, f"{plain[:-1]} selected>", 1)
+    return Markup(options)  # noqa: S704 - rendered by the template, escaped there
+
+
+def _filters_context(board: queries.BoardFilter, options: str) -> dict:
     return {
-        "board": board, "channels": channels, "priorities": TASK_PRIORITIES,
+        "board": board, "channel_options": _selected(options, board.channel),
+        "priorities": TASK_PRIORITIES,
         "priority_options": [(p, p.capitalize()) for p in TASK_PRIORITIES],
         "stage_options": [(s, s.capitalize()) for s in STAGES],
         "status_options": [(s, _words(s)) for s in TASK_STATUSES],
@@ -41,9 +70,9 @@ def _filters_context(board: queries.BoardFilter, channels: list) -> dict:
 def board():
     # A saved view's filters under the URL's own arguments (catalog/saved_views/lists.py).
     opened = saved_lists.open_list("production", request.args, signed_in_user())
-    # The channel menu's rows say which channels exist: a view or a link naming one deleted
-    # since is shown without that filter (and says so), its other filters kept.
-    channels = queries.channel_options()
+    # The channel menu says which channels exist: a view or a link naming one deleted since
+    # is shown without that filter (and says so), its other filters kept.
+    channels, options = menus.cached("channels", channel_menu)
     existing = {channel_id for channel_id, _name in channels}
 
     def normalized(args) -> queries.BoardFilter:
@@ -59,7 +88,7 @@ def board():
     return render_template(
         "production/board.html", columns=queries.board(board), form=ConfirmForm(),
         notion_configured=configured, waiting=sync.waiting_sync() if configured else None,
-        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board, channels),
+        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board, options),
     )  # fmt: skip
 
 

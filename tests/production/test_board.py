@@ -311,3 +311,39 @@ def test_a_saved_view_naming_a_deleted_channel_says_so_and_keeps_its_other_filte
     assert "no longer applies: what it named was deleted or changed." in html
     assert _cards(html, "Queued") == [high.id]  # the channel part ignored, the priority kept
     assert 'data-testid="unsaved"' not in html  # the view is shown as saved, less what is gone
+
+
+def test_the_channel_menu_is_kept_and_follows_every_change_of_the_channels(
+    client, db_session, sign_in_as, channel
+):
+    sign_in_as("viewer")
+    client.get("/production")
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    engine = db_session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        html = client.get(f"/production?channel={channel.id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert f'<option value="{channel.id}" selected>River Songs</option>' in html
+    assert not [s for s in sent if "FROM channels ORDER BY" in s]  # kept, not read again
+
+    def menu() -> str:
+        html = client.get("/production").get_data(as_text=True)
+        return html[
+            html.index('id="f-channel"') : html.index("</select>", html.index('id="f-channel"'))
+        ]
+
+    added = factories.ChannelFactory(name="Brand New Songs")
+    assert f'<option value="{added.id}">Brand New Songs</option>' in menu()
+    added.name = "Renamed Songs"
+    db_session.flush()
+    assert ">Renamed Songs<" in menu()
+    assert "Brand New Songs" not in menu()
+    db_session.execute(delete(Channel).where(Channel.id == added.id))
+    assert f'value="{added.id}"' not in menu()
+    assert f'<option value="{channel.id}">River Songs</option>' in menu()
