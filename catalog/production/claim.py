@@ -30,6 +30,7 @@ every round trip and every entity built costs a share of the two cores.
 """
 
 import json
+import re
 
 from sqlalchemy import Boolean, Row, column, text
 
@@ -97,8 +98,17 @@ def _stage_pick(from_status: str, name: str, guard: str = "true") -> str:
 )"""
 
 
-# The task's columns in the model's order: the statement's result maps onto them by position.
-RETURNED = ", ".join(f"tasks.{column.name}" for column in Task.__table__.columns)
+# What a claim answers of the task: what a worker is told of it (commands.task_json) and who
+# holds it since when. Each column returned costs the client a description per claim.
+COLUMNS = tuple(
+    Task.__table__.c[name]
+    for name in (
+        "id", "notion_page_id", "channel_id", "title", "topic", "story_direction", "status",
+        "priority", "claimed_by", "claimed_at", "lease_expires_at", "error_log", "youtube_url",
+        "asset_url", "composite_url", "video_url", "audio_url", "sfx_url", "final_url",
+    )
+)  # fmt: skip
+RETURNED = ", ".join(f"tasks.{column.name}" for column in COLUMNS)
 
 
 def _take(name: str, picked: str, to_status: str) -> str:
@@ -174,6 +184,14 @@ LEFT JOIN taken ON true
 """
 
 
+def _compact(sql: str) -> str:
+    """The statement without its comments and runs of blanks: psycopg caches its conversion
+    of a statement's parameters for statements of up to 4 kB (MAX_CACHED_STATEMENT_LENGTH),
+    and redoes it on every call for a longer one. (No literal in these statements holds
+    "--" or a run of blanks.)"""
+    return re.sub(r"\s+", " ", re.sub(r"--[^\n]*", "", sql)).strip()
+
+
 # The intake alone (the bench's EXPLAIN of the fair claim).
 INTAKE = text(
     f"WITH {INTAKE_PICK.format(guard='true')},\n{_take('fresh_task', 'picked', 'claimed')}"
@@ -181,7 +199,7 @@ INTAKE = text(
 )
 FLAGS = (column("resumed", Boolean), column("allowed", Boolean), column("overdue", Boolean))
 STATEMENTS = {
-    name: text(_statement(name, flow)).columns(*Task.__table__.columns, *FLAGS)
+    name: text(_compact(_statement(name, flow))).columns(*COLUMNS, *FLAGS)
     for name, flow in STAGE_FLOW.items()
 }
 
