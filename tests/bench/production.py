@@ -13,8 +13,9 @@
   writes the audit row and says whether a lease ran out) and a commit per claim, as a
   worker's call does:
   1. one claim at a time: median and p95 of the call and its commit;
-  2. 16 claimer processes at once for a fixed time: claims per second in all, and every
-     claimed id checked to be claimed once;
+  2. 16 claimer processes at once for a fixed time: claims per second in all, the CPU
+     per claim of the claimers and of their backends, every claimed id checked to be
+     claimed once, and the audit hash chain verified after them;
   3. fairness over 10,000 claims in a row (at most half the queue, at small N): the
      largest gap between two claims of a channel with queued work, in rounds (claims in
      between / channels of that priority with work then), and Jain's index per priority
@@ -35,6 +36,7 @@ import flask_migrate
 from sqlalchemy import create_engine, select, text
 
 from catalog import create_app
+from catalog.changes import integrity
 from catalog.extensions import db
 from catalog.models import PipelineWorker
 from catalog.pgserver import LocalPostgres
@@ -263,6 +265,10 @@ def concurrent_claims(url: str) -> dict:
         process.join()
     ids = [task_id for got, _, _ in answers for task_id in got]
     doubles = len(ids) - len(set(ids))
+    # Every claim's audit row placed in the hash chain at its commit, the chain unbroken.
+    with app.app_context():
+        verdict = integrity.verify()
+        db.engine.dispose()
     samples = sum(waits.values()) or 1
     return {
         "claimers": len(names),
@@ -274,6 +280,7 @@ def concurrent_claims(url: str) -> dict:
         "client_cpu_ms": 1000 * sum(cpu for _, cpu, _ in answers) / max(len(ids), 1),
         "server_cpu_ms": 1000 * sum(server for _, _, server in answers) / max(len(ids), 1),
         "waits": [(name, n / samples) for name, n in waits.most_common(6)],
+        "chain": verdict,
     }
 
 
@@ -418,6 +425,7 @@ def run(server: LocalPostgres, tasks: int, *, rebuild: bool = False) -> int:
         or single["p95_ms"] > GOALS["p95_ms"]
         or together["claims_per_second"] < GOALS["claims_per_second"]
         or together["double_claims"]
+        or together["chain"].broken_at is not None
         or fair["gap_rounds"] > GOALS["gap_rounds"]
     )
     return 1 if missed else 0
@@ -475,6 +483,7 @@ def render(tasks: int, single: dict, together: dict, fair: dict, plan: str) -> s
 | a bare round trip (SELECT 1), median, between the claims | {single["round_trip_ms"]:.2f} ms | | |
 | {together["claimers"]} concurrent claimers, {together["seconds"]:.0f} s | {together["claims_per_second"]:.0f} claims/s ({together["claims"]:,} claims) | >= {GOALS["claims_per_second"]:.0f}/s | {_verdict(together["claims_per_second"] >= GOALS["claims_per_second"])} |
 | double claims | {together["double_claims"]} | 0 | {_verdict(not together["double_claims"])} |
+| the audit chain after them (`flask audit verify`) | {together["chain"].checked:,} rows checked, {together["chain"].reason or "unbroken"} | unbroken | {_verdict(together["chain"].broken_at is None)} |
 | CPU per claim with {together["claimers"]} claimers: the claimers' (Python) / their backends' | {together["client_cpu_ms"]:.2f} / {together["server_cpu_ms"]:.2f} ms | | |
 | fairness over {fair["claims"]:,} claims: largest gap of a channel with work | {fair["gap_rounds"]:.2f} rounds (at claim {fair["gap_at"]}) | <= 1 round | {_verdict(fair["gap_rounds"] <= GOALS["gap_rounds"])} |
 | Jain's index of the {fair["jain_tier"]} priority's claims against each channel's max-min fair share, {fair["jain_channels"]} channels with such work | {fair["jain"]:.4f} | 1 is perfect | |
