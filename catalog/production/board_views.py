@@ -4,6 +4,7 @@ production page."""
 
 from flask import (
     abort,
+    current_app,
     flash,
     get_template_attribute,
     redirect,
@@ -21,7 +22,6 @@ from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import bp, bulk, capacity, notion, queries, sync
 from catalog.production.board_forms import BULK_ACTIONS, BulkForm, CapacityForm
 from catalog.saved_views import lists as saved_lists
-from catalog.web import menus
 from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
@@ -30,20 +30,25 @@ from catalog.web.text import plural
 CHANNEL_HISTORY = 20
 # As the video list says it (catalog/saved_views/lists.py, check_videos).
 MISSING_CHANNEL = "The channel this link names no longer exists: not filtered by it."
+CHANNEL_MENU = "catalog_production_channel_menu"  # this process's rendered channel options
 
 
 def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def channel_menu() -> tuple[list[tuple[int, str]], str]:
-    """Every channel (id, name) for the board's channel filter, and its options as HTML with
-    none selected: read and rendered once per change of the channels and kept by this
-    process (catalog/web/menus.py; migration 0029 renews the version), 500 options being a
-    sixth of the board's time when rendered on each request."""
+def channel_menu() -> tuple[list, str]:
+    """Every channel (id, name) for the board's channel filter, read on each request, and
+    its options as HTML with none selected, rendered only when the list differs from the
+    one this process rendered last: 500 options were a sixth of the board's render, and the
+    list changes rarely (comparing it costs a fraction of rendering it)."""
     channels = queries.channel_options()
+    kept = current_app.extensions.get(CHANNEL_MENU)
+    if kept is not None and kept[0] == channels:
+        return channels, kept[1]
     render = get_template_attribute("production/_channel_options.html", "options")
-    return channels, str(render(channels))
+    current_app.extensions[CHANNEL_MENU] = (channels, str(render(channels)))
+    return current_app.extensions[CHANNEL_MENU]
 
 
 def _selected(options: str, channel: int | None) -> Markup:
@@ -72,7 +77,7 @@ def board():
     opened = saved_lists.open_list("production", request.args, signed_in_user())
     # The channel menu says which channels exist: a view or a link naming one deleted since
     # is shown without that filter (and says so), its other filters kept.
-    channels, options = menus.cached("channels", channel_menu)
+    channels, options = channel_menu()
     existing = {channel_id for channel_id, _name in channels}
 
     def normalized(args) -> queries.BoardFilter:

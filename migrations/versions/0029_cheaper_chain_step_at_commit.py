@@ -1,5 +1,5 @@
-"""a cheaper chain step at commit (the pending rows placed one UPDATE each, the append-only
-check without jsonb); the production board's channel menu kept by each web process
+"""a cheaper chain step at commit: the pending rows placed one UPDATE each, the append-only
+check without jsonb
 
 A claim is one statement and its commit (catalog/production/claim.py); of the server's work
 per claim, placing its task audit row in the chain at commit (migration 0023) was a third:
@@ -26,12 +26,6 @@ job or the next writer that takes the chain's head), would take the head and the
 calls out of every claim's commit, but a committed row would have no place for a while, and
 within that while a superuser could change or delete it unnoticed. Every committed row
 still has its place at commit.
-
-The production board's channel filter lists every channel (500 at the bench's size): read
-and rendered on every request, it was a sixth of the board's time. It is now a group of
-menus in `menu_versions` (migration 0022), "channels", whose version a trigger on `channels`
-renews when a channel is added, renamed or deleted: each web process keeps the menu it read
-and rendered while the version is unchanged (catalog/web/menus.py).
 
 Revision ID: 0029
 Revises: 0027
@@ -184,18 +178,8 @@ END $$
 def upgrade():
     op.execute(TAKE)
     op.execute(APPEND_ONLY)
-    op.execute(
-        "INSERT INTO menu_versions (name, version) "
-        "VALUES ('channels', nextval('menu_version_numbers'))"
-    )
-    op.execute(
-        "CREATE TRIGGER channels_menu_changed AFTER INSERT OR UPDATE OF name OR DELETE "
-        "ON channels FOR EACH STATEMENT EXECUTE FUNCTION menu_changed('channels')"
-    )
 
 
 def downgrade():
-    op.execute("DROP TRIGGER channels_menu_changed ON channels")
-    op.execute("DELETE FROM menu_versions WHERE name = 'channels'")
     op.execute(OLD_APPEND_ONLY)
     op.execute(OLD_TAKE)
