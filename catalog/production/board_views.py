@@ -2,6 +2,8 @@
 order, a column's next pages (htmx), the bulk actions on the filtered set, and a channel's
 production page."""
 
+import json
+
 from flask import (
     abort,
     current_app,
@@ -37,18 +39,19 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def channel_menu() -> tuple[list, str]:
-    """Every channel (id, name) for the board's channel filter, read on each request, and
-    its options as HTML with none selected, rendered only when the list differs from the
-    one this process rendered last: 500 options were a sixth of the board's render, and the
-    list changes rarely (comparing it costs a fraction of rendering it)."""
-    channels = queries.channel_options()
+def channel_menu() -> tuple[set[int], str]:
+    """The ids of every channel and the board's channel filter options as HTML, none
+    selected: the channels are read on each request (as one JSON text), and parsed and
+    rendered only when that text differs from the one this process rendered last. 500
+    options rendered on each request were a sixth of the board's render."""
+    read = queries.channel_options()
     kept = current_app.extensions.get(CHANNEL_MENU)
-    if kept is not None and kept[0] == channels:
-        return channels, kept[1]
-    render = get_template_attribute("production/_channel_options.html", "options")
-    current_app.extensions[CHANNEL_MENU] = (channels, str(render(channels)))
-    return current_app.extensions[CHANNEL_MENU]
+    if kept is None or kept[0] != read:
+        channels = json.loads(read)
+        render = get_template_attribute("production/_channel_options.html", "options")
+        kept = (read, {channel_id for channel_id, _name in channels}, str(render(channels)))
+        current_app.extensions[CHANNEL_MENU] = kept
+    return kept[1], kept[2]
 
 
 def _selected(options: str, channel: int | None) -> Markup:
@@ -77,8 +80,7 @@ def board():
     opened = saved_lists.open_list("production", request.args, signed_in_user())
     # The channel menu says which channels exist: a view or a link naming one deleted since
     # is shown without that filter (and says so), its other filters kept.
-    channels, options = channel_menu()
-    existing = {channel_id for channel_id, _name in channels}
+    existing, options = channel_menu()
 
     def normalized(args) -> queries.BoardFilter:
         return queries.BoardFilter.from_args(args).without_missing(existing)

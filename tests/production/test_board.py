@@ -318,10 +318,10 @@ def test_the_channel_menu_is_rendered_once_and_follows_every_change_of_the_chann
 ):
     sign_in_as("viewer")
     client.get("/production")
-    rendered = app.extensions[board_views.CHANNEL_MENU][1]
+    rendered = app.extensions[board_views.CHANNEL_MENU][2]
     html = client.get(f"/production?channel={channel.id}").get_data(as_text=True)
     assert f'<option value="{channel.id}" selected>River Songs</option>' in html
-    assert app.extensions[board_views.CHANNEL_MENU][1] is rendered  # kept, not rendered again
+    assert app.extensions[board_views.CHANNEL_MENU][2] is rendered  # kept, not rendered again
 
     def menu() -> str:
         html = client.get("/production").get_data(as_text=True)
