@@ -2,7 +2,19 @@
 order, a column's next pages (htmx), the bulk actions on the filtered set, and a channel's
 production page."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import json
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 from sqlalchemy import select
 
 from catalog import audit
@@ -18,15 +30,42 @@ from catalog.web.loaders import load_or_404
 from catalog.web.text import plural
 
 CHANNEL_HISTORY = 20
+# As the video list says it (catalog/saved_views/lists.py, check_videos).
+MISSING_CHANNEL = "The channel this link names no longer exists: not filtered by it."
+CHANNEL_MENU = "catalog_production_channel_menu"  # this process's rendered channel options
 
 
 def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def _filters_context(board: queries.BoardFilter) -> dict:
+def channel_menu() -> tuple[set[int], str]:
+    """The ids of every channel and the board's channel filter options as HTML, none
+    selected: the channels are read on each request (as one JSON text), and parsed and
+    rendered only when that text differs from the one this process rendered last. 500
+    options rendered on each request were a sixth of the board's render."""
+    read = queries.channel_options()
+    kept = current_app.extensions.get(CHANNEL_MENU)
+    if kept is None or kept[0] != read:
+        channels = json.loads(read)
+        render = get_template_attribute("production/_channel_options.html", "options")
+        kept = (read, {channel_id for channel_id, _name in channels}, str(render(channels)))
+        current_app.extensions[CHANNEL_MENU] = kept
+    return kept[1], kept[2]
+
+
+def _selected(options: str, channel: int | None) -> Markup:
+    """The kept options with `channel` selected (an id: nothing in it to escape)."""
+    if channel is not None:
+        plain = f'<option value="{channel}">'
+        options = options.replace(plain, f"{plain[:-1]} selected>", 1)
+    return Markup(options)  # noqa: S704 - rendered by the template, escaped there
+
+
+def _filters_context(board: queries.BoardFilter, options: str) -> dict:
     return {
-        "board": board, "channels": queries.channel_options(), "priorities": TASK_PRIORITIES,
+        "board": board, "channel_options": _selected(options, board.channel),
+        "priorities": TASK_PRIORITIES,
         "priority_options": [(p, p.capitalize()) for p in TASK_PRIORITIES],
         "stage_options": [(s, s.capitalize()) for s in STAGES],
         "status_options": [(s, _words(s)) for s in TASK_STATUSES],
@@ -39,15 +78,24 @@ def _filters_context(board: queries.BoardFilter) -> dict:
 def board():
     # A saved view's filters under the URL's own arguments (catalog/saved_views/lists.py).
     opened = saved_lists.open_list("production", request.args, signed_in_user())
-    board = queries.BoardFilter.from_args(opened.args)
-    saved_lists.check_args(
-        opened, lambda args: queries.BoardFilter.from_args(args).args(), board.args()
-    )
+    # The channel menu says which channels exist: a view or a link naming one deleted since
+    # is shown without that filter (and says so), its other filters kept.
+    existing, options = channel_menu()
+
+    def normalized(args) -> queries.BoardFilter:
+        return queries.BoardFilter.from_args(args).without_missing(existing)
+
+    named = queries.BoardFilter.from_args(opened.args)
+    board = normalized(opened.args)
+    # A view's own filters that name what is gone are noted by check_args.
+    saved_lists.check_args(opened, lambda args: normalized(args).args(), board.args())
+    if named.channel != board.channel and (opened.view is None or "channel" in opened.own):
+        opened.notes.append(MISSING_CHANNEL)
     configured = notion.configured()
     return render_template(
         "production/board.html", columns=queries.board(board), form=ConfirmForm(),
         notion_configured=configured, waiting=sync.waiting_sync() if configured else None,
-        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board),
+        bulk_actions=BULK_ACTIONS, opened=opened, **_filters_context(board, options),
     )  # fmt: skip
 
 

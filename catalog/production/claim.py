@@ -21,15 +21,24 @@ Later stages are claimed from the state they start from (transitions.STAGE_FLOW)
 priority then by how long the task has waited in that state (`ix_tasks_claimable`). Work
 a person retried (its generating state, no worker holding it) is taken first, for every
 stage: it is already in production.
+
+A claim is this one statement and its commit: it checks the worker (not revoked, may claim
+the stage), takes the task, writes the audit row, and says whether any lease has run out
+(the service then returns those tasks to the queue in the same transaction). It runs as a
+Core statement and answers with a row, not an ORM entity: at a thousand claims a second
+every round trip and every entity built costs a share of the two cores.
 """
 
 import json
+import re
 
-from sqlalchemy import Boolean, column, select, text
+from sqlalchemy import Boolean, Row, column, text
 
+from catalog import audit
 from catalog.extensions import db
 from catalog.models.task import CLAIMABLE, Task
-from catalog.production.transitions import STAGE_FLOW
+from catalog.production import transitions
+from catalog.production.transitions import STAGE_FLOW, WORKER
 
 # How many channels, in claim order, one intake claim considers: enough to pass the heads
 # that concurrent claimers hold at that moment (each holds at most one).
@@ -89,8 +98,17 @@ def _stage_pick(from_status: str, name: str, guard: str = "true") -> str:
 )"""
 
 
-# The task's columns in the model's order: the statement's result maps onto them by position.
-RETURNED = ", ".join(f"tasks.{column.name}" for column in Task.__table__.columns)
+# What a claim answers of the task: what a worker is told of it (commands.task_json) and who
+# holds it since when. Each column returned costs the client a description per claim.
+COLUMNS = tuple(
+    Task.__table__.c[name]
+    for name in (
+        "id", "notion_page_id", "channel_id", "title", "topic", "story_direction", "status",
+        "priority", "claimed_by", "claimed_at", "lease_expires_at", "error_log", "youtube_url",
+        "asset_url", "composite_url", "video_url", "audio_url", "sfx_url", "final_url",
+    )
+)  # fmt: skip
+RETURNED = ", ".join(f"tasks.{column.name}" for column in COLUMNS)
 
 
 def _take(name: str, picked: str, to_status: str) -> str:
@@ -104,26 +122,74 @@ def _take(name: str, picked: str, to_status: str) -> str:
 )"""
 
 
-def _statement(stage: str, flow: dict) -> str:
-    """One statement per claim: resumed work first (a person's retry: the stage's generating
-    state, no worker holding it), and only when there is none the stage's own choice (its
-    guard, NOT EXISTS (resumed), is checked once, before it locks anything). The two
-    UPDATEs never touch one row (different states); `resumed` says which one took it."""
-    working = flow["working"]
-    unless = "NOT EXISTS (SELECT FROM resumed_task)"
-    if stage == "assets":  # the intake: queued -> claimed (the worker then starts it)
-        pick, fresh = INTAKE_PICK.format(guard=unless), "claimed"
-    else:
-        pick, fresh = _stage_pick(flow["from"], "picked", unless), working
+def _audit(stage: str, flow: dict) -> str:
+    """The CTE `audited`: the claim's audit row, the one service.audit_row makes for it
+    (entity "task", its Notion page id as the key, {"status": [from, to]} unless it was
+    resumed work, which keeps its state, and {"claimed_by": [None, the worker's name]}; no
+    user, the email "worker:<name>"), written by the claim statement itself: no second
+    round trip and no ORM entity (tests/production/test_claim.py compares the two)."""
+    claimed_by = "'claimed_by', jsonb_build_array(NULL, worker.name)"
+    status = f"'status', jsonb_build_array('{flow['from']}'::text, taken.status::text)"
     return f"""
-WITH {_stage_pick(working, "resume_picked")},
+audited AS (
+  INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, action, source, changes,
+                              user_email)
+  SELECT 'task', taken.id, nullif(left(taken.notion_page_id, {audit.KEY_MAX}), ''), 'update',
+         :source,
+         CASE WHEN taken.resumed THEN jsonb_build_object({claimed_by})
+              ELSE jsonb_build_object({status}, {claimed_by}) END,
+         'worker:' || worker.name
+  FROM taken CROSS JOIN worker
+)"""
+
+
+def _statement(stage: str, flow: dict) -> str:
+    """One statement per claim, one round trip: the worker's right to the stage (`worker`:
+    its name, if it is not revoked and may claim the stage: otherwise nothing is taken),
+    resumed work first (a person's retry: the stage's generating state, no worker holding
+    it), and only when there is none the stage's own choice (its guard, NOT EXISTS
+    (resumed), is checked once, before it locks anything); then the audit row. The two
+    UPDATEs never touch one row (different states); `resumed` says which one took it.
+
+    Exactly one row comes back, taken or not: the task's columns (NULL when nothing was
+    taken), `allowed` (the worker may claim here) and `overdue` (some lease has run out:
+    one look-up of ix_tasks_lease_expires_at, so that the expiry runs only when due)."""
+    working = flow["working"]
+    guard = "EXISTS (SELECT FROM worker) AND NOT EXISTS (SELECT FROM resumed_task)"
+    if stage == "assets":  # the intake: queued -> claimed (the worker then starts it)
+        pick, fresh = INTAKE_PICK.format(guard=guard), "claimed"
+    else:
+        pick, fresh = _stage_pick(flow["from"], "picked", guard), working
+    # The table rules: a claim takes only a worker's step (the trigger refuses others too).
+    assert transitions.may(WORKER, flow["from"], fresh), (flow["from"], fresh)
+    return f"""
+WITH worker AS (
+  SELECT name FROM pipeline_workers
+  WHERE id = :worker AND revoked_at IS NULL AND '{stage}' = ANY (stages)
+),
+{_stage_pick(working, "resume_picked", "EXISTS (SELECT FROM worker)")},
 {_take("resumed_task", "resume_picked", working)},
 {pick},
-{_take("fresh_task", "picked", fresh)}
-SELECT *, true AS resumed FROM resumed_task
-UNION ALL
-SELECT *, false AS resumed FROM fresh_task
+{_take("fresh_task", "picked", fresh)},
+taken AS (
+  SELECT *, true AS resumed FROM resumed_task
+  UNION ALL
+  SELECT *, false AS resumed FROM fresh_task
+),
+{_audit(stage, flow)}
+SELECT taken.*, flags.allowed, flags.overdue
+FROM (SELECT EXISTS (SELECT FROM worker) AS allowed,
+             EXISTS (SELECT FROM tasks WHERE lease_expires_at < now()) AS overdue) AS flags
+LEFT JOIN taken ON true
 """
+
+
+def _compact(sql: str) -> str:
+    """The statement without its comments and runs of blanks: psycopg caches its conversion
+    of a statement's parameters for statements of up to 4 kB (MAX_CACHED_STATEMENT_LENGTH),
+    and redoes it on every call for a longer one. (No literal in these statements holds
+    "--" or a run of blanks.)"""
+    return re.sub(r"\s+", " ", re.sub(r"--[^\n]*", "", sql)).strip()
 
 
 # The intake alone (the bench's EXPLAIN of the fair claim).
@@ -131,24 +197,21 @@ INTAKE = text(
     f"WITH {INTAKE_PICK.format(guard='true')},\n{_take('fresh_task', 'picked', 'claimed')}"
     "\nSELECT * FROM fresh_task"
 )
-RESUMED = column("resumed", Boolean)
+FLAGS = (column("resumed", Boolean), column("allowed", Boolean), column("overdue", Boolean))
 STATEMENTS = {
-    name: text(_statement(name, flow)).columns(*Task.__table__.columns, RESUMED)
+    name: text(_compact(_statement(name, flow))).columns(*COLUMNS, *FLAGS)
     for name, flow in STAGE_FLOW.items()
 }
 
 
-def claim_next(stage: str, worker_id: int, lease_seconds: int) -> tuple[Task, bool] | None:
-    """Claim the next task for `stage` for the worker: (the task, whether it was resumed
-    work, which keeps its state) or None when there is none. The caller audits and commits.
-    The task comes back from the claim statement itself (RETURNING): no second read."""
-    statement = STATEMENTS[stage]
-    row = db.session.execute(
-        select(Task, statement.selected_columns.resumed).from_statement(statement),
-        {"worker": worker_id, "lease": lease_seconds},
-        execution_options={"populate_existing": True},
-    ).first()
-    return None if row is None else (row[0], row[1])
+def claim_next(stage: str, worker_id: int, lease_seconds: int, source: str) -> Row:
+    """Claim the next task for `stage` for the worker, audited: the statement's one row
+    (see _statement; `id` is None when nothing was taken). The caller commits. Through
+    the session (its pending changes are flushed first) but as a Core statement: the row
+    is the answer, no ORM entity is built from it."""
+    return db.session.execute(
+        STATEMENTS[stage], {"worker": worker_id, "lease": lease_seconds, "source": source}
+    ).one()
 
 
 EXPIRE = text("""

@@ -1,7 +1,8 @@
 """The periodic lease expiry: every worker schedules it every PIPELINE_LEASE_CHECK_SECONDS,
 procrastinate defers one job per tick whatever the number of workers, and the job returns
-the tasks whose pipeline worker stopped sending heartbeats (service.expire_leases). Claims
-run the same expiry first, so a queue with active claimers does not wait for the tick."""
+the tasks whose pipeline worker stopped sending heartbeats (service.expire_leases). A claim
+that sees a lease run out runs the same expiry (service.claim), so a queue with active
+claimers does not wait for the tick."""
 
 from typing import Any
 

@@ -7,13 +7,14 @@ cards of every column (one query: a LATERAL read of each status's first tasks on
 `ix_tasks_board`, cut to each phase's first by a window). Claim order is the queue's:
 priority (high first), then created_at, then id."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Select,
+    Text,
     and_,
     func,
     literal,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, PipelineWorker
@@ -95,6 +96,13 @@ class BoardFilter:
             stage=args.get("stage") if args.get("stage") in STAGES else None,
             age=args.get("age") if args.get("age") in AGES else None,
         )
+
+    def without_missing(self, channels: Container[int]) -> "BoardFilter":
+        """The filters less a channel not among `channels` (deleted since a view or a link
+        named it): that part is ignored, the others kept."""
+        if self.channel is None or self.channel in channels:
+            return self
+        return replace(self, channel=None)
 
     def args(self) -> dict[str, Any]:
         """The filters in use, for URLs (the board's state lives in its URL)."""
@@ -404,11 +412,13 @@ def waiting_for_review() -> int:
     )
 
 
-def channel_options() -> list[tuple[int, str]]:
-    """Every channel, for the board's channel filter (by name)."""
-    return list(
-        db.session.execute(select(Channel.id, Channel.name).order_by(Channel.name, Channel.id))
-    )
+def channel_options() -> str:
+    """Every channel, for the board's channel filter (by name): [[id, name], ...] as JSON
+    text, one value instead of 500 rows, which the caller compares with the text it read
+    last before it parses it (see board_views.channel_menu)."""
+    pairs = func.json_agg(aggregate_order_by(func.json_build_array(Channel.id, Channel.name),
+                                             Channel.name, Channel.id))  # fmt: skip
+    return db.session.scalar(select(func.coalesce(pairs, text("'[]'::json")).cast(Text)))
 
 
 # -- a channel's production ------------------------------------------------------------------------

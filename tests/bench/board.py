@@ -176,8 +176,9 @@ def measure(url: str, *, requests: int = REQUESTS, warmup: int = WARMUP) -> list
     return targets
 
 
-def explain(url: str) -> str:
-    """EXPLAIN ANALYZE of the whole board's two statements, as the app sends them."""
+def explain(url: str, filters: dict | None = None) -> str:
+    """EXPLAIN ANALYZE of a board's two statements (the whole board's, or with `filters`
+    as the URL gives them), as the app sends them."""
     from catalog.production import queries
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -189,7 +190,7 @@ def explain(url: str) -> str:
             captured.append((statement, parameters))
 
         event.listen(db.engine, "before_cursor_execute", keep)
-        queries.board(queries.BoardFilter())
+        queries.board(queries.BoardFilter.from_args(filters or {}))
         event.remove(db.engine, "before_cursor_execute", keep)
         with db.engine.connect() as conn:
             for statement, parameters in captured:
@@ -204,7 +205,7 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def render(tasks: int, boards: list[Board], plan: str) -> str:
+def render(tasks: int, boards: list[Board], plan: str, filtered_plan: str) -> str:
     rows = "\n".join(
         f"| {b.name} | `{b.path}` | {b.median:.1f} ms | {b.p95:.1f} ms | "
         f"{max(b.statements)} | "
@@ -227,6 +228,12 @@ user included).
 ```
 {plan}
 ```
+
+## `?priority=high&age=7d`: its statements (EXPLAIN ANALYZE, BUFFERS)
+
+```
+{filtered_plan}
+```
 """  # noqa: E501
 
 
@@ -246,4 +253,5 @@ def run(server: LocalPostgres, url: str, tasks: int) -> tuple[str, bool]:
     whole = boards[0]
     log(f"Board: median {whole.median:.1f} ms, p95 {whole.p95:.1f} ms, "
         f"{max(whole.statements)} statements", t0)  # fmt: skip
-    return render(tasks, boards, explain(url)), missed(boards)
+    filtered = explain(url, {"priority": "high", "age": "7d"})
+    return render(tasks, boards, explain(url), filtered), missed(boards)

@@ -5,11 +5,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
-from catalog.models import MetadataSync, Task
+from catalog.models import Channel, MetadataSync, Task
 from catalog.models.task import PHASES
-from catalog.production import queries
+from catalog.production import board_views, queries
 from tests import factories
 from tests.helpers import csrf_token
 from tests.production.claim_data import make_task, make_worker
@@ -263,3 +263,77 @@ def test_bulk_without_an_action_is_a_bad_request(client, db_session, sign_in_as)
     sign_in_as("editor")
     assert client.get("/production/bulk").status_code == 400
     assert client.get("/production/bulk?action=priority&priority=high").status_code == 400
+
+
+def _gone_channel(db_session) -> int:
+    """The id of a channel deleted since (it had no tasks, so it could go)."""
+    gone = factories.ChannelFactory(name="Closed Songs")
+    db_session.execute(delete(Channel).where(Channel.id == gone.id))
+    return gone.id
+
+
+def test_a_link_naming_a_deleted_channel_says_so_and_keeps_its_other_filters(
+    client, db_session, sign_in_as, channel
+):
+    sign_in_as("viewer")
+    high = make_task(channel, "queued", priority="high")
+    normal = make_task(channel, "queued")
+    gone = _gone_channel(db_session)
+
+    html = client.get(f"/production?channel={gone}&priority=high").get_data(as_text=True)
+    assert "The channel this link names no longer exists: not filtered by it." in html
+    assert _cards(html, "Queued") == [high.id]  # the priority still applies
+    assert normal.id not in _cards(html, "Queued")
+    assert f'<option value="{gone}"' not in html
+    # A channel that exists is no such case.
+    html = client.get(f"/production?channel={channel.id}").get_data(as_text=True)
+    assert "no longer exists" not in html
+    assert _cards(html, "Queued") == [high.id, normal.id]
+
+
+def test_a_saved_view_naming_a_deleted_channel_says_so_and_keeps_its_other_filters(
+    editor_client, db_session, channel
+):
+    high = make_task(channel, "queued", priority="high")
+    make_task(channel, "queued")
+    closing = factories.ChannelFactory(name="Closing Songs")
+    token = csrf_token(editor_client.get("/production"))
+    response = editor_client.post(
+        "/views/production",
+        data={"csrf_token": token, "name": "Closing, urgent",
+              "query": f"channel={closing.id}&priority=high"},
+    )  # fmt: skip
+    view_id = int(re.search(r"view=(\d+)", response.headers["Location"]).group(1))
+    db_session.execute(delete(Channel).where(Channel.id == closing.id))
+
+    html = editor_client.get(f"/production?view={view_id}").get_data(as_text=True)
+    assert "View: <strong>Closing, urgent</strong>" in html
+    assert "no longer applies: what it named was deleted or changed." in html
+    assert _cards(html, "Queued") == [high.id]  # the channel part ignored, the priority kept
+    assert 'data-testid="unsaved"' not in html  # the view is shown as saved, less what is gone
+
+
+def test_the_channel_menu_is_rendered_once_and_follows_every_change_of_the_channels(
+    app, client, db_session, sign_in_as, channel
+):
+    sign_in_as("viewer")
+    client.get("/production")
+    rendered = app.extensions[board_views.CHANNEL_MENU][2]
+    html = client.get(f"/production?channel={channel.id}").get_data(as_text=True)
+    assert f'<option value="{channel.id}" selected>River Songs</option>' in html
+    assert app.extensions[board_views.CHANNEL_MENU][2] is rendered  # kept, not rendered again
+
+    def menu() -> str:
+        html = client.get("/production").get_data(as_text=True)
+        start = html.index('id="f-channel"')
+        return html[start : html.index("</select>", start)]
+
+    added = factories.ChannelFactory(name="Brand New Songs")
+    assert f'<option value="{added.id}">Brand New Songs</option>' in menu()
+    added.name = "Renamed Songs"
+    db_session.flush()
+    assert ">Renamed Songs<" in menu()
+    assert "Brand New Songs" not in menu()
+    db_session.execute(delete(Channel).where(Channel.id == added.id))
+    assert f'value="{added.id}"' not in menu()
+    assert f'<option value="{channel.id}">River Songs</option>' in menu()

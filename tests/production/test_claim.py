@@ -2,10 +2,12 @@
 within a channel, channels at capacity or out of quota skipped; later stages."""
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, func, select, text
 
 from catalog.extensions import db
+from catalog.models import MetadataSync
 from catalog.production import service
+from catalog.rules import RuleError
 from tests import factories
 from tests.production.claim_data import make_task, make_worker
 
@@ -95,3 +97,110 @@ def test_later_stages_claim_by_priority_then_waiting_time(worker):
         (channel.id, "normal"),
         None,  # the audio stage claims video_approved only
     ]
+
+
+def _statements(work) -> tuple[object, list[str]]:
+    """What `work()` returns and the statements it sends (the tests' savepoints left out)."""
+    sent = []
+
+    def note(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            sent.append(statement)
+
+    connection = db.session.connection()
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        return work(), sent
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+
+
+def _audit_rows(task_id: int) -> list[MetadataSync]:
+    return db.session.scalars(
+        select(MetadataSync)
+        .where(MetadataSync.entity_type == "task", MetadataSync.entity_id == task_id)
+        .order_by(MetadataSync.id)
+    ).all()
+
+
+def _content(row: MetadataSync) -> dict:
+    """An audit row's columns but its id, time and place in the chain."""
+    skipped = {"id", "sync_time", "chain_seq", "prev_hash", "row_hash"}
+    columns = MetadataSync.__table__.columns
+    return {c.key: getattr(row, c.key) for c in columns if c.key not in skipped}
+
+
+def test_a_claim_is_one_statement_and_writes_the_services_audit_row(worker):
+    channel = factories.ChannelFactory(production_capacity=BIG)
+    task = make_task(channel, title="fresh")
+    retried = make_task(channel, "generating_composites", title="retried")  # no one holds it
+    db.session.expire(worker)  # as after a commit: the claim does not read the worker first
+
+    claimed, sent = _statements(lambda: service.claim("assets", worker=worker, source="cli"))
+    assert (claimed.id, claimed.status, claimed.resumed) == (task.id, "claimed", False)
+    assert len(sent) == 1
+    resumed, sent = _statements(lambda: service.claim("composites", worker=worker))
+    assert (resumed.id, resumed.status, resumed.resumed) == (
+        retried.id, "generating_composites", True,
+    )  # fmt: skip
+    assert len(sent) == 1
+
+    # The same rows as the service's own audit_row() makes for these changes.
+    db.session.refresh(task)
+    db.session.refresh(retried)
+    expected = {
+        task.id: service.audit_row(
+            task, {"status": ["queued", "claimed"], "claimed_by": [None, worker.name]},
+            actor=worker, source="cli",
+        ),
+        retried.id: service.audit_row(
+            retried, {"claimed_by": [None, worker.name]}, actor=worker, source="api"
+        ),
+    }  # fmt: skip
+    now = db.session.scalar(select(func.now()))
+    for task_id, row in expected.items():
+        (written,) = _audit_rows(task_id)
+        assert _content(written) == _content(MetadataSync(**row))
+        assert written.sync_time == now
+
+
+def test_a_refused_worker_claims_nothing_and_is_told_why(worker):
+    channel = factories.ChannelFactory(production_capacity=BIG)
+    task = make_task(channel)
+    worker.stages = ["audio"]
+    with pytest.raises(RuleError, match="may not work on the assets stage"):
+        service.claim("assets", worker=worker)
+    worker.stages, worker.revoked_at = ["assets"], func.now()
+    with pytest.raises(RuleError, match="has been revoked"):
+        service.claim("assets", worker=worker)
+    db.session.refresh(task)
+    assert (task.status, _audit_rows(task.id)) == ("queued", [])
+
+
+def _lapse(task) -> None:
+    db.session.execute(
+        text("UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = :id"),
+        {"id": task.id},
+    )
+
+
+def test_a_run_out_lease_is_returned_by_the_next_claim_and_claimed_when_nothing_else_waits(
+    worker,
+):
+    channel = factories.ChannelFactory(production_capacity=BIG)
+    task = make_task(channel, title="held")
+    service.claim("assets", worker=worker)
+    _lapse(task)
+    other = make_worker("second")
+    # Nothing else is queued: the claim returns the lapsed task to the queue and takes it.
+    assert service.claim("assets", worker=other).id == task.id
+    changes = [row.changes for row in _audit_rows(task.id)]
+    assert changes[1]["reason"] == [None, "lease expired"]
+    assert changes[2] == {"status": ["queued", "claimed"], "claimed_by": [None, "second"]}
+
+    # With other work queued, the claim takes that and the lapsed task waits in the queue.
+    _lapse(task)
+    waiting = make_task(channel, title="waiting")
+    assert service.claim("assets", worker=worker).id == waiting.id
+    db.session.refresh(task)
+    assert (task.status, task.claimed_by) == ("queued", None)

@@ -42,10 +42,11 @@ def test_a_worker_takes_a_task_from_queued_to_published(app_ctx, editor, channel
     draft = make_task(channel, "draft", title="The river song")
     service.queue(draft, actor=editor)
 
-    task = service.claim("assets", worker=worker)
-    assert (task.id, task.status, task.claimed_by) == (draft.id, "claimed", worker.id)
-    assert task.lease_expires_at is not None
-    service.start(task, worker=worker)
+    claimed = service.claim("assets", worker=worker)  # the task's row, as a worker is told it
+    assert (claimed.id, claimed.status, claimed.claimed_by) == (draft.id, "claimed", worker.id)
+    assert claimed.lease_expires_at is not None
+    assert (draft.status, draft.claimed_by) == ("claimed", worker.id)  # the loaded copy too
+    task = service.start(claimed, worker=worker)
     service.report_done(task, {"asset_url": "https://files.example/a.zip"}, worker=worker)
     assert (task.status, task.claimed_by, task.asset_url) == ("assets_ready", None, task.asset_url)
     service.approve(task, actor=editor)
