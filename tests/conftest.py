@@ -13,6 +13,7 @@ with it `g` and the signed-in user, across requests), so data for them is made t
 factories write through the app's own `db.session`.
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -156,19 +157,16 @@ def db_owner() -> bool:
     return False
 
 
-@pytest.fixture
-def db_session(app, password_hash, db_owner, request):
-    """A session on a connection whose transaction is rolled back after the test.
-
-    The app's engine is swapped for that connection, so requests made by the test see (and
-    commit into, as savepoints) the same transaction.
-    """
+@contextlib.contextmanager
+def rolled_back(app: Flask, connection, password_hash: str):
+    """A session on `connection` whose transaction is rolled back at the end; `app`'s engine
+    is swapped for that connection meanwhile, so its requests and services see (and commit
+    into, as savepoints) the same transaction."""
     with app.app_context():
         engines = db.engines
         engine = engines[None]
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
-    connection = (request.getfixturevalue("owner_engine") if db_owner else engine).connect()
     transaction = connection.begin()
     engines[None] = connection
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
@@ -180,6 +178,20 @@ def db_session(app, password_hash, db_owner, request):
         engines[None] = engine
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(app, password_hash, db_owner, request):
+    """A session on a connection whose transaction is rolled back after the test.
+
+    The app's engine is swapped for that connection, so requests made by the test see (and
+    commit into, as savepoints) the same transaction.
+    """
+    with app.app_context():
+        engine = db.engines[None]
+    connection = (request.getfixturevalue("owner_engine") if db_owner else engine).connect()
+    with rolled_back(app, connection, password_hash) as session:
+        yield session
 
 
 @pytest.fixture
@@ -196,9 +208,8 @@ def client(app, db_session):
     return app.test_client()
 
 
-@pytest.fixture
-def sign_in_as(client):
-    """sign_in_as(role) → a new user with that role, signed in on `client`."""
+def signing_in(client):
+    """sign_in_as(role, **fields) for `client`: a new user with that role, signed in."""
 
     def sign_in_as(role: str = "editor", **kwargs):
         if role == "admin":  # admins are required to have two-factor sign-in
@@ -210,6 +221,12 @@ def sign_in_as(client):
         return user
 
     return sign_in_as
+
+
+@pytest.fixture
+def sign_in_as(client):
+    """sign_in_as(role) → a new user with that role, signed in on `client`."""
+    return signing_in(client)
 
 
 def _signed_in_client(client, sign_in_as, role: str):
@@ -238,6 +255,52 @@ def auditor_client(client, sign_in_as):
 def admin_client(client, sign_in_as):
     """Signed in with both steps: admins must use an authenticator app."""
     return _signed_in_client(client, sign_in_as, "admin")
+
+
+# -- the demo catalog ------------------------------------------------------------------------
+# `flask catalog demo` on an empty catalog takes seconds (300 audited videos, ffmpeg's clips):
+# it runs once per worker, into a database of its own, and the tests that read the demo
+# catalog (@pytest.mark.xdist_group("demo"): on one worker) each see it in a transaction of
+# their own, rolled back after them as `db_session`'s is.
+
+
+@pytest.fixture(scope="session")
+def demo_app(postgres, tmp_path_factory) -> Flask:
+    """An app on a database of this worker's own into which `flask catalog demo` ran once,
+    with instance (the login file) and storage folders of its own; the command's output is
+    `demo_app.demo_output`."""
+    folder = tmp_path_factory.mktemp("demo")
+    config = {
+        **app_config(migrated_database(postgres, "catalog_demo")),
+        "REPORTS_DIR": str(folder / "storage"),
+        "S3_BUCKET": "",
+    }
+    app = create_app(config)
+    app.instance_path = str(folder / "instance")
+    result = app.test_cli_runner().invoke(args=["catalog", "demo"])
+    assert result.exit_code == 0, result.output
+    app.demo_output = result.output
+    return app
+
+
+@pytest.fixture
+def demo_session(demo_app, password_hash):
+    """`db_session` on the demo catalog: a transaction of the test's own, rolled back."""
+    with demo_app.app_context():
+        connection = db.engines[None].connect()
+    with rolled_back(demo_app, connection, password_hash) as session:
+        yield session
+
+
+@pytest.fixture
+def demo_client(demo_app, demo_session):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def demo_sign_in_as(demo_client):
+    """`sign_in_as` on `demo_client`."""
+    return signing_in(demo_client)
 
 
 # Races between committed transactions (tests/race.py), for any test directory.
