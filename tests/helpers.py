@@ -97,11 +97,12 @@ def signed_in(response) -> bool:
 
 
 def post_form(client: FlaskClient, url: str, data: dict | None = None, **fields):
-    """POST `data` and `fields` to `url` as a browser would, with the CSRF token of the page
-    at `url` unless `data` brings one."""
+    """POST `data` and `fields` to `url` as a browser would, with the CSRF token of the
+    client's session (the one its pages carry, signed without fetching one) unless `data`
+    brings one."""
     data = {**(data or {}), **fields}
     if "csrf_token" not in data:
-        data["csrf_token"] = csrf_token(client.get(url))
+        data["csrf_token"] = session_csrf_token(client)
     return client.post(url, data=data)
 
 
