@@ -113,10 +113,24 @@ def pytest_sessionfinish(session):
         stop_cluster(server)
 
 
-# The longest tests first, so that the two xdist workers finish together instead of one
-# waiting for the other's last long test (`make test` schedules with --dist loadgroup: the
-# groups, which run on one worker each, go first, then single tests in this order). Measured
-# with --durations=0: the crawls take 20-50 s each, the others here 5-35 s.
+# How `make test` shares the tests between its two xdist workers (--dist loadgroup, with the
+# scheduler below). GROUPS run on one worker each, which builds what they share once: the
+# cluster (tests/cluster/conftest.py) and the demo catalog (demo_app below); then single
+# tests go to whichever worker is free, the longest first (SLOW_FIRST), so that both finish
+# together instead of one waiting for the other's last long test. (pytest-xdist's own
+# xdist_group marks do nothing under pytest 9: xdist 3.8 renames the test by an attribute
+# that pytest 9 no longer reads.) Measured with --durations=0: the crawls take 20-50 s each,
+# the other tests named here 5-35 s.
+GROUPS = {
+    "tests/cluster/": "cluster",
+    "tests/test_cli.py": "demo",
+    "tests/library/test_demo.py": "demo",
+    "tests/videos/test_round_trip.py": "demo",
+    "tests/videos/test_bulk.py": "demo",
+    "tests/reports/test_roundtrip.py": "demo",
+}
+# A test that uses one of these fixtures must be in that group (checked at collection).
+GROUP_FIXTURES = {"cluster": "cluster", "demo_app": "demo"}
 SLOW_FIRST = (
     "tests/browser/test_pages.py::test_every_page_is_clean",
     "tests/jobs/test_worker.py::test_the_worker_outlives_a_restart",
@@ -128,11 +142,24 @@ SLOW_FIRST = (
     "tests/security/test_availability.py",
     "tests/audit/test_integrity.py",
     "tests/production/test_claim_concurrency.py",
+    "tests/changes/test_replay.py",
     "tests/library/test_worker.py",
 )
 
 
+def group_of(nodeid: str) -> str | None:
+    return next((group for prefix, group in GROUPS.items() if nodeid.startswith(prefix)), None)
+
+
 def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, group in GROUP_FIXTURES.items():
+            if fixture in item.fixturenames and group_of(item.nodeid) != group:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses {fixture}: add its module to GROUPS[{group!r}] "
+                    "in tests/conftest.py"
+                )
+
     def rank(item) -> int:
         return next(
             (n for n, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)),
@@ -140,6 +167,20 @@ def pytest_collection_modifyitems(items):
         )
 
     items.sort(key=rank)  # stable: collection order within each rank
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup with GROUPS: each group is one unit of work (the largest first, as
+    xdist orders units), every other test a unit of its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -295,8 +336,8 @@ def admin_client(client, sign_in_as):
 # -- the demo catalog ------------------------------------------------------------------------
 # `flask catalog demo` on an empty catalog takes seconds (300 audited videos, ffmpeg's clips):
 # it runs once per worker, into a database of its own, and the tests that read the demo
-# catalog (@pytest.mark.xdist_group("demo"): on one worker) each see it in a transaction of
-# their own, rolled back after them as `db_session`'s is.
+# catalog (GROUPS["demo"]: on one worker) each see it in a transaction of their own, rolled
+# back after them as `db_session`'s is.
 
 
 @pytest.fixture(scope="session")

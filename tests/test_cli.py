@@ -121,7 +121,6 @@ def admin_password(output: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.xdist_group("demo")
 def test_demo_fills_an_empty_catalog_with_audited_videos(demo_app, demo_session):
     # The demo catalog (tests/conftest.py): the command ran once on an empty catalog.
     db_session, output = demo_session, demo_app.demo_output
@@ -196,7 +195,6 @@ def test_demo_leaves_an_admin_it_did_not_make_alone(app, db_session, instance_di
     assert "admin@example.com" not in (instance_dir / "admin-login.txt").read_text()
 
 
-@pytest.mark.xdist_group("demo")
 def test_a_second_demo_run_duplicates_nothing(demo_app, demo_session):
     db_session, first = demo_session, demo_app.demo_output  # the first run's (tests/conftest.py)
     before = {model: count(db_session, model) for model in (Channel, VideoCategory, Video, User)}

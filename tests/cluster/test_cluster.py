@@ -22,12 +22,7 @@ from tests.helpers import TEST_PASSWORD, csrf_token
 from tests.html_forms import submitted_fields
 from tests.reports.conftest import sample
 
-# One worker starts the cluster once for all of them (`make test`: --dist loadgroup).
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.usefixtures("logs_on_failure"),
-    pytest.mark.xdist_group("cluster"),
-]
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("logs_on_failure")]
 
 A2 = "youtube_video_report_a2.csv"
 

@@ -13,8 +13,6 @@ from tests.factories import CategoryFactory, VideoFactory
 from tests.helpers import sign_in, signed_in
 
 VIEWER = "viewer@example.com"
-# On the worker that holds the demo catalog (tests/conftest.py's demo_app).
-pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from catalog.demo import data as demo
@@ -41,7 +40,6 @@ def audit_count() -> int:
     return db.session.scalar(select(func.count()).select_from(MetadataSync))
 
 
-@pytest.mark.xdist_group("demo")
 def test_the_demo_catalog_exported_imports_back_with_no_change(
     demo_app, demo_client, demo_session, demo_sign_in_as, tmp_path
 ):

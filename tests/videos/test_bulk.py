@@ -194,7 +194,6 @@ def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
     assert captured.index(plan) < write
 
 
-@pytest.mark.xdist_group("demo")
 def test_the_numbers_on_demo_data_agree(demo_session, demo_client, demo_sign_in_as):
     """The issue's examples on the demo catalog (tests/conftest.py's, in the test's own
     transaction): the list's total, the videos it lists, the preview's count, what is written

@@ -94,7 +94,6 @@ def post_as_rendered(client, video_id: str):
     return client.post(f"/videos/{video_id}/edit", data=MultiDict(fields))
 
 
-@pytest.mark.xdist_group("demo")
 def test_posting_every_demo_video_as_rendered_changes_nothing(
     demo_client, demo_session, demo_sign_in_as, demo_catalog
 ):
