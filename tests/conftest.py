@@ -14,6 +14,7 @@ factories write through the app's own `db.session`.
 """
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -181,6 +182,17 @@ def pytest_xdist_make_scheduler(config, log):
             return group_of(nodeid) or nodeid
 
     return GroupScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _loggers_enabled():
+    """Alembic's env.py (logging.config.fileConfig) disables every logger that exists when a
+    test migrates in this process (the cluster's and the jobs' own servers, the migration
+    tests): a later test on the same worker that reads the app's log (caplog) would see
+    nothing, depending on the order the tests happened to run in."""
+    for logger in logging.Logger.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger) and logger.disabled:
+            logger.disabled = False
 
 
 @pytest.fixture(scope="session")
