@@ -10,25 +10,36 @@ N ?= 1000000
 
 .PHONY: run serve migrate worker demo-worker test test-fast lint fmt bench db-upgrade db-check db-stop install install-test system-deps clean
 
-# Dependencies come from setup.cfg; the stamp re-installs when it changes.
-$(BIN)/.installed: setup.cfg
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options"]["install_requires"])' > $(VENV)/requirements.txt
-	$(BIN)/python -m pip install -q -r $(VENV)/requirements.txt
+# Dependencies come from setup.cfg, axe-core from package-lock.json. Each stamp is named after
+# the checksum of the file it installs from: an edit re-installs, while a fresh checkout of the
+# same files (new file times) finds its environment ready and installs nothing. One pip run
+# for everything the tests need (one resolution), without pip upgrading itself or checking
+# its own version on the network, and without compiling every installed module up front:
+# the suite compiles (and caches) those it imports.
+DEPS_KEY := $(shell cksum setup.cfg | cut -d' ' -f1)
+NODE_KEY := $(shell cksum package-lock.json | cut -d' ' -f1)
+PIP_INSTALL = $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile
+REQUIREMENTS = $(BIN)/python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options"]["install_requires"]); $(1)'
+
+$(VENV)/.installed-$(DEPS_KEY):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call REQUIREMENTS) > $(VENV)/requirements.txt
+	$(PIP_INSTALL) -r $(VENV)/requirements.txt
 	touch $@
 
-$(BIN)/.installed-test: $(BIN)/.installed
-	$(BIN)/python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options.extras_require"]["test"])' > $(VENV)/requirements-test.txt
-	$(BIN)/python -m pip install -q -r $(VENV)/requirements-test.txt
-	touch $@
+$(VENV)/.installed-test-$(DEPS_KEY):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call REQUIREMENTS,print(c["options.extras_require"]["test"])) > $(VENV)/requirements-test.txt
+	$(PIP_INSTALL) -r $(VENV)/requirements-test.txt
+	touch $(VENV)/.installed-$(DEPS_KEY) $@
 
-install: $(BIN)/.installed
-install-test: $(BIN)/.installed-test system-deps node_modules/.package-lock.json
+install: $(VENV)/.installed-$(DEPS_KEY)
+install-test: $(VENV)/.installed-test-$(DEPS_KEY) system-deps node_modules/.installed-$(NODE_KEY)
 
 # axe-core for the browser tests' accessibility pass, pinned by package-lock.json.
-node_modules/.package-lock.json: package-lock.json | system-deps
+node_modules/.installed-$(NODE_KEY): | system-deps
 	npm ci --no-audit --no-fund
+	touch $@
 
 # PostgreSQL server binaries, Debian's Chromium, npm (for axe-core), ffmpeg (ffprobe for the
 # library's uploads, ffmpeg for the tests' media files), and HAProxy, PgBouncer and wrk (the
@@ -74,8 +85,11 @@ demo-worker: install
 # Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker
 # and every job worker the tests start compiles the package and rewrites the tests again
 # (about 5 s of CPU per worker, 1 s per job worker process).
+# --dist loadgroup: the tests of one xdist_group (the cluster's, the demo catalog's) run on one
+# worker, which builds what they share once; the rest go one at a time to whichever worker is
+# free, the slowest first (tests/conftest.py SLOW_FIRST), so that both finish together.
 TEST_WORKERS ?= auto
-PYTEST_RUN := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --durations=15
+PYTEST_RUN := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 test: install-test
 	$(PYTEST_RUN)

@@ -13,6 +13,8 @@ with it `g` and the signed-in user, across requests), so data for them is made t
 factories write through the app's own `db.session`.
 """
 
+import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -28,7 +30,7 @@ from catalog import create_app
 from catalog.extensions import db
 from catalog.pgserver import LocalPostgres, as_owner
 from tests import factories
-from tests.helpers import TEST_PASSWORD, sign_in, signed_in, totp_secret
+from tests.helpers import TEST_PASSWORD, sign_in, signed_in, start_session, totp_secret
 
 FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 # Several workers' apps, live servers and job workers connect to the one cluster at once.
@@ -112,6 +114,87 @@ def pytest_sessionfinish(session):
         stop_cluster(server)
 
 
+# How `make test` shares the tests between its two xdist workers (--dist loadgroup, with the
+# scheduler below). GROUPS run on one worker each, which builds what they share once: the
+# cluster (tests/cluster/conftest.py) and the demo catalog (demo_app below); then single
+# tests go to whichever worker is free, the longest first (SLOW_FIRST), so that both finish
+# together instead of one waiting for the other's last long test. (pytest-xdist's own
+# xdist_group marks do nothing under pytest 9: xdist 3.8 renames the test by an attribute
+# that pytest 9 no longer reads.) Measured with --durations=0: the crawls take 20-50 s each,
+# the other tests named here 5-35 s.
+GROUPS = {
+    "tests/cluster/": "cluster",
+    "tests/test_cli.py": "demo",
+    "tests/library/test_demo.py": "demo",
+    "tests/videos/test_round_trip.py": "demo",
+    "tests/videos/test_bulk.py": "demo",
+    "tests/reports/test_roundtrip.py": "demo",
+}
+# A test that uses one of these fixtures must be in that group (checked at collection).
+GROUP_FIXTURES = {"cluster": "cluster", "demo_app": "demo"}
+SLOW_FIRST = (
+    "tests/browser/test_pages.py::test_every_page_is_clean",
+    "tests/jobs/test_worker.py::test_the_worker_outlives_a_restart",
+    "tests/production/test_claim_concurrency.py::test_sixteen_claimers",
+    "tests/browser/test_library_upload.py",
+    "tests/browser/",
+    "tests/jobs/test_worker.py",
+    "tests/reports/test_worker.py",
+    "tests/security/test_availability.py",
+    "tests/audit/test_integrity.py",
+    "tests/production/test_claim_concurrency.py",
+    "tests/changes/test_replay.py",
+    "tests/library/test_worker.py",
+)
+
+
+def group_of(nodeid: str) -> str | None:
+    return next((group for prefix, group in GROUPS.items() if nodeid.startswith(prefix)), None)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, group in GROUP_FIXTURES.items():
+            if fixture in item.fixturenames and group_of(item.nodeid) != group:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses {fixture}: add its module to GROUPS[{group!r}] "
+                    "in tests/conftest.py"
+                )
+
+    def rank(item) -> int:
+        return next(
+            (n for n, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)),
+            len(SLOW_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: collection order within each rank
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup with GROUPS: each group is one unit of work (the largest first, as
+    xdist orders units), every other test a unit of its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _loggers_enabled():
+    """Alembic's env.py (logging.config.fileConfig) disables every logger that exists when a
+    test migrates in this process (the cluster's and the jobs' own servers, the migration
+    tests): a later test on the same worker that reads the app's log (caplog) would see
+    nothing, depending on the order the tests happened to run in."""
+    for logger in logging.Logger.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger) and logger.disabled:
+            logger.disabled = False
+
+
 @pytest.fixture(scope="session")
 def postgres():
     if WORKER and (shared := os.environ.get(CLUSTER_ENV)):
@@ -156,19 +239,16 @@ def db_owner() -> bool:
     return False
 
 
-@pytest.fixture
-def db_session(app, password_hash, db_owner, request):
-    """A session on a connection whose transaction is rolled back after the test.
-
-    The app's engine is swapped for that connection, so requests made by the test see (and
-    commit into, as savepoints) the same transaction.
-    """
+@contextlib.contextmanager
+def rolled_back(app: Flask, connection, password_hash: str):
+    """A session on `connection` whose transaction is rolled back at the end; `app`'s engine
+    is swapped for that connection meanwhile, so its requests and services see (and commit
+    into, as savepoints) the same transaction."""
     with app.app_context():
         engines = db.engines
         engine = engines[None]
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
-    connection = (request.getfixturevalue("owner_engine") if db_owner else engine).connect()
     transaction = connection.begin()
     engines[None] = connection
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
@@ -180,6 +260,20 @@ def db_session(app, password_hash, db_owner, request):
         engines[None] = engine
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(app, password_hash, db_owner, request):
+    """A session on a connection whose transaction is rolled back after the test.
+
+    The app's engine is swapped for that connection, so requests made by the test see (and
+    commit into, as savepoints) the same transaction.
+    """
+    with app.app_context():
+        engine = db.engines[None]
+    connection = (request.getfixturevalue("owner_engine") if db_owner else engine).connect()
+    with rolled_back(app, connection, password_hash) as session:
+        yield session
 
 
 @pytest.fixture
@@ -196,20 +290,31 @@ def client(app, db_session):
     return app.test_client()
 
 
-@pytest.fixture
-def sign_in_as(client):
-    """sign_in_as(role) → a new user with that role, signed in on `client`."""
+def signing_in(client):
+    """sign_in_as(role, through_forms=False, **fields) for `client`: a new user with that
+    role, signed in: by a session cookie made directly (tests/helpers.py start_session), or
+    through the sign-in forms (login attempts recorded, sign-in tracked) when
+    `through_forms`."""
 
-    def sign_in_as(role: str = "editor", **kwargs):
+    def sign_in_as(role: str = "editor", *, through_forms: bool = False, **kwargs):
         if role == "admin":  # admins are required to have two-factor sign-in
             kwargs.setdefault("tf_primary_method", "authenticator")
             kwargs.setdefault("tf_totp_secret", totp_secret(client.application))
         user = factories.UserFactory(roles=[role], **kwargs)
-        response = sign_in(client, user)
-        assert signed_in(response), response.get_data(as_text=True)[:500]
+        if through_forms:
+            response = sign_in(client, user)
+            assert signed_in(response), response.get_data(as_text=True)[:500]
+        else:
+            start_session(client, user)
         return user
 
     return sign_in_as
+
+
+@pytest.fixture
+def sign_in_as(client):
+    """sign_in_as(role) → a new user with that role, signed in on `client`."""
+    return signing_in(client)
 
 
 def _signed_in_client(client, sign_in_as, role: str):
@@ -238,6 +343,52 @@ def auditor_client(client, sign_in_as):
 def admin_client(client, sign_in_as):
     """Signed in with both steps: admins must use an authenticator app."""
     return _signed_in_client(client, sign_in_as, "admin")
+
+
+# -- the demo catalog ------------------------------------------------------------------------
+# `flask catalog demo` on an empty catalog takes seconds (300 audited videos, ffmpeg's clips):
+# it runs once per worker, into a database of its own, and the tests that read the demo
+# catalog (GROUPS["demo"]: on one worker) each see it in a transaction of their own, rolled
+# back after them as `db_session`'s is.
+
+
+@pytest.fixture(scope="session")
+def demo_app(postgres, tmp_path_factory) -> Flask:
+    """An app on a database of this worker's own into which `flask catalog demo` ran once,
+    with instance (the login file) and storage folders of its own; the command's output is
+    `demo_app.demo_output`."""
+    folder = tmp_path_factory.mktemp("demo")
+    config = {
+        **app_config(migrated_database(postgres, "catalog_demo")),
+        "REPORTS_DIR": str(folder / "storage"),
+        "S3_BUCKET": "",
+    }
+    app = create_app(config)
+    app.instance_path = str(folder / "instance")
+    result = app.test_cli_runner().invoke(args=["catalog", "demo"])
+    assert result.exit_code == 0, result.output
+    app.demo_output = result.output
+    return app
+
+
+@pytest.fixture
+def demo_session(demo_app, password_hash):
+    """`db_session` on the demo catalog: a transaction of the test's own, rolled back."""
+    with demo_app.app_context():
+        connection = db.engines[None].connect()
+    with rolled_back(demo_app, connection, password_hash) as session:
+        yield session
+
+
+@pytest.fixture
+def demo_client(demo_app, demo_session):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def demo_sign_in_as(demo_client):
+    """`sign_in_as` on `demo_client`."""
+    return signing_in(demo_client)
 
 
 # Races between committed transactions (tests/race.py), for any test directory.

@@ -2,6 +2,8 @@
 the forms, post a form as a browser would. (Playwright's sign-in, which drives a real page, is
 tests/browser/conftest.py's.)"""
 
+import hashlib
+import os
 import re
 import time
 from collections.abc import Callable
@@ -9,6 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login.utils import _create_identifier
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 
 from catalog.extensions import security
@@ -56,6 +60,36 @@ def sign_in(client: FlaskClient, who, password: str = TEST_PASSWORD):
     return response
 
 
+def start_session(client: FlaskClient, user) -> None:
+    """Make `client`'s session cookie the one a successful sign-in (both steps, for a user
+    with two factors) leaves, without the requests: Flask-Login's user and freshness, its
+    identifier of this client (address and user agent, as the test client sends them), and
+    the time of the sign-in for Flask-Security's freshness checks. The user's roles are read
+    by the first request, as after a sign-in on another instance. No login attempt is
+    recorded and no sign-in time is tracked: tests of those sign in through the forms
+    (`sign_in`)."""
+    with client.application.test_request_context():
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session.clear()
+        session.update(
+            {"_user_id": user.fs_uniquifier, "_fresh": True, "_id": identifier,
+             "fs_cc": "set", "fs_paa": time.time()}
+        )  # fmt: skip
+
+
+def session_csrf_token(client: FlaskClient) -> str:
+    """A CSRF token for `client`'s session, as Flask-WTF's generate_csrf() signs it for a
+    page, without fetching a page: the session's secret (made and stored if it has none)."""
+    app = client.application
+    with client.session_transaction() as session:
+        if "csrf_token" not in session:
+            session["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324
+        secret = session["csrf_token"]
+    key = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return URLSafeTimedSerializer(key, salt="wtf-csrf-token").dumps(secret)
+
+
 def signed_in(response) -> bool:
     """Whether a sign-in step succeeded: a redirect onwards, not back to the form (the
     redirect to the second step may name the form in its `next`)."""
@@ -63,11 +97,12 @@ def signed_in(response) -> bool:
 
 
 def post_form(client: FlaskClient, url: str, data: dict | None = None, **fields):
-    """POST `data` and `fields` to `url` as a browser would, with the CSRF token of the page
-    at `url` unless `data` brings one."""
+    """POST `data` and `fields` to `url` as a browser would, with the CSRF token of the
+    client's session (the one its pages carry, signed without fetching one) unless `data`
+    brings one."""
     data = {**(data or {}), **fields}
     if "csrf_token" not in data:
-        data["csrf_token"] = csrf_token(client.get(url))
+        data["csrf_token"] = session_csrf_token(client)
     return client.post(url, data=data)
 
 

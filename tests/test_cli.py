@@ -121,14 +121,14 @@ def admin_password(output: str) -> str:
     return match.group(1)
 
 
-def test_demo_fills_an_empty_catalog_with_audited_videos(app, db_session, instance_dir):
-    result = invoke(app, "demo")
+def test_demo_fills_an_empty_catalog_with_audited_videos(demo_app, demo_session):
+    # The demo catalog (tests/conftest.py): the command ran once on an empty catalog.
+    db_session, output = demo_session, demo_app.demo_output
 
-    assert result.exit_code == 0, result.output
     assert count(db_session, Channel) == len(demo.CHANNELS) == 12
     assert count(db_session, VideoCategory) == len(demo.CATEGORIES)
     assert count(db_session, Video) == demo.VIDEO_COUNT == 300
-    assert "Demo data: 12 channels, 300 videos" in result.output
+    assert "Demo data: 12 channels, 300 videos" in output
 
     created_by_cli = select(MetadataSync.id).where(
         MetadataSync.entity_type == "video",
@@ -195,19 +195,18 @@ def test_demo_leaves_an_admin_it_did_not_make_alone(app, db_session, instance_di
     assert "admin@example.com" not in (instance_dir / "admin-login.txt").read_text()
 
 
-def test_a_second_demo_run_duplicates_nothing(app, db_session, instance_dir):
-    first = invoke(app, "demo")
-    assert first.exit_code == 0, first.output
+def test_a_second_demo_run_duplicates_nothing(demo_app, demo_session):
+    db_session, first = demo_session, demo_app.demo_output  # the first run's (tests/conftest.py)
     before = {model: count(db_session, model) for model in (Channel, VideoCategory, Video, User)}
     audit_rows = count(db_session, MetadataSync)
 
-    second = invoke(app, "demo")
+    second = invoke(demo_app, "demo")
 
     assert second.exit_code == 0, second.output
     assert {model: count(db_session, model) for model in before} == before
     assert count(db_session, MetadataSync) == audit_rows
     assert "Reusing existing data: 300 videos" in second.output
-    assert admin_password(second.output) == admin_password(first.output)
+    assert admin_password(second.output) == admin_password(first)
 
 
 def test_load_demo_data_refuses_a_catalog_with_videos(app_ctx):

@@ -3,10 +3,12 @@
 import re
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from flask_login.utils import _create_identifier
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -132,6 +134,8 @@ class LiveData:
 
     # Authenticator secrets of the admins made here, by email, for the second sign-in step.
     totp_secrets: dict[str, str] = {}
+    # The users made here, by email: their app and session uniquifier (`sign_in`'s cookie).
+    sessions: dict[str, tuple] = {}
 
     def __init__(self, app):
         self.app = app
@@ -144,7 +148,8 @@ class LiveData:
             secret = totp_secret(self.app)
             two_factor = {"tf_primary_method": "authenticator", "tf_totp_secret": secret}
             LiveData.totp_secrets[email] = secret
-        committed_user(self.app, role, email, **two_factor)
+        user = committed_user(self.app, role, email, **two_factor)
+        LiveData.sessions[email] = (self.app, user.fs_uniquifier)
         return email
 
     def totp_code(self, email: str) -> str:
@@ -178,6 +183,33 @@ def live_data(live_app):
 
 
 def sign_in(page, base_url: str, email: str, live_data: LiveData | None = None) -> None:
+    """Signed in as `email` (a user LiveData made), on /videos as after the sign-in forms:
+    the browser is given the session cookie those forms leave (tests/helpers.py
+    start_session's keys, with Flask-Login's identifier of this browser), which spares each
+    test the two or four requests of the forms (and their pages' loads). The forms are
+    tested in Chromium through `sign_in_through_forms` and over HTTP by tests/security;
+    `live_data` is `sign_in_through_forms`'s, for the admins' codes."""
+    app, uniquifier = LiveData.sessions[email]
+    agent = page.evaluate("navigator.userAgent")
+    headers = {"User-Agent": agent}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        identifier = _create_identifier()
+        session = {
+            "_user_id": uniquifier, "_fresh": True, "_id": identifier, "fs_cc": "set",
+            "fs_paa": time.time(),
+        }  # fmt: skip
+        value = app.session_interface.get_signing_serializer(app).dumps(session)
+    page.context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": base_url,
+          "httpOnly": True, "sameSite": "Lax"}]
+    )  # fmt: skip
+    page.goto(f"{base_url}/videos")
+    assert page.url == f"{base_url}/videos", page.url
+
+
+def sign_in_through_forms(
+    page, base_url: str, email: str, live_data: LiveData | None = None
+) -> None:
     """Sign in through the form; admins (pass `live_data`) also type their authenticator code."""
     page.goto(f"{base_url}/login")
     page.get_by_label("Email Address").fill(email)

@@ -14,6 +14,7 @@ when a test fails.
 """
 
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -227,11 +228,17 @@ class Cluster:
             print(self.postgres.log_file.read_text(errors="replace")[-3000:])
 
     def stop(self) -> None:
-        # All asked at once (workers finish their jobs, gunicorn its requests), then waited for.
+        # Killed, not asked to stop: the cluster's directory is deleted next, so there is
+        # nothing a graceful stop would save, and it took seconds (gunicorn and the workers
+        # finishing up) at the end of every run. The tests' own stops are graceful or not as
+        # each test says.
         for process in self.processes.values():
-            process.signal(signal.SIGTERM)
-        for process in reversed(self.processes.values()):
-            process.stop()
+            if process.popen is not None:
+                with contextlib.suppress(ProcessLookupError):  # the whole group, gone or not
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+        for process in self.processes.values():
+            if process.popen is not None:
+                process.popen.wait()
         if self.postgres:
             self.postgres.stop()
 
@@ -243,10 +250,12 @@ def cluster():
     running = Cluster(base)
     running.reports.mkdir()
     try:
+        # The instances boot side by side (each takes seconds to import the app) while
+        # PostgreSQL is made and migrated: they reach it only when asked whether they are ready.
+        for name in ("web1", "web2"):
+            running.processes[name] = running.web_process(name).start()
         running.start_postgres()
         running.start_pgbouncer()
-        for name in ("web1", "web2"):  # side by side: each takes seconds to import the app
-            running.processes[name] = running.web_process(name).start()
         for name in ("worker1", "worker2"):
             running.start_worker(name)
         for name in ("web1", "web2"):

@@ -33,7 +33,8 @@ class UserFactory(Base):
 
 def committed_user(app: Flask, role: str = "viewer", email: str | None = None, **fields):
     """A user with TEST_PASSWORD, committed in an app context of its own; what signing in
-    needs of it (id, email, two-factor method and secret), detached from any session."""
+    needs of it (id, email, two-factor method and secret, session uniquifier), detached from
+    any session."""
     email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
     with app.app_context():
         user = User(
@@ -45,5 +46,5 @@ def committed_user(app: Flask, role: str = "viewer", email: str | None = None, *
         db.session.commit()
         return SimpleNamespace(
             id=user.id, email=email, tf_primary_method=user.tf_primary_method,
-            tf_totp_secret=user.tf_totp_secret,
+            tf_totp_secret=user.tf_totp_secret, fs_uniquifier=user.fs_uniquifier,
         )  # fmt: skip

@@ -2,6 +2,7 @@
 viewer's "Continue watching"; a second run adds nothing; without ffmpeg the demo goes on."""
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -37,14 +38,19 @@ def password_of(instance_dir, email: str) -> str:
 
 
 @pytest.fixture
-def demo(app, db_session, instance_dir, storage_dir):
-    """The demo command run once on an empty catalog; its output."""
-    result = invoke(app, "demo")
-    assert result.exit_code == 0, result.output
-    return result.output
+def demo(demo_app, demo_session):
+    """The demo command's output: it ran once on an empty catalog (tests/conftest.py), whose
+    database this test sees in a transaction of its own."""
+    return demo_app.demo_output
 
 
-def test_the_demo_library_has_files_heroes_and_progress(db_session, demo, storage_dir):
+@pytest.fixture
+def demo_storage(demo_app) -> Path:
+    return Path(demo_app.config["REPORTS_DIR"])
+
+
+def test_the_demo_library_has_files_heroes_and_progress(demo_session, demo, demo_storage):
+    db_session, storage_dir = demo_session, demo_storage
     assert "24 videos to watch on /library" in demo
     with_file = db_session.scalars(select(Video).where(Video.video_url.is_not(None))).all()
     assert len(with_file) == demo_library.TARGET
@@ -72,7 +78,8 @@ def test_the_demo_library_has_files_heroes_and_progress(db_session, demo, storag
     assert count(db_session, VideoReaction) == 6
 
 
-def test_the_demo_viewer_finds_a_living_library(client, db_session, demo, instance_dir):
+def test_the_demo_viewer_finds_a_living_library(demo_app, demo_client, demo):
+    client, instance_dir = demo_client, Path(demo_app.instance_path)
     assert signed_in(sign_in(client, VIEWER, password_of(instance_dir, VIEWER)))
 
     page = client.get("/library")
@@ -96,7 +103,8 @@ def test_the_demo_viewer_finds_a_living_library(client, db_session, demo, instan
     assert part.data[4:8] == b"ftyp"
 
 
-def test_a_second_demo_run_adds_nothing_to_the_library(app, db_session, demo, storage_dir):
+def test_a_second_demo_run_adds_nothing_to_the_library(demo_app, demo_session, demo, demo_storage):
+    app, db_session, storage_dir = demo_app, demo_session, demo_storage
     models = (Video, MetadataSync, VideoProgress, VideoReaction)
     before = {model: count(db_session, model) for model in models}
     stored = sorted(p for p in storage_dir.rglob("*") if p.is_file())

@@ -41,11 +41,11 @@ def audit_count() -> int:
 
 
 def test_the_demo_catalog_exported_imports_back_with_no_change(
-    app, client, db_session, sign_in_as, tmp_path
+    demo_app, demo_client, demo_session, demo_sign_in_as, tmp_path
 ):
-    sign_in_as("viewer")
+    app, client = demo_app, demo_client  # the demo catalog (tests/conftest.py)
+    demo_sign_in_as("viewer")
     with app.app_context():
-        demo.load_demo_data()
         _custom_values(db.session.scalars(select(Video.id).order_by(Video.id)).all())
         db.session.commit()  # into the test's transaction (a savepoint), for the request
     path, _ = export(client, tmp_path, "?hidden=all")  # the whole catalog, hidden videos too

@@ -198,16 +198,14 @@ def test_the_write_locks_the_rows_it_changes_in_id_order(app_ctx):
     assert captured.index(plan) < write
 
 
-def test_the_numbers_on_demo_data_agree(app, db_session, editor_client):
-    """The issue's examples on the demo catalog: the list's total, the videos it lists, the
-    preview's count, what is written and what the flash says are one number."""
+def test_the_numbers_on_demo_data_agree(demo_session, demo_client, demo_sign_in_as):
+    """The issue's examples on the demo catalog (tests/conftest.py's, in the test's own
+    transaction): the list's total, the videos it lists, the preview's count, what is written
+    and what the flash says are one number."""
     from catalog.demo import data as demo
-    from catalog.extensions import db
 
-    with app.app_context():
-        demo.load_demo_data()
-        db.session.commit()  # a savepoint of the test's transaction
-        db.session.remove()
+    db_session, editor_client = demo_session, demo_client
+    demo_sign_in_as("editor")
     public_by_category = db_session.execute(
         select(Video.category_id, func.count())
         .where(Video.privacy_status == "public", Video.category_id.is_not(None))

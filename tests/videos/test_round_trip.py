@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from catalog.demo.data import load_demo_data
 from catalog.extensions import db
 from catalog.models import (
     Channel,
@@ -73,11 +72,10 @@ def _audit_rows(session) -> int:
 
 
 @pytest.fixture
-def demo_catalog(app, db_session):
-    """The demo catalog (as `flask catalog demo` loads it) plus a custom value of each type
-    on most videos, in the test's transaction; returns the video ids."""
-    with app.app_context():
-        load_demo_data()
+def demo_catalog(demo_app, demo_session):
+    """The demo catalog (`flask catalog demo`'s, made once: tests/conftest.py) plus a custom
+    value of each type on most videos, in the test's transaction; returns the video ids."""
+    with demo_app.app_context():
         fields = _custom_fields()
         videos = db.session.scalars(select(Video).order_by(Video.id)).all()
         for n, video in enumerate(videos):
@@ -97,8 +95,9 @@ def post_as_rendered(client, video_id: str):
 
 
 def test_posting_every_demo_video_as_rendered_changes_nothing(
-    client, db_session, sign_in_as, demo_catalog
+    demo_client, demo_session, demo_sign_in_as, demo_catalog
 ):
+    client, db_session, sign_in_as = demo_client, demo_session, demo_sign_in_as
     # Times are shown and read in the user's zone: one with clock changes, so that the
     # round trip covers the conversion both ways (the tests below cover UTC).
     sign_in_as("editor", time_zone="America/Los_Angeles")
