@@ -6,6 +6,7 @@ from flask import Flask
 from flask_security import SQLAlchemyUserDatastore
 
 from catalog import config as settings
+from catalog import pool
 from catalog.extensions import csrf, db, migrate, security
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     from catalog.models import Role, User
 
     db.init_app(app)
+    with app.app_context():
+        pool.check_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     security.init_app(

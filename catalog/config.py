@@ -57,7 +57,8 @@ def from_environment() -> dict:
         # deploy/pgbouncer.ini): see engine_options_for_pooler. Empty: a direct connection.
         "DATABASE_POOLER": env.get("DATABASE_POOLER", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True,
+            # Checked before use only after a rest (catalog/pool.py), not at every checkout.
+            "pool_pre_ping": False,
             "connect_args": {
                 "connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", "5")),
                 # JIT compiling pays off for long analytic queries; here every query is
