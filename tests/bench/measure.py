@@ -53,6 +53,8 @@ class Target:
     audit: AuditRows | None = None
     # Strings the page must contain exactly so many times (its rows, their card values).
     counts: dict[str, int] = field(default_factory=dict)
+    # The texts a column of the list (by its heading) must show, row by row.
+    columns: dict[str, list[str]] = field(default_factory=dict)
     # The page whose median a deep page is compared with (default: the table's first).
     baseline: str = ""
 
@@ -66,6 +68,10 @@ class Target:
             for text, count in self.counts.items()
             if body.count(text) != count
         ]
+        for heading, texts in self.columns.items():
+            shown = column_texts(body, heading)
+            if shown != texts:
+                found.append(f"shows {shown} in its {heading} column, not {texts}")
         if self.audit:
             rows = body.count('data-testid="change-row"')
             if rows != self.audit.rows:
@@ -283,12 +289,28 @@ def _field_page(conn, stats: dict, sql: str, params: tuple) -> tuple[list[str], 
         for pk, video_id in page
     ]
     # The list template: a rating as stars titled "4 of 5", a select value as the cell's text.
-    counts = {f'data-field="{rating["name"]}"': len(rows)}
+    counts = {}
     for value in range(1, rating["max"] + 1):
         counts[f'title="{value} of {rating["max"]}"'] = sum(1 for r in rows if r[1] == value)
-    for option in select["values"]:
-        counts[f'data-field="{select["name"]}">{option}<'] = sum(1 for r in rows if r[2] == option)
-    return ([rows[0][0], rows[-1][0]] if rows else []), counts
+    columns = {select["name"]: [r[2] or "" for r in rows]}
+    return ([rows[0][0], rows[-1][0]] if rows else []), counts, columns
+
+
+_HEADING = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def column_texts(body: str, heading: str) -> list[str]:
+    """The texts of the list's cells under `heading`, row by row (its rows leave their cells
+    unclosed, and a cell's column is its heading's position)."""
+    head = body[body.find("<thead") : body.find("</thead>")]
+    headings = [_TAG.sub("", h).strip().rstrip(" ▲▼") for h in _HEADING.findall(head)]
+    if heading not in headings:
+        return []
+    index = headings.index(heading)
+    rows = body[body.find("<tbody") : body.find("</tbody>")].split("<tr")[1:]
+    cells = [re.split(r"<td\b[^>]*>", row)[1:] for row in rows]
+    return [_TAG.sub("", row[index]).strip() if index < len(row) else "" for row in cells]
 
 
 def field_targets(conn, stats: dict) -> list[Target]:
@@ -313,7 +335,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
     matching = count(has_rating, (rating, RATING_AT_LEAST))
     visible = count("true", ())
     result = []
-    expected, counts = _field_page(
+    expected, counts, columns = _field_page(
         conn, stats, newest.format(has_rating), (rating, RATING_AT_LEAST)
     )
     result.append(
@@ -323,6 +345,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
             expected,
             f"{matching:,} videos, {100 * matching / max(visible, 1):.0f}%",
             counts=counts,
+            columns=columns,
         )
     )
 
@@ -335,7 +358,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
     for kind, (channel, videos) in (("biggest", biggest), ("typical", typical)):
         where = f"{has_rating} AND channel_id = %s"
         params = (rating, RATING_AT_LEAST, channel)
-        expected, counts = _field_page(conn, stats, newest.format(where), params)
+        expected, counts, columns = _field_page(conn, stats, newest.format(where), params)
         result.append(
             Target(
                 f"{label}, channel {channel} ({kind})",
@@ -343,6 +366,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
                 expected,
                 f"{count(where, params):,} of its {videos:,} videos",
                 counts=counts,
+                columns=columns,
             )
         )
 
@@ -355,8 +379,18 @@ def field_targets(conn, stats: dict) -> list[Target]:
     )
     sorted_args = {**base, "sort": f"cf{rating}", "dir": "desc"}
     sorted_name = f"{label}, sorted by rating desc"
-    expected, counts = _field_page(conn, stats, by_rating.format("true"), (rating, RATING_AT_LEAST))
-    result.append(Target(sorted_name, "/videos?" + urlencode(sorted_args), expected, counts=counts))
+    expected, counts, columns = _field_page(
+        conn, stats, by_rating.format("true"), (rating, RATING_AT_LEAST)
+    )
+    result.append(
+        Target(
+            sorted_name,
+            "/videos?" + urlencode(sorted_args),
+            expected,
+            counts=counts,
+            columns=columns,
+        )
+    )
     deep = min(DEEP_PAGE, max(1, matching // PAGE_SIZE))
     if deep > 1:
         # The row just before page `deep` in that order: its cursor opens the page.
@@ -371,7 +405,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
         note = f"reached by cursor: row {offset + 1:,} in rating order, rating {key}"
         if deep < DEEP_PAGE:
             note += f"; the last full page, there are fewer than {DEEP_PAGE:,}"
-        expected, counts = _field_page(
+        expected, counts, columns = _field_page(
             conn,
             stats,
             by_rating.format("(f.value_numeric, f.video_id) < (%s, %s)"),
@@ -384,6 +418,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
                 expected,
                 note,
                 counts=counts,
+                columns=columns,
                 baseline=sorted_name,
             )
         )
@@ -392,7 +427,9 @@ def field_targets(conn, stats: dict) -> list[Target]:
         "EXISTS (SELECT FROM video_field_values f WHERE f.video_id = videos.id "
         "AND f.field_id = %s AND f.value_text = %s)"
     )
-    expected, counts = _field_page(conn, stats, newest.format(has_option), (select, SELECT_OPTION))
+    expected, counts, columns = _field_page(
+        conn, stats, newest.format(has_option), (select, SELECT_OPTION)
+    )
     chosen = count(has_option, (select, SELECT_OPTION))
     result.append(
         Target(
@@ -401,6 +438,7 @@ def field_targets(conn, stats: dict) -> list[Target]:
             expected,
             f"{chosen:,} videos, {100 * chosen / max(visible, 1):.0f}%",
             counts=counts,
+            columns=columns,
         )
     )
     return result
