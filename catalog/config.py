@@ -171,6 +171,10 @@ def from_environment() -> dict:
         # again after JOB_RECONNECT_WAIT seconds, doubling up to JOB_RECONNECT_MAX_WAIT.
         "JOB_RECONNECT_WAIT": float(env.get("JOB_RECONNECT_WAIT", "1")),
         "JOB_RECONNECT_MAX_WAIT": float(env.get("JOB_RECONNECT_MAX_WAIT", "30")),
+        # How long a worker waits for a connection of its own pool before it takes the
+        # database for gone (the pool is sized so that nobody waits; psycopg_pool's default
+        # is 30 s).
+        "JOB_POOL_TIMEOUT": float(env.get("JOB_POOL_TIMEOUT", "5")),
         # Production pipeline workers: a claim is theirs for PIPELINE_LEASE_SECONDS after the
         # claim or their last heartbeat; then it goes back to the queue. Background workers
         # look for expired leases every PIPELINE_LEASE_CHECK_SECONDS (0: never); claims do

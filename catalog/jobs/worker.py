@@ -88,6 +88,7 @@ def run_worker(flask_app: Flask, *, concurrency: int | None = None, wait: bool =
     supervisor = Supervisor(
         conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         pool_size=concurrency + 4,  # + listen, fetch, heartbeat and the periodic deferrer
+        pool_timeout=float(config["JOB_POOL_TIMEOUT"]),
         backoff=Backoff(
             float(config["JOB_RECONNECT_WAIT"]), float(config["JOB_RECONNECT_MAX_WAIT"])
         ),
@@ -127,8 +128,6 @@ class Backoff:
         return min(self.longest, self.first * 2 ** (attempt - 1))
 
 
-# Seconds to wait for a connection of the worker's pool (psycopg_pool's default: 30).
-POOL_TIMEOUT = 5.0
 # A worker that ran this long before it lost the database starts again without a pause.
 STEADY = 60.0
 
@@ -150,8 +149,12 @@ class Supervisor:
     worker that died.
     """
 
-    def __init__(self, conninfo: str, *, pool_size: int, backoff: Backoff, options: dict):
+    def __init__(
+        self, conninfo: str, *, pool_size: int, pool_timeout: float, backoff: Backoff,
+        options: dict,
+    ):  # fmt: skip
         self.conninfo, self.pool_size, self.backoff = conninfo, pool_size, backoff
+        self.pool_timeout = pool_timeout
         self.options = options
         self.stopping = asyncio.Event()
 
@@ -230,7 +233,7 @@ class Supervisor:
             conninfo=self.conninfo,
             min_size=2,
             max_size=self.pool_size,  # enough that nobody waits for a connection, so
-            timeout=POOL_TIMEOUT,  # a long wait means the database is gone: say so soon
+            timeout=self.pool_timeout,  # a long wait means the database is gone: say so soon
         )
         with engine.app.replace_connector(connector):
             async with engine.app.open_async():

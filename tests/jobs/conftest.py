@@ -32,6 +32,7 @@ JOB_SETTINGS = {
     "JOB_HEARTBEAT_INTERVAL": "0.5",
     "JOB_STALLED_TIMEOUT": "2",
     "JOB_STALLED_CHECK_INTERVAL": "1",
+    "JOB_POOL_TIMEOUT": "2",  # the database's loss noticed sooner than in production (5 s)
     "JOB_WORKER_CONCURRENCY": "1",
 }
 

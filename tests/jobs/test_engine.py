@@ -245,7 +245,7 @@ def test_a_worker_failing_again_and_again_backs_off_instead_of_spinning():
         def catch_signals(self, loop) -> None:
             pass  # signal handlers belong to the main thread; this runs in another one
 
-    supervisor = Failing("", pool_size=1, backoff=worker.Backoff(1, 30), options={})
+    supervisor = Failing("", pool_size=1, pool_timeout=5, backoff=worker.Backoff(1, 30), options={})
     # In a thread of its own: this thread may already run an event loop (Playwright's sync
     # API keeps one while the browser tests' browser is open in the same test process).
     with ThreadPoolExecutor(1) as pool:
