@@ -1,6 +1,8 @@
 """The video list's edit in place: a cell's editor (GET, a fragment static/js/inplace.js puts
 into the cell) and its save (POST), which is the edit form's save of that one value."""
 
+from datetime import UTC, datetime
+
 from flask import abort, render_template
 from sqlalchemy import select
 
@@ -78,7 +80,8 @@ def save_cell(video_id: str, column: str):
     if not outcome:
         return _editor(cell_, video, form, 400)
     changes, shown = outcome.value
+    # The row's "Last change" cell says so too (the list shows the newest audit row's).
     return render_template(
         "videos/cell.html", cell=cell_, video_id=video_id, state="saved", changed=bool(changes),
-        current=shown,
+        current=shown, changed_at=datetime.now(UTC), changed_by=signed_in_user().email,
     )  # fmt: skip

@@ -28,6 +28,11 @@
       return editable(cell) && !cell.classList.contains("hide-col");
     });
   }
+  function cellUnder(row, key) {
+    // The row's cell of the column col-<key>, when the list shows that column.
+    var th = row.closest("table").querySelector("thead th.col-" + key);
+    return th && !th.classList.contains("hide-col") ? row.cells[th.cellIndex] : null;
+  }
   function videoLink(row) {
     return row.querySelector("a[href]");
   }
@@ -67,6 +72,9 @@
     }
     if (root.dataset.state === "saved") {
       cell.replaceChildren.apply(cell, Array.prototype.slice.call(root.childNodes));
+      var lastChange = holder.content.querySelector("template[data-last-change]");
+      var changedCell = lastChange ? cellUnder(cell.parentElement, "changed") : null;
+      if (changedCell) changedCell.replaceChildren(lastChange.content.cloneNode(true));
       open = null;
       focusCell(cell);
       announce(root.dataset.message);

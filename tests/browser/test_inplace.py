@@ -67,6 +67,7 @@ def test_a_click_edits_the_privacy_and_the_history_shows_it(
         expect(privacy).to_have_text("unlisted")
         expect(_status(page)).to_have_text(f"Saved: Privacy of {video} is unlisted.")
         expect(privacy).to_be_focused()
+        expect(_cell(page, row, "changed")).to_contain_text(editor)  # its Last change too
 
         page.goto(f"{live_server}/videos/{video}")
         change = page.get_by_test_id("change-row").first

@@ -1,6 +1,8 @@
 """Edit in place on the video list (issue 18 §3): a cell's editor and its save, which is the
 edit form's save of one value: the same version check, the same audit row."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -78,7 +80,12 @@ def test_a_save_changes_that_value_only_and_writes_the_edit_forms_audit_row(
     version = video.version
     response = save_cell(editor_client, video, column, value)
     assert response.status_code == 200
-    assert 'data-state="saved"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert 'data-state="saved"' in html
+    # The row's Last change too: who, now (inplace.js puts it into that column).
+    assert re.search(
+        rf"<template data-last-change>[^<]+<br>{re.escape(editor_client.user.email)}<", html
+    )
     db_session.expire_all()
     assert getattr(video, attribute) == after
     assert (video.title, video.views, video.version) == ("Stays", 7, version + 1)
