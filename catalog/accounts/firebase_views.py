@@ -31,13 +31,7 @@ def firebase_sign_in():
         abort(404)
     if current_user.is_authenticated:
         return redirect(get_url(current_app.config["SECURITY_POST_LOGIN_VIEW"]))
-    form = FirebaseSignInForm()
-    if not form.validate_on_submit():  # CSRF is checked before the view; this is belt and braces
-        abort(400)
-    next_loc = request.args.get("next", "")
-    return firebase_sign_in_flow.sign_in(
-        form.id_token.data or "", next_loc if local_path(next_loc) else None
-    )
+    return firebase_sign_in_flow.sign_in(*_posted_token())
 
 
 @bp.post("/verify/firebase")
@@ -48,13 +42,16 @@ def firebase_verify():
     Firebase identity: for those whose password sign-in is off, the only way there."""
     if not enabled():
         abort(404)
+    return firebase_sign_in_flow.verify_again(signed_in_user(), *_posted_token())
+
+
+def _posted_token() -> tuple[str, str | None]:
+    """The posted ID token and the local `next` to go to after it (None: off the site)."""
     form = FirebaseSignInForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # CSRF is checked before the view; this is belt and braces
         abort(400)
     next_loc = request.args.get("next", "")
-    return firebase_sign_in_flow.verify_again(
-        signed_in_user(), form.id_token.data or "", next_loc if local_path(next_loc) else None
-    )
+    return form.id_token.data or "", next_loc if local_path(next_loc) else None
 
 
 @bp.route("/accounts/users/<id:user_id>/unlink-firebase", methods=["GET", "POST"])
