@@ -44,11 +44,24 @@
       unsaved.hidden = false;
       unsaved.querySelector(".badge").dataset.testid = "unsaved";
     }
-    fetch(holder.dataset.columnsUrl, {
+    post(holder.dataset.columnsUrl, body);
+  }, true);  // capturing, as app.js's chooser handler, which stops the event going further
+
+  // One post at a time, the latest choice last: two quick moves sent at once could be
+  // applied by the server in the other order and leave the earlier choice saved.
+  var inFlight = false, next = null;
+  function post(url, body) {
+    if (inFlight) { next = [url, body]; return; }
+    inFlight = true;
+    fetch(url, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrf() }
-    });
-  }, true);  // capturing, as app.js's chooser handler, which stops the event going further
+    }).catch(function () { /* kept on the page; the next change posts the whole choice */ })
+      .then(function () {
+        inFlight = false;
+        if (next) { var queued = next; next = null; post(queued[0], queued[1]); }
+      });
+  }
 })();
 
 // Coming back to the same list: the video list's last state in this tab (its URL's query)
