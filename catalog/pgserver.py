@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg
 from sqlalchemy.engine import make_url
 
 # Two roles (see README, "Database roles"): the owner of the schema, which migrations run
@@ -74,6 +75,7 @@ class LocalPostgres:
         self.socket_dir = socket_dir
         self.bindir = find_bindir()
         self.owner = _server_user()
+        self._connections: dict[tuple[int, str], psycopg.Connection] = {}  # psql()'s
 
     # -- running commands as the cluster's owner -------------------------------------------
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -154,6 +156,8 @@ class LocalPostgres:
             raise RuntimeError(f"PostgreSQL did not start:\n{result.stderr}\n{tail}")
 
     def stop(self) -> None:
+        for _, database in [key for key in self._connections if key[0] == os.getpid()]:
+            self._forget(database)
         if self.is_running():
             self._run(self.bindir / "pg_ctl", "stop", "-w", "-m", "fast", "-D", self.data_dir)
 
@@ -170,20 +174,44 @@ class LocalPostgres:
 
     # -- databases ---------------------------------------------------------------------------
     def psql(self, sql: str, database: str = "postgres") -> str:
-        result = self._run(
-            self.bindir / "psql",
-            "-h",
-            self.socket_dir,
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qAtc",
-            sql,
-        )
-        return result.stdout.strip()
+        """Run `sql` (one statement or several) in `database` as the superuser, outside any
+        transaction block (CREATE DATABASE may be among it); the last result's rows as
+        `psql -qAt` prints them: a line a row, columns joined by "|", NULL empty, booleans
+        t and f. Over a connection kept per database, not a psql process per call: the test
+        suite makes and drops hundreds of throwaway databases. Raises psycopg.Error."""
+        try:
+            cursor = self._superuser(database).execute(sql)
+        except psycopg.OperationalError:
+            if not self._forget(database):
+                raise
+            cursor = self._superuser(database).execute(sql)  # the server restarted meanwhile
+        rows: list = []
+        while True:
+            if cursor.description is not None:
+                rows = cursor.fetchall()
+            if not cursor.nextset():
+                break
+        return "\n".join("|".join(_as_psql_prints(value) for value in row) for row in rows)
+
+    def _superuser(self, database: str) -> psycopg.Connection:
+        key = (os.getpid(), database)  # a forked child never shares its parent's socket
+        connection = self._connections.get(key)
+        if connection is None or connection.closed:
+            connection = psycopg.connect(
+                host=str(self.socket_dir), user="postgres", dbname=database, autocommit=True
+            )
+            self._connections[key] = connection
+        return connection
+
+    def _forget(self, database: str) -> bool:
+        """Close the kept connection to `database`; whether it had broken (the server went
+        away under it: what it was sent never ran, it may be sent again)."""
+        connection = self._connections.pop((os.getpid(), database), None)
+        if connection is None:
+            return False
+        broken = connection.broken
+        connection.close()
+        return broken
 
     def create_database(
         self, database: str, template: str | None = None, owner: str = OWNER_ROLE
@@ -209,6 +237,7 @@ class LocalPostgres:
             self.psql(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}", database=database)
 
     def drop_database(self, database: str) -> None:
+        self._forget(database)  # (FORCE) would end it anyway
         self.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def url(self, database: str = "catalog", user: str = APP_ROLE) -> str:
@@ -216,6 +245,14 @@ class LocalPostgres:
 
     def owner_url(self, database: str = "catalog") -> str:
         return self.url(database, user=OWNER_ROLE)
+
+
+def _as_psql_prints(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
 
 
 def as_owner(url: str) -> str:

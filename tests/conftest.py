@@ -34,7 +34,9 @@ from tests.helpers import TEST_PASSWORD, sign_in, signed_in, start_session, totp
 
 FAST_SERVER = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 # Several workers' apps, live servers and job workers connect to the one cluster at once.
-SUITE_SERVER = {**FAST_SERVER, "max_connections": "300"}
+# No autovacuum: the suite's databases live seconds, and its workers took CPU the tests
+# wait for (a test that needs statistics runs ANALYZE itself).
+SUITE_SERVER = {**FAST_SERVER, "max_connections": "300", "autovacuum": "off"}
 # The migrated database every test database is cloned from (CREATE DATABASE ... TEMPLATE).
 TEMPLATE = "catalog_template"
 # Under xdist the controller hands its cluster's directory to the workers through this.
