@@ -104,13 +104,14 @@ def aware(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def text(value: datetime | str | None, seconds: bool = False) -> str:
-    """A time as text in the reader's zone, naming the zone ("2024-10-15 11:29 PDT")."""
+def text(value: datetime | str | None, seconds: bool = False, zone: bool = True) -> str:
+    """A time as text in the reader's zone, naming the zone ("2024-10-15 11:29 PDT") unless
+    `zone` is false (a list's column whose header names it)."""
     if value is None:
         return ""
     shown = local(aware(value))
     shown_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    return f"{shown_text} {shown.tzname() or current_name()}"
+    return f"{shown_text} {shown.tzname() or current_name()}" if zone else shown_text
 
 
 def input_value(value: datetime | None) -> str:

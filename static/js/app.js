@@ -1,4 +1,15 @@
 // Progressive enhancement only: every page works without this file.
+
+// htmx's settings, set before it starts on the page (at DOMContentLoaded, after every deferred
+// script): no indicator style of its own and no eval or scripts from answers (the CSP);
+// attributesToSettle without "style": htmx copies an old element's attributes onto its
+// replacement, and a style attribute Popper left (the open Columns menu) breaks the CSP.
+if (window.htmx) {
+  Object.assign(window.htmx.config, {
+    includeIndicatorStyles: false, allowEval: false, allowScriptTags: false,
+    attributesToSettle: ["class", "width", "height"]
+  });
+}
 (function () {
   "use strict";
 

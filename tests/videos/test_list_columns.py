@@ -80,7 +80,7 @@ def test_the_less_used_filters_come_with_the_list_only_when_set(db_session, view
     assert 'name="administered"' in more
     shown = viewer_client.get("/videos?short=yes").get_data(as_text=True)
     assert re.search(r'<details class="mt-2" open>\s*<summary class="small">More filters', shown)
-    assert '<option value="yes" selected>Yes</option>' in shown
+    assert '<option value="yes" selected>Yes<' in shown
 
     loaded = viewer_client.get("/videos/filters?section=monetization").get_data(as_text=True)
     assert 'name="prerolls_enabled"' in loaded
@@ -92,7 +92,7 @@ def test_the_less_used_filters_come_with_the_list_only_when_set(db_session, view
         as_text=True
     )
     assert re.search(r'<details class="mt-2" open>\s*<summary class="small">Monetization', filtered)
-    assert '<option value="No" selected>No</option>' in filtered
+    assert '<option value="No" selected>No<' in filtered
     assert f'name="cf{rating.id}"' in filtered
     assert "/videos/filters?section=monetization" not in filtered
 
