@@ -82,10 +82,13 @@ def test_a_save_changes_that_value_only_and_writes_the_edit_forms_audit_row(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-state="saved"' in html
-    # The row's Last change too: who, now (inplace.js puts it into that column).
-    assert re.search(
-        rf"<template data-last-change>[^<]+<br>{re.escape(editor_client.user.email)}<", html
-    )
+    # The row's Last change too: who, now (inplace.js puts it into that column), written as
+    # the list writes it.
+    last_change = re.search(
+        rf"<template data-last-change>([^<]+<br>{re.escape(editor_client.user.email)})<", html
+    ).group(1)
+    listed = editor_client.get(f"/videos?q={video.video_id}").get_data(as_text=True)
+    assert f'<td class="s">{last_change}' in listed
     db_session.expire_all()
     assert getattr(video, attribute) == after
     assert (video.title, video.views, video.version) == ("Stays", 7, version + 1)
