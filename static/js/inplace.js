@@ -119,14 +119,16 @@
       });
   }
 
-  function save(form) {
-    var cell = form.closest("td");
+  // The open editor's fields belong to the page's #cell-form (templates/videos/cell.html).
+  function save(editor) {
+    var cell = editor.closest("td");
     var meta = document.querySelector("meta[name='csrf-token']");
-    var buttons = form.querySelectorAll("button");
+    var buttons = editor.querySelectorAll("button");
+    var fields = new FormData(document.getElementById("cell-form"));
     buttons.forEach(function (b) { b.disabled = true; });
-    fetch(form.action, {
+    fetch(editor.dataset.action, {
       method: "POST",
-      body: new URLSearchParams(new FormData(form)),
+      body: new URLSearchParams(fields),
       credentials: "same-origin",
       headers: meta ? { "X-CSRFToken": meta.content } : {}
     })
@@ -148,10 +150,10 @@
   }
 
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.classList || !form.classList.contains("cell-editor")) return;
+    if (event.target.id !== "cell-form") return;
     event.preventDefault();
-    save(form);
+    var editor = open && open.cell.querySelector(".cell-editor");
+    if (editor) save(editor);
   });
 
   document.addEventListener("click", function (event) {
@@ -188,7 +190,7 @@
       } else if (event.key === "Enter" && !event.shiftKey && target.tagName !== "BUTTON") {
         // Enter saves, from the menu and the text alike (Shift+Enter: a new line in notes).
         event.preventDefault();
-        editor.requestSubmit();
+        save(editor);
       }
       return;
     }

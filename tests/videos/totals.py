@@ -11,5 +11,5 @@ def read_total(client, url: str) -> str:
     deferred = re.search(r'hx-get="([^"]+)"', span)
     if deferred:
         html = client.get(deferred.group(1).replace("&amp;", "&")).get_data(as_text=True)
-    found = re.search(r'data-testid="result-count"[^>]*>(.*?)(?:<form|<a |\Z)', html, re.S)
+    found = re.search(r'data-testid="result-count"[^>]*>(.*?)(?:<form|<button|<a |\Z)', html, re.S)
     return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
