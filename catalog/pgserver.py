@@ -31,6 +31,8 @@ INSTALL_HINT = (
     "    sudo apt-get install postgresql\n"
     "or set DATABASE_URL to an existing PostgreSQL server."
 )
+# The database every cluster has, which the superuser's SQL runs in unless told otherwise.
+MAINTENANCE = "postgres"
 # Unix socket paths are limited to 107 bytes; deep checkouts get a socket under /tmp.
 MAX_SOCKET_DIR = 80
 
@@ -75,7 +77,7 @@ class LocalPostgres:
         self.socket_dir = socket_dir
         self.bindir = find_bindir()
         self.owner = _server_user()
-        self._connections: dict[tuple[int, str], psycopg.Connection] = {}  # psql()'s
+        self._kept: dict[int, psycopg.Connection] = {}  # run_sql()'s, by process id
 
     # -- running commands as the cluster's owner -------------------------------------------
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -156,8 +158,7 @@ class LocalPostgres:
             raise RuntimeError(f"PostgreSQL did not start:\n{result.stderr}\n{tail}")
 
     def stop(self) -> None:
-        for _, database in [key for key in self._connections if key[0] == os.getpid()]:
-            self._forget(database)
+        self._forget_maintenance()
         if self.is_running():
             self._run(self.bindir / "pg_ctl", "stop", "-w", "-m", "fast", "-D", self.data_dir)
 
@@ -173,40 +174,43 @@ class LocalPostgres:
         return self.url(database)
 
     # -- databases ---------------------------------------------------------------------------
-    def psql(self, sql: str, database: str = "postgres") -> str:
+    def run_sql(self, sql: str, database: str = "postgres") -> str:
         """Run `sql` (one statement or several) in `database` as the superuser, outside any
         transaction block (CREATE DATABASE may be among it); the last result's rows as
         `psql -qAt` prints them: a line a row, columns joined by "|", NULL empty, booleans
-        t and f. Over a connection kept per database, not a psql process per call: the test
-        suite makes and drops hundreds of throwaway databases. Raises psycopg.Error."""
-        try:
-            cursor = self._superuser(database).execute(sql)
-        except psycopg.OperationalError:
-            if not self._forget(database):
-                raise
-            cursor = self._superuser(database).execute(sql)  # the server restarted meanwhile
-        rows: list = []
-        while True:
-            if cursor.description is not None:
-                rows = cursor.fetchall()
-            if not cursor.nextset():
-                break
-        return "\n".join("|".join(_as_psql_prints(value) for value in row) for row in rows)
+        t and f. Raises psycopg.Error.
 
-    def _superuser(self, database: str) -> psycopg.Connection:
-        key = (os.getpid(), database)  # a forked child never shares its parent's socket
-        connection = self._connections.get(key)
+        In the maintenance database `postgres` over a connection kept for the next call, not
+        a psql process per call: the test suite makes and drops hundreds of throwaway
+        databases. In any other over a connection of its own, closed after: one left open
+        would keep that database from being copied (CREATE DATABASE ... TEMPLATE)."""
+        if database != MAINTENANCE:
+            with self._connect(database) as connection:
+                return _as_psql_prints(connection.execute(sql))
+        try:
+            cursor = self._maintenance().execute(sql)
+        except psycopg.OperationalError:
+            if not self._forget_maintenance():
+                raise
+            cursor = self._maintenance().execute(sql)  # the server restarted meanwhile
+        return _as_psql_prints(cursor)
+
+    def _connect(self, database: str) -> psycopg.Connection:
+        return psycopg.connect(
+            host=str(self.socket_dir), user="postgres", dbname=database, autocommit=True
+        )
+
+    def _maintenance(self) -> psycopg.Connection:
+        # Per process: a forked child never shares its parent's socket.
+        connection = self._kept.get(os.getpid())
         if connection is None or connection.closed:
-            connection = psycopg.connect(
-                host=str(self.socket_dir), user="postgres", dbname=database, autocommit=True
-            )
-            self._connections[key] = connection
+            connection = self._kept[os.getpid()] = self._connect(MAINTENANCE)
         return connection
 
-    def _forget(self, database: str) -> bool:
-        """Close the kept connection to `database`; whether it had broken (the server went
-        away under it: what it was sent never ran, it may be sent again)."""
-        connection = self._connections.pop((os.getpid(), database), None)
+    def _forget_maintenance(self) -> bool:
+        """Close the kept connection; whether it had broken (the server went away under it:
+        what it was sent never ran, it may be sent again)."""
+        connection = self._kept.pop(os.getpid(), None)
         if connection is None:
             return False
         broken = connection.broken
@@ -219,26 +223,25 @@ class LocalPostgres:
         """Create both roles and ``database`` owned by `owner`, unless they exist. Neither
         role is a superuser or may create roles or databases."""
         for role in (OWNER_ROLE, APP_ROLE):
-            if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
-                self.psql(f"CREATE ROLE {role} LOGIN")
-        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
+            if not self.run_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+                self.run_sql(f"CREATE ROLE {role} LOGIN")
+        if not self.run_sql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
             clause = f" TEMPLATE {template}" if template else ""
-            self.psql(f"CREATE DATABASE {database} OWNER {owner}{clause}")
+            self.run_sql(f"CREATE DATABASE {database} OWNER {owner}{clause}")
 
     def _hand_over(self, database: str) -> None:
         """A database made before the roles were split belongs to the app's role: give it,
         and everything in it, to the owner role (migration 0013 then grants the app its
         rows back)."""
-        owner = self.psql(
+        owner = self.run_sql(
             f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{database}'"
         )
         if owner == APP_ROLE:
-            self.psql(f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE}")
-            self.psql(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}", database=database)
+            self.run_sql(f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE}")
+            self.run_sql(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}", database=database)
 
     def drop_database(self, database: str) -> None:
-        self._forget(database)  # (FORCE) would end it anyway
-        self.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        self.run_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
     def url(self, database: str = "catalog", user: str = APP_ROLE) -> str:
         return f"postgresql+psycopg://{user}@/{database}?host={self.socket_dir}"
@@ -247,7 +250,18 @@ class LocalPostgres:
         return self.url(database, user=OWNER_ROLE)
 
 
-def _as_psql_prints(value) -> str:
+def _as_psql_prints(cursor: psycopg.Cursor) -> str:
+    """The last result's rows of `cursor`, as `psql -qAt` prints them."""
+    rows: list = []
+    while True:
+        if cursor.description is not None:
+            rows = cursor.fetchall()
+        if not cursor.nextset():
+            break
+    return "\n".join("|".join(_as_psql_text(value) for value in row) for row in rows)
+
+
+def _as_psql_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -87,7 +87,7 @@ def start_cluster() -> LocalPostgres:
             flask_migrate.upgrade()
             db.engine.dispose()
         # A clone fails while anyone is connected to its template; nobody may, from now on.
-        server.psql(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        server.run_sql(f"ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
     except BaseException:
         stop_cluster(server)  # a failed migration must not leave a server running
         raise

@@ -21,9 +21,9 @@ def backend(app) -> int:
 
 def end(postgres, pid: int) -> None:
     """The server ends that connection (as a restart or an idle timeout would)."""
-    postgres.psql(f"SELECT pg_terminate_backend({pid})")
+    postgres.run_sql(f"SELECT pg_terminate_backend({pid})")
     wait_for(
-        lambda: postgres.psql(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") == "0",
+        lambda: postgres.run_sql(f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") == "0",
         message=f"backend {pid} to exit",
     )
 

@@ -38,7 +38,7 @@ def ledger(postgres: LocalPostgres, ledger_template, tmp_path):
 
 
 def as_superuser(postgres: LocalPostgres, sql: str) -> str:
-    return postgres.psql(sql, database=DATABASE)
+    return postgres.run_sql(sql, database=DATABASE)
 
 
 def as_owner(app, sql: str) -> None:

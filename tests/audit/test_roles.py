@@ -48,7 +48,7 @@ def test_a_database_from_before_the_split_is_handed_to_the_owner(postgres, old_d
 
     assert postgres.ensure_running(DATABASE) == old_database
     owner = f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{DATABASE}'"
-    assert postgres.psql(owner) == OWNER_ROLE
+    assert postgres.run_sql(owner) == OWNER_ROLE
 
     app = create_app(app_config(old_database))
     with app.app_context():

@@ -66,7 +66,7 @@ def connect(server: LocalPostgres, database: str, *, autocommit: bool = False):
 
 
 def exists(server: LocalPostgres, database: str) -> bool:
-    return bool(server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"))
+    return bool(server.run_sql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"))
 
 
 def built(
@@ -123,7 +123,7 @@ def mark_built(conn, videos: int, build_seconds: float, stats: dict) -> None:
 
 
 def server_version(server: LocalPostgres, database: str) -> str:
-    return server.psql("SELECT version()", database)
+    return server.run_sql("SELECT version()", database)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -417,7 +417,7 @@ def child(argv: list[str]) -> int:
 
 
 def _drop_scratch(server) -> None:
-    server.psql(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+    server.run_sql(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
 
 
 # The audit table as it would be without the hash chain: no trigger, no hashing, no lock.
@@ -434,7 +434,7 @@ ALTER TABLE metadata_syncs ALTER chain_seq SET DEFAULT nextval('bench_chain_seq'
 def _scratch_copy(server, source: str) -> None:
     _drop_scratch(server)
     # No session may be open on the template: the bench's own are closed by now.
-    server.psql(f"CREATE DATABASE {SCRATCH_DB} TEMPLATE {source}")
+    server.run_sql(f"CREATE DATABASE {SCRATCH_DB} TEMPLATE {source}")
 
 
 def run(server, videos: int, built: dict, results_file: Path) -> str:
@@ -458,7 +458,7 @@ def run(server, videos: int, built: dict, results_file: Path) -> str:
         t0 = time.perf_counter()
         _scratch_copy(server, source)
         # The app's role may not create tables in `public`: the baselines get a schema.
-        server.psql(f"CREATE SCHEMA baseline AUTHORIZATION {database.ROLE}", SCRATCH_DB)
+        server.run_sql(f"CREATE SCHEMA baseline AUTHORIZATION {database.ROLE}", SCRATCH_DB)
         log(f"Import: scratch database {SCRATCH_DB} copied from {source}", t0)
 
         t0 = time.perf_counter()
@@ -470,7 +470,7 @@ def run(server, videos: int, built: dict, results_file: Path) -> str:
         # The baselines' tables go before the import (they would only take cache).
         with database.connect(server, SCRATCH_DB, autocommit=True) as conn:
             conn.execute("DROP SCHEMA baseline CASCADE")
-        server.psql("CHECKPOINT")
+        server.run_sql("CHECKPOINT")
 
         t0 = time.perf_counter()
         shutil.rmtree(store, ignore_errors=True)
@@ -483,8 +483,8 @@ def run(server, videos: int, built: dict, results_file: Path) -> str:
 
         t0 = time.perf_counter()
         _scratch_copy(server, source)
-        server.psql(WITHOUT_CHAIN, SCRATCH_DB)
-        server.psql("CHECKPOINT")
+        server.run_sql(WITHOUT_CHAIN, SCRATCH_DB)
+        server.run_sql("CHECKPOINT")
         shutil.rmtree(store, ignore_errors=True)
         unchained, unchained_result = run_import(server, path, store)
         log(f"Import without the audit hash chain: {unchained.rate:,.0f} rows/s", t0)

@@ -152,7 +152,7 @@ def _vacuum(conn) -> None:
 
 def _scratch(server: LocalPostgres, source: str) -> str:
     server.drop_database(SCRATCH)
-    server.psql(f"CREATE DATABASE {SCRATCH} TEMPLATE {source}")
+    server.run_sql(f"CREATE DATABASE {SCRATCH} TEMPLATE {source}")
     return server.url(SCRATCH)
 
 
