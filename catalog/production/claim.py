@@ -11,11 +11,12 @@ The intake (stage `assets`, from `queued`) is the fair queue of reference D:
    transitions.IN_PRODUCTION) and one whose daily quota (channels.daily_claim_quota claims
    per UTC day) is used up.
 Per channel the figures come from `channel_queues`, kept by triggers (migration 0015), so
-the statement sorts one small row per channel and then reads the first queued task of the
-first few channels from `ix_tasks_queued_channel`; FOR UPDATE SKIP LOCKED passes over a
-head another claimer is taking, and the re-check of `status = 'queued'` after the lock drops
-one that was claimed meanwhile. Within one statement a channel is offered once (its head),
-so two concurrent claims never take two tasks of one channel past its capacity.
+the statement sorts one small row per channel and then reads the channels' first queued
+tasks from `ix_tasks_queued_channel` in that order, one channel at a time; FOR UPDATE SKIP
+LOCKED passes over a head another claimer is taking, and the re-check of
+`status = 'queued'` after the lock drops one that was claimed meanwhile. Within one
+statement a channel is offered once (its head), so two concurrent claims never take two
+tasks of one channel past its capacity.
 
 Later stages are claimed from the state they start from (transitions.STAGE_FLOW), by
 priority then by how long the task has waited in that state (`ix_tasks_claimable`). Work
@@ -46,38 +47,38 @@ FANOUT = 32
 
 LEASE = "now() + make_interval(secs => :lease)"
 
-# The intake's choice of a task, as CTEs ending in `picked` ({guard}: a condition that
-# keeps it from choosing at all, see STATEMENTS).
+# A candidate channel's first queued task: FIFO within its best priority.
+HEAD = """SELECT {select} FROM tasks h
+  WHERE h.channel_id = {channel} AND h.status = 'queued'
+  ORDER BY h.priority, h.created_at, h.id LIMIT 1"""
+
+# The intake's choice of a task, the CTE `picked` ({guard}: a condition that keeps it from
+# choosing at all, see STATEMENTS). The candidate channels come sorted in claim order (a
+# channel never claimed before has no last claim: its head's age decides, looked up for it
+# alone), and the join to their heads keeps that order, so no sort follows it: the heads
+# are read and locked one channel at a time, and only until one is taken.
 INTAKE_PICK = f"""
-candidates AS MATERIALIZED (
-  SELECT q.channel_id, q.last_claim_seq,
-         CASE WHEN q.queued_high > 0 THEN 0 WHEN q.queued_normal > 0 THEN 1 ELSE 2 END AS tier
-  FROM channel_queues q JOIN channels c ON c.id = q.channel_id
-  WHERE q.queued_high + q.queued_normal + q.queued_low > 0
-    AND q.in_production < c.production_capacity
-    AND (c.daily_claim_quota IS NULL
-         OR q.claims_day IS DISTINCT FROM (now() AT TIME ZONE 'UTC')::date
-         OR q.claims_on_day < c.daily_claim_quota)
-  ORDER BY tier, q.last_claim_seq NULLS FIRST, q.channel_id
-  LIMIT {FANOUT}
-), heads AS (
-  -- Each candidate channel's first queued task, in claim order; the tasks themselves are
-  -- then read and locked one at a time in that order, and only until one is taken.
-  SELECT head.id, c.tier, c.last_claim_seq, head.created_at
-  FROM candidates c
-  CROSS JOIN LATERAL (
-    SELECT h.id, h.created_at FROM tasks h
-    WHERE h.channel_id = c.channel_id AND h.status = 'queued'
-    ORDER BY h.priority, h.created_at, h.id
-    LIMIT 1
-  ) head
-  ORDER BY c.tier, c.last_claim_seq NULLS FIRST, head.created_at, head.id
-), picked AS (
+picked AS (
   SELECT t.id
-  FROM heads JOIN tasks t ON t.id = heads.id
+  FROM (
+    SELECT q.channel_id, q.last_claim_seq,
+           CASE WHEN q.queued_high > 0 THEN 0 WHEN q.queued_normal > 0 THEN 1 ELSE 2 END AS tier,
+           CASE WHEN q.last_claim_seq IS NULL
+             THEN ({HEAD.format(select="h.created_at", channel="q.channel_id")}) END AS first_at
+    FROM channel_queues q JOIN channels c ON c.id = q.channel_id
+    WHERE q.queued_high + q.queued_normal + q.queued_low > 0
+      AND q.in_production < c.production_capacity
+      AND (c.daily_claim_quota IS NULL
+           OR q.claims_day IS DISTINCT FROM (now() AT TIME ZONE 'UTC')::date
+           OR q.claims_on_day < c.daily_claim_quota)
+    ORDER BY tier, q.last_claim_seq NULLS FIRST, first_at, q.channel_id
+    LIMIT {FANOUT}
+  ) c
+  CROSS JOIN LATERAL ({HEAD.format(select="h.id", channel="c.channel_id")}) head
+  JOIN tasks t ON t.id = head.id
   WHERE t.status = 'queued'  -- re-checked after the lock: a head claimed meanwhile is passed
     AND {{guard}}
-  ORDER BY heads.tier, heads.last_claim_seq NULLS FIRST, heads.created_at, heads.id
+  ORDER BY c.tier, c.last_claim_seq NULLS FIRST, c.first_at, c.channel_id
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
 )"""

@@ -6,6 +6,7 @@ from sqlalchemy import event, func, select, text
 
 from catalog.extensions import db
 from catalog.models import MetadataSync
+from catalog.production import claim as claims
 from catalog.production import service
 from catalog.rules import RuleError
 from tests import factories
@@ -58,6 +59,47 @@ def test_a_channel_that_had_a_turn_waits_for_the_others(worker):
     make_task(first, title="a2", age=2)
     make_task(second, title="b1", age=3)
     assert _claims(worker, 2) == [(second.id, "b1"), (first.id, "a2")]
+
+
+def test_channels_never_claimed_go_first_their_oldest_head_first(worker):
+    channels = [factories.ChannelFactory(production_capacity=BIG) for _ in range(4)]
+    served = channels[0]
+    make_task(served, title="served", age=1)
+    assert _claims(worker, 1) == [(served.id, "served")]
+    make_task(served, title="older than all", age=2)
+    # Three channels never claimed, their heads' ages the reverse of their creation order.
+    for index, channel in enumerate(channels[1:]):
+        make_task(channel, title=f"new {index}", age=100 - index)
+    assert _claims(worker, 4) == [
+        (channels[3].id, "new 2"),
+        (channels[2].id, "new 1"),
+        (channels[1].id, "new 0"),
+        (served.id, "older than all"),
+    ]
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def test_the_intake_reads_the_heads_of_channels_only_until_one_is_taken(worker):
+    channels = [factories.ChannelFactory(production_capacity=BIG) for _ in range(12)]
+    for index, channel in enumerate(channels):
+        make_task(channel, title=f"first {index}", age=index)
+        make_task(channel, title=f"second {index}", age=100 + index)
+    _claims(worker, len(channels))  # every channel has had a turn
+    [[plan]] = db.session.execute(
+        text("EXPLAIN (ANALYZE, FORMAT JSON) " + claims.INTAKE.text),
+        {"worker": worker.id, "lease": 60},
+    ).one()
+    heads = [
+        node for node in _plan_nodes(plan["Plan"])
+        if node.get("Index Name") == "ix_tasks_queued_channel" and node.get("Actual Loops")
+    ]  # fmt: skip
+    # The channel whose turn it is: its head is free, so no other channel's is read.
+    assert [node["Actual Loops"] for node in heads] == [1]
 
 
 def test_a_channel_at_capacity_is_skipped(worker):
