@@ -98,8 +98,11 @@ def test_the_intake_reads_the_heads_of_channels_only_until_one_is_taken(worker):
         node for node in _plan_nodes(plan["Plan"])
         if node.get("Index Name") == "ix_tasks_queued_channel" and node.get("Actual Loops")
     ]  # fmt: skip
-    # The channel whose turn it is: its head is free, so no other channel's is read.
-    assert [node["Actual Loops"] for node in heads] == [1]
+    # The channel whose turn it is has a free head, so no other channel's is read: one read,
+    # or two if the turn is a never-claimed channel's (left by another test): its head's age
+    # is read to order it, then its head to take it. Reading every candidate's head first
+    # made it 12 reads or more.
+    assert 1 <= sum(node["Actual Loops"] for node in heads) <= 2
 
 
 def test_a_channel_at_capacity_is_skipped(worker):
