@@ -88,3 +88,23 @@ def test_auditor_reads_and_exports_editor_reverts(page, browser, live_server, li
     expect(newest).to_contain_text(editor)
     context.close()
     assert live_data.get(video_id).notes == NOTES
+
+
+def test_on_a_phone_a_changes_values_are_under_its_when_and_who(page, live_server, live_data):
+    """At 390 px a history row is a block: the changes under the time and the author, within
+    the window, not in a fourth column scrolled out of sight."""
+    editor = live_data.user("editor")
+    tag = live_data.tag
+    video_id = live_data.video(video_id=f"ph{tag}Vid"[:11].ljust(11, "p"), title=f"Phone {tag}")
+    edit(live_data, video_id, editor, title=f"Phone {tag} (live)")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, editor)
+    page.goto(f"{live_server}/videos/{video_id}")
+    row = page.get_by_test_id("change-row").first
+    expect(row).to_contain_text(editor)
+    when = row.locator("td").first.bounding_box()
+    diff = row.get_by_test_id("diff").bounding_box()
+    assert diff["y"] >= when["y"] + when["height"]  # below, not beside
+    assert diff["x"] >= 0 and diff["x"] + diff["width"] <= 390
+    after = row.get_by_test_id("diff").locator("td.after").bounding_box()
+    assert after["x"] + after["width"] <= 390  # the new value is in sight
