@@ -130,8 +130,9 @@ def load_demo_tasks(rng: random.Random | None = None) -> int:
             )  # fmt: skip
             _walk(task, status, worker, videos, rng)
             # How long it has been in its state: spread over the last days, so the board's
-            # "in its state" and the age filter show something.
+            # "in its state" and the age filter show something; made some hours before that.
             task.status_changed_at = now - timedelta(minutes=rng.randint(5, 6 * 24 * 60))
+            task.created_at = task.status_changed_at - timedelta(hours=1 + made % 36)
     db.session.flush()
     return made
 

@@ -37,6 +37,8 @@ def test_a_living_board_for_a_newcomer(app_ctx):
     held = [t for t in tasks if t.claimed_by is not None]
     assert held
     assert all(t.lease_expires_at for t in held)
+    # Its ages are spread over days, and no task is in its state since before it was made.
+    assert all(t.created_at < t.status_changed_at for t in tasks)
     assert demo.load_demo_tasks() == 0  # only into an empty board
 
 
