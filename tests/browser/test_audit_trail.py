@@ -105,6 +105,7 @@ def test_on_a_phone_a_changes_values_are_under_its_when_and_who(page, live_serve
     when = row.locator("td").first.bounding_box()
     diff = row.get_by_test_id("diff").bounding_box()
     assert diff["y"] >= when["y"] + when["height"]  # below, not beside
-    assert diff["x"] >= 0 and diff["x"] + diff["width"] <= 390
+    assert diff["x"] >= 0
+    assert diff["x"] + diff["width"] <= 390
     after = row.get_by_test_id("diff").locator("td.after").bounding_box()
     assert after["x"] + after["width"] <= 390  # the new value is in sight
