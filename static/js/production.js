@@ -23,3 +23,23 @@
     control.click();
   });
 })();
+
+// A result's preview that cannot be loaded (the file is gone, private, or its host away)
+// says so in its place, instead of a player that spins or a broken image; its link stays.
+(function () {
+  "use strict";
+
+  function failed(media) {
+    var note = document.createElement("p");
+    note.className = "text-body-secondary mb-0 mt-1";
+    note.setAttribute("data-testid", "preview-failed");
+    note.textContent = "The file could not be loaded here; its link above opens it where it is.";
+    media.replaceWith(note);
+  }
+
+  document.querySelectorAll("[data-preview]").forEach(function (media) {
+    media.addEventListener("error", function () { failed(media); });
+    // An image may have failed before this script ran.
+    if (media.tagName === "IMG" && media.complete && media.naturalWidth === 0) failed(media);
+  });
+})();

@@ -12,7 +12,7 @@ from catalog.extensions import db
 from catalog.models import MetadataSync
 from catalog.models.task import Task
 from tests.browser.conftest import AXE, LiveData, open_checked_page, sign_in
-from tests.browser.test_pages import AXE_RUN, OVERFLOW, WIDTHS
+from tests.browser.test_pages import AXE_RUN, OVERFLOW, WIDTHS, title_problems
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +27,7 @@ def check_page(page, problems: list[str]) -> None:
             problems.append(f"{page.url} at {width}px scrolls sideways: {overflow}")
         problems += [f"{page.url} at {width}px: {v}" for v in page.evaluate(AXE_RUN)]
         problems += [f"{page.url}: CSP {b}" for b in page.evaluate("() => window.__cspViolations")]
+    problems += title_problems(page)
 
 
 def saved(app, channel_pk: int) -> tuple[list[Task], int]:

@@ -95,6 +95,15 @@ def seeded(live_app):
     return data
 
 
+def title_problems(page) -> list[str]:
+    """The window's title: the page's own words, no markup (a tag written into the title
+    block shows as text in the tab) and never empty."""
+    title = page.title()
+    if "<" in title or ">" in title or not title.strip(" ·"):
+        return [f"{page.url}: title {title!r}"]
+    return []
+
+
 def visit(page, url: str, problems: list[str]) -> list[str]:
     """Check one page at both widths; return the same-site links it shows. The page loads
     once: the narrow check follows a resize, as no script of the app reads the width."""
@@ -112,6 +121,7 @@ def visit(page, url: str, problems: list[str]) -> list[str]:
             problems.append(f"{url} at {width}px: {violation}")
     for blocked in page.evaluate("() => window.__cspViolations"):
         problems.append(f"{url}: CSP {blocked}")
+    problems += title_problems(page)
     return page.eval_on_selector_all("a[href]:not([download])", "links => links.map((a) => a.href)")
 
 

@@ -180,3 +180,24 @@ def test_an_editors_other_production_pages_are_clean(checked_page, live_server, 
     queued = page.locator("[data-testid=column][data-phase='Queued']")
     expect(queued.get_by_test_id("card-priority").first).to_have_text("high")
     assert problems == []
+
+
+def test_a_result_that_cannot_be_loaded_says_so_in_place_of_its_player(page, live_server, live_app):
+    """A result's file that is gone or whose host is away: a note where the player was,
+    not a player that spins for ever; its link stays."""
+    people = LiveData(live_app)
+    seeded = _seed(live_app, people.tag)
+    missing = "https://127.0.0.1:9/gone/video.mp4"  # nothing listens there
+    with live_app.app_context():
+        task = db.session.get(Task, seeded["review"][0])
+        task.video_url = missing
+        db.session.commit()
+    sign_in(page, live_server, people.user("editor"))
+    page.goto(f"{live_server}/production/tasks/{seeded['review'][0]}")
+    results = page.get_by_test_id("task-results")
+    player = results.locator("video")
+    expect(player).to_have_count(1)
+    player.evaluate("video => video.play().catch(() => {})")
+    expect(results.get_by_test_id("preview-failed")).to_contain_text("could not be loaded")
+    expect(player).to_have_count(0)
+    expect(results.get_by_role("link", name=missing)).to_be_visible()

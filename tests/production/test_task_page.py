@@ -79,12 +79,13 @@ def test_results_are_previewed_only_for_https_media(client, db_session, sign_in_
     )  # fmt: skip
     html = client.get(f"/production/tasks/{task.id}").get_data(as_text=True)
     assert (
-        '<img class="img-fluid rounded border mt-1" src="https://files.example/a/frame.PNG"' in html
+        '<img class="img-fluid rounded border mt-1" data-preview '
+        'src="https://files.example/a/frame.PNG"' in html
     )
     assert 'src="https://files.example/v.webm"' in html
     assert (
-        '<audio class="mt-1 w-100" controls preload="none" src="https://files.example/n.mp3"'
-        in html
+        '<audio class="mt-1 w-100" data-preview controls preload="none" '
+        'src="https://files.example/n.mp3"' in html
     )
     assert 'src="http://files.example/c.png"' not in html  # a link only
     assert 'href="http://files.example/c.png"' in html
