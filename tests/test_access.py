@@ -112,6 +112,7 @@ ACCESS: dict[str, dict[str, str | Permission | tuple[Permission, ...]]] = {
     "fields.schema_create": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
     "fields.schema_edit": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
     "fields.schema_delete": {"GET": Permission.FIELDS_MANAGE, "POST": Permission.FIELDS_MANAGE},
+    "accounts.index": {"GET": Permission.USERS_MANAGE},
     "accounts.users": {"GET": Permission.USERS_MANAGE},
     "accounts.create": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},
     "accounts.edit": {"GET": Permission.USERS_MANAGE, "POST": Permission.USERS_MANAGE},

@@ -62,6 +62,13 @@ def _take_link(user: User) -> str | None:
     return None
 
 
+@bp.get("/accounts")
+@require(Permission.USERS_MANAGE)
+def index():
+    """The accounts area opens on its users (the README and the pipeline's notes name it so)."""
+    return redirect(url_for("accounts.users"))
+
+
 @bp.get("/accounts/users")
 @require(Permission.USERS_MANAGE)
 def users():

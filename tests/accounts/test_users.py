@@ -63,6 +63,12 @@ def test_list_searches_and_filters(db_session, admin_client):
         assert shown in html
 
 
+def test_the_accounts_area_opens_on_its_users(db_session, admin_client):
+    response = admin_client.get("/accounts")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/accounts/users")
+
+
 def test_list_pages(db_session, admin_client):
     for n in range(52):
         UserFactory(email=f"p{n:02d}{MARK}")
