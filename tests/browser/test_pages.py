@@ -48,6 +48,10 @@ BROKEN_WORDS = """() => [...document.querySelectorAll("main .table-responsive td
   .filter(([a, word]) => word && !/\\s/.test(word))
   .filter(([a, word]) => a.getClientRects().length > word.split(/[-/]/).length)
   .map(([a, word]) => word)"""
+# A table's "nothing here" line that runs out of the window's sight.
+EMPTY_OUT_OF_SIGHT = """() => [...document.querySelectorAll("main .table-empty")]
+  .filter((note) => note.getBoundingClientRect().right > window.innerWidth)
+  .map((note) => note.textContent.trim())"""
 OVERFLOW = """() => {
   const root = document.documentElement;
   if (root.scrollWidth <= root.clientWidth) return null;
@@ -129,6 +133,8 @@ def visit(page, url: str, problems: list[str]) -> list[str]:
             problems.append(f"{url} at {width}px: {violation}")
         for word in page.evaluate(BROKEN_WORDS):
             problems.append(f"{url} at {width}px: {word!r} broken over lines in a table")
+        for note in page.evaluate(EMPTY_OUT_OF_SIGHT):
+            problems.append(f"{url} at {width}px: {note!r} runs out of sight")
     for blocked in page.evaluate("() => window.__cspViolations"):
         problems.append(f"{url}: CSP {blocked}")
     problems += title_problems(page)
