@@ -53,13 +53,14 @@ class Unindented(Extension):
 
 
 def show(value) -> str:
-    """A field value for reading: lists joined, booleans as Yes/No, nothing as a dash."""
+    """A field value for reading: lists joined, booleans as Yes/No, nothing as a dash. Plain
+    text: the template escapes it (once: escaped here too, "R&B" read "R&amp;B")."""
     if value is None or value in ("", []):
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list | tuple):
-        return ", ".join(str(escape(v)) for v in value)
+        return ", ".join(str(v) for v in value)
     return str(value)
 
 

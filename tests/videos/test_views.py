@@ -250,3 +250,12 @@ def test_bulk_edit_every_matching_video(db_session, editor_client):
 def test_unknown_video_is_404(db_session, editor_client):
     assert editor_client.get("/videos/doesNotExist").status_code == 404
     assert editor_client.get("/videos/doesNotExist/edit").status_code == 404
+
+
+def test_a_list_value_is_escaped_once_on_the_video_page(db_session, editor_client):
+    video = VideoFactory(genre=["R&B", "<b>Soul</b>"], artist=["Sam & Dave"])
+    html = editor_client.get(f"/videos/{video.video_id}").get_data(as_text=True)
+    genres = re.search(r'data-field="genre">(.*?)</dd>', html, re.S).group(1).strip()
+    assert genres == "R&amp;B, &lt;b&gt;Soul&lt;/b&gt;"  # the page reads "R&B, <b>Soul</b>"
+    assert "&amp;amp;" not in html
+    assert "Sam &amp; Dave" in html
