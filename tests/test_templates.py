@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import render_template_string
+from flask import render_template_string, url_for
 
+from catalog.web import links
 from tests.factories import VideoFactory
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -178,3 +179,27 @@ def test_a_wide_form_page_keeps_its_buttons_in_a_bar_at_the_bottom(app):
     assert '<form id="thing-form" method="post" action="/things/1" novalidate>' in html
     assert 'class="sticky-bottom bg-body border-top py-2 d-flex gap-2 mt-3"' in html
     assert '<a class="btn btn-outline-danger ms-auto" href="/things/1/delete">Delete…</a>' in html
+
+
+def test_templates_urls_are_url_fors_built_once_per_script_root(app):
+    app.extensions.pop("catalog.built_urls", None)  # what earlier tests' pages built
+    calls = [
+        ("videos.index", {}),
+        ("videos.index", {"q": "a&b", "size": 50}),
+        ("static", {"filename": "css/app.css"}),  # with its content hash
+        ("channels.detail", {"channel_id": "UCx"}),
+    ]
+    for script_root in ("", "/catalog"):
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+            for endpoint, values in calls:
+                expected = url_for(endpoint, **values)
+                assert expected.startswith(script_root + "/")
+                assert links.template_url_for(endpoint, **values) == expected
+                assert links.template_url_for(endpoint, **values) == expected  # kept
+            # Not kept: absolute URLs and unhashable values go to url_for each time.
+            assert links.template_url_for("videos.index", _external=True).startswith("http")
+            listed = links.template_url_for("videos.index", channel=["1", "2"])
+            assert listed == url_for("videos.index", channel=["1", "2"])
+    built = app.extensions["catalog.built_urls"]
+    assert len(built) == 2 * len(calls)  # one per URL and script root, nothing else
+    assert "/catalog/videos" in built.values()

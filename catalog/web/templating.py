@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from catalog.changes import diffs, references
 from catalog.permissions import Permission, can
 from catalog.web import timezones
-from catalog.web.links import url_pattern
+from catalog.web.links import template_url_for, url_pattern
 from catalog.web.navigation import NAVIGATION
 from catalog.web.text import plural, thousands
 from catalog.web.timezones import when
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(can=can, Permission=Permission, time_zone=timezones.current_name)
     app.jinja_env.globals["navigation"] = NAVIGATION
     app.jinja_env.globals["url_pattern"] = url_pattern
+    app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["local_input"] = timezones.input_value
     app.jinja_env.filters["local_text"] = timezones.text
