@@ -114,6 +114,18 @@ def test_the_as_of_trail_links_the_video_only_while_it_exists(client, db_session
     ]
 
 
+def test_a_keyset_pager_offers_only_other_pages(app):
+    source = '{% from "_macros/lists.html" import keyset_pager %}{{ keyset_pager(*args) }}'
+    only = render(app, source, args=("videos.index", {"q": "x"}))
+    first = render(app, source, args=("videos.index", {"q": "x"}, None, "c2"))
+    later = render(app, source, args=("videos.index", {"q": "x"}, "c1", "c3"))
+    assert "<a" not in only  # one page: nowhere else to go
+    assert ">First<" not in first  # the page it is on
+    assert 'rel="next" href="/videos?after=c2&amp;q=x"' in first
+    assert 'href="/videos?q=x">First<' in later
+    assert 'rel="prev" href="/videos?before=c1&amp;q=x"' in later
+
+
 def test_the_pager_offers_only_the_pages_there_are(app):
     source = '{% from "_macros/lists.html" import pager %}{{ pager(**links) }}'
     first_page = render(app, source, links={"first": "/v", "next": "/v?after=2"})
