@@ -44,13 +44,20 @@ node_modules/.installed-$(NODE_KEY): | system-deps
 # PostgreSQL server binaries, Debian's Chromium, npm (for axe-core), ffmpeg (ffprobe for the
 # library's uploads, ffmpeg for the tests' media files), and HAProxy, PgBouncer and wrk (the
 # cluster test and the throughput benchmark), installed when missing and we are root.
-SYSTEM_PACKAGES := postgresql chromium npm ffmpeg haproxy pgbouncer wrk systemd
+# Each needed command and the Debian package that brings it. Only the packages of missing
+# commands are installed: a machine whose Node.js comes from elsewhere (NodeSource's bundles
+# npm) has npm already, and Debian's npm package would conflict with that nodejs.
+SYSTEM_COMMANDS := /usr/lib/postgresql/*/bin/initdb:postgresql chromium:chromium npm:npm \
+	ffmpeg:ffmpeg ffprobe:ffmpeg haproxy:haproxy pgbouncer:pgbouncer wrk:wrk systemd-analyze:systemd
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null || ! command -v npm >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v haproxy >/dev/null || ! PATH="$$PATH:/usr/sbin" command -v pgbouncer >/dev/null || ! command -v wrk >/dev/null || ! command -v systemd-analyze >/dev/null; then \
+	@missing=$$(for pair in $(SYSTEM_COMMANDS); do \
+	  PATH="$$PATH:/usr/sbin" command -v $${pair%:*} >/dev/null 2>&1 || echo $${pair##*:}; \
+	done | sort -u | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "Missing system packages. Install them with: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
+	    echo "Missing system packages. Install them with: sudo apt-get install $$missing"; exit 1; \
 	  fi; \
 	fi
 
