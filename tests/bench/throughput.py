@@ -9,7 +9,10 @@ gunicorn settings behind its own HAProxy; the runs are interleaved (for each con
 page: Catalog, then Flask-Admin), so that both meet the same load on this shared machine.
 
 Pages: list page 1, a search, a video's detail page, and a static file (Catalog's, versioned:
-the ceiling of the stack on this machine). Each run: wrk for `--throughput-seconds` (5 s) at
+the ceiling of the stack on this machine); and the list benchmark's hand-written floor
+(tests/bench/reference.py: the same 50 rows from one raw SQL statement and a minimal template,
+no sign-in), served by the same workers beside Catalog, so that the goal's distance can be
+read against what a page of these rows costs at all on this machine. Each run: wrk for `--throughput-seconds` (5 s) at
 concurrency 1, 8 and 32, with Catalog signed in as an editor (the session cookie from one
 sign-in, carried by a wrk Lua script) and every request accepting gzip and Brotli, as
 browsers do. Reported per run: requests per second, p50 and p99 latency, errors (connection,
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog import ROOT
-from tests.bench import build, database, words
+from tests.bench import build, database, reference, words
 from tests.bench.database import BENCH_DIR, log, relative
 from tests.cluster.stack import Client, Process, free_port, haproxy_config, wait_for
 
@@ -42,6 +45,9 @@ INSTANCES = (1, 2)
 WORKERS_PER_INSTANCE = 2
 GOAL_SHARE_OF_STATIC = 0.60
 GOAL_P99_MS = 150.0
+FLOOR = "hand-written list (floor)"
+# Catalog with the reference pages beside it (one WSGI app: the same workers serve both).
+CATALOG_APP = "tests.bench.reference:wsgi()"
 START_TIMEOUT = 90.0
 LUA = """
 local cookie = os.getenv("WRK_COOKIE") or ""
@@ -242,6 +248,7 @@ def pages(server, built: dict) -> tuple[dict, dict, str]:
         f"search q={word}": f"/videos?q={word}",
         "video detail": f"/videos/{video_id}",
         "static file": static,
+        FLOOR: f"{reference.PREFIX}/videos",
     }
     admin = {
         "list page 1": "/admin/video/",
@@ -262,7 +269,7 @@ def run(server, args, built: dict) -> int:
     try:
         for instances in INSTANCES:
             t0 = time.perf_counter()
-            catalog = Stack("catalog", None, built["url"], instances, base)
+            catalog = Stack("catalog", CATALOG_APP, built["url"], instances, base)
             admin = Stack("admin", "tests.bench.admin_app:app", built["url"], instances, base)
             try:
                 catalog.wait_ready()
@@ -270,6 +277,7 @@ def run(server, args, built: dict) -> int:
                 log(f"{instances} instance(s) of each, {WORKERS_PER_INSTANCE} workers each", t0)
                 cookie = sign_in(catalog.port)
                 _check(catalog.port, catalog_pages["list page 1"], cookie, newest)
+                _check(catalog.port, catalog_pages[FLOOR], "", newest)
                 _check(admin.port, admin_pages["list page 1"], "", newest)
                 for path in (*catalog_pages.values(), *admin_pages.values()):
                     # Warm-up, untimed: every worker's first requests fill its caches.
@@ -376,6 +384,7 @@ def render(runs: list[Run], videos: int, seconds: float, machine) -> str:
     for instances in INSTANCES:
         listing = _find(runs, "Catalog", instances, "list page 1", 32)
         static = _find(runs, "Catalog", instances, "static file", 32)
+        floor = _find(runs, "Catalog", instances, FLOOR, 32)
         if listing and static and static.per_second:
             lines.append(
                 f"- {instances} instance(s): list page 1 c32 / static file c32 = "
@@ -383,6 +392,12 @@ def render(runs: list[Run], videos: int, seconds: float, machine) -> str:
                 f"{GOAL_SHARE_OF_STATIC:.0%}); list p99 {listing.p99_ms:.0f} ms (goal <= "
                 f"{GOAL_P99_MS:.0f} ms)"
             )
+            if floor:
+                lines.append(
+                    f"- {instances} instance(s): the hand-written floor c32 / static file c32 = "
+                    f"{floor.per_second / static.per_second:.0%}; list page 1 / floor = "
+                    f"{listing.per_second / floor.per_second:.0%}"
+                )
     shares = []
     for run in runs:
         other = _find(runs, "Flask-Admin", run.instances, run.page, run.concurrency)
