@@ -204,6 +204,17 @@ def test_pages_with_secrets_send_a_valid_no_store(app, client, db_session, sign_
         assert "private=True" not in str(response.headers)
 
 
+def test_the_two_factor_set_up_offers_its_one_method_chosen(client, db_session):
+    """A user setting up a second factor meets the one method there is already chosen (one
+    click, Submit), and reads that nothing is set up yet, not Flask-Security's 'none'."""
+    user = UserFactory(roles=["viewer"])
+    assert signed_in(sign_in(client, user))
+    page = client.get("/tf-setup").get_data(as_text=True)
+    assert "Set up now: nothing yet." in page
+    (radio,) = re.findall(r'<input[^>]*name="setup"[^>]*>', page)
+    assert 'value="authenticator"' in radio and "checked" in radio
+
+
 # -- 12 §1: the second factor counts like the password ----------------------------------------
 def test_wrong_codes_are_recorded_as_second_factor_attempts(app, client, db_session,
                                                             two_factor_user):  # fmt: skip
