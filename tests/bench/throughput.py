@@ -12,15 +12,15 @@ Pages: list page 1, a search, a video's detail page, and a static file (Catalog'
 the ceiling of the stack on this machine); and the list benchmark's hand-written floor
 (tests/bench/reference.py: the same 50 rows from one raw SQL statement and a minimal template,
 no sign-in), served by the same workers beside Catalog, so that the goal's distance can be
-read against what a page of these rows costs at all on this machine. Each run: wrk for `--throughput-seconds` (5 s) at
-concurrency 1, 8 and 32, with Catalog signed in as an editor (the session cookie from one
-sign-in, carried by a wrk Lua script) and every request accepting gzip and Brotli, as
-browsers do. Reported per run: requests per second, p50 and p99 latency, errors (connection,
-read, write, timeout, non-2xx/3xx answers) and the CPU time of the web processes per request
-(gunicorn's master and workers, those replaced meanwhile included; PostgreSQL's is not); then
-the ratios the issue asks for: list page 1 at c32 / the static file at c32, and Catalog /
-Flask-Admin per page. Goal: list page 1 at concurrency 32 at least 60 % of the static file's
-requests per second, p99 at most 150 ms, no errors.
+read against what a page of these rows costs at all on this machine. Each run: wrk for
+`--throughput-seconds` (5 s) at concurrency 1, 8 and 32, with Catalog signed in as an editor
+(the session cookie from one sign-in, carried by a wrk Lua script) and every request accepting
+gzip and Brotli, as browsers do. Reported per run: requests per second, p50 and p99 latency,
+errors (connection, read, write, timeout, non-2xx/3xx answers) and the CPU time of the web
+processes per request (gunicorn's master and workers, those replaced meanwhile included;
+PostgreSQL's is not); then the ratios the issue asks for: list page 1 at c32 / the static file
+at c32, and Catalog / Flask-Admin per page. Goal: list page 1 at concurrency 32 at least 60 %
+of the static file's requests per second, p99 at most 150 ms, no errors.
 """
 
 import json

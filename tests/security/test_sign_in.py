@@ -212,7 +212,8 @@ def test_the_two_factor_set_up_offers_its_one_method_chosen(client, db_session):
     page = client.get("/tf-setup").get_data(as_text=True)
     assert "Set up now: nothing yet." in page
     (radio,) = re.findall(r'<input[^>]*name="setup"[^>]*>', page)
-    assert 'value="authenticator"' in radio and "checked" in radio
+    assert 'value="authenticator"' in radio
+    assert "checked" in radio
 
 
 # -- 12 §1: the second factor counts like the password ----------------------------------------
