@@ -2,7 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
+# Python caches bytecode even where the environment sets PYTHONDONTWRITEBYTECODE (as this
+# kind of machine does): without it every process that imports the app compiles its ~430
+# modules again (CPU 3.9 s against 1.4 s a start, measured here). That is every gunicorn worker
+# that max_requests replaces, every job worker and every xdist worker of the suite.
+CACHED := env -u PYTHONDONTWRITEBYTECODE
+FLASK := $(CACHED) $(BIN)/flask --app wsgi
 N ?= 1000000
 # M: audit rows for the /audit pages (default 10,000,000). ONLY: pages, import, library, throughput
 # (or production, board).
@@ -66,13 +71,13 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) catalog demo
 	@# The server and a background worker (so imports finish), stopped together by Ctrl+C.
-	$(BIN)/python -m catalog.jobs.launch --host 127.0.0.1 --port 5000
+	$(CACHED) $(BIN)/python -m catalog.jobs.launch --host 127.0.0.1 --port 5000
 
 # The production server: gunicorn configured by deploy/gunicorn.conf.py from the environment.
 # It refuses to start without DATABASE_URL and the production secrets (SECRET_KEY,
 # SECURITY_PASSWORD_SALT, SECURITY_TOTP_SECRET); it never migrates: `make migrate` first.
 serve: install
-	exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py
+	exec $(CACHED) $(BIN)/gunicorn --config deploy/gunicorn.conf.py
 
 # Migrations, an explicit step of every deployment (as DATABASE_OWNER_URL's role when set).
 migrate: install
@@ -89,9 +94,9 @@ demo-worker: install
 # The suite on $(TEST_WORKERS) pytest-xdist processes sharing one PostgreSQL cluster, each on
 # databases of its own cloned from one migrated template (tests/conftest.py); the 15 slowest
 # tests are listed at the end. TEST_WORKERS=0 runs it in this one process.
-# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker
-# and every job worker the tests start compiles the package and rewrites the tests again
-# (about 5 s of CPU per worker, 1 s per job worker process).
+# Bytecode is cached (CACHED): otherwise every xdist worker and every job worker the tests
+# start compiles the package and rewrites the tests again (about 5 s of CPU per worker, 1 s
+# per job worker process).
 # --dist loadgroup: the tests of one xdist_group (the cluster's, the demo catalog's) run on one
 # worker, which builds what they share once; the rest go one at a time to whichever worker is
 # free, the slowest first (tests/conftest.py SLOW_FIRST), so that all finish together.
@@ -99,7 +104,7 @@ demo-worker: install
 # which runs on the same cores. On two cores, test-fast took 101 s with 2 workers, 89 s with 3
 # and 91 s with 4; the whole suite 205 s with 2 and 191 s with 3.
 TEST_WORKERS ?= $(shell echo $$(( ($$(nproc) * 3 + 1) / 2 )))
-PYTEST_RUN := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+PYTEST_RUN := $(CACHED) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 test: install-test
 	$(PYTEST_RUN)
@@ -117,7 +122,7 @@ fmt: install-test
 	$(BIN)/ruff format .
 
 bench: install-test
-	$(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(T),--tasks $(T)) $(if $(ONLY),--only $(ONLY)) $(if $(U),--library-users $(U))
+	$(CACHED) $(BIN)/python -m tests.bench --videos $(N) $(if $(M),--audit-rows $(M)) $(if $(T),--tasks $(T)) $(if $(ONLY),--only $(ONLY)) $(if $(U),--library-users $(U))
 
 db-upgrade: install
 	$(FLASK) db upgrade

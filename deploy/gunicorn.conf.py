@@ -10,8 +10,13 @@ container): everything comes from the environment, with defaults for one small m
     GUNICORN_KEEPALIVE       5                seconds an idle keep-alive connection is kept
                                               (threaded workers; HAProxy reuses them)
     GUNICORN_MAX_REQUESTS    2000             a worker is replaced after this many requests
-    GUNICORN_MAX_REQUESTS_JITTER 200          ... plus up to this many, so they do not all go
-                                              at once
+    GUNICORN_MAX_REQUESTS_JITTER half of it   ... plus up to this many, so that the workers
+                                              of an instance, started together, drift
+                                              apart and are rarely replaced at once (a
+                                              replacement spends a second or more importing
+                                              the app; with 200 of 2000, the two workers of
+                                              an instance went within a second of each
+                                              other)
     GUNICORN_BACKLOG         2048             connections waiting for a worker
     GUNICORN_FORWARDED_ALLOW_IPS 127.0.0.1    the proxies whose X-Forwarded-* are believed
 
@@ -51,7 +56,7 @@ timeout = int(env.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(env.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(env.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(env.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(env.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+max_requests_jitter = int(env.get("GUNICORN_MAX_REQUESTS_JITTER", str(max_requests // 2)))
 backlog = int(env.get("GUNICORN_BACKLOG", "2048"))
 forwarded_allow_ips = env.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Each worker imports the app itself (no preload): a HUP then loads new code, and no
