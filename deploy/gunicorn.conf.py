@@ -15,8 +15,8 @@ container): everything comes from the environment, with defaults for one small m
                                               apart and are rarely replaced at once (a
                                               replacement spends a second or more importing
                                               the app; with 200 of 2000, the two workers of
-                                              an instance went within a second of each
-                                              other)
+                                              an instance could go within a second of
+                                              each other)
     GUNICORN_BACKLOG         2048             connections waiting for a worker
     GUNICORN_FORWARDED_ALLOW_IPS 127.0.0.1    the proxies whose X-Forwarded-* are believed
 
