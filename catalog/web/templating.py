@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["display"] = diffs.display
     # One side of an audit row's change: names for ids, times in the reader's zone.
     app.jinja_env.filters["change_value"] = references.change_value
+    app.jinja_env.globals["look_up"] = references.look_up  # ... their names, in one statement
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension(Unindented)

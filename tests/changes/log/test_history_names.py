@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
+from tests.helpers import statements_of
 from tests.html_forms import submitted_fields
 
 
@@ -73,3 +74,38 @@ def test_a_deleted_category_is_named_by_its_id(client, db_session, sign_in_as):
     db_session.flush()
     text = _cells(client.get("/videos/namesTest02").get_data(as_text=True))
     assert f"category #{gone_id} (deleted) empty" in text, text
+
+
+def test_the_log_reads_the_names_its_page_mentions_in_one_statement(client, db_session, sign_in_as):
+    """/audit names every channel and category its rows mention with one statement, however
+    many there are (one per id before), a deleted one still by its id."""
+    sign_in_as("auditor")
+    channels = [Channel(channel_id=f"UClogname{n:016d}", name=f"Log channel {n}") for n in range(3)]
+    categories = [
+        VideoCategory(name=f"Log category {n}", slug=f"log-category-{n}") for n in range(2)
+    ]
+    db_session.add_all([*channels, *categories])
+    db_session.flush()
+    video = Video(video_id="namesTest03", title="Names", artist=[], genre=[])
+    db_session.add(video)
+    db_session.flush()
+    changes = [{"channel_id": [None, channels[0].id]},
+               {"channel_id": [channels[0].id, channels[1].id]},
+               {"channel_id": [channels[1].id, channels[2].id],
+                "category_id": [categories[0].id, categories[1].id]}]  # fmt: skip
+    for change in changes:
+        db_session.add(MetadataSync(entity_type="video", entity_id=video.id,
+                                    entity_key=video.video_id, action="update", source="ui",
+                                    changes=change))  # fmt: skip
+    db_session.flush()
+    gone_id = categories[0].id
+    db_session.delete(categories[0])
+    db_session.flush()
+
+    sent = statements_of(client, db_session.connection(), "/audit")
+    reads = [s for s in sent if "FROM channels" in s or "FROM video_categories" in s]
+    assert len(reads) == 1, reads
+    text = _cells(client.get("/audit").get_data(as_text=True))
+    for n in range(3):
+        assert f"Log channel {n}" in text
+    assert f"category #{gone_id} (deleted) Log category 1" in text, text
