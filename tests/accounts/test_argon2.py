@@ -24,7 +24,21 @@ def test_the_tests_sign_in_against_cheap_hashes(password_hash: str):
 def test_the_production_configuration_stores_production_strength_hashes(app: Flask):
     config = app_config(app.config["SQLALCHEMY_DATABASE_URI"])
     del config["SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS"]
-    production = create_app(config)
+    # Flask-Security's state is its one Security object's (catalog.extensions.security),
+    # which every create_app initialises again: the production app's password context would
+    # stay with it, and every later test of this process would hash at production cost (and
+    # the sign-in tests' dummy hash, at the cheap one, no longer match a stored hash's).
+    shared_state = dict(vars(security))
+    try:
+        _stores_production_hashes(create_app(config))
+    finally:
+        vars(security).clear()
+        vars(security).update(shared_state)
+    with app.app_context():  # the tests' app hashes cheaply again
+        assert hash_password(TEST_PASSWORD).startswith(CHEAP)
+
+
+def _stores_production_hashes(production: Flask) -> None:
     with production.app_context():
         try:
             security.datastore.create_user(
