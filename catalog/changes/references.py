@@ -7,6 +7,7 @@ for all of its rows' names first (`look_up`), in one statement: /audit would oth
 one name per channel or category its page mentions."""
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flask import g
@@ -36,7 +37,10 @@ def name(key: str, value: Any) -> str | None:
 def look_up(rows: Any) -> str:
     """Read, in one statement, the names of every channel and category that the video
     changes among `rows` (audit rows) refer to and that this request has not read yet; for
-    the templates ({{ look_up(rows) }}: it writes nothing)."""
+    the templates ({{ look_up(rows) }}: it writes nothing). Rows that are not a sequence
+    are left for the table to read: they could be read only once."""
+    if not isinstance(rows, Sequence):
+        return ""
     cache = g.setdefault("reference_names", {})
     wanted = {(key, value)
               for row in rows if (getattr(row, "entity_type", None) or "video") == "video"

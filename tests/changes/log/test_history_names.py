@@ -3,9 +3,11 @@ times in the reader's zone (UTC on hover), not as raw ISO strings."""
 
 import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
+from catalog.changes import references
 from catalog.models import Channel, MetadataSync, Video, VideoCategory
 from tests.helpers import statements_of
 from tests.html_forms import submitted_fields
@@ -109,3 +111,10 @@ def test_the_log_reads_the_names_its_page_mentions_in_one_statement(client, db_s
     for n in range(3):
         assert f"Log channel {n}" in text
     assert f"category #{gone_id} (deleted) Log category 1" in text, text
+
+
+def test_rows_that_can_be_read_once_are_left_to_the_table(app):
+    rows = iter([SimpleNamespace(entity_type="video", changes={"channel_id": [None, 1]})])
+    with app.test_request_context():
+        assert references.look_up(rows) == ""
+    assert next(rows).changes == {"channel_id": [None, 1]}  # not consumed
