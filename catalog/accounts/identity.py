@@ -31,8 +31,12 @@ from catalog.web import menus
 ROLES_KEY = "fs_roles"  # [fs_uniquifier, roles_version, [[role id, role name], ...]]
 # The filter menus' versions come along: a list learns from this statement whether the
 # menus its process keeps are current (catalog/web/menus.py).
-BY_UNIQUIFIER = select(User, menus.VERSIONS.label("versions")).where(
-    User.fs_uniquifier == bindparam("uniquifier")
+# The roles are not joined (lazyload): they come from the session, or one statement when
+# they do not. The option is built once here, not per request.
+BY_UNIQUIFIER = (
+    select(User, menus.VERSIONS.label("versions"))
+    .where(User.fs_uniquifier == bindparam("uniquifier"))
+    .options(lazyload(User.roles))
 )
 
 
@@ -62,9 +66,7 @@ def load_user(uniquifier: str) -> User | None:
     """Flask-Security's session loader (core._user_loader), without the roles join."""
     if not uniquifier:
         return None
-    found = db.session.execute(
-        BY_UNIQUIFIER.options(lazyload(User.roles)), {"uniquifier": str(uniquifier)}
-    ).first()
+    found = db.session.execute(BY_UNIQUIFIER, {"uniquifier": str(uniquifier)}).first()
     if found is None or not found.User.active:
         return None
     user = found.User

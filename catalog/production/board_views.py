@@ -2,11 +2,8 @@
 order, a column's next pages (htmx), the bulk actions on the filtered set, and a channel's
 production page."""
 
-import json
-
 from flask import (
     abort,
-    current_app,
     flash,
     get_template_attribute,
     redirect,
@@ -24,6 +21,7 @@ from catalog.permissions import Permission, require, signed_in_user
 from catalog.production import bp, bulk, capacity, notion, queries, sync
 from catalog.production.board_forms import BULK_ACTIONS, BulkForm, CapacityForm
 from catalog.saved_views import lists as saved_lists
+from catalog.web import menus
 from catalog.web.actions import commit_or_explain
 from catalog.web.forms import ConfirmForm
 from catalog.web.loaders import load_or_404
@@ -32,7 +30,6 @@ from catalog.web.text import plural
 CHANNEL_HISTORY = 20
 # As the video list says it (catalog/saved_views/lists.py, check_videos).
 MISSING_CHANNEL = "The channel this link names no longer exists: not filtered by it."
-CHANNEL_MENU = "catalog_production_channel_menu"  # this process's rendered channel options
 
 
 def _words(value: str) -> str:
@@ -41,17 +38,17 @@ def _words(value: str) -> str:
 
 def channel_menu() -> tuple[set[int], str]:
     """The ids of every channel and the board's channel filter options as HTML, none
-    selected: the channels are read on each request (as one JSON text), and parsed and
-    rendered only when that text differs from the one this process rendered last. 500
-    options rendered on each request were a sixth of the board's render."""
-    read = queries.channel_options()
-    kept = current_app.extensions.get(CHANNEL_MENU)
-    if kept is None or kept[0] != read:
-        channels = json.loads(read)
-        render = get_template_attribute("production/_channel_options.html", "options")
-        kept = (read, {channel_id for channel_id, _name in channels}, str(render(channels)))
-        current_app.extensions[CHANNEL_MENU] = kept
-    return kept[1], kept[2]
+    selected: this process's copy while the channels' menu version is current (see
+    catalog/web/menus.py), read and rendered again when a channel was added, renamed or
+    deleted. 500 options rendered on each request were a sixth of the board's render, and
+    reading them a statement of each request."""
+    return menus.cached("channels", _read_channel_menu)
+
+
+def _read_channel_menu() -> tuple[set[int], str]:
+    channels = queries.channel_options()
+    render = get_template_attribute("production/_channel_options.html", "options")
+    return {channel_id for channel_id, _name in channels}, str(render(channels))
 
 
 def _selected(options: str, channel: int | None) -> Markup:

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
-    Text,
     and_,
     func,
     literal,
@@ -24,7 +23,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from catalog.extensions import db
 from catalog.models import Channel, MetadataSync, PipelineWorker
@@ -412,13 +411,11 @@ def waiting_for_review() -> int:
     )
 
 
-def channel_options() -> str:
-    """Every channel, for the board's channel filter (by name): [[id, name], ...] as JSON
-    text, one value instead of 500 rows, which the caller compares with the text it read
-    last before it parses it (see board_views.channel_menu)."""
-    pairs = func.json_agg(aggregate_order_by(func.json_build_array(Channel.id, Channel.name),
-                                             Channel.name, Channel.id))  # fmt: skip
-    return db.session.scalar(select(func.coalesce(pairs, text("'[]'::json")).cast(Text)))
+def channel_options() -> list[tuple[int, str]]:
+    """Every channel, for the board's channel filter: (id, name) by name."""
+    return [tuple(row) for row in db.session.execute(
+        select(Channel.id, Channel.name).order_by(Channel.name, Channel.id)
+    )]  # fmt: skip
 
 
 # -- a channel's production ------------------------------------------------------------------------

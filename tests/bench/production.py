@@ -12,7 +12,9 @@
   through the real service (`service.claim`: one statement that checks the worker, claims,
   writes the audit row and says whether a lease ran out) and a commit per claim, as a
   worker's call does:
-  1. one claim at a time: median and p95 of the call and its commit;
+  1. one claim at a time: median and p95 of the call and its commit; then, back to back,
+     the CPU per claim of the claimer and of its backend (and of a SELECT 1 transaction),
+     and the most claims a second the machine's cores could give at that cost;
   2. 16 claimer processes at once for a fixed time: claims per second in all, the CPU
      per claim of the claimers and of their backends, every claimed id checked to be
      claimed once, and the audit hash chain verified after them; beside it, in the same
@@ -28,6 +30,7 @@
 """
 
 import itertools
+import math
 import multiprocessing
 import os
 import statistics
@@ -58,8 +61,9 @@ FAIRNESS_CLAIMS = 10_000
 SCRATCH = "bench_production_scratch"
 # Bumped when the generated data changes; 5: migration 0023 (tasks chained at commit, one
 # counting trigger per event, the age index by priority); 6: migration 0029 (the chain step
-# at commit), the visibility map set by the build's VACUUM.
-VERSION = 6
+# at commit), the visibility map set by the build's VACUUM; 7: migration 0030 (the board's
+# channel menu versioned).
+VERSION = 7
 GOALS = {"median_ms": 5.0, "p95_ms": 15.0, "claims_per_second": 1000.0, "gap_rounds": 1.0}
 CONTEXT = multiprocessing.get_context("fork")
 
@@ -208,10 +212,12 @@ def single_claims(url: str) -> dict:
             statement.append((time.perf_counter() - t0) * 1000)
             db.session.commit()
             assert claimed.id is not None, "the queue ran dry"
+        cpu = {name: _cpu_per_call(work, worker) for name, work in CPU_WORK}
         db.engine.dispose()
     timings.sort()
     statement.sort()
     return {
+        "cpu": cpu,
         "statement_median_ms": statistics.median(statement),
         "statement_p95_ms": statement[int(len(statement) * 0.95) - 1],
         "round_trip_ms": statistics.median(round_trips),
@@ -221,6 +227,18 @@ def single_claims(url: str) -> dict:
         "p95_ms": timings[int(len(timings) * 0.95) - 1],
         "max_ms": timings[-1],
     }
+
+
+def _cpu_per_call(work, worker) -> tuple[float, float]:
+    """(client, backend) CPU ms per call of `work`, one process calling it back to back:
+    what one claim costs each side with nothing else competing for the cores."""
+    backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    db.session.rollback()
+    client, server = time.process_time(), database.cpu_seconds(backend)
+    for _ in range(CPU_CALLS):
+        work(worker)
+    client, server = time.process_time() - client, database.cpu_seconds(backend) - server
+    return 1000 * client / CPU_CALLS, 1000 * server / CPU_CALLS
 
 
 def _trivial(worker) -> tuple[int, int]:
@@ -233,6 +251,10 @@ def _trivial(worker) -> tuple[int, int]:
 
 TRIVIAL = text("SELECT 1")
 _CALLS = itertools.count()
+# One claimer's CPU per call, back to back: enough calls for the backend's CPU, which the
+# kernel counts in ticks of 10 ms, to be read to a few percent.
+CPU_CALLS = 1000
+CPU_WORK = (("claim", _claim), ("trivial", _trivial))
 
 
 def _claimer(url: str, name: str, start_at: float, results, work=_claim) -> None:
@@ -506,6 +528,14 @@ def _tiers(jain: dict) -> str:
     )
 
 
+def _bound(single: dict, parts: int) -> float:
+    """Claims a second that all the cores could give at one claimer's CPU per claim: its
+    backend's alone (parts=1), or with the claimer's own (parts=2)."""
+    client, backend = single["cpu"]["claim"]
+    used = (backend if parts == 1 else client + backend) or math.nan
+    return 1000 * (os.cpu_count() or 1) / used
+
+
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -521,6 +551,8 @@ def render(tasks: int, single: dict, together: dict, ceiling: dict, fair: dict, 
 | one claim, max | {single["max_ms"]:.2f} ms | | |
 | the claim statement alone (with its audit row; no service, no commit), median / p95 | {single["statement_median_ms"]:.2f} / {single["statement_p95_ms"]:.2f} ms | | |
 | a bare round trip (SELECT 1), median, between the claims | {single["round_trip_ms"]:.2f} ms | | |
+| one claimer alone, back to back: CPU per claim, the claimer's (Python) / its backend's; the same for a transaction of `SELECT 1` | {single["cpu"]["claim"][0]:.2f} / {single["cpu"]["claim"][1]:.2f} ms; {single["cpu"]["trivial"][0]:.2f} / {single["cpu"]["trivial"][1]:.2f} ms | | |
+| the most claims a second {os.cpu_count()} cores could give at that CPU per claim, with no claimer at all (cores / the backend's CPU per claim) and with these claimers (cores / both) | {_bound(single, 1):.0f}/s; {_bound(single, 2):.0f}/s | | |
 | {together["claimers"]} concurrent claimers, {together["seconds"]:.0f} s | {together["claims_per_second"]:.0f} claims/s ({together["claims"]:,} claims) | >= {GOALS["claims_per_second"]:.0f}/s | {_verdict(together["claims_per_second"] >= GOALS["claims_per_second"])} |
 | the same {ceiling["claimers"]} clients committing `SELECT 1` instead (this machine's ceiling for a one-statement transaction through the same session and commit, in the same run); claims as a share of it | {ceiling["claims_per_second"]:.0f}/s; {together["claims_per_second"] / ceiling["claims_per_second"]:.0%} | | |
 | double claims | {together["double_claims"]} | 0 | {_verdict(not together["double_claims"])} |
