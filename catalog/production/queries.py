@@ -2,11 +2,12 @@
 cards in claim order and the next page of one column, the review queue's neighbours, and a
 channel's production figures.
 
-The whole board costs two statements here: the counts (one grouped query) and the first
-cards of every column (one query: a LATERAL read of each status's first tasks on
-`ix_tasks_board`, cut to each phase's first by a window). Claim order is the queue's:
-priority (high first), then created_at, then id."""
+The whole board costs one statement here: the first cards of every column (a LATERAL read
+of each status's first tasks on `ix_tasks_board`, cut to each phase's first by a window),
+with the counts (one grouped query over `task_counts`) beside them as one JSON value.
+Claim order is the queue's: priority (high first), then created_at, then id."""
 
+import json
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    Text,
     and_,
     func,
     literal,
@@ -231,9 +233,14 @@ def _card(row) -> Card:
 
 
 def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
-    """Each phase's count of the filtered set, in one statement: summed from `task_counts`
-    (kept by triggers); with an age filter, less the tasks that entered their state after
-    the cutoff (few, from ix_tasks_priority_status_changed_at), read in the same snapshot."""
+    """Each phase's count of the filtered set, in one statement (see _counted)."""
+    return _by_phase(db.session.execute(_counted(board, now)))
+
+
+def _counted(board: BoardFilter, now: datetime | None = None) -> Select:
+    """(status, count) of the filtered set: summed from `task_counts` (kept by triggers);
+    with an age filter, less the tasks that entered their state after the cutoff (few, from
+    ix_tasks_priority_status_changed_at), read in the same snapshot."""
     summary = select(TaskCount.status, TaskCount.tasks.label("n")).where(
         *board.conditions(summary=True)
     )
@@ -249,7 +256,10 @@ def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
         )
         summary = union_all(summary, recent)
     parts = summary.subquery("parts")
-    rows = db.session.execute(select(parts.c.status, func.sum(parts.c.n)).group_by(parts.c.status))
+    return select(parts.c.status, func.sum(parts.c.n).label("n")).group_by(parts.c.status)
+
+
+def _by_phase(rows) -> dict[str, int]:
     found = dict.fromkeys(PHASES, 0)
     for status, count in rows:
         found[PHASE_OF[status]] += int(count)
@@ -266,8 +276,9 @@ def _any_priority(board: BoardFilter | None = None) -> list:
 
 
 def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
-    """Every phase's count and first `size` cards in claim order: two statements."""
-    found = counts(board)
+    """Every phase's count and first `size` cards in claim order, in one statement: the
+    cards' rows, each with the counts as one JSON text (a row of counts alone when no card
+    matches), parsed once."""
     wanted, first = _heads(board, board.statuses(), size + 1)
     phase = _phase_case(first.c.status)
     ranked = (
@@ -281,12 +292,21 @@ def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
         .join(first, text("true"))
         .subquery("ranked")
     )
+    counted = _counted(board).subquery("counted")
+    pairs = func.coalesce(func.json_agg(func.json_build_array(counted.c.status, counted.c.n)),
+                          text("'[]'"))  # fmt: skip
+    summary = select(pairs.cast(Text).label("counts")).subquery("summary")
     rows = db.session.execute(
-        select(ranked).where(ranked.c.rank <= size + 1).order_by(ranked.c.rank)
+        select(summary.c.counts, ranked)
+        .select_from(summary)
+        .outerjoin(ranked, ranked.c.rank <= size + 1)
+        .order_by(ranked.c.rank)
     ).all()
+    found = _by_phase(json.loads(rows[0].counts))
     by_phase: dict[str, list] = {p: [] for p in PHASES}
     for row in rows:
-        by_phase[PHASE_OF[row.status]].append(row)
+        if row.id is not None:  # the counts' row alone: no card matches
+            by_phase[PHASE_OF[row.status]].append(row)
     columns = []
     for name in PHASES:
         phase_rows = by_phase[name]
