@@ -11,12 +11,14 @@ import json
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     func,
     literal,
     or_,
@@ -114,18 +116,28 @@ class BoardFilter:
         return bool(self.args())
 
     def conditions(
-        self, now: datetime | None = None, *, summary: bool = False, age: bool = True
+        self,
+        now: datetime | None = None,
+        *,
+        summary: bool = False,
+        age: bool = True,
+        bound: bool = False,
     ) -> list:
         """The filters as conditions on `tasks`, or (`summary`) on `task_counts`, which
-        has no age: the caller counts that part (see counts)."""
+        has no age: the caller counts that part (see counts). `bound`: the values are
+        named parameters (see parameters), for a statement built once per shape."""
         table = TaskCount if summary else Task
+
+        def value(name: str, given: Any) -> Any:
+            return bindparam(name) if bound else given
+
         found = []
         if self.channel is not None:
-            found.append(table.channel_id == self.channel)
+            found.append(table.channel_id == value("channel", self.channel))
         if self.priority:
-            found.append(table.priority == self.priority)
+            found.append(table.priority == value("priority", self.priority))
         if self.status:
-            found.append(table.status == self.status)
+            found.append(table.status == value("status", self.status))
         if self.stage:
             working = STAGE_FLOW[self.stage]["working"]
             origin = TaskCount.origin if summary else Task.failed_from
@@ -136,7 +148,32 @@ class BoardFilter:
                 )
             )
         if self.age and age and not summary:
-            found.append(Task.status_changed_at <= self.cutoff(now))
+            found.append(Task.status_changed_at <= self.cutoff(now, bound=bound))
+        return found
+
+    def shape(self) -> "BoardFilter":
+        """The filter with each value in use replaced by a stand-in, the stage kept (it
+        decides which statuses the statement names): one statement built for it, with
+        `conditions(bound=True)`, serves every filter of this shape with its parameters."""
+        return BoardFilter(
+            channel=None if self.channel is None else 0,
+            priority=self.priority and TASK_PRIORITIES[0],
+            status=self.status and TASK_STATUSES[0],
+            stage=self.stage,
+            age=self.age and next(iter(AGES)),
+        )
+
+    def parameters(self, now: datetime | None = None) -> dict[str, Any]:
+        """The values of `conditions(bound=True)`, and the statuses the board reads."""
+        found: dict[str, Any] = {"statuses": self.statuses()}
+        if self.channel is not None:
+            found["channel"] = self.channel
+        if self.priority:
+            found["priority"] = self.priority
+        if self.status:
+            found["status"] = self.status
+        if self.age:
+            found["cutoff"] = self.cutoff(now)
         return found
 
     def statuses(self) -> list[str]:
@@ -150,7 +187,9 @@ class BoardFilter:
             found = [s for s in found if s == self.status]
         return found
 
-    def cutoff(self, now: datetime | None = None) -> datetime:
+    def cutoff(self, now: datetime | None = None, *, bound: bool = False) -> Any:
+        if bound:
+            return bindparam("cutoff")
         return (now or datetime.now(UTC)) - AGES[self.age][1]
 
     def selection(self) -> Select:
@@ -237,20 +276,21 @@ def counts(board: BoardFilter, now: datetime | None = None) -> dict[str, int]:
     return _by_phase(db.session.execute(_counted(board, now)))
 
 
-def _counted(board: BoardFilter, now: datetime | None = None) -> Select:
+def _counted(board: BoardFilter, now: datetime | None = None, *, bound: bool = False) -> Select:
     """(status, count) of the filtered set: summed from `task_counts` (kept by triggers);
     with an age filter, less the tasks that entered their state after the cutoff (few, from
-    ix_tasks_priority_status_changed_at), read in the same snapshot."""
+    ix_tasks_priority_status_changed_at), read in the same snapshot. `bound`: see
+    BoardFilter.conditions."""
     summary = select(TaskCount.status, TaskCount.tasks.label("n")).where(
-        *board.conditions(summary=True)
+        *board.conditions(summary=True, bound=bound)
     )
     if board.age:
         recent = (
             select(Task.status, (-func.count()).label("n"))
             .where(
-                *board.conditions(age=False),
+                *board.conditions(age=False, bound=bound),
                 *_any_priority(board),
-                Task.status_changed_at > board.cutoff(now),
+                Task.status_changed_at > board.cutoff(now, bound=bound),
             )
             .group_by(Task.status)
         )
@@ -276,32 +316,10 @@ def _any_priority(board: BoardFilter | None = None) -> list:
 
 
 def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
-    """Every phase's count and first `size` cards in claim order, in one statement: the
-    cards' rows, each with the counts as one JSON text (a row of counts alone when no card
-    matches), parsed once."""
-    wanted, first = _heads(board, board.statuses(), size + 1)
-    phase = _phase_case(first.c.status)
-    ranked = (
-        select(
-            first,
-            func.row_number()
-            .over(partition_by=phase, order_by=(first.c.priority, first.c.created_at, first.c.id))
-            .label("rank"),
-        )
-        .select_from(wanted)
-        .join(first, text("true"))
-        .subquery("ranked")
-    )
-    counted = _counted(board).subquery("counted")
-    pairs = func.coalesce(func.json_agg(func.json_build_array(counted.c.status, counted.c.n)),
-                          text("'[]'"))  # fmt: skip
-    summary = select(pairs.cast(Text).label("counts")).subquery("summary")
-    rows = db.session.execute(
-        select(summary.c.counts, ranked)
-        .select_from(summary)
-        .outerjoin(ranked, ranked.c.rank <= size + 1)
-        .order_by(ranked.c.rank)
-    ).all()
+    """Every phase's count and first `size` cards in claim order, in one statement (see
+    _board_statement): the cards' rows, each with the counts as one JSON text (a row of
+    counts alone when no card matches), parsed once."""
+    rows = db.session.execute(_board_statement(board.shape(), size), board.parameters()).all()
     found = _by_phase(json.loads(rows[0].counts))
     by_phase: dict[str, list] = {p: [] for p in PHASES}
     for row in rows:
@@ -316,17 +334,55 @@ def board(board: BoardFilter, size: int = PAGE_SIZE) -> list[Column]:
     return columns
 
 
-def _heads(board: BoardFilter, statuses: list[str], limit: int, extra: list | None = None):
+@cache
+def _board_statement(shape: BoardFilter, size: int) -> Select:
+    """The board's statement for filters of `shape` (BoardFilter.shape), their values and
+    statuses left as parameters (BoardFilter.parameters): built once per shape, since
+    building it took as long as PostgreSQL took to run it. Each status's first cards (see
+    _heads), cut to each phase's first `size` + 1 by a window, beside the counts."""
+    wanted, first = _heads(shape, None, size + 1)
+    phase = _phase_case(first.c.status)
+    ranked = (
+        select(
+            first,
+            func.row_number()
+            .over(partition_by=phase, order_by=(first.c.priority, first.c.created_at, first.c.id))
+            .label("rank"),
+        )
+        .select_from(wanted)
+        .join(first, text("true"))
+        .subquery("ranked")
+    )
+    counted = _counted(shape, bound=True).subquery("counted")
+    pairs = func.coalesce(func.json_agg(func.json_build_array(counted.c.status, counted.c.n)),
+                          text("'[]'"))  # fmt: skip
+    summary = select(pairs.cast(Text).label("counts")).subquery("summary")
+    return (
+        select(summary.c.counts, ranked)
+        .select_from(summary)
+        .outerjoin(ranked, ranked.c.rank <= size + 1)
+        .order_by(ranked.c.rank)
+    )
+
+
+def _heads(board: BoardFilter, statuses: list[str] | None, limit: int, extra: list | None = None):
     """Each status's first `limit` cards of the filtered set in claim order, as a LATERAL
     over the list of statuses: each reads the head of its range of ix_tasks_board (an IN
-    list over several statuses would sort all of their rows instead)."""
-    wanted = select(func.unnest(literal(statuses, ARRAY(task_status))).label("status"))
+    list over several statuses would sort all of their rows instead). `statuses` None: the
+    statuses and the filters' values are parameters (BoardFilter.parameters)."""
+    bound = statuses is None
+    statuses_type = ARRAY(task_status)
+    if bound:
+        listed = bindparam("statuses", type_=statuses_type)
+    else:
+        listed = literal(statuses, statuses_type)
+    wanted = select(func.unnest(listed).label("status"))
     wanted = wanted.subquery("wanted")
     first = (
         select(*_card_columns())
         .join(Channel, Channel.id == Task.channel_id)
         .outerjoin(PipelineWorker, PipelineWorker.id == Task.claimed_by)
-        .where(Task.status == wanted.c.status, *board.conditions(), *(extra or ()))
+        .where(Task.status == wanted.c.status, *board.conditions(bound=bound), *(extra or ()))
         .order_by(Task.priority, Task.created_at, Task.id)
         .limit(limit)
         .lateral("first")

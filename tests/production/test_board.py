@@ -160,6 +160,32 @@ def test_filters(client, db_session, sign_in_as, channel, query, expected):
     assert sum(_count(html, phase) for phase in PHASES) == len(expected)
 
 
+def test_filters_of_one_shape_share_a_statement_and_each_shows_its_own_tasks(
+    client, db_session, sign_in_as, channel
+):
+    """The board's statement is built once per shape of filter; the values are its
+    parameters: one channel, priority and age after another show each one's own tasks."""
+    sign_in_as("viewer")
+    other = factories.ChannelFactory()
+    now = datetime.now(UTC)
+    ours = make_task(channel, "queued", priority="high", status_changed_at=now - timedelta(hours=2))
+    theirs = make_task(other, "queued", priority="low", status_changed_at=now - timedelta(days=2))
+
+    def shown(query: str) -> tuple[set[int], int]:
+        html = client.get("/production?" + query).get_data(as_text=True)
+        return {int(n) for n in CARD.findall(html)}, _count(html, "Queued")
+
+    queries._board_statement.cache_clear()
+    assert shown(f"channel={channel.id}") == ({ours.id}, 1)
+    assert shown(f"channel={other.id}") == ({theirs.id}, 1)
+    assert shown("priority=high") == ({ours.id}, 1)
+    assert shown("priority=low") == ({theirs.id}, 1)
+    assert shown("age=1h") == ({ours.id, theirs.id}, 2)
+    assert shown("age=1d") == ({theirs.id}, 1)
+    assert shown("age=3d") == (set(), 0)
+    assert queries._board_statement.cache_info().currsize == 3  # channel, priority, age
+
+
 def test_unknown_filter_values_are_ignored(client, db_session, sign_in_as, channel):
     sign_in_as("viewer")
     make_task(channel, "queued")
