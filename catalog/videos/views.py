@@ -26,7 +26,7 @@ from catalog.models.video import MONETIZATION_FIELDS
 from catalog.permissions import Permission, can, require, signed_in_user
 from catalog.saved_views import lists as saved_lists
 from catalog.saved_views import service as saved_service
-from catalog.videos import bp, bulk_edit, columns, custom_values, menus, queries, service
+from catalog.videos import bp, bulk_edit, columns, custom_values, menus, queries, rows, service
 from catalog.videos.export import export_rows
 from catalog.videos.forms import (
     FORM_GROUPS,
@@ -114,6 +114,7 @@ def index():
         categories=categories, fields=fields, card_fields=card_fields,
         columns=columns.ordered(order, card_fields),
         page_sizes=queries.PAGE_SIZES, monetization_fields=MONETIZATION_FIELDS, opened=opened,
+        video_rows=rows.video_rows,
     )  # fmt: skip
 
 

@@ -92,6 +92,9 @@ def to_utc(value: datetime, name: str | None = None) -> datetime:
     return value.astimezone(UTC)
 
 
+# How pages write a time (text, when), in the reader's zone.
+TO_THE_MINUTE = "%Y-%m-%d %H:%M"
+TO_THE_SECOND = "%Y-%m-%d %H:%M:%S"
 # How a datetime-local input shows a time: to the second, so a save keeps the seconds.
 INPUT_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -110,7 +113,7 @@ def text(value: datetime | str | None, seconds: bool = False, zone: bool = True)
     if value is None:
         return ""
     shown = local(aware(value))
-    shown_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    shown_text = shown.strftime(TO_THE_SECOND if seconds else TO_THE_MINUTE)
     return f"{shown_text} {shown.tzname() or current_name()}" if zone else shown_text
 
 
@@ -129,7 +132,7 @@ def when(value: datetime | str | None, seconds: bool = False, brief: bool = Fals
     # looked up once; of the values put in, only the zone's abbreviation needs escaping.
     utc = aware(value).astimezone(UTC)
     shown = utc.astimezone(current())
-    local_text = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    local_text = shown.strftime(TO_THE_SECOND if seconds else TO_THE_MINUTE)
     zone_name = escape(shown.tzname() or current_name())
     title = "" if brief and current_name() == DEFAULT else f' title="{utc:%Y-%m-%d %H:%M:%S} UTC"'
     stamp = utc.isoformat(timespec="seconds")
