@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import render_template_string, url_for
 
-from catalog.web import links
+from catalog.web import links, templating
 from tests.factories import VideoFactory
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -215,3 +215,18 @@ def test_templates_urls_are_url_fors_built_once_per_script_root(app):
     built = app.extensions["catalog.built_urls"]
     assert len(built) == 2 * len(calls)  # one per URL and script root, nothing else
     assert "/catalog/videos" in built.values()
+
+
+@pytest.mark.parametrize("current", ["b&c", 2, "2", None, "", "nowhere"])
+def test_a_menus_options_select_the_current_value_whether_kept_or_not(current):
+    """A tuple of options (a constant menu) is rendered once and kept; a list each time;
+    both select the option whose value reads as `current`, escaped alike."""
+    pairs = [("a", "Ä <first>"), ("b&c", 'B "&" C'), (2, "Two"), (20, "Twenty")]
+    kept = str(templating.option_tags(tuple(pairs), current))
+    assert kept == str(templating.option_tags(pairs, current))
+    assert kept == str(templating.option_tags(tuple(pairs), current))  # from the kept copy
+    selected = re.findall(r'<option value="([^"]*)" selected>', kept)
+    expected = {"b&c": ["b&amp;c"], 2: ["2"], "2": ["2"]}.get(current, [])
+    assert selected == expected
+    assert '<option value="a">Ä &lt;first&gt;<option value="b&amp;c"' in kept
+    assert kept.count("<option") == 4

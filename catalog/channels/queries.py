@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Bundle
 from werkzeug.datastructures import MultiDict
 
 from catalog.channels.countries import COUNTRIES
@@ -131,6 +132,17 @@ def _id_column(sort: str) -> ColumnElement:
     return ChannelStats.channel_id if sort == "videos" else Channel.id
 
 
+# What the list shows of a channel (as `row.Channel`) and of its catalog figures (as
+# `row.ChannelStats`): the columns, not whole entities (the ORM's work of building two per
+# row was a tenth of the page).
+SHOWN = Bundle(
+    "Channel",
+    Channel.id, Channel.channel_id, Channel.name, Channel.hidden, Channel.country,
+    Channel.is_monetized, Channel.subscriber_count, Channel.view_count,
+)  # fmt: skip
+FIGURES = Bundle("ChannelStats", ChannelStats.video_count, ChannelStats.total_views)
+
+
 def list_page(state: ListState) -> Page:
     """One page of channels in the order `state` asks for, with its neighbours' cursors and
     the exact number of channels the filters match (channels are few; videos are not)."""
@@ -138,7 +150,7 @@ def list_page(state: ListState) -> Page:
     key_type = str if state.sort == "name" else int
     keyset = Keyset(state.size, state.desc, state.after, state.before, (key_type,))
     statement = (
-        select(Channel, ChannelStats, key.label("sort_key"))
+        select(SHOWN, FIGURES, key.label("sort_key"))
         .join(ChannelStats, ChannelStats.channel_id == Channel.id)
         .where(*filter_conditions(state))
     )

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -69,15 +70,22 @@ def show(value) -> str:
 def option_tags(options: Iterable[tuple[Any, Any]], current: Any) -> Markup:
     """A menu's (value, text) pairs as <option>s, the one whose value reads as `current`
     selected. One call, not a template loop: the 249 countries' loop was a third of the
-    channel list's rendering."""
-    current = str(current)
-    return Markup(  # noqa: S704  (every value and text escaped here)
-        "".join(  # (an option's end tag may be left out: the next option or </select> ends it)
-            f'<option value="{escape(value)}"{" selected" if str(value) == current else ""}>'
-            f"{escape(text)}"
-            for value, text in options
-        )
-    )
+    channel list's rendering. A menu given as a tuple (a constant, such as the countries) is
+    rendered once per process; a list (menus read from the database) each time."""
+    try:
+        rendered = _kept_options(options)
+    except TypeError:  # a list: not hashable, not kept
+        rendered = _options(options)
+    unselected = f'<option value="{escape(str(current))}">'
+    return Markup(rendered.replace(unselected, f"{unselected[:-1]} selected>", 1))  # noqa: S704
+
+
+def _options(options: Iterable[tuple[Any, Any]]) -> str:
+    # (an option's end tag may be left out: the next option or </select> ends it)
+    return "".join(f'<option value="{escape(value)}">{escape(text)}' for value, text in options)
+
+
+_kept_options = lru_cache(maxsize=32)(_options)
 
 
 def reject_key(args: dict, key: str) -> dict:
