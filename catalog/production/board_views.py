@@ -18,7 +18,7 @@ from catalog import audit
 from catalog.models import Channel
 from catalog.models.task import STAGES, TASK_PRIORITIES, TASK_STATUSES
 from catalog.permissions import Permission, require, signed_in_user
-from catalog.production import bp, bulk, capacity, notion, queries, sync
+from catalog.production import bp, bulk, capacity, channel_figures, notion, queries, sync
 from catalog.production.board_forms import BULK_ACTIONS, BulkForm, CapacityForm
 from catalog.saved_views import lists as saved_lists
 from catalog.web import menus
@@ -188,6 +188,6 @@ def _channel_page(found: Channel, form: CapacityForm, status: int = 200):
         if "production_capacity" in (row.changes or {})
     ]
     return render_template(
-        "production/channel.html", channel=found, figures=queries.channel_figures(found),
-        form=form, history=history, window_days=queries.ERROR_WINDOW.days,
+        "production/channel.html", channel=found, figures=channel_figures.channel_figures(found),
+        form=form, history=history, window_days=channel_figures.ERROR_WINDOW.days,
     ), status  # fmt: skip

@@ -1,6 +1,6 @@
 """The board's read side: the filtered set of tasks, its counts by phase, each phase's first
-cards in claim order and the next page of one column, the review queue's neighbours, and a
-channel's production figures.
+cards in claim order and the next page of one column, and the channel menu. (The review
+queue is review_queue.py's, a channel's production figures channel_figures.py's.)
 
 The whole board costs one statement here: the first cards of every column (a LATERAL read
 of each status's first tasks on `ix_tasks_board`, cut to each phase's first by a window),
@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from catalog.extensions import db
-from catalog.models import Channel, MetadataSync, PipelineWorker
+from catalog.models import Channel, PipelineWorker
 from catalog.models.task import (
     PHASES,
     STAGES,
@@ -56,8 +56,6 @@ AGES = {
     "7d": ("7 days", timedelta(days=7)),
     "30d": ("30 days", timedelta(days=30)),
 }
-# The error rate's window on the channel page.
-ERROR_WINDOW = timedelta(days=30)
 
 
 def _stage_statuses() -> dict[str, tuple[str, ...]]:
@@ -289,7 +287,7 @@ def _counted(board: BoardFilter, now: datetime | None = None, *, bound: bool = F
             select(Task.status, (-func.count()).label("n"))
             .where(
                 *board.conditions(age=False, bound=bound),
-                *_any_priority(board),
+                *any_priority(board),
                 Task.status_changed_at > board.cutoff(now, bound=bound),
             )
             .group_by(Task.status)
@@ -306,7 +304,7 @@ def _by_phase(rows) -> dict[str, int]:
     return found
 
 
-def _any_priority(board: BoardFilter | None = None) -> list:
+def any_priority(board: BoardFilter | None = None) -> list:
     """Every priority, spelled out when no filter names one: ix_tasks_priority_status_changed_at
     leads with the priority, so a range of status_changed_at is read as one range per
     priority instead of the whole index."""
@@ -427,142 +425,8 @@ def column(
     return Column(phase, -1, cards, cards[-1].cursor if more else None)
 
 
-# -- the review queue ---------------------------------------------------------------------------
-
-
-def _review_first(condition=None, *, descending: bool = False):
-    """The id of the first task waiting for review in claim order (the last: `descending`)
-    that meets `condition`, as a scalar subquery: each review state's head read from
-    ix_tasks_board by a LATERAL, then the first of those (an IN list over the five states
-    would sort all of their tasks)."""
-    order = (Task.priority, Task.created_at, Task.id)
-    if descending:
-        order = tuple(column.desc() for column in order)
-    wanted = select(func.unnest(literal(list(REVIEW), ARRAY(task_status))).label("status"))
-    wanted = wanted.subquery()
-    head = (
-        select(Task.id, Task.priority, Task.created_at)
-        .where(Task.status == wanted.c.status, *(() if condition is None else (condition,)))
-        .order_by(*order)
-        .limit(1)
-        .lateral()
-    )
-    heads = (head.c.priority, head.c.created_at, head.c.id)
-    return (
-        select(head.c.id)
-        .select_from(wanted)
-        .join(head, text("true"))
-        .order_by(*(column.desc() for column in heads) if descending else heads)
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def review_neighbours(task: Task) -> tuple[int | None, int | None]:
-    """The waiting-for-review tasks just before and just after `task` in claim order (the
-    first and the last when `task` is not waiting itself): `k` and `j` on its page."""
-    here = tuple_(Task.priority, Task.created_at, Task.id)
-    bound = tuple_(
-        literal(task.priority, task_priority), literal(task.created_at), literal(task.id)
-    )
-    row = db.session.execute(
-        select(_review_first(here < bound, descending=True), _review_first(here > bound))
-    ).one()
-    return row[0], row[1]
-
-
-def next_for_review(after: Task) -> int | None:
-    """The task to open after a decision on `after`: the next one waiting for review in claim
-    order, else the first one waiting (None: the review queue is empty)."""
-    _previous, following = review_neighbours(after)
-    if following is not None:
-        return following
-    return db.session.scalar(select(_review_first(Task.id != after.id)))
-
-
-def waiting_for_review() -> int:
-    """How many tasks wait for review (from the board's counts)."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(TaskCount.tasks), 0)).where(TaskCount.status.in_(REVIEW))
-    )
-
-
 def channel_options() -> list[tuple[int, str]]:
     """Every channel, for the board's channel filter: (id, name) by name."""
     return [tuple(row) for row in db.session.execute(
         select(Channel.id, Channel.name).order_by(Channel.name, Channel.id)
     )]  # fmt: skip
-
-
-# -- a channel's production ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelFigures:
-    in_production: int
-    waiting_for_review: int
-    published_this_week: int
-    errors_now: int
-    stage_runs: int
-    stage_failures: int
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.stage_failures / self.stage_runs if self.stage_runs else None
-
-
-def week_start(now: datetime) -> datetime:
-    """Monday 00:00 UTC of `now`'s week."""
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=day.weekday())
-
-
-def channel_figures(channel: Channel, now: datetime | None = None) -> ChannelFigures:
-    """A channel's production now (in production counts as the capacity does), published
-    since Monday 00:00 UTC, and its stage runs that finished in the last 30 days (a worker
-    reported the stage done or failed, from the tasks' audit rows) with those that failed."""
-    from catalog.production.transitions import IN_PRODUCTION
-
-    now = now or datetime.now(UTC)
-    mine = Task.channel_id == channel.id
-
-    # The states' counts from task_counts; this week's publications from the tasks that
-    # changed state since Monday (ix_tasks_priority_status_changed_at), not from all the
-    # channel's.
-    def tasks(statuses):
-        return func.coalesce(func.sum(TaskCount.tasks).filter(TaskCount.status.in_(statuses)), 0)
-
-    published = (
-        select(func.count())
-        .where(
-            mine,
-            Task.status == "published",
-            *_any_priority(),
-            Task.status_changed_at >= week_start(now),
-        )
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(
-            tasks(IN_PRODUCTION),
-            tasks(REVIEW),
-            published,
-            tasks(ERRORS),
-        ).where(TaskCount.channel_id == channel.id)
-    ).one()
-    working = [flow["working"] for flow in STAGE_FLOW.values()]
-    finished = [flow["done"] for flow in STAGE_FLOW.values()] + list(ERRORS)
-    old = MetadataSync.changes["status"][0].astext
-    new = MetadataSync.changes["status"][1].astext
-    runs = db.session.execute(
-        select(func.count(), func.count().filter(new.in_(ERRORS)))
-        .select_from(MetadataSync)
-        .join(Task, and_(Task.id == MetadataSync.entity_id, mine))
-        .where(
-            MetadataSync.entity_type == "task",
-            MetadataSync.sync_time >= now - ERROR_WINDOW,
-            old.in_(working),
-            new.in_(finished),
-        )
-    ).one()
-    return ChannelFigures(*row, runs[0], runs[1])

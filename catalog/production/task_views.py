@@ -13,7 +13,7 @@ from catalog.extensions import db
 from catalog.models import MetadataSync
 from catalog.models.task import Task
 from catalog.permissions import Permission, can, require, signed_in_user
-from catalog.production import bp, notion, queries, service, transitions
+from catalog.production import bp, notion, queries, review_queue, service, transitions
 from catalog.production.board_forms import PriorityForm, SendBackForm
 from catalog.production.views import _task
 from catalog.web.actions import commit_or_explain
@@ -90,14 +90,14 @@ def task(task_id: int):
         .order_by(MetadataSync.sync_time.desc(), MetadataSync.id.desc())
         .limit(TIMELINE_LIMIT)
     ).all()
-    previous, following = queries.review_neighbours(found)
+    previous, following = review_queue.review_neighbours(found)
     return render_template(
         "production/task.html", task=found, timeline=timeline, timeline_limit=TIMELINE_LIMIT,
         notion_configured=notion.configured(), actions=allowed_actions(found),
         results=results(found), form=ConfirmForm(), send_back_form=SendBackForm(),
         priority_form=PriorityForm(data={"priority": found.priority}),
         previous_review=previous, next_review=following,
-        waiting=queries.waiting_for_review(), reviewing=found.status in queries.REVIEW,
+        waiting=review_queue.waiting_for_review(), reviewing=found.status in queries.REVIEW,
     )  # fmt: skip
 
 
@@ -117,7 +117,7 @@ def _step(task_id: int, form, work, done: str, *, next_review: bool = False):
         return redirect(url_for("production.task", task_id=found.id), 303)
     flash(f"{done} “{found.title}” (now {found.status.replace('_', ' ')}).", "success")
     if next_review:
-        following = queries.next_for_review(found)
+        following = review_queue.next_for_review(found)
         if following is None:
             flash("No more tasks are waiting for review.", "info")
             return redirect(url_for("production.board"), 303)

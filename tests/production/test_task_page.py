@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Channel, MetadataSync, Task
 from catalog.models.task import TASK_STATUSES
-from catalog.production import queries, transitions
+from catalog.production import channel_figures, review_queue, transitions
 from catalog.production.task_views import preview_kind
 from tests import factories
 from tests.helpers import csrf_token
@@ -159,7 +159,7 @@ def test_the_review_neighbours_follow_claim_order(app, client, db_session, sign_
     normal = make_task(channel, "assets_ready", age=5)
     make_task(channel, "queued", priority="high", age=0)  # not waiting for review
     with app.app_context():
-        assert queries.review_neighbours(normal) == (high.id, low.id)
+        assert review_queue.review_neighbours(normal) == (high.id, low.id)
     html = client.get(f"/production/tasks/{normal.id}").get_data(as_text=True)
     assert f'href="/production/tasks/{low.id}" data-shortcut="j"' in html
     assert f'href="/production/tasks/{high.id}" data-shortcut="k"' in html
@@ -232,7 +232,9 @@ def test_a_channels_production_figures(app, client, db_session, sign_in_as, chan
     for status in ("claimed", "generating_video", "assembly_ready"):
         make_task(channel, status)
     make_task(channel, "published", status_changed_at=now)
-    make_task(channel, "published", status_changed_at=queries.week_start(now) - timedelta(hours=1))
+    make_task(
+        channel, "published", status_changed_at=channel_figures.week_start(now) - timedelta(hours=1)
+    )
     worked = make_task(channel, "video_error", failed_from="generating_video")
     done = make_task(channel, "video_ready")
     for task, pair in (
@@ -245,7 +247,7 @@ def test_a_channels_production_figures(app, client, db_session, sign_in_as, chan
                                     source="api", changes={"status": pair}))  # fmt: skip
     db_session.flush()
     with app.app_context():
-        figures = queries.channel_figures(channel, now)
+        figures = channel_figures.channel_figures(channel, now)
     # As the capacity counts: claimed up to published, the review gates too, not the errors.
     assert figures.in_production == 4
     assert figures.waiting_for_review == 2
