@@ -7,10 +7,10 @@ LIST_EXACT_LIMIT + 1 rows, never a count(*) over the catalog; above that limit "
 it, with the planner's estimate labelled as one), so counting never slows the page down.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from flask import current_app
@@ -128,19 +128,28 @@ class ListState:
 
     def view_args(self) -> dict[str, Any]:
         """Filters plus order and page size: the list as bookmarked, from its first page."""
-        args = {**dict(self.kept_view), **self.filter_args()}
-        if self.sort != "added":
-            args["sort"] = self.sort
-        if self.desc != default_desc(self.sort):
-            args["dir"] = "desc" if self.desc else "asc"
-        if self.size != PAGE_SIZES[0]:
-            args["size"] = self.size
-        return args
+        return self._ordered_args(self.sort, self.desc)
 
     def sorted_by(self, sort: str) -> dict[str, Any]:
         """URL arguments for a column header: sort by it, or flip it when it is current."""
         desc = not self.desc if sort == self.sort else default_desc(sort)
-        return replace(self, sort=sort, desc=desc).view_args()
+        return self._ordered_args(sort, desc)
+
+    @cached_property
+    def _kept_and_filters(self) -> dict[str, Any]:
+        # Read about twenty times a page (every link of the list keeps them); the state is
+        # frozen, so once.
+        return {**dict(self.kept_view), **self.filter_args()}
+
+    def _ordered_args(self, sort: str, desc: bool) -> dict[str, Any]:
+        args = dict(self._kept_and_filters)
+        if sort != "added":
+            args["sort"] = sort
+        if desc != default_desc(sort):
+            args["dir"] = "desc" if desc else "asc"
+        if self.size != PAGE_SIZES[0]:
+            args["size"] = self.size
+        return args
 
 
 def default_desc(sort: str) -> bool:
