@@ -26,14 +26,21 @@
      between / channels of that priority with work then), and Jain's index per priority
      of each channel's claims relative to its max-min fair share of that priority's claims
      (a channel with little work is not counted short once it has none left);
-  4. EXPLAIN (ANALYZE, BUFFERS) of the claim statement.
+  4. the server's own ceiling for claims: the claim statement from 16 pgbench connections
+     (PostgreSQL's C client: no Python, no SQLAlchemy), each claim a transaction, on a
+     fresh copy; and the same with the audit chain's triggers disabled on that copy, which
+     says what placing each claim's audit row in the hash chain costs the server;
+  5. EXPLAIN (ANALYZE, BUFFERS) of the claim statement.
 """
 
 import itertools
 import math
 import multiprocessing
 import os
+import re
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -46,7 +53,7 @@ from catalog import create_app
 from catalog.changes import integrity
 from catalog.extensions import db
 from catalog.models import PipelineWorker
-from catalog.pgserver import LocalPostgres
+from catalog.pgserver import APP_ROLE, LocalPostgres
 from catalog.production import claim as claims
 from catalog.production import service
 from catalog.web import db_retry
@@ -341,6 +348,39 @@ def concurrent_claims(url: str, work=_claim) -> dict:
     }
 
 
+def server_claims(server: LocalPostgres, source: str, *, chain: bool = True) -> float:
+    """Claims a second that the server gives on its own: the intake's claim statement (as
+    service.claim sends it) from CLAIMERS pgbench connections for CONCURRENT_SECONDS on a
+    fresh copy, each claim a transaction of its own (BEGIN, the claim, COMMIT), the worker
+    one of the CLAIMERS bench workers at random. pgbench spends next to no CPU of its own:
+    what is left of the cores is the server's. Without `chain`, the audit triggers that
+    place each row in the hash chain are disabled on the copy (the rows stay unplaced)."""
+    _scratch(server, source)
+    if not chain:
+        server.run_sql("ALTER TABLE metadata_syncs DISABLE TRIGGER USER", database=SCRATCH)
+    first, last = server.run_sql(
+        "SELECT min(id) || ' ' || max(id) FROM pipeline_workers "
+        "WHERE name LIKE 'bench-claimer-%'", database=SCRATCH,
+    ).split()  # fmt: skip
+    statement = claims.STATEMENTS["assets"].element.text
+    for name, value in (("lease", "300"), ("source", "'api'")):
+        statement = statement.replace(f":{name}", value)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="claim-") as script:
+        script.write(f"\\set worker random({first}, {last})\nBEGIN;\n{statement};\nCOMMIT;\n")
+        script.flush()
+        done = subprocess.run(  # noqa: S603  (the cluster's own pgbench, fixed arguments)
+            [
+                str(server.bindir / "pgbench"), "-n", "-M", "prepared", "-h",
+                str(server.socket_dir), "-U", APP_ROLE, "-c", str(CLAIMERS), "-j",
+                str(CLAIMERS), "-T", str(int(CONCURRENT_SECONDS)), "-f", script.name, SCRATCH,
+            ],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    if "failed transactions: 0 " not in done.stdout:
+        raise RuntimeError(f"pgbench's claims failed:\n{done.stdout}\n{done.stderr}")
+    return float(re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE).group(1))
+
+
 def fairness(url: str, count: int) -> dict:
     """`count` claims in a row; gaps in rounds and Jain's index, per priority tier."""
     app = _app(url)
@@ -468,6 +508,11 @@ def run(server: LocalPostgres, tasks: int, *, rebuild: bool = False) -> int:
         ceiling = concurrent_claims(_scratch(server, source), work=_trivial)
         log(f"{ceiling['claimers']} clients, SELECT 1: {ceiling['claims_per_second']:.0f}/s", t0)
         t0 = time.perf_counter()
+        alone = {"chained": server_claims(server, source), "unchained": 0.0}
+        alone["unchained"] = server_claims(server, source, chain=False)
+        log(f"The server alone (pgbench): {alone['chained']:.0f} claims/s; "
+            f"{alone['unchained']:.0f}/s without the chain", t0)  # fmt: skip
+        t0 = time.perf_counter()
         url = _scratch(server, source)
         plan = explain(url)  # a whole queue's plan (its claim is rolled back)
         # Half the queue at most, so that some channels have work throughout.
@@ -475,7 +520,7 @@ def run(server: LocalPostgres, tasks: int, *, rebuild: bool = False) -> int:
         log(f"Fairness: largest gap {fair['gap_rounds']:.2f} rounds, Jain {fair['jain']:.4f}", t0)
     finally:
         server.drop_database(SCRATCH)
-    text_ = render(tasks, single, together, ceiling, fair, plan)
+    text_ = render(tasks, single, together, ceiling, alone, fair, plan)
     print()
     print(text_)
     out = BENCH_DIR / f"results-production-{tasks}.md"
@@ -540,7 +585,9 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def render(tasks: int, single: dict, together: dict, ceiling: dict, fair: dict, plan: str) -> str:
+def render(
+    tasks: int, single: dict, together: dict, ceiling: dict, alone: dict, fair: dict, plan: str
+) -> str:
     queued = tasks // 10
     return f"""# Production queue benchmark: {tasks:,} tasks, {CHANNELS} channels, ~{queued:,} queued
 
@@ -555,6 +602,8 @@ def render(tasks: int, single: dict, together: dict, ceiling: dict, fair: dict, 
 | the most claims a second {os.cpu_count()} cores could give at that CPU per claim, with no claimer at all (cores / the backend's CPU per claim) and with these claimers (cores / both) | {_bound(single, 1):.0f}/s; {_bound(single, 2):.0f}/s | | |
 | {together["claimers"]} concurrent claimers, {together["seconds"]:.0f} s | {together["claims_per_second"]:.0f} claims/s ({together["claims"]:,} claims) | >= {GOALS["claims_per_second"]:.0f}/s | {_verdict(together["claims_per_second"] >= GOALS["claims_per_second"])} |
 | the same {ceiling["claimers"]} clients committing `SELECT 1` instead (this machine's ceiling for a one-statement transaction through the same session and commit, in the same run); claims as a share of it | {ceiling["claims_per_second"]:.0f}/s; {together["claims_per_second"] / ceiling["claims_per_second"]:.0%} | | |
+| the claim statement from {CLAIMERS} pgbench connections (C: no Python client to share the cores with), a transaction each: the server's own ceiling for claims; claims as a share of it | {alone["chained"]:.0f}/s; {together["claims_per_second"] / alone["chained"]:.0%} | | |
+| the same with the audit chain's triggers disabled on the copy (rows left unplaced): what placing each claim's row in the hash chain costs the server | {alone["unchained"]:.0f}/s; the chain takes {1 - alone["chained"] / alone["unchained"]:.0%} of it | | |
 | double claims | {together["double_claims"]} | 0 | {_verdict(not together["double_claims"])} |
 | the audit chain after them (`flask audit verify`) | {together["chain"].checked:,} rows checked, {together["chain"].reason or "unbroken"} | unbroken | {_verdict(together["chain"].broken_at is None)} |
 | CPU per claim with {together["claimers"]} claimers: the claimers' (Python) / their backends' | {together["client_cpu_ms"]:.2f} / {together["server_cpu_ms"]:.2f} ms | | |
