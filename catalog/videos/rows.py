@@ -20,22 +20,11 @@ from jinja2.filters import do_int, do_truncate
 from markupsafe import Markup
 
 from catalog.web import timezones
-from catalog.web.text import thousands
+from catalog.web.text import escape, thousands
 
 NOTES_SHOWN = 60  # characters of the notes a cell shows (whole words, then "...")
 
 Cell = Callable[[Any, Any, dict], str]  # (row, row.Video, card values) -> the cell's HTML
-
-
-def escape(value: Any) -> str:
-    """`value` as HTML text, escaped as markupsafe (the templates' autoescape) escapes it,
-    without a Markup object per value. The list's values are database values: text and
-    numbers, never markup."""
-    text = value if type(value) is str else str(value)
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace('"', "&#34;").replace("'", "&#39;")
-    )  # fmt: skip
 
 
 def _attribute(name: str) -> Cell:

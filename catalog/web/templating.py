@@ -9,7 +9,7 @@ from flask import Flask
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
-from catalog.changes import diffs, references
+from catalog.changes import diffs, history_rows, references
 from catalog.permissions import Permission, can
 from catalog.web import timezones
 from catalog.web.links import template_url_for, url_pattern
@@ -37,7 +37,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["display"] = diffs.display
     # One side of an audit row's change: names for ids, times in the reader's zone.
     app.jinja_env.filters["change_value"] = references.change_value
-    app.jinja_env.globals["look_up"] = references.look_up  # ... their names, in one statement
+    # A table of audit rows, and one row's changes, written in Python.
+    app.jinja_env.globals["history_rows"] = history_rows.history_rows
+    app.jinja_env.globals["audit_changes"] = history_rows.changes
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension(Unindented)
