@@ -7,7 +7,12 @@
   later stage's worker: none held, so the intake claims only queued work), in error or
   published;
   priorities 10 % high, 70 % normal, 20 % low; 25 channels (every 20th) paused at
-  capacity 0, the others with room. Reused by later runs of the same N.
+  capacity 0, the others with room. A channel whose tasks went past the queue has had
+  claims, as in a live queue: its turn in the round-robin (channel_queues.last_claim_seq)
+  follows its latest such task. (Loaded directly, every channel looked never claimed, and
+  each measured claim read the heads of some 270 never-claimed channels to order them by
+  age: the cost of a queue's first round, which a live queue pays once per new channel.)
+  Reused by later runs of the same N.
 - Every measurement runs on a scratch copy (CREATE DATABASE ... TEMPLATE), dropped after,
   through the real service (`service.claim`: one statement that checks the worker, claims,
   writes the audit row and says whether a lease ran out) and a commit per claim, as a
@@ -69,8 +74,8 @@ SCRATCH = "bench_production_scratch"
 # Bumped when the generated data changes; 5: migration 0023 (tasks chained at commit, one
 # counting trigger per event, the age index by priority); 6: migration 0029 (the chain step
 # at commit), the visibility map set by the build's VACUUM; 7: migration 0030 (the board's
-# channel menu versioned).
-VERSION = 7
+# channel menu versioned); 8: the channels' claim history (last_claim_seq).
+VERSION = 8
 GOALS = {"median_ms": 5.0, "p95_ms": 15.0, "claims_per_second": 1000.0, "gap_rounds": 1.0}
 CONTEXT = multiprocessing.get_context("fork")
 
@@ -99,6 +104,13 @@ FROM (
     now() - make_interval(secs => 365 * 86400 * (1 - n::float8 / {tasks})) AS created_at
   FROM (SELECT n, random() AS s, random() AS p FROM generate_series(1, {tasks}) AS n) AS u
 ) AS g JOIN bench_ranks r ON r.rank = g.rank;
+UPDATE channel_queues q SET last_claim_seq = turns.seq
+FROM (
+  SELECT channel_id, nextval('channel_claim_seq') AS seq
+  FROM (SELECT channel_id, max(status_changed_at) AS latest FROM tasks
+        WHERE status NOT IN ('draft', 'queued') GROUP BY channel_id ORDER BY latest) AS worked
+) AS turns
+WHERE q.channel_id = turns.channel_id;
 """
 
 
