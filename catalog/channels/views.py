@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from catalog import audit
-from catalog.channels import bp, queries, service
+from catalog.channels import bp, queries, rows, service
 from catalog.channels.countries import BY_NAME, COUNTRIES
 from catalog.channels.forms import ChannelForm
 from catalog.models import Channel
@@ -31,7 +31,7 @@ def index():
     return render_template(
         "channels/index.html", state=state, page=queries.list_page(state),
         countries=COUNTRIES, countries_by_name=BY_NAME, columns=LIST_COLUMNS,
-        page_sizes=queries.PAGE_SIZES,
+        page_sizes=queries.PAGE_SIZES, channel_rows=rows.channel_rows,
     )  # fmt: skip
 
 
