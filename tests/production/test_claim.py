@@ -94,9 +94,12 @@ def test_the_intake_reads_the_heads_of_channels_only_until_one_is_taken(worker):
         text("EXPLAIN (ANALYZE, FORMAT JSON) " + claims.INTAKE.text),
         {"worker": worker.id, "lease": 60},
     ).one()
+    # The reads of a channel's head (claim.HEAD, alias h): by ix_tasks_queued_channel, or by
+    # whatever path the planner takes for them given what other tests left in the tables.
     heads = [
         node for node in _plan_nodes(plan["Plan"])
-        if node.get("Index Name") == "ix_tasks_queued_channel" and node.get("Actual Loops")
+        if node.get("Relation Name") == "tasks" and node.get("Alias", "").startswith("h")
+        and node.get("Actual Loops")
     ]  # fmt: skip
     # The channel whose turn it is has a free head, so no other channel's is read: one read,
     # or two if the turn is a never-claimed channel's (left by another test): its head's age
