@@ -9,7 +9,7 @@ from flask import Flask
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 
-from catalog.changes import diffs, history_rows, references
+from catalog.changes import history_rows
 from catalog.permissions import Permission, can
 from catalog.web import timezones
 from catalog.web.links import template_url_for, url_pattern
@@ -32,11 +32,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thousands"] = thousands  # {{ views | thousands }}: "12,345"
     app.jinja_env.filters["reject_key"] = reject_key
     app.jinja_env.filters["option_tags"] = option_tags  # {{ pairs | option_tags(current) }}
-    # An audit row's changes as FieldChanges (label, before/after, word diff tokens).
-    app.jinja_env.filters["field_changes"] = diffs.field_changes
-    app.jinja_env.filters["display"] = diffs.display
-    # One side of an audit row's change: names for ids, times in the reader's zone.
-    app.jinja_env.filters["change_value"] = references.change_value
     # A table of audit rows, and one row's changes, written in Python.
     app.jinja_env.globals["history_rows"] = history_rows.history_rows
     app.jinja_env.globals["audit_changes"] = history_rows.changes
