@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import g
 from markupsafe import Markup
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import select, text
 
 from catalog.changes import diffs
 from catalog.extensions import db
@@ -34,13 +34,13 @@ def name(key: str, value: Any) -> str | None:
     return cache[key, value]
 
 
-def look_up(rows: Any) -> str:
+def look_up(rows: Any) -> None:
     """Read, in one statement, the names of every channel and category that the video
-    changes among `rows` (audit rows) refer to and that this request has not read yet; for
-    the templates ({{ look_up(rows) }}: it writes nothing). Rows that are not a sequence
-    are left for the table to read: they could be read only once."""
+    changes among `rows` (audit rows) refer to and that this request has not read yet
+    (history_rows asks before writing its rows). Rows that are not a sequence are left for
+    the table to read: they could be read only once."""
     if not isinstance(rows, Sequence):
-        return ""
+        return
     cache = g.setdefault("reference_names", {})
     wanted = {(key, value)
               for row in rows if (getattr(row, "entity_type", None) or "video") == "video"
@@ -48,16 +48,21 @@ def look_up(rows: Any) -> str:
               for value in (sides if isinstance(sides, list) else ())
               if _is_id(value) and (key, value) not in cache}  # fmt: skip
     if not wanted:
-        return ""
-    parts = []
-    for key, model in MODELS.items():
-        ids = sorted(value for wanted_key, value in wanted if wanted_key == key)
-        if ids:
-            parts.append(select(literal(key), model.id, model.name).where(model.id.in_(ids)))
+        return
+    ids = {key: sorted(v for k, v in wanted if k == key) for key in MODELS}
     cache.update(dict.fromkeys(wanted))  # deleted since: None, as name() finds it
-    for key, value, found in db.session.execute(union_all(*parts)):
+    for key, value, found in db.session.execute(_NAMES, ids):
         cache[key, value] = found
-    return ""
+
+
+# One fixed statement for every page: its ids travel as arrays, so SQLAlchemy has no IN
+# list to expand and nothing to rebuild per request.
+_NAMES = text(
+    " UNION ALL ".join(
+        f"SELECT '{key}', id, name FROM {model.__tablename__} WHERE id = ANY(:{key})"
+        for key, model in MODELS.items()
+    )
+)
 
 
 def _is_id(value: Any) -> bool:
