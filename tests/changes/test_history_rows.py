@@ -146,6 +146,7 @@ def _reference(source: str, **context) -> str:
         field_changes=diffs.field_changes, display=diffs.display,
         change_value=references.change_value,
     )  # fmt: skip
+
     # The old template wrote look_up's empty answer; the function now answers nothing.
     def look_up(rows):
         references.look_up(rows)
