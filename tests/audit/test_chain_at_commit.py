@@ -13,7 +13,7 @@ from catalog import audit
 from catalog.extensions import db
 from catalog.models import MetadataSync
 from tests.audit.conftest import as_owner, as_superuser
-from tests.audit.test_integrity import note, verify
+from tests.audit.test_integrity import note, verify, write
 
 
 def task_note(number: int) -> dict:
@@ -120,6 +120,64 @@ def test_parallel_task_writers_keep_one_unbroken_chain(ledger):
     assert [seq for _, _, seq in rows] == list(range(1, expected + 1))
     result = verify(ledger)
     assert result.exit_code == 0, result.output
+
+
+def test_a_transaction_saves_the_head_once_however_many_rows_it_writes(ledger, postgres):
+    """One deferred save event per transaction, queued by its first row (migration 0031): a
+    transaction of 40 rows, 10 of them placed at commit, runs the save once, not 40 times.
+    Counted by the server's function statistics, the save fired before the commit."""
+    calls = as_superuser(
+        postgres,
+        "SET track_functions = 'pl'; BEGIN; "
+        "INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, action, source, changes) "
+        "SELECT 'task', n, lpad(to_hex(n), 32, '0'), 'update', 'api', '{}' "
+        "FROM generate_series(1, 10) n; "
+        "INSERT INTO metadata_syncs (entity_type, entity_id, entity_key, action, source, changes) "
+        "SELECT 'channel', n, 'UC' || n, 'update', 'cli', '{}' FROM generate_series(11, 40) n; "
+        "SET CONSTRAINTS audit_chain_save IMMEDIATE; "
+        "SELECT (SELECT calls FROM pg_stat_xact_user_functions "
+        "WHERE funcname = 'audit_chain_save'), "
+        "(SELECT last_seq FROM audit_chain_head), (SELECT max(chain_seq) FROM metadata_syncs)",
+    )
+    assert calls == "1|40|40"
+
+
+def test_rows_written_after_an_immediate_save_move_the_head_again(ledger):
+    """Under SET CONSTRAINTS ... IMMEDIATE the save runs at the end of each statement; the
+    next statement's first row queues it again, so the head follows every row: the next
+    transaction continues the chain after the last of them."""
+    with ledger.app_context():
+        db.session.execute(text("SET CONSTRAINTS audit_chain_save IMMEDIATE"))
+        audit.record(note(1))
+        db.session.flush()
+        audit.record(task_note(2))
+        db.session.flush()
+        audit.record(note(3))
+        db.session.commit()
+    write(ledger, note(4))
+    assert chain(ledger) == [
+        ("channel", 1, 1),
+        ("task", 2, 2),
+        ("channel", 3, 3),
+        ("channel", 4, 4),
+    ]
+    assert verify(ledger).exit_code == 0
+
+
+def test_a_first_row_rolled_back_with_its_savepoint_leaves_the_save_to_the_next(ledger):
+    """The row that queued the save is rolled back with its savepoint, event and all: the
+    next row queues it again, and the head still ends on the transaction's last row."""
+    with ledger.app_context():
+        savepoint = db.session.begin_nested()
+        audit.record(note(1))
+        db.session.flush()
+        savepoint.rollback()
+        audit.record(task_note(2))
+        audit.record(note(3))
+        db.session.commit()
+    write(ledger, note(4))
+    assert chain(ledger) == [("task", 2, 1), ("channel", 3, 2), ("channel", 4, 3)]
+    assert verify(ledger).exit_code == 0
 
 
 def test_verify_reports_a_row_committed_without_a_place(ledger, postgres):
